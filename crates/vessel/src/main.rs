@@ -1,0 +1,27 @@
+//! `vessel`: the command line. It parses arguments and hands each command
+//! to the library crate that does the work.
+#![forbid(unsafe_code)]
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+#[derive(Debug, Parser)]
+#[command(name = "vessel", version, about = "A container engine")]
+struct Cli {
+    #[command(subcommand)]
+    command: commands::Command,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match commands::run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("vessel: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
