@@ -1,0 +1,68 @@
+//! Removing everything a container made: its processes' cgroups, its
+//! rootfs mount, its state directory.
+
+use std::path::Path;
+
+use libcontainer::container::Container;
+use vessel_runtime::ContainerDir;
+
+/// The cgroup hierarchies on this host (v1 controllers, the v2 tree).
+const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
+/// Removes the container; every step is tried even if one fails.
+pub fn teardown(container: Option<&mut Container>, cdir: &ContainerDir, cgroups_path: &str) {
+    if let Some(container) = container {
+        if let Err(e) = container.delete(true) {
+            tracing::warn!(error = %e, "libcontainer could not delete the container");
+        }
+    }
+    remove_cgroups(Path::new(CGROUP_ROOT), cgroups_path);
+    crate::rootfs::unmount(&cdir.rootfs());
+    if let Err(e) = std::fs::remove_dir_all(cdir.path()) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(dir = %cdir.path().display(), error = %e, "cannot remove the container's state");
+        }
+    }
+}
+
+/// Removes the container's cgroup directory in every hierarchy under
+/// `root` where it is left (a failed create can leave some behind).
+pub fn remove_cgroups(root: &Path, cgroups_path: &str) {
+    let rel = cgroups_path.trim_start_matches('/');
+    if rel.is_empty() {
+        return;
+    }
+    let mut dirs = vec![root.join(rel)];
+    if let Ok(entries) = std::fs::read_dir(root) {
+        dirs.extend(entries.flatten().map(|e| e.path().join(rel)));
+    }
+    for dir in dirs {
+        if dir.is_dir() {
+            if let Err(e) = std::fs::remove_dir(&dir) {
+                tracing::warn!(dir = %dir.display(), error = %e, "cannot remove a cgroup");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leftover_cgroup_directories_are_removed_in_every_hierarchy() {
+        let root = tempfile::tempdir().unwrap();
+        for ctrl in ["memory", "pids", "unified"] {
+            std::fs::create_dir_all(root.path().join(ctrl).join("vessel/c1")).unwrap();
+        }
+        std::fs::create_dir_all(root.path().join("cpu")).unwrap();
+        remove_cgroups(root.path(), "/vessel/c1");
+        for ctrl in ["memory", "pids", "unified"] {
+            assert!(!root.path().join(ctrl).join("vessel/c1").exists(), "{ctrl}");
+            assert!(
+                root.path().join(ctrl).join("vessel").exists(),
+                "{ctrl}: the parent stays"
+            );
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Terminals: receiving a pty master from libcontainer, and resizing it.
+//!
+//! libcontainer creates the pty inside the container and sends the master
+//! over a unix socket we listen on. The socket is listened on before the
+//! process is created; the connection waits in the backlog until the
+//! builder returns, then it is accepted here.
+
+use std::io::IoSliceMut;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+
+use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+
+/// A listening console socket, removed when dropped.
+#[derive(Debug)]
+pub struct ConsoleSocket {
+    path: PathBuf,
+    listener: UnixListener,
+}
+
+impl ConsoleSocket {
+    pub fn listen(path: &Path) -> std::io::Result<Self> {
+        let _ = std::fs::remove_file(path);
+        Ok(ConsoleSocket {
+            path: path.to_path_buf(),
+            listener: UnixListener::bind(path)?,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Takes the pty master libcontainer sent.
+    #[allow(unsafe_code)]
+    pub fn receive_master(&self) -> std::io::Result<OwnedFd> {
+        self.listener.set_nonblocking(true)?;
+        let (conn, _) = self.listener.accept()?;
+        conn.set_nonblocking(false)?;
+        let mut buf = [0u8; 4096];
+        let mut iov = [IoSliceMut::new(&mut buf)];
+        let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+        let msg = recvmsg::<()>(
+            conn.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        )?;
+        for cmsg in msg.cmsgs()? {
+            if let ControlMessageOwned::ScmRights(fds) = cmsg {
+                if let Some(&fd) = fds.first() {
+                    // SAFETY: the kernel just installed `fd` in this process
+                    // for us (SCM_RIGHTS); nothing else owns it.
+                    return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
+                }
+            }
+        }
+        Err(std::io::Error::other(
+            "the console socket carried no descriptor",
+        ))
+    }
+}
+
+impl Drop for ConsoleSocket {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Sets a terminal's size.
+#[allow(unsafe_code)]
+pub fn resize(master: &OwnedFd, width: u16, height: u16) -> std::io::Result<()> {
+    let size = libc::winsize {
+        ws_row: height,
+        ws_col: width,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads one `winsize` from the pointer, which points
+    // at a live, initialised value; `master` is an open descriptor.
+    let rc = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size) };
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}

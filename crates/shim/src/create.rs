@@ -1,0 +1,133 @@
+//! Creating the container: bundle, rootfs, stdio, libcontainer.
+//!
+//! Any failure removes everything made so far (cgroups, mount, state
+//! directory, processes) before the error is reported.
+
+use std::os::unix::net::UnixListener;
+
+use libcontainer::container::builder::ContainerBuilder;
+use libcontainer::syscall::syscall::SyscallType;
+use nix::sys::signalfd::SignalFd;
+use serde_json::{json, Value};
+use vessel_runtime::bundle::{self, RuntimeBundle};
+use vessel_runtime::launch::CreateRequest;
+use vessel_runtime::logs::LogWriter;
+use vessel_runtime::protocol::{ErrorKind, RemoteError, INIT};
+use vessel_runtime::record::{now_rfc3339, write_json};
+use vessel_runtime::{users, ContainerDir};
+
+use crate::console::ConsoleSocket;
+use crate::executor::ShimExecutor;
+use crate::process::{attach_pty, pipes, Proc};
+use crate::server::Shim;
+
+fn invalid(e: impl std::fmt::Display) -> RemoteError {
+    RemoteError::new(ErrorKind::InvalidParameter, e.to_string())
+}
+
+fn internal(doing: &str, e: impl std::fmt::Display) -> RemoteError {
+    RemoteError::new(ErrorKind::Internal, format!("{doing}: {e}"))
+}
+
+/// Creates the container described by `req`; `cdir` exists and is ours.
+pub fn create(
+    req: &CreateRequest,
+    cdir: &ContainerDir,
+    sigfd: SignalFd,
+) -> Result<Shim, RemoteError> {
+    let host_cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    let bundle_dir = std::path::absolute(&req.bundle).map_err(invalid)?;
+    let mut rb = bundle::prepare(&bundle_dir, cdir, &req.id, host_cpus).map_err(invalid)?;
+    for w in &rb.warnings {
+        tracing::warn!(container = %req.id, "{w}");
+    }
+    if let Some(layers) = &rb.layers {
+        crate::rootfs::mount_overlay(cdir, layers)
+            .map_err(|e| internal("mounting the layered rootfs", e))?;
+    }
+    resolve_username(&mut rb)?;
+    write_json(&rb.dir.join("config.json"), &rb.spec)
+        .map_err(|e| internal("writing the runtime bundle", e))?;
+
+    let terminal = rb
+        .spec
+        .pointer("/process/terminal")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let mut init = Proc::new(INIT, true);
+    let mut builder = ContainerBuilder::new(req.id.clone(), SyscallType::default())
+        .with_root_path(cdir.libcontainer_root())
+        .map_err(|e| internal("preparing libcontainer's state", e))?
+        .with_executor(ShimExecutor);
+    let console = if terminal {
+        let socket = ConsoleSocket::listen(&cdir.console_socket())
+            .map_err(|e| internal("listening for the terminal", e))?;
+        builder = builder.with_console_socket(Some(socket.path()));
+        Some(socket)
+    } else {
+        let stdio = pipes(&mut init, req.open_stdin)
+            .map_err(|e| internal("creating the stdio pipes", e))?;
+        builder = builder
+            .with_stdin(stdio.stdin)
+            .with_stdout(stdio.stdout)
+            .with_stderr(stdio.stderr);
+        None
+    };
+    let container = builder
+        .as_init(&rb.dir)
+        .with_systemd(false)
+        .with_detach(true)
+        .build()
+        .map_err(|e| invalid(format!("creating the container: {e}")))?;
+    init.pid = container.pid();
+    if let Some(socket) = console {
+        let master = socket
+            .receive_master()
+            .map_err(|e| internal("receiving the terminal", e))?;
+        attach_pty(&mut init, master).map_err(|e| internal("holding the terminal", e))?;
+    }
+    let log = LogWriter::open(&cdir.log()).map_err(|e| internal("opening the container log", e))?;
+    let listener = UnixListener::bind(cdir.socket())
+        .map_err(|e| internal("listening on the control socket", e))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| internal("listening on the control socket", e))?;
+    let shim = Shim::new(
+        req.id.clone(),
+        cdir.clone(),
+        container,
+        rb,
+        now_rfc3339(),
+        init,
+        log,
+        listener,
+        sigfd,
+    );
+    shim.save_state();
+    Ok(shim)
+}
+
+/// A `process.user.username` is looked up in the container's own passwd.
+fn resolve_username(rb: &mut RuntimeBundle) -> Result<(), RemoteError> {
+    let Some(name) = rb
+        .spec
+        .pointer("/process/user/username")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .map(String::from)
+    else {
+        return Ok(());
+    };
+    let ids = users::resolve(&rb.rootfs, &name)
+        .map_err(|e| invalid(format!("process.user.username: {e}")))?;
+    if let Some(user) = rb
+        .spec
+        .pointer_mut("/process/user")
+        .and_then(Value::as_object_mut)
+    {
+        user.insert("uid".into(), json!(ids.uid));
+        user.insert("gid".into(), json!(ids.gid));
+        user.remove("username");
+    }
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! How the container's process is finally run: `execvp`, with the exit
+//! codes Docker gives a command that cannot be run.
+//!
+//! libcontainer's default executor checks the command before the container
+//! starts and fails the whole create with a message; this one lets the
+//! kernel decide inside the container (its mounts, its PATH) and exits 127
+//! when the command is not found and 126 when it cannot be executed, with
+//! a message on the process's stderr.
+
+use std::ffi::CString;
+use std::io::Write;
+
+use libcontainer::oci_spec::runtime::Spec;
+use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
+use nix::errno::Errno;
+use nix::sys::signal::{signal, SigHandler, SigSet, Signal};
+
+/// Exit code of a command that does not exist.
+pub const NOT_FOUND: i32 = 127;
+/// Exit code of a command that exists but cannot be executed.
+pub const NOT_EXECUTABLE: i32 = 126;
+
+#[derive(Clone, Debug)]
+pub struct ShimExecutor;
+
+/// The shim blocks SIGCHLD and ignores SIGPIPE; a blocked mask and ignored
+/// signals survive exec, so the container's process gets the defaults back.
+#[allow(unsafe_code)]
+fn restore_signals() {
+    let _ = SigSet::empty().thread_set_mask();
+    // SAFETY: installs the default disposition, no handler function; this
+    // process is about to exec and runs no other thread.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+}
+
+impl Executor for ShimExecutor {
+    fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
+        let args: Vec<String> = spec
+            .process()
+            .as_ref()
+            .and_then(|p| p.args().clone())
+            .unwrap_or_default();
+        let Some(command) = args.first() else {
+            return Err(ExecutorError::InvalidArg);
+        };
+        let c_args: Vec<CString> = args
+            .iter()
+            .map(|a| CString::new(a.as_bytes()).map_err(|_| ExecutorError::InvalidArg))
+            .collect::<Result<_, _>>()?;
+        restore_signals();
+        let err = nix::unistd::execvp(&c_args[0], &c_args).unwrap_err();
+        let (code, what) = match err {
+            Errno::ENOENT | Errno::ENOTDIR => (NOT_FOUND, "not found or does not exist"),
+            _ => (NOT_EXECUTABLE, "could not be invoked"),
+        };
+        let _ = writeln!(
+            std::io::stderr(),
+            "vessel: container command '{command}' {what}: {}",
+            err.desc()
+        );
+        std::process::exit(code);
+    }
+
+    fn validate(&self, _spec: &Spec) -> Result<(), ExecutorValidationError> {
+        Ok(())
+    }
+}

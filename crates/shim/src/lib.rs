@@ -1,0 +1,176 @@
+//! `vessel-shim`: one small supervisor process per container.
+//!
+//! libcontainer forks from its caller, makes the container's first process
+//! the caller's child and changes the caller's own process state, so it
+//! runs here, in a single-threaded process of its own, never in a daemon.
+//! The shim holds the container's stdio, writes its log, reaps its
+//! processes and records their exits, and serves the verbs of
+//! [`vessel_runtime::protocol`] on a unix socket. It outlives whoever
+//! started it and exits when the container is deleted.
+
+pub mod cleanup;
+pub mod console;
+pub mod create;
+pub mod executor;
+pub mod process;
+pub mod rootfs;
+pub mod server;
+pub mod state;
+pub mod verbs;
+
+use std::io::Write;
+use std::os::fd::{AsFd, AsRawFd};
+use std::process::ExitCode;
+
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use vessel_runtime::launch::{CreateRequest, Ready};
+use vessel_runtime::layout::validate_id;
+use vessel_runtime::protocol::{ErrorKind, RemoteError};
+use vessel_runtime::ContainerDir;
+
+/// The shim's entry point.
+pub fn main() -> ExitCode {
+    // Before anything else: SIGCHLD blocked and read from a signalfd, so an
+    // exit that happens at any later point is seen.
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGCHLD);
+    if mask.thread_block().is_err() {
+        return ExitCode::FAILURE;
+    }
+    let Ok(sigfd) = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+    else {
+        return ExitCode::FAILURE;
+    };
+    // The answer goes to the caller on our stdout; from now on stdout is a
+    // private copy and fd 1 is /dev/null, so no child inherits the pipe.
+    let Some(mut ready) = take_stdout() else {
+        return ExitCode::FAILURE;
+    };
+    if std::env::args().nth(1).as_deref() == Some("--cleanup") {
+        return cleanup_leftovers();
+    }
+    let result = setup(sigfd);
+    let (answer, shim) = match result {
+        Ok(shim) => (Ready::Created(shim.state()), Some(shim)),
+        Err(e) => (Ready::Failed(e), None),
+    };
+    let mut line = serde_json::to_vec(&answer).expect("answers serialize");
+    line.push(b'\n');
+    let _ = ready.write_all(&line);
+    drop(ready);
+    match shim {
+        Some(shim) => {
+            shim.run();
+            ExitCode::SUCCESS
+        }
+        None => ExitCode::FAILURE,
+    }
+}
+
+fn setup(sigfd: SignalFd) -> Result<server::Shim, RemoteError> {
+    let arg = std::env::args().nth(1).unwrap_or_default();
+    let req: CreateRequest = serde_json::from_str(&arg)
+        .map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, format!("shim request: {e}")))?;
+    validate_id(&req.id).map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, e))?;
+    // Our own session: the caller's terminal signals are not ours.
+    let _ = nix::unistd::setsid();
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+    let cdir = ContainerDir::new(&req.root, &req.id);
+    std::fs::create_dir_all(&req.root).map_err(|e| {
+        RemoteError::new(
+            ErrorKind::Internal,
+            format!("creating {}: {e}", req.root.display()),
+        )
+    })?;
+    if let Err(e) = std::fs::create_dir(cdir.path()) {
+        let kind = if e.kind() == std::io::ErrorKind::AlreadyExists {
+            ErrorKind::Conflict
+        } else {
+            ErrorKind::Internal
+        };
+        return Err(RemoteError::new(kind, format!("container {}: {e}", req.id)));
+    }
+    init_logging(&cdir);
+    let _ = std::fs::write(cdir.shim_pid(), std::process::id().to_string());
+    match create::create(&req, &cdir, sigfd) {
+        Ok(shim) => Ok(shim),
+        Err(e) => {
+            tracing::error!(container = %req.id, error = %e, "create failed; cleaning up");
+            let cgroups_path = format!("/vessel/{}", req.id);
+            let mut container =
+                libcontainer::container::Container::load(cdir.libcontainer_root().join(&req.id))
+                    .ok();
+            if let Some(c) = container.as_mut() {
+                let _ = c.kill(Signal::SIGKILL, true);
+            }
+            reap_children();
+            cleanup::teardown(container.as_mut(), &cdir, &cgroups_path);
+            Err(e)
+        }
+    }
+}
+
+/// `vessel-shim --cleanup '<create request>'`: removes a container whose
+/// shim is gone (killed, or the machine's /run survived a crash of it).
+fn cleanup_leftovers() -> ExitCode {
+    let arg = std::env::args().nth(2).unwrap_or_default();
+    let Ok(req) = serde_json::from_str::<CreateRequest>(&arg) else {
+        return ExitCode::FAILURE;
+    };
+    if validate_id(&req.id).is_err() {
+        return ExitCode::FAILURE;
+    }
+    let cdir = ContainerDir::new(&req.root, &req.id);
+    let cgroups_path =
+        vessel_runtime::record::read_json::<serde_json::Value>(&cdir.bundle().join("config.json"))
+            .ok()
+            .flatten()
+            .and_then(|s| {
+                s.pointer("/linux/cgroupsPath")
+                    .and_then(|v| v.as_str())
+                    .map(String::from)
+            })
+            .unwrap_or_else(|| format!("/vessel/{}", req.id));
+    let mut container =
+        libcontainer::container::Container::load(cdir.libcontainer_root().join(&req.id)).ok();
+    if let Some(c) = container.as_mut() {
+        let _ = c.kill(Signal::SIGKILL, true);
+    }
+    cleanup::teardown(container.as_mut(), &cdir, &cgroups_path);
+    ExitCode::SUCCESS
+}
+
+/// Reaps whatever a failed create left behind.
+fn reap_children() {
+    use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+    while let Ok(status) = waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+        if status == WaitStatus::StillAlive {
+            break;
+        }
+    }
+}
+
+fn init_logging(cdir: &ContainerDir) {
+    if let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(cdir.shim_log())
+    {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .try_init();
+    }
+}
+
+/// Moves stdout to a new descriptor and puts /dev/null on fd 1.
+fn take_stdout() -> Option<std::fs::File> {
+    let copy = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
+    let null = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/null")
+        .ok()?;
+    nix::unistd::dup2(null.as_raw_fd(), 1).ok()?;
+    Some(std::fs::File::from(copy))
+}

@@ -1,0 +1,127 @@
+//! A process the shim supervises: the container's first one or an exec,
+//! with the ends of its stdio the shim holds.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::Instant;
+
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
+use nix::sys::wait::WaitStatus;
+use nix::unistd::{pipe2, Pid};
+use vessel_runtime::logs::Stream;
+use vessel_runtime::protocol::ExitStatus;
+use vessel_runtime::record::now_rfc3339;
+
+/// One output the shim reads: a pipe, or a terminal's master.
+#[derive(Debug)]
+pub struct Output {
+    pub fd: OwnedFd,
+    pub stream: Stream,
+}
+
+/// A supervised process.
+#[derive(Debug)]
+pub struct Proc {
+    pub id: String,
+    pub pid: Option<Pid>,
+    /// Where its stdin is written (a pipe, or the pty master).
+    pub stdin: Option<OwnedFd>,
+    pub outputs: Vec<Output>,
+    /// The pty master, for resizing.
+    pub pty: Option<OwnedFd>,
+    pub exit: Option<ExitStatus>,
+    /// Output still being drained after exit stops being waited for then.
+    pub drain_deadline: Option<Instant>,
+    /// Exit handled: logs flushed, waiters answered, streams closed.
+    pub finished: bool,
+    /// Connections waiting for the exit.
+    pub waiters: Vec<usize>,
+    /// Connections streaming its output.
+    pub attached: Vec<usize>,
+    /// Whether its output goes to the container log.
+    pub logged: bool,
+}
+
+impl Proc {
+    pub fn new(id: &str, logged: bool) -> Self {
+        Proc {
+            id: id.to_string(),
+            pid: None,
+            stdin: None,
+            outputs: Vec::new(),
+            pty: None,
+            exit: None,
+            drain_deadline: None,
+            finished: false,
+            waiters: Vec::new(),
+            attached: Vec::new(),
+            logged,
+        }
+    }
+
+    pub fn running(&self) -> bool {
+        self.pid.is_some() && self.exit.is_none()
+    }
+}
+
+/// The child's ends of a process's stdio, handed to libcontainer.
+#[derive(Debug)]
+pub struct ChildStdio {
+    pub stdin: OwnedFd,
+    pub stdout: OwnedFd,
+    pub stderr: OwnedFd,
+}
+
+/// Pipes for a process without a terminal. Without `open_stdin` the child
+/// reads /dev/null.
+pub fn pipes(proc_: &mut Proc, open_stdin: bool) -> std::io::Result<ChildStdio> {
+    let stdin = if open_stdin {
+        let (r, w) = pipe2(OFlag::O_CLOEXEC)?;
+        proc_.stdin = Some(w);
+        r
+    } else {
+        std::fs::File::open("/dev/null")?.into()
+    };
+    let (out_r, out_w) = pipe2(OFlag::O_CLOEXEC)?;
+    let (err_r, err_w) = pipe2(OFlag::O_CLOEXEC)?;
+    for (fd, stream) in [(out_r, Stream::Stdout), (err_r, Stream::Stderr)] {
+        set_nonblocking(&fd)?;
+        proc_.outputs.push(Output { fd, stream });
+    }
+    Ok(ChildStdio {
+        stdin,
+        stdout: out_w,
+        stderr: err_w,
+    })
+}
+
+/// Takes a terminal's master: its output, its input and its size.
+pub fn attach_pty(proc_: &mut Proc, master: OwnedFd) -> std::io::Result<()> {
+    set_nonblocking(&master)?;
+    proc_.stdin = Some(master.try_clone()?);
+    proc_.outputs.push(Output {
+        fd: master.try_clone()?,
+        stream: Stream::Stdout,
+    });
+    proc_.pty = Some(master);
+    Ok(())
+}
+
+pub fn set_nonblocking(fd: &OwnedFd) -> std::io::Result<()> {
+    let flags = OFlag::from_bits_truncate(fcntl(fd.as_raw_fd(), FcntlArg::F_GETFL)?);
+    fcntl(fd.as_raw_fd(), FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
+    Ok(())
+}
+
+/// How a wait status reads as an exit: 128+N for signal N.
+pub fn exit_status(status: WaitStatus) -> Option<ExitStatus> {
+    let (code, signal) = match status {
+        WaitStatus::Exited(_, code) => (code, None),
+        WaitStatus::Signaled(_, sig, _) => (128 + sig as i32, Some(sig as i32)),
+        _ => return None,
+    };
+    Some(ExitStatus {
+        code,
+        signal,
+        exited_at: now_rfc3339(),
+    })
+}

@@ -1,0 +1,55 @@
+//! The layered root filesystem: the image's layers read-only under the
+//! container's own writable layer, merged by overlayfs.
+
+use std::path::{Path, PathBuf};
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+
+use vessel_runtime::ContainerDir;
+
+/// Mounts `layers` (upper-most first) under a fresh writable layer at the
+/// container's rootfs mount point.
+pub fn mount_overlay(cdir: &ContainerDir, layers: &[PathBuf]) -> std::io::Result<()> {
+    for dir in [cdir.rootfs(), cdir.upper(), cdir.work()] {
+        std::fs::create_dir_all(dir)?;
+    }
+    let lower = layers
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(":");
+    let data = format!(
+        "lowerdir={lower},upperdir={},workdir={}",
+        cdir.upper().display(),
+        cdir.work().display()
+    );
+    mount(
+        Some("overlay"),
+        &cdir.rootfs(),
+        Some("overlay"),
+        MsFlags::empty(),
+        Some(data.as_str()),
+    )
+    .map_err(std::io::Error::from)
+}
+
+/// Unmounts the rootfs if it is mounted (lazily: a process may still hold
+/// it while the pid namespace dies).
+pub fn unmount(rootfs: &Path) {
+    if is_mount_point(rootfs) {
+        if let Err(e) = umount2(rootfs, MntFlags::MNT_DETACH) {
+            tracing::warn!(rootfs = %rootfs.display(), error = %e, "cannot unmount the rootfs");
+        }
+    }
+}
+
+/// Whether `path` is listed as a mount point in this mount namespace.
+pub fn is_mount_point(path: &Path) -> bool {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return false;
+    };
+    let want = path.display().to_string();
+    info.lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .any(|mp| mp == want)
+}

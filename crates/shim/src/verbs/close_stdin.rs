@@ -1,0 +1,17 @@
+//! `close_stdin`: the process reads end-of-file.
+
+use vessel_runtime::protocol::Response;
+
+use crate::server::{Reply, Shim};
+
+pub fn close_stdin(shim: &mut Shim, process: &str) -> Reply {
+    match shim.process_mut(process) {
+        Ok(p) => {
+            if p.pty.is_none() {
+                p.stdin = None;
+            }
+            Reply::Now(Response::Ok)
+        }
+        Err(e) => e.into(),
+    }
+}

@@ -1,0 +1,142 @@
+//! `exec`: start an extra process in the running container.
+//!
+//! Its process is the first process's, with the exec's arguments, a
+//! working directory (the first process's unless given), the first
+//! process's environment plus the exec's, and its own user and terminal.
+
+use libcontainer::container::builder::ContainerBuilder;
+use libcontainer::syscall::syscall::SyscallType;
+use serde_json::{json, Value};
+use vessel_runtime::protocol::{ErrorKind, ProcessSpec, RemoteError, Response, INIT};
+use vessel_runtime::users;
+
+use super::internal;
+use crate::console::ConsoleSocket;
+use crate::executor::ShimExecutor;
+use crate::process::{attach_pty, pipes, Proc};
+use crate::server::{Reply, Shim};
+use crate::state::{check, Verb};
+
+pub fn exec(shim: &mut Shim, id: String, spec: ProcessSpec, attach: bool, stdin: bool) -> Reply {
+    if let Err(e) = check(&shim.id, shim.status, Verb::Exec) {
+        return e.into();
+    }
+    if id == INIT
+        || shim.execs.contains_key(&id)
+        || vessel_runtime::layout::validate_id(&id).is_err()
+    {
+        return RemoteError::new(
+            ErrorKind::Conflict,
+            format!("exec id {id:?} is taken or not valid"),
+        )
+        .into();
+    }
+    if spec.args.is_empty() {
+        return RemoteError::new(
+            ErrorKind::InvalidParameter,
+            "args: empty, there is no command to run",
+        )
+        .into();
+    }
+    match start(shim, &id, &spec, stdin) {
+        Ok(proc_) => {
+            let pid = proc_.pid.map_or(0, |p| p.as_raw());
+            shim.execs.insert(id.clone(), proc_);
+            let response = Response::Started { pid };
+            if attach {
+                Reply::Attach {
+                    response,
+                    process: id,
+                    stdin,
+                }
+            } else {
+                Reply::Now(response)
+            }
+        }
+        Err(e) => e.into(),
+    }
+}
+
+fn start(shim: &mut Shim, id: &str, spec: &ProcessSpec, stdin: bool) -> Result<Proc, RemoteError> {
+    let process = process_json(shim, spec)?;
+    let execs = shim.cdir.path().join("execs");
+    std::fs::create_dir_all(&execs).map_err(|e| internal("creating the exec directory", e))?;
+    let process_path = execs.join(format!("{id}.process.json"));
+    vessel_runtime::record::write_json(&process_path, &process)
+        .map_err(|e| internal("writing the exec's process", e))?;
+
+    let mut proc_ = Proc::new(id, false);
+    let mut builder = ContainerBuilder::new(shim.id.clone(), SyscallType::default())
+        .with_root_path(shim.cdir.libcontainer_root())
+        .map_err(|e| internal("opening the container", e))?
+        .with_executor(ShimExecutor);
+    let console = if spec.terminal {
+        let socket = ConsoleSocket::listen(&execs.join(format!("{id}.console.sock")))
+            .map_err(|e| internal("listening for the exec's terminal", e))?;
+        builder = builder.with_console_socket(Some(socket.path()));
+        Some(socket)
+    } else {
+        let stdio =
+            pipes(&mut proc_, stdin).map_err(|e| internal("creating the exec's pipes", e))?;
+        builder = builder
+            .with_stdin(stdio.stdin)
+            .with_stdout(stdio.stdout)
+            .with_stderr(stdio.stderr);
+        None
+    };
+    let pid = builder
+        .as_tenant()
+        .with_process(Some(&process_path))
+        .with_detach(true)
+        .build()
+        .map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, format!("exec failed: {e}")))?;
+    proc_.pid = Some(pid);
+    if let Some(socket) = console {
+        let master = socket
+            .receive_master()
+            .map_err(|e| internal("receiving the exec's terminal", e))?;
+        attach_pty(&mut proc_, master).map_err(|e| internal("holding the exec's terminal", e))?;
+    }
+    let _ = std::fs::remove_file(&process_path);
+    Ok(proc_)
+}
+
+/// The exec's OCI process, derived from the first process's.
+fn process_json(shim: &Shim, spec: &ProcessSpec) -> Result<Value, RemoteError> {
+    let mut process = shim
+        .bundle
+        .spec
+        .get("process")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    let obj = process
+        .as_object_mut()
+        .ok_or_else(|| internal("reading the first process", "not an object"))?;
+    obj.insert("args".into(), json!(spec.args));
+    obj.insert("terminal".into(), json!(spec.terminal));
+    let mut env: Vec<String> = obj
+        .get("env")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    for var in &spec.env {
+        let key = var.split('=').next().unwrap_or(var);
+        env.retain(|e| e.split('=').next() != Some(key));
+        env.push(var.clone());
+    }
+    obj.insert("env".into(), json!(env));
+    if let Some(cwd) = &spec.cwd {
+        obj.insert("cwd".into(), json!(cwd));
+    }
+    if let Some(user) = &spec.user {
+        let ids = users::resolve(&shim.bundle.rootfs, user)
+            .map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, format!("user: {e}")))?;
+        obj.insert("user".into(), json!({"uid": ids.uid, "gid": ids.gid}));
+    }
+    obj.remove("consoleSize");
+    Ok(process)
+}
