@@ -1,0 +1,40 @@
+//! `vessel runtime create`.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use vessel_runtime::launch::{self, CreateRequest};
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The OCI bundle (holds config.json).
+    #[arg(long, short, default_value = ".")]
+    pub bundle: PathBuf,
+    /// Give the first process a stdin to attach to (else /dev/null).
+    #[arg(long, short)]
+    pub interactive: bool,
+    pub id: String,
+}
+
+pub fn create(root: &Path, args: CreateArgs) -> anyhow::Result<()> {
+    spawn(root, &args.id, &args.bundle, args.interactive)?;
+    Ok(())
+}
+
+/// Starts the shim and waits until the container exists.
+pub fn spawn(
+    root: &Path,
+    id: &str,
+    bundle: &Path,
+    open_stdin: bool,
+) -> anyhow::Result<std::process::Child> {
+    vessel_runtime::layout::validate_id(id).map_err(anyhow::Error::msg)?;
+    let req = CreateRequest {
+        id: id.to_string(),
+        root: root.to_path_buf(),
+        bundle: bundle.to_path_buf(),
+        open_stdin,
+    };
+    let (_, child) = launch::create(&launch::shim_path(), &req)?;
+    Ok(child)
+}

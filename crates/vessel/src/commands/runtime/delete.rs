@@ -1,0 +1,52 @@
+//! `vessel runtime delete`.
+
+use std::path::Path;
+
+use clap::Args;
+use vessel_runtime::launch::{shim_path, CreateRequest};
+use vessel_runtime::{ContainerDir, Request, ShimClient};
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// Kill the container first if it is running.
+    #[arg(long, short)]
+    force: bool,
+    id: String,
+}
+
+pub fn delete(root: &Path, args: DeleteArgs) -> anyhow::Result<()> {
+    remove(root, &args.id, args.force)
+}
+
+/// Deletes container `id` through its shim; a container whose shim is gone
+/// is cleaned up by a shim started for just that.
+pub fn remove(root: &Path, id: &str, force: bool) -> anyhow::Result<()> {
+    vessel_runtime::layout::validate_id(id).map_err(anyhow::Error::msg)?;
+    let cdir = ContainerDir::new(root, id);
+    if !cdir.path().exists() {
+        anyhow::bail!("container {id}: no such container in {}", root.display());
+    }
+    match ShimClient::connect(&cdir.socket()) {
+        Ok(mut client) => {
+            client.call(&Request::Delete { force })?;
+            Ok(())
+        }
+        Err(_) => {
+            let req = CreateRequest {
+                id: id.to_string(),
+                root: root.to_path_buf(),
+                bundle: Default::default(),
+                open_stdin: false,
+            };
+            let status = std::process::Command::new(shim_path())
+                .arg("--cleanup")
+                .arg(serde_json::to_string(&req)?)
+                .status()?;
+            anyhow::ensure!(
+                status.success(),
+                "container {id}: cleaning up after its shim failed"
+            );
+            Ok(())
+        }
+    }
+}
