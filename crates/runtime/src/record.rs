@@ -1,5 +1,10 @@
 //! Records on disk, written atomically: a crash leaves the old file or the
 //! new one, never half of one.
+//!
+//! Atomicity (write a temporary, rename it over) protects against a crash
+//! of the writing process. Against a crash of the machine, a record must
+//! also be synced; records under the runtime root (`/run`, gone at reboot
+//! anyway) skip that, records meant to outlive a reboot do not.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -9,9 +14,17 @@ use chrono::{SecondsFormat, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// Writes `bytes` to `path` through a temporary file: write, fsync, rename,
-/// then fsync the directory so the rename itself is durable.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// How far a record must survive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// A crash of the writer: rename only.
+    ProcessCrash,
+    /// A crash of the machine: fsync the file, rename, fsync the directory.
+    MachineCrash,
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8], durability: Durability) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp",
@@ -21,16 +34,31 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     ));
     let mut file = File::create(&tmp)?;
     file.write_all(bytes)?;
-    file.sync_all()?;
+    if durability == Durability::MachineCrash {
+        file.sync_all()?;
+    }
     drop(file);
     fs::rename(&tmp, path)?;
-    File::open(dir)?.sync_all()
+    if durability == Durability::MachineCrash {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
-/// Serializes `value` as JSON into `path`, atomically.
+/// Serializes `value` as JSON into `path`, atomically, for the runtime root
+/// (see [`Durability::ProcessCrash`]).
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    write_json_with(path, value, Durability::ProcessCrash)
+}
+
+/// Serializes `value` as JSON into `path`, atomically, as durable as asked.
+pub fn write_json_with<T: Serialize>(
+    path: &Path,
+    value: &T,
+    durability: Durability,
+) -> io::Result<()> {
     let bytes = serde_json::to_vec(value).map_err(io::Error::other)?;
-    write_atomic(path, &bytes)
+    write_atomic(path, &bytes, durability)
 }
 
 /// Reads a JSON record; `Ok(None)` if the file does not exist.
@@ -58,7 +86,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.json");
         write_json(&path, &vec![1, 2]).unwrap();
-        write_json(&path, &vec![3]).unwrap();
+        write_json_with(&path, &vec![3], Durability::MachineCrash).unwrap();
         assert_eq!(read_json::<Vec<i32>>(&path).unwrap(), Some(vec![3]));
         let names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()

@@ -35,6 +35,7 @@ pub fn create(
     cdir: &ContainerDir,
     sigfd: SignalFd,
 ) -> Result<Shim, RemoteError> {
+    let t0 = std::time::Instant::now();
     let host_cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
     let bundle_dir = std::path::absolute(&req.bundle).map_err(invalid)?;
     let mut rb = bundle::prepare(&bundle_dir, cdir, &req.id, host_cpus).map_err(invalid)?;
@@ -49,6 +50,7 @@ pub fn create(
     write_json(&rb.dir.join("config.json"), &rb.spec)
         .map_err(|e| internal("writing the runtime bundle", e))?;
 
+    let t_bundle = t0.elapsed();
     let terminal = rb
         .spec
         .pointer("/process/terminal")
@@ -79,6 +81,7 @@ pub fn create(
         .with_detach(true)
         .build()
         .map_err(|e| invalid(format!("creating the container: {e}")))?;
+    let t_build = t0.elapsed();
     init.pid = container.pid();
     if let Some(socket) = console {
         let master = socket
@@ -104,6 +107,13 @@ pub fn create(
         sigfd,
     );
     shim.save_state();
+    tracing::info!(
+        container = %req.id,
+        bundle_us = t_bundle.as_micros() as u64,
+        build_us = (t_build - t_bundle).as_micros() as u64,
+        total_us = t0.elapsed().as_micros() as u64,
+        "container created"
+    );
     Ok(shim)
 }
 

@@ -22,14 +22,14 @@ pub struct RunArgs {
 }
 
 pub fn run(root: &Path, args: RunArgs) -> anyhow::Result<()> {
-    let mut shim = super::create::spawn(root, &args.id, &args.bundle, true)?;
+    // The shim is not waited for: it exits once the container is deleted,
+    // and outlives this process when the container is kept.
+    let _shim = super::create::spawn(root, &args.id, &args.bundle, true)?;
     let result = attach_and_start(root, &args.id);
     if !args.keep {
         if let Err(e) = super::delete::remove(root, &args.id, true) {
             eprintln!("vessel: {e:#}");
         }
-        // The shim exits once the container is deleted.
-        let _ = shim.wait();
     }
     super::exit_with(result?)
 }
