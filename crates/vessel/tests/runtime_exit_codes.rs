@@ -113,3 +113,73 @@ fn the_log_has_one_json_object_per_line() {
     env.ok(&["delete", &id]);
     assert_gone(&env, &id);
 }
+
+#[test]
+fn stop_sends_sigterm_then_sigkill_after_the_timeout() {
+    let env = Env::new();
+    let polite = unique("stopterm");
+    env.start(&polite, &spec(&["sleep", "60"]));
+    // PID 1 of a namespace dies of SIGTERM only with a handler; busybox
+    // sleep has none, so this one needs the SIGKILL too.
+    let stubborn = unique("stopkill");
+    env.start(
+        &stubborn,
+        &spec(&[
+            "sh",
+            "-c",
+            "trap 'exit 42' TERM; while :; do sleep 0.1; done",
+        ]),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(env.ok(&["stop", "-t", "5", &stubborn]).trim(), "42");
+    let started = std::time::Instant::now();
+    assert_eq!(env.ok(&["stop", "-t", "1", &polite]).trim(), "137");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    for id in [&polite, &stubborn] {
+        env.ok(&["delete", id]);
+        assert_gone(&env, id);
+    }
+}
+
+#[test]
+fn signals_sent_to_run_reach_the_container() {
+    let env = Env::new();
+    let id = unique("fwd");
+    let b = env.bundle(
+        &id,
+        &spec(&[
+            "sh",
+            "-c",
+            "trap 'echo got-term; exit 9' TERM; echo ready; while :; do sleep 0.1; done",
+        ]),
+    );
+    let mut child = std::process::Command::new(vessel_bin())
+        .args([
+            "runtime",
+            "--root",
+            env.root.to_str().unwrap(),
+            "run",
+            "--bundle",
+            b.to_str().unwrap(),
+            &id,
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert_eq!(rest, "got-term\n");
+    assert_eq!(status.code(), Some(9));
+    assert_gone(&env, &id);
+}

@@ -8,7 +8,7 @@ use clap::Args;
 use vessel_runtime::protocol::ProcessSpec;
 use vessel_runtime::{Request, Response};
 
-use super::stream::{pump, terminal_size, RawTerminal};
+use super::stream::{forward_signals, pump, terminal_size, RawTerminal};
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {
@@ -58,6 +58,7 @@ pub fn exec(root: &Path, args: ExecArgs) -> anyhow::Result<()> {
             );
         }
     }
+    forward_signals(root, &args.id, &exec_id, args.tty);
     let (output, input) = client.into_stream();
     pump(output, input, true)?;
     let code = match super::call(root, &args.id, &Request::Wait { process: exec_id })? {

@@ -13,6 +13,7 @@ mod run;
 mod start;
 mod state;
 mod stats;
+mod stop;
 mod stream;
 mod update;
 
@@ -42,6 +43,9 @@ enum RuntimeCommand {
     Start { id: String },
     /// Run a command in a running container, attached.
     Exec(exec::ExecArgs),
+    /// Stop a container: SIGTERM, then SIGKILL after a timeout; prints the
+    /// exit code.
+    Stop(stop::StopArgs),
     /// Send a signal (default SIGTERM).
     Kill(kill::KillArgs),
     /// Freeze every process of a container.
@@ -69,6 +73,7 @@ pub fn run(args: RuntimeArgs) -> anyhow::Result<()> {
         RuntimeCommand::Create(a) => create::create(&root, a),
         RuntimeCommand::Start { id } => start::start(&root, &id),
         RuntimeCommand::Exec(a) => exec::exec(&root, a),
+        RuntimeCommand::Stop(a) => stop::stop(&root, a),
         RuntimeCommand::Kill(a) => kill::kill(&root, a),
         RuntimeCommand::Pause { id } => pause::pause(&root, &id),
         RuntimeCommand::Resume { id } => resume::resume(&root, &id),

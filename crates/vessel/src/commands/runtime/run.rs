@@ -8,7 +8,7 @@ use clap::Args;
 use vessel_runtime::protocol::INIT;
 use vessel_runtime::{ContainerDir, Request, Response, ShimClient};
 
-use super::stream::{pump, terminal_size, RawTerminal};
+use super::stream::{forward_signals, pump, terminal_size, RawTerminal};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -47,6 +47,7 @@ fn attach_and_start(root: &Path, id: &str) -> anyhow::Result<i32> {
     })?;
     let (output, input) = attach.into_stream();
     let tty = bundle_terminal(&state.bundle);
+    forward_signals(root, id, INIT, tty);
     let _raw = if tty { RawTerminal::enter() } else { None };
     control.call(&Request::Start)?;
     if tty {

@@ -5,8 +5,11 @@ use std::net::Shutdown;
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 
+use std::path::Path;
+
+use nix::sys::signal::{SigSet, Signal};
 use nix::sys::termios::{self, SetArg, Termios};
-use vessel_runtime::frame;
+use vessel_runtime::{frame, ContainerDir, Request, ShimClient};
 
 /// Copies our stdin to the process (EOF included) and its output to our
 /// stdout and stderr, until the shim closes the stream.
@@ -76,4 +79,49 @@ impl Drop for RawTerminal {
 pub fn terminal_size() -> Option<(u16, u16)> {
     let (w, h) = terminal_size::terminal_size_of(io::stdout())?;
     Some((w.0, h.0))
+}
+
+/// Forwards the signals a user sends this process (Ctrl-C, `kill`) to the
+/// container's process, and terminal size changes to its terminal. Called
+/// before any other thread exists, so every thread inherits the mask.
+pub fn forward_signals(root: &Path, id: &str, process: &str, tty: bool) {
+    let mut set = SigSet::empty();
+    for sig in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGWINCH,
+    ] {
+        set.add(sig);
+    }
+    if set.thread_block().is_err() {
+        return;
+    }
+    let (root, id, process) = (root.to_path_buf(), id.to_string(), process.to_string());
+    std::thread::spawn(move || loop {
+        let Ok(sig) = set.wait() else { return };
+        let request = if sig == Signal::SIGWINCH {
+            match terminal_size().filter(|_| tty) {
+                Some((width, height)) => Request::Resize {
+                    process: process.clone(),
+                    width,
+                    height,
+                },
+                None => continue,
+            }
+        } else {
+            Request::Signal {
+                process: process.clone(),
+                signal: sig as i32,
+                all: false,
+            }
+        };
+        let socket = ContainerDir::new(&root, &id).socket();
+        if let Ok(mut client) = ShimClient::connect(&socket) {
+            let _ = client.call(&request);
+        }
+    });
 }
