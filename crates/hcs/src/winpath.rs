@@ -29,14 +29,11 @@ fn volume_len(path: &str) -> usize {
     0
 }
 
-/// Cleans a path the way Go's `filepath.Clean` does on Windows.
-pub fn clean(path: &str) -> String {
-    let vol_len = volume_len(path);
-    let volume: String = path[..vol_len].replace('/', "\\");
-    let rest = &path[vol_len..];
-    let rooted = rest.starts_with(is_sep);
+/// Drops empty and `.` elements and resolves `..` against the elements
+/// before it; above the root `..` is dropped, in a relative path it stays.
+fn resolve<'a>(elements: impl Iterator<Item = &'a str>, rooted: bool) -> Vec<&'a str> {
     let mut parts: Vec<&str> = Vec::new();
-    for part in rest.split(is_sep) {
+    for part in elements {
         match part {
             "" | "." => {}
             ".." => match parts.last() {
@@ -49,7 +46,16 @@ pub fn clean(path: &str) -> String {
             p => parts.push(p),
         }
     }
-    let body = parts.join("\\");
+    parts
+}
+
+/// Cleans a path the way Go's `filepath.Clean` does on Windows.
+pub fn clean(path: &str) -> String {
+    let vol_len = volume_len(path);
+    let volume: String = path[..vol_len].replace('/', "\\");
+    let rest = &path[vol_len..];
+    let rooted = rest.starts_with(is_sep);
+    let body = resolve(rest.split(is_sep), rooted).join("\\");
     let out = match (rooted, body.is_empty()) {
         (true, _) => format!("{volume}\\{body}"),
         (false, true) if volume.is_empty() => ".".to_string(),
@@ -115,20 +121,7 @@ pub fn posix_join(a: &str, b: &str) -> String {
         (false, false) => format!("{a}/{b}"),
     };
     let rooted = joined.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in joined.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => match parts.last() {
-                Some(&last) if last != ".." => {
-                    parts.pop();
-                }
-                _ if rooted => {}
-                _ => parts.push(".."),
-            },
-            p => parts.push(p),
-        }
-    }
+    let parts = resolve(joined.split('/'), rooted);
     match (rooted, parts.is_empty()) {
         (true, _) => format!("/{}", parts.join("/")),
         (false, true) => ".".to_string(),

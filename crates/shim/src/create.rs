@@ -16,9 +16,8 @@ use vessel_runtime::protocol::{ErrorKind, RemoteError, INIT};
 use vessel_runtime::record::{now_rfc3339, write_json};
 use vessel_runtime::{users, ContainerDir};
 
-use crate::console::ConsoleSocket;
 use crate::executor::ShimExecutor;
-use crate::process::{attach_pty, pipes, Proc};
+use crate::process::{take_terminal, wire_stdio, Proc};
 use crate::server::Shim;
 
 fn invalid(e: impl std::fmt::Display) -> RemoteError {
@@ -57,24 +56,18 @@ pub fn create(
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let mut init = Proc::new(INIT, true);
-    let mut builder = ContainerBuilder::new(req.id.clone(), SyscallType::default())
+    let builder = ContainerBuilder::new(req.id.clone(), SyscallType::default())
         .with_root_path(cdir.libcontainer_root())
         .map_err(|e| internal("preparing libcontainer's state", e))?
         .with_executor(ShimExecutor);
-    let console = if terminal {
-        let socket = ConsoleSocket::listen(&cdir.console_socket())
-            .map_err(|e| internal("listening for the terminal", e))?;
-        builder = builder.with_console_socket(Some(socket.path()));
-        Some(socket)
-    } else {
-        let stdio = pipes(&mut init, req.open_stdin)
-            .map_err(|e| internal("creating the stdio pipes", e))?;
-        builder = builder
-            .with_stdin(stdio.stdin)
-            .with_stdout(stdio.stdout)
-            .with_stderr(stdio.stderr);
-        None
-    };
+    let console_path = cdir.console_socket();
+    let (builder, console) = wire_stdio(
+        builder,
+        &mut init,
+        terminal.then_some(console_path.as_path()),
+        req.open_stdin,
+    )
+    .map_err(|e| internal("setting up the stdio", e))?;
     let container = builder
         .as_init(&rb.dir)
         .with_systemd(false)
@@ -83,12 +76,7 @@ pub fn create(
         .map_err(|e| invalid(format!("creating the container: {e}")))?;
     let t_build = t0.elapsed();
     init.pid = container.pid();
-    if let Some(socket) = console {
-        let master = socket
-            .receive_master()
-            .map_err(|e| internal("receiving the terminal", e))?;
-        attach_pty(&mut init, master).map_err(|e| internal("holding the terminal", e))?;
-    }
+    take_terminal(&mut init, console).map_err(|e| internal("receiving the terminal", e))?;
     let log = LogWriter::open(&cdir.log()).map_err(|e| internal("opening the container log", e))?;
     let listener = UnixListener::bind(cdir.socket())
         .map_err(|e| internal("listening on the control socket", e))?;

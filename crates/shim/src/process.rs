@@ -2,7 +2,10 @@
 //! with the ends of its stdio the shim holds.
 
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::Path;
 use std::time::Instant;
+
+use libcontainer::container::builder::ContainerBuilder;
 
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::sys::wait::WaitStatus;
@@ -10,6 +13,8 @@ use nix::unistd::{pipe2, Pid};
 use vessel_runtime::logs::Stream;
 use vessel_runtime::protocol::ExitStatus;
 use vessel_runtime::record::now_rfc3339;
+
+use crate::console::ConsoleSocket;
 
 /// One output the shim reads: a pipe, or a terminal's master.
 #[derive(Debug)]
@@ -73,7 +78,7 @@ pub struct ChildStdio {
 
 /// Pipes for a process without a terminal. Without `open_stdin` the child
 /// reads /dev/null.
-pub fn pipes(proc_: &mut Proc, open_stdin: bool) -> std::io::Result<ChildStdio> {
+fn pipes(proc_: &mut Proc, open_stdin: bool) -> std::io::Result<ChildStdio> {
     let stdin = if open_stdin {
         let (r, w) = pipe2(OFlag::O_CLOEXEC)?;
         proc_.stdin = Some(w);
@@ -94,8 +99,43 @@ pub fn pipes(proc_: &mut Proc, open_stdin: bool) -> std::io::Result<ChildStdio> 
     })
 }
 
+/// Hands `builder` the stdio of the process `proc_` is about to be: a
+/// terminal (libcontainer sends its master to a console socket listening
+/// at `console`), or pipes. Returns the socket to take the master from
+/// once the process exists.
+pub fn wire_stdio(
+    builder: ContainerBuilder,
+    proc_: &mut Proc,
+    console: Option<&Path>,
+    open_stdin: bool,
+) -> std::io::Result<(ContainerBuilder, Option<ConsoleSocket>)> {
+    match console {
+        Some(path) => {
+            let socket = ConsoleSocket::listen(path)?;
+            let builder = builder.with_console_socket(Some(socket.path()));
+            Ok((builder, Some(socket)))
+        }
+        None => {
+            let stdio = pipes(proc_, open_stdin)?;
+            let builder = builder
+                .with_stdin(stdio.stdin)
+                .with_stdout(stdio.stdout)
+                .with_stderr(stdio.stderr);
+            Ok((builder, None))
+        }
+    }
+}
+
+/// After the process exists: takes its terminal's master, if it has one.
+pub fn take_terminal(proc_: &mut Proc, console: Option<ConsoleSocket>) -> std::io::Result<()> {
+    match console {
+        Some(socket) => attach_pty(proc_, socket.receive_master()?),
+        None => Ok(()),
+    }
+}
+
 /// Takes a terminal's master: its output, its input and its size.
-pub fn attach_pty(proc_: &mut Proc, master: OwnedFd) -> std::io::Result<()> {
+fn attach_pty(proc_: &mut Proc, master: OwnedFd) -> std::io::Result<()> {
     set_nonblocking(&master)?;
     proc_.stdin = Some(master.try_clone()?);
     proc_.outputs.push(Output {

@@ -11,9 +11,8 @@ use vessel_runtime::protocol::{ErrorKind, ProcessSpec, RemoteError, Response, IN
 use vessel_runtime::users;
 
 use super::internal;
-use crate::console::ConsoleSocket;
 use crate::executor::ShimExecutor;
-use crate::process::{attach_pty, pipes, Proc};
+use crate::process::{take_terminal, wire_stdio, Proc};
 use crate::server::{Reply, Shim};
 use crate::state::{check, Verb};
 
@@ -66,24 +65,18 @@ fn start(shim: &mut Shim, id: &str, spec: &ProcessSpec, stdin: bool) -> Result<P
         .map_err(|e| internal("writing the exec's process", e))?;
 
     let mut proc_ = Proc::new(id, false);
-    let mut builder = ContainerBuilder::new(shim.id.clone(), SyscallType::default())
+    let builder = ContainerBuilder::new(shim.id.clone(), SyscallType::default())
         .with_root_path(shim.cdir.libcontainer_root())
         .map_err(|e| internal("opening the container", e))?
         .with_executor(ShimExecutor);
-    let console = if spec.terminal {
-        let socket = ConsoleSocket::listen(&execs.join(format!("{id}.console.sock")))
-            .map_err(|e| internal("listening for the exec's terminal", e))?;
-        builder = builder.with_console_socket(Some(socket.path()));
-        Some(socket)
-    } else {
-        let stdio =
-            pipes(&mut proc_, stdin).map_err(|e| internal("creating the exec's pipes", e))?;
-        builder = builder
-            .with_stdin(stdio.stdin)
-            .with_stdout(stdio.stdout)
-            .with_stderr(stdio.stderr);
-        None
-    };
+    let console_path = execs.join(format!("{id}.console.sock"));
+    let (builder, console) = wire_stdio(
+        builder,
+        &mut proc_,
+        spec.terminal.then_some(console_path.as_path()),
+        stdin,
+    )
+    .map_err(|e| internal("setting up the exec's stdio", e))?;
     let pid = builder
         .as_tenant()
         .with_process(Some(&process_path))
@@ -91,12 +84,7 @@ fn start(shim: &mut Shim, id: &str, spec: &ProcessSpec, stdin: bool) -> Result<P
         .build()
         .map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, format!("exec failed: {e}")))?;
     proc_.pid = Some(pid);
-    if let Some(socket) = console {
-        let master = socket
-            .receive_master()
-            .map_err(|e| internal("receiving the exec's terminal", e))?;
-        attach_pty(&mut proc_, master).map_err(|e| internal("holding the exec's terminal", e))?;
-    }
+    take_terminal(&mut proc_, console).map_err(|e| internal("receiving the exec's terminal", e))?;
     let _ = std::fs::remove_file(&process_path);
     Ok(proc_)
 }
