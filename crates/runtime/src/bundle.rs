@@ -109,7 +109,7 @@ pub fn prepare(
     let dev = std::fs::metadata(writable).map(|m| m.dev()).unwrap_or(0);
     let host = HostResources {
         cpus: host_cpus,
-        writable_device: (dev_major(dev), dev_minor(dev)),
+        writable_device: whole_disk(Path::new("/sys/dev/block"), dev_major(dev), dev_minor(dev)),
     };
     let warnings = apply_windows_resources(&mut spec, &host)?;
 
@@ -192,6 +192,22 @@ fn field<T>(field: &str, value: &str, reason: &str) -> Result<T, BundleError> {
     })
 }
 
+/// The disk a device belongs to: I/O throttling takes whole disks, not
+/// partitions. `sysfs_block` is `/sys/dev/block` (a parameter for tests).
+pub fn whole_disk(sysfs_block: &Path, major: u64, minor: u64) -> (u64, u64) {
+    let dev = sysfs_block.join(format!("{major}:{minor}"));
+    if !dev.join("partition").exists() {
+        return (major, minor);
+    }
+    std::fs::read_to_string(dev.join("../dev"))
+        .ok()
+        .and_then(|s| {
+            let (ma, mi) = s.trim().split_once(':')?;
+            Some((ma.parse().ok()?, mi.parse().ok()?))
+        })
+        .unwrap_or((major, minor))
+}
+
 /// The major number of a `st_dev` (glibc's encoding).
 pub fn dev_major(dev: u64) -> u64 {
     ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff)
@@ -261,6 +277,23 @@ mod tests {
             bundle_with(json!({"annotations": {LAYERS_ANNOTATION: "[\"l1\",\"l2\"]"}}));
         let e = prepare(&bundle, &cdir, "c1", 2).unwrap_err().to_string();
         assert!(e.contains("\"l2\" is not a directory"), "{e}");
+    }
+
+    #[test]
+    fn a_partition_maps_to_its_disk() {
+        let sys = tempfile::tempdir().unwrap();
+        // /sys/dev/block/8:1 -> ../../block/sda/sda1, whose parent holds dev 8:0
+        let disk = sys.path().join("block/sda");
+        std::fs::create_dir_all(disk.join("sda1")).unwrap();
+        std::fs::write(disk.join("dev"), "8:0\n").unwrap();
+        std::fs::write(disk.join("sda1/partition"), "1\n").unwrap();
+        let links = sys.path().join("dev-block");
+        std::fs::create_dir_all(&links).unwrap();
+        std::os::unix::fs::symlink(disk.join("sda1"), links.join("8:1")).unwrap();
+        std::os::unix::fs::symlink(&disk, links.join("8:0")).unwrap();
+        assert_eq!(whole_disk(&links, 8, 1), (8, 0));
+        assert_eq!(whole_disk(&links, 8, 0), (8, 0));
+        assert_eq!(whole_disk(&links, 0, 45), (0, 45));
     }
 
     #[test]
