@@ -28,7 +28,7 @@ pub struct CreateRequest {
 /// Why a shim could not create the container.
 #[derive(Debug, Error)]
 pub enum LaunchError {
-    #[error("cannot run the shim {path}: {source}")]
+    #[error("cannot run the shim {path}")]
     Spawn {
         path: PathBuf,
         #[source]
