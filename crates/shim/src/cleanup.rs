@@ -4,10 +4,35 @@
 use std::path::Path;
 
 use libcontainer::container::Container;
+use nix::sys::signal::Signal;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use vessel_runtime::bundle::{default_cgroups_path, written_cgroups_path};
 use vessel_runtime::ContainerDir;
 
 /// The cgroup hierarchies on this host (v1 controllers, the v2 tree).
 const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
+/// Removes what is left of container `id` when there is no live shim state
+/// to go by (a failed create, a shim that died): kills its processes, then
+/// tears it down, using the cgroup its runtime bundle recorded.
+pub fn remove_leftovers(cdir: &ContainerDir, id: &str) {
+    let cgroups_path = written_cgroups_path(cdir).unwrap_or_else(|| default_cgroups_path(id));
+    let mut container = Container::load(cdir.libcontainer_root().join(id)).ok();
+    if let Some(c) = container.as_mut() {
+        let _ = c.kill(Signal::SIGKILL, true);
+    }
+    reap_children();
+    teardown(container.as_mut(), cdir, &cgroups_path);
+}
+
+/// Reaps whatever is left of our children.
+fn reap_children() {
+    while let Ok(status) = waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+        if status == WaitStatus::StillAlive {
+            break;
+        }
+    }
+}
 
 /// Removes the container; every step is tried even if one fails.
 pub fn teardown(container: Option<&mut Container>, cdir: &ContainerDir, cgroups_path: &str) {

@@ -19,13 +19,10 @@ use vessel_runtime::{users, ContainerDir};
 use crate::executor::ShimExecutor;
 use crate::process::{take_terminal, wire_stdio, Proc};
 use crate::server::Shim;
+use crate::verbs::internal;
 
 fn invalid(e: impl std::fmt::Display) -> RemoteError {
     RemoteError::new(ErrorKind::InvalidParameter, e.to_string())
-}
-
-fn internal(doing: &str, e: impl std::fmt::Display) -> RemoteError {
-    RemoteError::new(ErrorKind::Internal, format!("{doing}: {e}"))
 }
 
 /// Creates the container described by `req`; `cdir` exists and is ours.

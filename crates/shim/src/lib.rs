@@ -97,15 +97,7 @@ fn setup(sigfd: SignalFd) -> Result<server::Shim, RemoteError> {
         Ok(shim) => Ok(shim),
         Err(e) => {
             tracing::error!(container = %req.id, error = %e, "create failed; cleaning up");
-            let cgroups_path = format!("/vessel/{}", req.id);
-            let mut container =
-                libcontainer::container::Container::load(cdir.libcontainer_root().join(&req.id))
-                    .ok();
-            if let Some(c) = container.as_mut() {
-                let _ = c.kill(Signal::SIGKILL, true);
-            }
-            reap_children();
-            cleanup::teardown(container.as_mut(), &cdir, &cgroups_path);
+            cleanup::remove_leftovers(&cdir, &req.id);
             Err(e)
         }
     }
@@ -121,34 +113,8 @@ fn cleanup_leftovers() -> ExitCode {
     if validate_id(&req.id).is_err() {
         return ExitCode::FAILURE;
     }
-    let cdir = ContainerDir::new(&req.root, &req.id);
-    let cgroups_path =
-        vessel_runtime::record::read_json::<serde_json::Value>(&cdir.bundle().join("config.json"))
-            .ok()
-            .flatten()
-            .and_then(|s| {
-                s.pointer("/linux/cgroupsPath")
-                    .and_then(|v| v.as_str())
-                    .map(String::from)
-            })
-            .unwrap_or_else(|| format!("/vessel/{}", req.id));
-    let mut container =
-        libcontainer::container::Container::load(cdir.libcontainer_root().join(&req.id)).ok();
-    if let Some(c) = container.as_mut() {
-        let _ = c.kill(Signal::SIGKILL, true);
-    }
-    cleanup::teardown(container.as_mut(), &cdir, &cgroups_path);
+    cleanup::remove_leftovers(&ContainerDir::new(&req.root, &req.id), &req.id);
     ExitCode::SUCCESS
-}
-
-/// Reaps whatever a failed create left behind.
-fn reap_children() {
-    use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-    while let Ok(status) = waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-        if status == WaitStatus::StillAlive {
-            break;
-        }
-    }
 }
 
 fn init_logging(cdir: &ContainerDir) {

@@ -66,6 +66,29 @@ impl Proc {
     pub fn running(&self) -> bool {
         self.pid.is_some() && self.exit.is_none()
     }
+
+    /// The process reads end-of-file on stdin. A terminal has no such end:
+    /// closing our copy of its master would not reach the process.
+    pub fn close_stdin(&mut self) {
+        if self.pty.is_none() {
+            self.stdin = None;
+        }
+    }
+
+    /// Feeds the process's stdin; a failed write closes it.
+    pub fn write_stdin(&mut self, mut data: &[u8]) {
+        let Some(fd) = &self.stdin else { return };
+        while !data.is_empty() {
+            match nix::unistd::write(fd, data) {
+                Ok(n) => data = &data[n..],
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(_) => {
+                    self.stdin = None;
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// The child's ends of a process's stdio, handed to libcontainer.

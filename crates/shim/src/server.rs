@@ -165,25 +165,27 @@ impl Shim {
         if id == INIT {
             return Ok(&self.init);
         }
-        self.execs.get(id).ok_or_else(|| {
-            RemoteError::new(
-                ErrorKind::NotFound,
-                format!("no process {id:?} in container {}", self.id),
-            )
-        })
+        self.execs
+            .get(id)
+            .ok_or_else(|| no_such_process(&self.id, id))
     }
 
     pub fn process_mut(&mut self, id: &str) -> Result<&mut Proc, RemoteError> {
         if id == INIT {
             return Ok(&mut self.init);
         }
-        let cid = self.id.clone();
-        self.execs.get_mut(id).ok_or_else(|| {
-            RemoteError::new(
-                ErrorKind::NotFound,
-                format!("no process {id:?} in container {cid}"),
-            )
-        })
+        self.execs
+            .get_mut(id)
+            .ok_or_else(|| no_such_process(&self.id, id))
+    }
+
+    /// The first process and every exec.
+    fn processes(&self) -> impl Iterator<Item = &Proc> {
+        std::iter::once(&self.init).chain(self.execs.values())
+    }
+
+    fn processes_mut(&mut self) -> impl Iterator<Item = &mut Proc> {
+        std::iter::once(&mut self.init).chain(self.execs.values_mut())
     }
 
     /// Runs until the container is deleted.
@@ -219,7 +221,7 @@ impl Shim {
             }
             sources.push((Source::Conn(id), conn.stream.as_raw_fd(), events));
         }
-        for p in std::iter::once(&self.init).chain(self.execs.values()) {
+        for p in self.processes() {
             for (i, out) in p.outputs.iter().enumerate() {
                 sources.push((
                     Source::Output(p.id.clone(), i),
@@ -250,8 +252,7 @@ impl Shim {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        std::iter::once(&self.init)
-            .chain(self.execs.values())
+        self.processes()
             .filter(|p| !p.finished)
             .filter_map(|p| p.drain_deadline)
             .chain(self.kill_deadline)
@@ -269,25 +270,14 @@ impl Shim {
             let (Some(pid), Some(exit)) = (status.pid(), exit_status(status)) else {
                 continue;
             };
-            let deadline = Some(Instant::now() + DRAIN_GRACE);
             if self.init.pid == Some(pid) && self.init.exit.is_none() {
                 tracing::info!(container = %self.id, code = exit.code, "container exited");
-                if let Err(e) = write_json(&self.cdir.exit(), &exit) {
-                    tracing::error!(error = %e, "cannot record the exit");
-                }
-                self.init.exit = Some(exit);
-                self.init.drain_deadline = deadline;
-                self.init.stdin = None;
+                record_exit(&mut self.init, &self.cdir.exit(), exit);
                 self.status = Status::Stopped;
                 self.save_state();
             } else if let Some(p) = self.execs.values_mut().find(|p| p.pid == Some(pid)) {
                 tracing::info!(container = %self.id, exec = %p.id, code = exit.code, "exec exited");
-                if let Err(e) = write_json(&self.cdir.exec_exit(&p.id), &exit) {
-                    tracing::error!(error = %e, "cannot record the exec's exit");
-                }
-                p.exit = Some(exit);
-                p.drain_deadline = deadline;
-                p.stdin = None;
+                record_exit(p, &self.cdir.exec_exit(&p.id), exit);
             }
         }
     }
@@ -352,19 +342,12 @@ impl Shim {
                     // The client is done sending: that is stdin's end.
                     *stdin = false;
                     if let Ok(p) = self.process_mut(&process) {
-                        if p.pty.is_none() {
-                            p.stdin = None;
-                        }
+                        p.close_stdin();
                     }
                     return;
                 }
                 if let Ok(p) = self.process_mut(&process) {
-                    if let Some(fd) = &p.stdin {
-                        let mut file = std::fs::File::from(fd.try_clone().expect("dup stdin"));
-                        if file.write_all(&buf[..n]).is_err() {
-                            p.stdin = None;
-                        }
-                    }
+                    p.write_stdin(&buf[..n]);
                 }
             }
         }
@@ -494,7 +477,7 @@ impl Shim {
 
     fn drop_conn(&mut self, id: usize) {
         if self.conns.remove(&id).is_some() {
-            for p in std::iter::once(&mut self.init).chain(self.execs.values_mut()) {
+            for p in self.processes_mut() {
                 p.waiters.retain(|&w| w != id);
                 p.attached.retain(|&w| w != id);
             }
@@ -505,8 +488,8 @@ impl Shim {
     /// Announces exits whose output is drained (or has had its time).
     fn finish_exited(&mut self) {
         let now = Instant::now();
-        let ids: Vec<String> = std::iter::once(&self.init)
-            .chain(self.execs.values())
+        let ids: Vec<String> = self
+            .processes()
             .filter(|p| {
                 !p.finished
                     && p.exit.is_some()
@@ -544,6 +527,24 @@ impl Shim {
             }
         }
     }
+}
+
+fn no_such_process(container: &str, id: &str) -> RemoteError {
+    RemoteError::new(
+        ErrorKind::NotFound,
+        format!("no process {id:?} in container {container}"),
+    )
+}
+
+/// Records on disk and in memory that `p` exited; its output is drained
+/// for at most [`DRAIN_GRACE`] more.
+fn record_exit(p: &mut Proc, record: &std::path::Path, exit: vessel_runtime::ExitStatus) {
+    if let Err(e) = write_json(record, &exit) {
+        tracing::error!(process = %p.id, error = %e, "cannot record the exit");
+    }
+    p.exit = Some(exit);
+    p.drain_deadline = Some(Instant::now() + DRAIN_GRACE);
+    p.stdin = None;
 }
 
 fn take_line(buf: &mut Vec<u8>) -> Option<Vec<u8>> {

@@ -7,9 +7,7 @@ use crate::server::{Reply, Shim};
 pub fn close_stdin(shim: &mut Shim, process: &str) -> Reply {
     match shim.process_mut(process) {
         Ok(p) => {
-            if p.pty.is_none() {
-                p.stdin = None;
-            }
+            p.close_stdin();
             Reply::Now(Response::Ok)
         }
         Err(e) => e.into(),
