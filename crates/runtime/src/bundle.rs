@@ -115,7 +115,7 @@ pub fn prepare(
 
     let cgroups_path = match spec.pointer("/linux/cgroupsPath").and_then(Value::as_str) {
         Some(p) if !p.is_empty() => p.to_string(),
-        _ => format!("/vessel/{id}"),
+        _ => default_cgroups_path(id),
     };
     let obj = spec.as_object_mut().expect("checked above");
     obj.insert(
@@ -140,6 +140,21 @@ pub fn prepare(
         cgroups_path,
         warnings,
     })
+}
+
+/// The cgroup of a container whose spec names none.
+pub fn default_cgroups_path(id: &str) -> String {
+    format!("/vessel/{id}")
+}
+
+/// The cgroup the runtime bundle in `cdir` gave its container, if written.
+pub fn written_cgroups_path(cdir: &ContainerDir) -> Option<String> {
+    crate::record::read_json::<Value>(&cdir.bundle().join("config.json"))
+        .ok()
+        .flatten()?
+        .pointer("/linux/cgroupsPath")?
+        .as_str()
+        .map(String::from)
 }
 
 fn spec_readonly(obj: &serde_json::Map<String, Value>) -> bool {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use clap::Args;
 use vessel_runtime::launch::{shim_path, CreateRequest};
-use vessel_runtime::{ContainerDir, Request, ShimClient};
+use vessel_runtime::{Request, ShimClient};
 
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
@@ -21,11 +21,7 @@ pub fn delete(root: &Path, args: DeleteArgs) -> anyhow::Result<()> {
 /// Deletes container `id` through its shim; a container whose shim is gone
 /// is cleaned up by a shim started for just that.
 pub fn remove(root: &Path, id: &str, force: bool) -> anyhow::Result<()> {
-    vessel_runtime::layout::validate_id(id).map_err(anyhow::Error::msg)?;
-    let cdir = ContainerDir::new(root, id);
-    if !cdir.path().exists() {
-        anyhow::bail!("container {id}: no such container in {}", root.display());
-    }
+    let cdir = super::container_dir(root, id)?;
     match ShimClient::connect(&cdir.socket()) {
         Ok(mut client) => {
             client.call(&Request::Delete { force })?;

@@ -86,13 +86,19 @@ pub fn run(args: RuntimeArgs) -> anyhow::Result<()> {
     }
 }
 
-/// Connects to container `id`'s shim.
-fn connect(root: &Path, id: &str) -> anyhow::Result<ShimClient> {
+/// The directory of an existing container `id`.
+fn container_dir(root: &Path, id: &str) -> anyhow::Result<ContainerDir> {
     vessel_runtime::layout::validate_id(id).map_err(anyhow::Error::msg)?;
     let cdir = ContainerDir::new(root, id);
     if !cdir.path().exists() {
         anyhow::bail!("container {id}: no such container in {}", root.display());
     }
+    Ok(cdir)
+}
+
+/// Connects to container `id`'s shim.
+fn connect(root: &Path, id: &str) -> anyhow::Result<ShimClient> {
+    let cdir = container_dir(root, id)?;
     ShimClient::connect(&cdir.socket()).with_context(|| format!("container {id}"))
 }
 

@@ -25,7 +25,7 @@ pub fn run(root: &Path, args: RunArgs) -> anyhow::Result<()> {
     // The shim is not waited for: it exits once the container is deleted,
     // and outlives this process when the container is kept.
     let _shim = super::create::spawn(root, &args.id, &args.bundle, true)?;
-    let result = attach_and_start(root, &args.id);
+    let result = attach_and_start(root, &args.id, &args.bundle);
     if !args.keep {
         if let Err(e) = super::delete::remove(root, &args.id, true) {
             eprintln!("vessel: {e:#}");
@@ -34,19 +34,16 @@ pub fn run(root: &Path, args: RunArgs) -> anyhow::Result<()> {
     super::exit_with(result?)
 }
 
-fn attach_and_start(root: &Path, id: &str) -> anyhow::Result<i32> {
+fn attach_and_start(root: &Path, id: &str, bundle: &Path) -> anyhow::Result<i32> {
     let cdir = ContainerDir::new(root, id);
     let mut control = ShimClient::connect(&cdir.socket())?;
-    let Response::State(state) = control.call(&Request::State)? else {
-        bail!("the shim answered state with something else");
-    };
     let mut attach = ShimClient::connect(&cdir.socket())?;
     attach.call(&Request::Attach {
         process: INIT.into(),
         stdin: true,
     })?;
     let (output, input) = attach.into_stream();
-    let tty = bundle_terminal(&state.bundle);
+    let tty = bundle_terminal(bundle);
     forward_signals(root, id, INIT, tty);
     let _raw = if tty { RawTerminal::enter() } else { None };
     control.call(&Request::Start)?;
@@ -69,8 +66,8 @@ fn attach_and_start(root: &Path, id: &str) -> anyhow::Result<i32> {
 }
 
 /// Whether the runtime bundle asks for a terminal.
-fn bundle_terminal(bundle: &str) -> bool {
-    std::fs::read(Path::new(bundle).join("config.json"))
+fn bundle_terminal(bundle: &Path) -> bool {
+    std::fs::read(bundle.join("config.json"))
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .and_then(|s| s.pointer("/process/terminal").and_then(|t| t.as_bool()))
