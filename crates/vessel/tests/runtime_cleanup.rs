@@ -150,3 +150,45 @@ fn a_container_whose_shim_died_is_still_cleaned_up() {
     env.ok(&["delete", &id]);
     assert_gone(&env, &id);
 }
+
+#[test]
+fn poststop_hooks_run_on_delete() {
+    let env = Env::new();
+    let id = unique("poststop");
+    let marker = env.dir.path().join("poststop-ran");
+    let mut s = spec(&["true"]);
+    s["hooks"] = json!({"poststop": [{
+        "path": "/bin/sh",
+        "args": ["sh", "-c", format!("cat > {}", marker.display())]
+    }]});
+    let b = env.bundle(&id, &s);
+    let out = env.run(&["run", "--bundle", b.to_str().unwrap(), &id]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let state = std::fs::read_to_string(&marker).expect("the poststop hook did not run");
+    assert!(
+        state.contains(&id),
+        "the hook got the container's state: {state}"
+    );
+    assert_gone(&env, &id);
+}
+
+#[test]
+fn processes_left_in_the_cgroup_are_killed_on_delete() {
+    // Without a pid namespace, a background process survives the first
+    // process' exit; delete must still empty and remove the cgroup.
+    let env = Env::new();
+    let id = unique("straggler");
+    let mut s = spec(&["sh", "-c", "sleep 60 & exit 0"]);
+    s["linux"]["namespaces"] = json!([{"type": "mount"}, {"type": "uts"}, {"type": "ipc"}]);
+    s["mounts"] = json!([{"destination": "/proc", "type": "proc", "source": "proc"}]);
+    env.start(&id, &s);
+    assert_eq!(env.wait_stopped(&id), 0);
+    let dirs = cgroup_dirs(&id);
+    let procs = std::fs::read_to_string(dirs[0].join("cgroup.procs")).unwrap();
+    let bg: Vec<i64> = procs.lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(bg.len(), 1, "one process left behind: {procs}");
+    env.ok(&["delete", &id]);
+    assert_gone(&env, &id);
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert!(!alive(bg[0]), "the background process outlived delete");
+}

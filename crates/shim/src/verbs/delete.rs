@@ -35,11 +35,9 @@ pub fn delete(shim: &mut Shim, conn: usize, force: bool) -> Reply {
 
 /// Tears the container down once its first process is gone.
 pub fn finish(shim: &mut Shim) -> Reply {
-    crate::cleanup::teardown(
-        Some(&mut shim.container),
-        &shim.cdir,
-        &shim.bundle.cgroups_path,
-    );
+    let container =
+        crate::cleanup::needs_runtime_delete(&shim.bundle.spec).then_some(&mut shim.container);
+    crate::cleanup::teardown(container, &shim.cdir, &shim.bundle.cgroups_path);
     shim.done = true;
     Reply::Now(Response::Ok)
 }
