@@ -23,6 +23,11 @@ pub struct CreateRequest {
     /// Give the first process a stdin pipe (else /dev/null, unless it has a
     /// terminal).
     pub open_stdin: bool,
+    /// Where the container's log goes (default: `container.log` in its
+    /// state directory). The engine keeps logs with its records, so that
+    /// they outlive the container's runtime state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<PathBuf>,
 }
 
 /// Why a shim could not create the container.

@@ -73,8 +73,16 @@ pub fn create(
         .map_err(|e| invalid(format!("creating the container: {e}")))?;
     let t_build = t0.elapsed();
     init.pid = container.pid();
+    if let Some(pid) = init
+        .pid
+        .filter(|_| crate::network::has_own_network(&rb.spec))
+    {
+        crate::network::loopback_up(pid.as_raw())
+            .map_err(|e| internal("bringing up the container's loopback", e))?;
+    }
     take_terminal(&mut init, console).map_err(|e| internal("receiving the terminal", e))?;
-    let log = LogWriter::open(&cdir.log()).map_err(|e| internal("opening the container log", e))?;
+    let log_path = req.log.clone().unwrap_or_else(|| cdir.log());
+    let log = LogWriter::open(&log_path).map_err(|e| internal("opening the container log", e))?;
     let listener = UnixListener::bind(cdir.socket())
         .map_err(|e| internal("listening on the control socket", e))?;
     listener

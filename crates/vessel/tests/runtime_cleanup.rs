@@ -180,7 +180,7 @@ fn processes_left_in_the_cgroup_are_killed_on_delete() {
     let id = unique("straggler");
     let mut s = spec(&["sh", "-c", "sleep 60 & exit 0"]);
     s["linux"]["namespaces"] = json!([{"type": "mount"}, {"type": "uts"}, {"type": "ipc"}]);
-    s["mounts"] = json!([{"destination": "/proc", "type": "proc", "source": "proc"}]);
+    s["mounts"].as_array_mut().unwrap().truncate(2); // /proc and /dev
     env.start(&id, &s);
     assert_eq!(env.wait_stopped(&id), 0);
     let dirs = cgroup_dirs(&id);

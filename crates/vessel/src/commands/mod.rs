@@ -1,7 +1,8 @@
 //! One module per command group.
 
+mod engine;
 mod hcs;
-mod runtime;
+pub(crate) mod runtime;
 
 use clap::Subcommand;
 
@@ -12,11 +13,14 @@ pub enum Command {
     Hcs(hcs::HcsCommand),
     /// Run OCI bundles directly, one shim per container (no daemon).
     Runtime(runtime::RuntimeArgs),
+    #[command(flatten)]
+    Engine(engine::EngineCommand),
 }
 
-pub fn run(command: Command) -> anyhow::Result<()> {
+pub fn run(host: &str, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Hcs(cmd) => hcs::run(cmd),
         Command::Runtime(args) => runtime::run(args),
+        Command::Engine(cmd) => engine::run(host, cmd),
     }
 }

@@ -34,6 +34,7 @@ pub fn spawn(
         root: root.to_path_buf(),
         bundle: bundle.to_path_buf(),
         open_stdin,
+        log: None,
     };
     let (_, child) = launch::create(&launch::shim_path(), &req)?;
     Ok(child)

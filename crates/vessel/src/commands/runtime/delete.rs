@@ -33,6 +33,7 @@ pub fn remove(root: &Path, id: &str, force: bool) -> anyhow::Result<()> {
                 root: root.to_path_buf(),
                 bundle: Default::default(),
                 open_stdin: false,
+                log: None,
             };
             let status = std::process::Command::new(shim_path())
                 .arg("--cleanup")

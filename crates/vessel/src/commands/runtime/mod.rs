@@ -14,7 +14,7 @@ mod start;
 mod state;
 mod stats;
 mod stop;
-mod stream;
+pub(crate) mod stream;
 mod update;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,171 @@
+//! `GET /containers/{id}/logs`: the json-file log, filtered (`since`,
+//! `until`, `tail`), optionally timestamped, framed unless the container
+//! has a terminal, and followed while the container runs.
+
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::path::Path;
+use std::time::Duration;
+
+use vessel_runtime::frame;
+use vessel_runtime::logs::LogEntry;
+
+use super::body::Sender;
+use crate::daemon::IsRunning;
+
+/// What the client asked for.
+#[derive(Debug, Clone)]
+pub struct LogOptions {
+    pub stdout: bool,
+    pub stderr: bool,
+    pub follow: bool,
+    pub timestamps: bool,
+    /// Entries at or after this time (Unix nanoseconds).
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    /// Only the last N entries of what is already there.
+    pub tail: Option<usize>,
+    pub tty: bool,
+}
+
+/// Parses Docker's `since`/`until`: Unix seconds with optional fraction.
+pub fn parse_time(s: &str) -> Option<i64> {
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return t.timestamp_nanos_opt();
+    }
+    let (secs, frac) = s.split_once('.').unwrap_or((s, ""));
+    let secs: i64 = secs.parse().ok()?;
+    let mut nanos = 0i64;
+    if !frac.is_empty() {
+        let digits: String = frac.chars().take(9).collect();
+        nanos = format!("{digits:0<9}").parse().ok()?;
+    }
+    Some(secs * 1_000_000_000 + nanos)
+}
+
+fn entry_nanos(e: &LogEntry) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(&e.time)
+        .ok()
+        .and_then(|t| t.timestamp_nanos_opt())
+        .unwrap_or(0)
+}
+
+/// Sends one entry; false once the client is gone.
+fn send(out: &Sender, o: &LogOptions, e: &LogEntry) -> bool {
+    let stderr = e.stream == "stderr";
+    if (stderr && !o.stderr) || (!stderr && !o.stdout) {
+        return true;
+    }
+    let t = entry_nanos(e);
+    if o.since.is_some_and(|s| t < s) || o.until.is_some_and(|u| t > u) {
+        return true;
+    }
+    let mut line = Vec::new();
+    if o.timestamps {
+        line.extend_from_slice(e.time.as_bytes());
+        line.push(b' ');
+    }
+    line.extend_from_slice(e.log.as_bytes());
+    if o.tty {
+        out.send(line)
+    } else {
+        let stream = if stderr { frame::STDERR } else { frame::STDOUT };
+        out.send(frame::encode(stream, &line))
+    }
+}
+
+/// Streams the log at `path` to `out`. `running` says whether the
+/// container still runs (following stops once it does not and the log
+/// is drained).
+pub fn stream(path: &Path, o: &LogOptions, running: IsRunning, out: &Sender) {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(_) if o.follow => {
+            // The log appears once the container first starts.
+            loop {
+                if let Ok(f) = std::fs::File::open(path) {
+                    break f;
+                }
+                if !running() || out.is_closed() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        Err(_) => return,
+    };
+    let mut reader = BufReader::new(file);
+    let mut existing = Vec::new();
+    let mut line = String::new();
+    let mut pos = 0u64;
+    loop {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if !line.ends_with('\n') {
+                    break; // a line still being written: read it again later
+                }
+                pos += n as u64;
+                if let Ok(e) = serde_json::from_str::<LogEntry>(&line) {
+                    existing.push(e);
+                }
+            }
+        }
+    }
+    let skip = o.tail.map_or(0, |t| existing.len().saturating_sub(t));
+    for e in &existing[skip..] {
+        if !send(out, o, e) {
+            return;
+        }
+    }
+    if !o.follow {
+        return;
+    }
+    // Follow: poll for lines past `pos` until the container has stopped
+    // and everything it wrote has been sent.
+    loop {
+        let was_running = running();
+        if reader.seek(SeekFrom::Start(pos)).is_err() {
+            return;
+        }
+        loop {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if !line.ends_with('\n') {
+                        break;
+                    }
+                    pos += n as u64;
+                    if let Ok(e) = serde_json::from_str::<LogEntry>(&line) {
+                        if !send(out, o, &e) {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        if !was_running || out.is_closed() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_as_docker_sends_them() {
+        assert_eq!(parse_time("10"), Some(10_000_000_000));
+        assert_eq!(parse_time("10.5"), Some(10_500_000_000));
+        assert_eq!(parse_time("10.000000001"), Some(10_000_000_001));
+        assert_eq!(parse_time("1970-01-01T00:00:01Z"), Some(1_000_000_000));
+        assert_eq!(parse_time(""), None);
+        assert_eq!(parse_time("x"), None);
+    }
+}

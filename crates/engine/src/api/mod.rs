@@ -1,0 +1,161 @@
+//! The Docker Engine API over a unix socket: routing, version
+//! negotiation, and the mapping of engine errors to statuses. Handlers
+//! call the (blocking) engine off the async runtime.
+
+mod body;
+mod handlers;
+mod logs;
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::path::Path;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::UnixListener;
+
+use crate::daemon::Daemon;
+use crate::error::EngineError;
+
+/// The newest API version served.
+pub const API_VERSION: &str = "1.45";
+/// The oldest one accepted.
+pub const MIN_API_VERSION: &str = "1.24";
+
+pub type Body = BoxBody<Bytes, Infallible>;
+pub type Reply = Response<Body>;
+
+/// Serves the API on `socket` until the process ends.
+pub async fn serve(daemon: Arc<Daemon>, socket: &Path) -> std::io::Result<()> {
+    let _ = std::fs::remove_file(socket);
+    let listener = UnixListener::bind(socket)?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o660))?;
+    tracing::info!(socket = %socket.display(), "serving the API");
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let daemon = daemon.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let daemon = daemon.clone();
+                async move { Ok::<_, Infallible>(route(daemon, req).await) }
+            });
+            if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades()
+                .await
+            {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        });
+    }
+}
+
+/// A parsed request: path segments after the version, and the query.
+#[derive(Debug)]
+pub struct Call {
+    pub method: Method,
+    pub segments: Vec<String>,
+    pub query: HashMap<String, String>,
+}
+
+impl Call {
+    pub fn q(&self, key: &str) -> Option<&str> {
+        self.query.get(key).map(String::as_str)
+    }
+
+    /// A boolean query parameter, read as moby does (`1`, `true`, `True`).
+    pub fn flag(&self, key: &str) -> bool {
+        matches!(
+            self.q(key).map(|v| v.to_ascii_lowercase()),
+            Some(v) if v == "1" || v == "true"
+        )
+    }
+}
+
+async fn route(daemon: Arc<Daemon>, req: Request<Incoming>) -> Reply {
+    let path = req.uri().path().to_string();
+    let mut segments: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    if let Some(v) = segments
+        .first()
+        .and_then(|s| s.strip_prefix('v'))
+        .map(String::from)
+    {
+        if v.split('.').count() == 2 && v.split('.').all(|p| p.parse::<u32>().is_ok()) {
+            if version_newer(&v, API_VERSION) {
+                return error(&EngineError::InvalidParameter(format!(
+                    "client version {v} is too new. Maximum supported API version is {API_VERSION}"
+                )));
+            }
+            segments.remove(0);
+        }
+    }
+    let query = req
+        .uri()
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let call = Call {
+        method: req.method().clone(),
+        segments,
+        query,
+    };
+    let mut reply = handlers::handle(daemon, call, req).await;
+    let headers = reply.headers_mut();
+    headers.insert("Api-Version", API_VERSION.parse().expect("a valid header"));
+    headers.insert("Server", "Vessel".parse().expect("a valid header"));
+    headers.insert("Ostype", "linux".parse().expect("a valid header"));
+    reply
+}
+
+fn version_newer(a: &str, b: &str) -> bool {
+    let parse = |v: &str| -> (u32, u32) {
+        let mut it = v.split('.').map(|p| p.parse().unwrap_or(0));
+        (it.next().unwrap_or(0), it.next().unwrap_or(0))
+    };
+    parse(a) > parse(b)
+}
+
+pub fn full(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Reply {
+    Response::builder()
+        .status(status)
+        .header("Content-Type", content_type)
+        .body(Full::new(body.into()).boxed())
+        .expect("a valid response")
+}
+
+pub fn json(status: StatusCode, value: &impl serde::Serialize) -> Reply {
+    let mut body = serde_json::to_vec(value).unwrap_or_default();
+    body.push(b'\n');
+    full(status, "application/json", body)
+}
+
+pub fn empty(status: StatusCode) -> Reply {
+    Response::builder()
+        .status(status)
+        .body(Full::new(Bytes::new()).boxed())
+        .expect("a valid response")
+}
+
+/// An engine error as Docker answers it: `{"message": ...}` and its status.
+pub fn error(e: &EngineError) -> Reply {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status == StatusCode::NOT_MODIFIED {
+        return empty(status);
+    }
+    json(status, &serde_json::json!({"message": e.to_string()}))
+}

@@ -1,0 +1,887 @@
+//! The engine: containers from create to removal, on top of the runtime
+//! client, with the daemon's start path and restore.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
+
+use vessel_runtime::protocol::INIT;
+use vessel_runtime::record::now_rfc3339;
+use vessel_runtime::Status;
+
+use crate::container::{Config, Container, HostConfig, State};
+use crate::error::{EngineError, Result};
+use crate::events::Events;
+use crate::image::{short_id, ImageConfig, ImageStore};
+use crate::lookup::{self, CommandError};
+use crate::paths::Paths;
+use crate::runtime::{RuntimeClient, RuntimeEvent};
+use crate::spec;
+
+/// One container: its record, and a condition signalled on every change.
+#[derive(Debug)]
+struct Entry {
+    rec: Mutex<Container>,
+    changed: Condvar,
+    /// Counts the ends of runs (exits and failed starts), for `next-exit`.
+    ends: std::sync::atomic::AtomicU64,
+}
+
+impl Entry {
+    fn lock(&self) -> MutexGuard<'_, Container> {
+        self.rec.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What `wait` waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitCondition {
+    NotRunning,
+    NextExit,
+    Removed,
+}
+
+/// A process's attach stream: its framed output, and its stdin.
+pub type Streams = (
+    std::io::BufReader<std::os::unix::net::UnixStream>,
+    std::os::unix::net::UnixStream,
+);
+
+/// Tells whether a container runs now.
+pub type IsRunning = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// An attach that waits for the container's next start.
+#[derive(Debug)]
+struct PendingAttach {
+    stdin: bool,
+    to: std::sync::mpsc::Sender<Streams>,
+}
+
+/// The engine.
+#[derive(Debug)]
+pub struct Daemon {
+    pub paths: Paths,
+    pub images: ImageStore,
+    pub events: Events,
+    runtime: RuntimeClient,
+    containers: Mutex<HashMap<String, Arc<Entry>>>,
+    /// Signalled when a container is removed.
+    removed: Condvar,
+    /// Attaches made before a start, by container id.
+    pending_attach: Mutex<HashMap<String, Vec<PendingAttach>>>,
+}
+
+impl Daemon {
+    /// Opens the stores under `paths` and restores every container found
+    /// there. `shim` is the `vessel-shim` binary.
+    pub fn open(paths: Paths, shim: PathBuf) -> Result<Arc<Daemon>> {
+        // A shim listens at <runtime>/<64-digit id>/shim.sock; a unix
+        // socket address holds 107 bytes.
+        let longest = paths.runtime().join("0".repeat(64)).join("shim.sock");
+        if longest.as_os_str().len() > 107 {
+            return Err(EngineError::InvalidParameter(format!(
+                "exec root {}: too long for the containers' sockets (at most {} bytes)",
+                paths.exec_root.display(),
+                paths.exec_root.as_os_str().len() + 107 - longest.as_os_str().len()
+            )));
+        }
+        for d in [paths.containers(), paths.runtime()] {
+            std::fs::create_dir_all(&d)
+                .map_err(EngineError::io(format!("creating {}", d.display())))?;
+        }
+        let images = ImageStore::open(&paths.images(), &paths.tmp())?;
+        let daemon = Arc::new_cyclic(|weak: &Weak<Daemon>| {
+            let weak = weak.clone();
+            let runtime = RuntimeClient::new(&paths.runtime(), &shim, move |id, event| {
+                if let Some(d) = weak.upgrade() {
+                    d.process_event(id, event);
+                }
+            });
+            Daemon {
+                paths,
+                images,
+                events: Events::default(),
+                runtime,
+                containers: Mutex::new(HashMap::new()),
+                removed: Condvar::new(),
+                pending_attach: Mutex::new(HashMap::new()),
+            }
+        });
+        daemon.restore()?;
+        Ok(daemon)
+    }
+
+    fn table(&self) -> MutexGuard<'_, HashMap<String, Arc<Entry>>> {
+        self.containers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn dir(&self, id: &str) -> PathBuf {
+        self.paths.container(id)
+    }
+
+    fn save(&self, c: &Container) -> Result<()> {
+        c.save(&self.dir(&c.id))
+    }
+
+    fn event(&self, c: &Container, action: &str, extra: &[(&str, String)]) {
+        let mut attrs = BTreeMap::new();
+        attrs.insert("name".to_string(), c.short_name().to_string());
+        attrs.insert("image".to_string(), c.config.image.clone());
+        for (k, v) in extra {
+            attrs.insert(k.to_string(), v.clone());
+        }
+        self.events.log("container", action, &c.id, attrs);
+    }
+
+    /// Finds a container by full id, name, or unique id prefix.
+    fn get(&self, name: &str) -> Result<Arc<Entry>> {
+        let table = self.table();
+        if let Some(e) = table.get(name) {
+            return Ok(e.clone());
+        }
+        let wanted = format!("/{}", name.trim_start_matches('/'));
+        let mut by_prefix = Vec::new();
+        for (id, e) in table.iter() {
+            if e.lock().name == wanted {
+                return Ok(e.clone());
+            }
+            if !name.is_empty() && id.starts_with(name) {
+                by_prefix.push(e.clone());
+            }
+        }
+        match by_prefix.len() {
+            1 => Ok(by_prefix.remove(0)),
+            0 => Err(EngineError::NotFound(format!("No such container: {name}"))),
+            _ => Err(EngineError::InvalidParameter(format!(
+                "multiple containers match {name}: use more of the id"
+            ))),
+        }
+    }
+
+    // ---- restore -------------------------------------------------------
+
+    /// Loads every container record and reconciles it with its task:
+    /// running ones are watched again, ones that exited meanwhile get their
+    /// real exit code and a "die" event, stale leftovers are removed.
+    fn restore(&self) -> Result<()> {
+        let entries = std::fs::read_dir(self.paths.containers())
+            .map_err(EngineError::io("listing the containers"))?;
+        for dir in entries.flatten() {
+            let c = match Container::load(&dir.path()) {
+                Ok(Some(c)) => c,
+                Ok(None) => {
+                    // A create that crashed before its first record.
+                    let _ = std::fs::remove_dir_all(dir.path());
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!(dir = %dir.path().display(), error = %e, "skipping an unreadable container record");
+                    continue;
+                }
+            };
+            let id = c.id.clone();
+            let entry = Arc::new(Entry {
+                rec: Mutex::new(c),
+                changed: Condvar::new(),
+                ends: Default::default(),
+            });
+            self.table().insert(id.clone(), entry.clone());
+            let mut c = entry.lock();
+            if c.state.removal_in_progress {
+                drop(c);
+                if let Err(e) = self.finish_remove(&entry) {
+                    tracing::error!(container = %id, error = %e, "finishing an interrupted removal");
+                }
+                continue;
+            }
+            if !c.state.running {
+                // No task should exist; remove one a crash left behind.
+                if let Err(e) = self.runtime.delete(&id) {
+                    tracing::warn!(container = %id, error = %e, "removing a stale task");
+                }
+                continue;
+            }
+            match self.runtime.restore(&id) {
+                Some(task) if matches!(task.status, Status::Running | Status::Paused) => {
+                    c.state.pid = task.pid as i64;
+                    c.state.set_paused(task.status == Status::Paused);
+                    tracing::info!(container = %id, "re-attached to a running container");
+                }
+                Some(task) => {
+                    let (code, at) = task
+                        .exit
+                        .map(|e| (e.code as i64, e.exited_at))
+                        .unwrap_or((255, now_rfc3339()));
+                    self.exited(&mut c, code, &at);
+                    tracing::info!(container = %id, code, "container exited while the engine was down");
+                }
+                None => {
+                    c.state.error =
+                        "the container's shim was gone when the engine restarted".into();
+                    self.exited(&mut c, 255, &now_rfc3339());
+                }
+            }
+            if let Err(e) = self.save(&c) {
+                tracing::error!(container = %id, error = %e, "saving a restored record");
+            }
+            let remove = !c.state.running && c.host_config.auto_remove;
+            drop(c);
+            if remove {
+                let _ = self.remove(&id, true);
+            }
+        }
+        Ok(())
+    }
+
+    // ---- create --------------------------------------------------------
+
+    /// `docker create`: records a container; nothing runs yet.
+    pub fn create(
+        &self,
+        name: Option<&str>,
+        config: Config,
+        host_config: HostConfig,
+    ) -> Result<(String, Vec<String>)> {
+        let image = self.images.resolve(&config.image)?;
+        let name = match name.filter(|n| !n.is_empty()) {
+            Some(n) => {
+                let n = n.trim_start_matches('/');
+                if !valid_name(n) {
+                    return Err(EngineError::InvalidParameter(format!(
+                        "Invalid container name ({n}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+                    )));
+                }
+                format!("/{n}")
+            }
+            None => format!("/{}", generated_name()),
+        };
+        let mut argv = spec::command(&config.entrypoint, &config.cmd, &image);
+        if argv.is_empty() {
+            return Err(EngineError::InvalidParameter(
+                "No command specified: give one, or use an image with Cmd or Entrypoint".into(),
+            ));
+        }
+        let path = argv.remove(0);
+        let id = random_id()?;
+        let dir = self.dir(&id);
+        let c = Container {
+            id: id.clone(),
+            created: now_rfc3339(),
+            path,
+            args: argv,
+            state: State::default(),
+            image: image.id.clone(),
+            name: name.clone(),
+            restart_count: 0,
+            log_path: dir.join(format!("{id}-json.log")).display().to_string(),
+            config,
+            host_config,
+        };
+        // The spec is built now to refuse a bad config at create, as Docker
+        // does; it is built again at each start.
+        spec::build(&c, &image, &[])?;
+        {
+            let mut table = self.table();
+            if let Some(other) = table.values().find(|e| e.lock().name == name) {
+                let other = other.lock().id.clone();
+                return Err(EngineError::Conflict(format!(
+                    "Conflict. The container name \"{name}\" is already in use by container \"{other}\". You have to remove (or rename) that container to be able to reuse that name."
+                )));
+            }
+            std::fs::create_dir_all(&dir)
+                .map_err(EngineError::io(format!("creating {}", dir.display())))?;
+            if let Err(e) = self.save(&c) {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(e);
+            }
+            table.insert(
+                id.clone(),
+                Arc::new(Entry {
+                    rec: Mutex::new(c.clone()),
+                    changed: Condvar::new(),
+                    ends: Default::default(),
+                }),
+            );
+        }
+        self.event(&c, "create", &[]);
+        Ok((id, Vec::new()))
+    }
+
+    // ---- start ---------------------------------------------------------
+
+    /// `docker start`, with the reference's rules: a paused container
+    /// cannot start, a running one is not modified (304), one being
+    /// removed or dead cannot start; a failed start records its error, an
+    /// exit code (128 unless one is set), cleans up and reports "die".
+    pub fn start(&self, name: &str) -> Result<()> {
+        let entry = self.get(name)?;
+        let mut c = entry.lock();
+        if c.state.paused {
+            return Err(EngineError::Conflict(
+                "cannot start a paused container, try unpause instead".into(),
+            ));
+        }
+        if c.state.running {
+            return Err(EngineError::NotModified("container already started".into()));
+        }
+        if c.state.removal_in_progress || c.state.dead {
+            return Err(EngineError::Conflict(
+                "container is marked for removal and cannot be started".into(),
+            ));
+        }
+        let result = self.start_task(&mut c);
+        if let Err(err) = &result {
+            c.state.error = err.to_string();
+            if c.state.exit_code == 0 {
+                c.state.exit_code = 128;
+            }
+            c.state.status = if c.state.finished_at == crate::container::ZERO_TIME {
+                "created".into()
+            } else {
+                "exited".into()
+            };
+            if let Err(e) = self.save(&c) {
+                tracing::error!(container = %c.id, error = %e, "saving the record of a failed start");
+            }
+            if let Err(e) = self.runtime.delete(&c.id) {
+                tracing::warn!(container = %c.id, error = %e, "cleaning up after a failed start");
+            }
+            // Waiting attaches end: nothing will run.
+            self.pending_attach
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&c.id);
+            self.event(&c, "die", &[("exitCode", c.state.exit_code.to_string())]);
+            entry.ends.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if c.host_config.auto_remove {
+                let id = c.id.clone();
+                drop(c);
+                entry.changed.notify_all();
+                if let Err(e) = self.remove(&id, true) {
+                    tracing::error!(container = %id, error = %e, "removing an auto-remove container after a failed start");
+                }
+                return result;
+            }
+        }
+        drop(c);
+        entry.changed.notify_all();
+        result
+    }
+
+    fn start_task(&self, c: &mut Container) -> Result<()> {
+        let image = self.images.resolve(&c.image)?;
+        let layers: Vec<PathBuf> = image
+            .layers
+            .iter()
+            .map(|l| self.images.layer_dir(l))
+            .collect();
+        let spec = spec::build(c, &image, &layers)?;
+        // "start" is reported whether or not the task starts.
+        struct StartEvent<'a>(&'a Daemon, Container);
+        impl Drop for StartEvent<'_> {
+            fn drop(&mut self) {
+                self.0.event(&self.1, "start", &[]);
+            }
+        }
+        let _start_event = StartEvent(self, c.clone());
+
+        let env: Vec<String> = spec["process"]["env"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let cwd = spec["process"]["cwd"].as_str().unwrap_or("/").to_string();
+        match lookup::check(&layers, &env, &cwd, &c.path) {
+            Ok(()) => {}
+            Err(CommandError::NotFound) => {
+                c.state.exit_code = 127;
+                return Err(EngineError::InvalidParameter(format!(
+                    "container command '{}' not found or does not exist",
+                    c.path
+                )));
+            }
+            Err(CommandError::NotExecutable) => {
+                c.state.exit_code = 126;
+                return Err(EngineError::InvalidParameter(format!(
+                    "container command '{}' could not be invoked",
+                    c.path
+                )));
+            }
+        }
+
+        let bundle = self.dir(&c.id).join("bundle");
+        std::fs::create_dir_all(&bundle).map_err(EngineError::io("creating the bundle"))?;
+        let bytes = serde_json::to_vec_pretty(&spec)
+            .map_err(|e| EngineError::Internal(format!("encoding the spec: {e}")))?;
+        vessel_runtime::record::write_atomic(
+            &bundle.join("config.json"),
+            &bytes,
+            vessel_runtime::record::Durability::ProcessCrash,
+        )
+        .map_err(EngineError::io("writing the spec"))?;
+        // A task left by an earlier run of this container goes first.
+        self.runtime.delete(&c.id)?;
+        self.runtime.create(
+            &c.id,
+            &bundle,
+            &PathBuf::from(&c.log_path),
+            c.config.open_stdin,
+        )?;
+        // Attaches waiting for this start connect before the process runs,
+        // so they miss none of its output.
+        let pending = self
+            .pending_attach
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&c.id)
+            .unwrap_or_default();
+        for p in pending {
+            match self.runtime.attach(&c.id, INIT, p.stdin) {
+                Ok(streams) => {
+                    let _ = p.to.send(streams);
+                }
+                Err(e) => {
+                    tracing::warn!(container = %c.id, error = %e, "connecting a waiting attach")
+                }
+            }
+        }
+        let pid = self.runtime.start(&c.id)?;
+        c.state.set_running(pid, &now_rfc3339());
+        self.save(c)?;
+        Ok(())
+    }
+
+    // ---- exits ----------------------------------------------------------
+
+    /// Handles one event of a container's task (called in order, per
+    /// container).
+    fn process_event(&self, id: &str, event: RuntimeEvent) {
+        let RuntimeEvent::Exit {
+            process,
+            code,
+            exited_at,
+        } = event;
+        if process != INIT {
+            return;
+        }
+        let Ok(entry) = self.get(id) else {
+            return;
+        };
+        let mut c = entry.lock();
+        if !c.state.running {
+            return;
+        }
+        if let Err(e) = self.runtime.delete(id) {
+            tracing::warn!(container = %id, error = %e, "removing the task of an exited container");
+        }
+        self.exited(&mut c, code as i64, &exited_at);
+        entry.ends.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if let Err(e) = self.save(&c) {
+            tracing::error!(container = %id, error = %e, "saving the record of an exit");
+        }
+        let auto_remove = c.host_config.auto_remove;
+        drop(c);
+        entry.changed.notify_all();
+        if auto_remove {
+            if let Err(e) = self.remove(id, true) {
+                tracing::error!(container = %id, error = %e, "removing an auto-remove container");
+            }
+        }
+    }
+
+    /// Marks `c` stopped with `code` and reports "die".
+    fn exited(&self, c: &mut Container, code: i64, at: &str) {
+        c.state.set_stopped(code, at);
+        self.event(c, "die", &[("exitCode", code.to_string())]);
+    }
+
+    // ---- stop, kill, pause --------------------------------------------
+
+    /// `docker kill`: a signal to the container's first process.
+    pub fn kill(&self, name: &str, signal: Option<&str>) -> Result<()> {
+        let signal = parse_signal(signal.unwrap_or("KILL"))?;
+        let entry = self.get(name)?;
+        let c = entry.lock();
+        if !c.state.running {
+            return Err(EngineError::Conflict(format!(
+                "container {} is not running",
+                c.id
+            )));
+        }
+        self.runtime.signal(&c.id, INIT, signal)?;
+        self.event(&c, "kill", &[("signal", signal.to_string())]);
+        Ok(())
+    }
+
+    /// `docker stop`: the stop signal (SIGTERM), then SIGKILL after
+    /// `timeout` seconds; returns once the container has stopped.
+    pub fn stop(&self, name: &str, timeout: Option<i64>, signal: Option<&str>) -> Result<()> {
+        let entry = self.get(name)?;
+        let (id, sig, timeout) = {
+            let c = entry.lock();
+            if !c.state.running {
+                return Err(EngineError::NotModified("container already stopped".into()));
+            }
+            let sig = signal
+                .map(String::from)
+                .or(c.config.stop_signal.clone())
+                .unwrap_or_else(|| "TERM".into());
+            let timeout = timeout.or(c.config.stop_timeout).unwrap_or(10);
+            (c.id.clone(), parse_signal(&sig)?, timeout)
+        };
+        if entry.lock().state.paused {
+            let _ = self.runtime.resume(&id);
+        }
+        let _ = self.kill(&id, Some(&sig.to_string()));
+        let stopped =
+            timeout >= 0 && self.wait_stopped(&entry, Some(Duration::from_secs(timeout as u64)));
+        if !stopped {
+            let _ = self.kill(&id, Some("KILL"));
+            self.wait_stopped(&entry, None);
+        }
+        let c = entry.lock();
+        self.event(&c, "stop", &[]);
+        Ok(())
+    }
+
+    fn wait_stopped(&self, entry: &Entry, limit: Option<Duration>) -> bool {
+        let deadline = limit.map(|l| Instant::now() + l);
+        let mut c = entry.lock();
+        while c.state.running {
+            match deadline {
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return false;
+                    }
+                    c = entry
+                        .changed
+                        .wait_timeout(c, d - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+                None => c = entry.changed.wait(c).unwrap_or_else(|e| e.into_inner()),
+            }
+        }
+        true
+    }
+
+    pub fn pause(&self, name: &str) -> Result<()> {
+        let entry = self.get(name)?;
+        let mut c = entry.lock();
+        if !c.state.running {
+            return Err(EngineError::Conflict(format!(
+                "container {} is not running",
+                c.id
+            )));
+        }
+        if c.state.paused {
+            return Err(EngineError::Conflict(format!(
+                "container {} is already paused",
+                c.id
+            )));
+        }
+        self.runtime.pause(&c.id)?;
+        c.state.set_paused(true);
+        self.save(&c)?;
+        self.event(&c, "pause", &[]);
+        Ok(())
+    }
+
+    pub fn unpause(&self, name: &str) -> Result<()> {
+        let entry = self.get(name)?;
+        let mut c = entry.lock();
+        if !c.state.paused {
+            return Err(EngineError::Conflict(format!(
+                "container {} is not paused",
+                c.id
+            )));
+        }
+        self.runtime.resume(&c.id)?;
+        c.state.set_paused(false);
+        self.save(&c)?;
+        self.event(&c, "unpause", &[]);
+        Ok(())
+    }
+
+    // ---- wait, remove ---------------------------------------------------
+
+    /// `docker wait`: blocks until `condition`; returns the exit code.
+    pub fn wait(&self, name: &str, condition: WaitCondition) -> Result<i64> {
+        let entry = self.get(name)?;
+        let mut c = entry.lock();
+        let ends = || entry.ends.load(std::sync::atomic::Ordering::SeqCst);
+        let seen = ends();
+        let id = c.id.clone();
+        match condition {
+            WaitCondition::NotRunning => {
+                while c.state.running && !c.state.dead {
+                    c = entry.changed.wait(c).unwrap_or_else(|e| e.into_inner());
+                }
+                Ok(c.state.exit_code)
+            }
+            WaitCondition::NextExit => {
+                // Until the current or next run has ended (or the container
+                // is gone).
+                while ends() == seen && !c.state.dead {
+                    c = entry.changed.wait(c).unwrap_or_else(|e| e.into_inner());
+                }
+                Ok(c.state.exit_code)
+            }
+            WaitCondition::Removed => {
+                drop(c);
+                let mut table = self.table();
+                while table.contains_key(&id) {
+                    table = self.removed.wait(table).unwrap_or_else(|e| e.into_inner());
+                }
+                Ok(entry.lock().state.exit_code)
+            }
+        }
+    }
+
+    /// `docker rm`: a running container needs `force` (it is killed).
+    pub fn remove(&self, name: &str, force: bool) -> Result<()> {
+        let entry = self.get(name)?;
+        {
+            let mut c = entry.lock();
+            if c.state.removal_in_progress {
+                return Err(EngineError::Conflict(format!(
+                    "removal of container {} is already in progress",
+                    c.id
+                )));
+            }
+            if c.state.running && !force {
+                return Err(EngineError::Conflict(format!(
+                    "cannot remove container \"{}\": container is running: stop the container before removing or force remove",
+                    c.name
+                )));
+            }
+            c.state.removal_in_progress = true;
+            self.save(&c)?;
+        }
+        if entry.lock().state.running {
+            let id = entry.lock().id.clone();
+            let _ = self.kill(&id, Some("KILL"));
+            if !self.wait_stopped(&entry, Some(Duration::from_secs(10))) {
+                // The task will not report: remove it regardless.
+                let _ = self.runtime.delete(&id);
+            }
+        }
+        self.finish_remove(&entry)
+    }
+
+    fn finish_remove(&self, entry: &Arc<Entry>) -> Result<()> {
+        let mut c = entry.lock();
+        self.runtime.delete(&c.id)?;
+        c.state.dead = true;
+        std::fs::remove_dir_all(self.dir(&c.id))
+            .or_else(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })
+            .map_err(EngineError::io(format!("removing the files of {}", c.id)))?;
+        self.event(&c, "destroy", &[]);
+        let id = c.id.clone();
+        drop(c);
+        self.pending_attach
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+        self.table().remove(&id);
+        self.removed.notify_all();
+        entry.changed.notify_all();
+        Ok(())
+    }
+
+    // ---- reading ---------------------------------------------------------
+
+    /// A container's record.
+    pub fn inspect(&self, name: &str) -> Result<Container> {
+        Ok(self.get(name)?.lock().clone())
+    }
+
+    /// Every container (all, or only running ones), newest first.
+    pub fn list(&self, all: bool) -> Vec<Container> {
+        let entries: Vec<Arc<Entry>> = self.table().values().cloned().collect();
+        let mut out: Vec<Container> = entries
+            .iter()
+            .map(|e| e.lock().clone())
+            .filter(|c| all || c.state.running)
+            .collect();
+        out.sort_by(|a, b| b.created.cmp(&a.created));
+        out
+    }
+
+    /// Whether any container uses image `id`.
+    pub fn image_in_use(&self, id: &str) -> bool {
+        self.table().values().any(|e| e.lock().image == id)
+    }
+
+    /// `docker import`.
+    pub fn import(
+        &self,
+        body: impl Read,
+        reference: Option<&str>,
+        config: ImageConfig,
+        comment: &str,
+    ) -> Result<String> {
+        let image = self.images.import(body, reference, config, comment)?;
+        let mut attrs = BTreeMap::new();
+        if let Some(r) = reference {
+            attrs.insert("name".to_string(), r.to_string());
+        }
+        self.events.log("image", "import", &image.id, attrs);
+        Ok(image.id)
+    }
+
+    /// `docker rmi`.
+    pub fn remove_image(&self, name: &str, force: bool) -> Result<Vec<(String, String)>> {
+        let done = self
+            .images
+            .remove(name, force, |id| self.image_in_use(id))?;
+        for (what, which) in &done {
+            let action = if what == "Deleted" { "delete" } else { "untag" };
+            self.events.log("image", action, which, BTreeMap::new());
+        }
+        Ok(done)
+    }
+
+    /// A way to tell whether the container runs, its log file, and
+    /// whether it has a terminal.
+    pub fn log_source(&self, name: &str) -> Result<(IsRunning, PathBuf, bool)> {
+        let entry = self.get(name)?;
+        let (path, tty) = {
+            let c = entry.lock();
+            (PathBuf::from(&c.log_path), c.config.tty)
+        };
+        let running = {
+            let entry = entry.clone();
+            Arc::new(move || entry.lock().state.running) as IsRunning
+        };
+        Ok((running, path, tty))
+    }
+
+    /// Attaches to the first process: at once when the container runs,
+    /// else when it next starts. Returns where the streams will arrive,
+    /// and whether the container has a terminal.
+    pub fn attach(
+        &self,
+        name: &str,
+        stdin: bool,
+    ) -> Result<(std::sync::mpsc::Receiver<Streams>, bool)> {
+        let entry = self.get(name)?;
+        let c = entry.lock();
+        let (tx, rx) = std::sync::mpsc::channel();
+        if c.state.running {
+            let _ = tx.send(self.runtime.attach(&c.id, INIT, stdin)?);
+        } else {
+            self.pending_attach
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(c.id.clone())
+                .or_default()
+                .push(PendingAttach { stdin, to: tx });
+        }
+        Ok((rx, c.config.tty))
+    }
+
+    /// Resolves a container name to its id.
+    pub fn id_of(&self, name: &str) -> Result<String> {
+        Ok(self.get(name)?.lock().id.clone())
+    }
+}
+
+/// A signal by name (`TERM`, `SIGTERM`) or number.
+pub fn parse_signal(s: &str) -> Result<i32> {
+    if let Ok(n) = s.parse::<i32>() {
+        if (1..=64).contains(&n) {
+            return Ok(n);
+        }
+    }
+    let name = s.to_ascii_uppercase();
+    let name = if name.starts_with("SIG") {
+        name
+    } else {
+        format!("SIG{name}")
+    };
+    name.parse::<nix::sys::signal::Signal>()
+        .map(|s| s as i32)
+        .map_err(|_| EngineError::InvalidParameter(format!("invalid signal: {s}")))
+}
+
+fn valid_name(n: &str) -> bool {
+    let mut chars = n.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+}
+
+fn random_id() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(EngineError::io("reading /dev/urandom"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// `adjective_noun`, as Docker names containers it was not given a name
+/// for (with a random suffix instead of Docker's word lists).
+fn generated_name() -> String {
+    const LEFT: &[&str] = &[
+        "brave", "calm", "eager", "keen", "lucid", "quiet", "swift", "tender",
+    ];
+    const RIGHT: &[&str] = &[
+        "albatross",
+        "heron",
+        "kestrel",
+        "osprey",
+        "petrel",
+        "plover",
+        "tern",
+        "wren",
+    ];
+    let r = random_id().unwrap_or_else(|_| "0".repeat(64));
+    let n = u64::from_str_radix(&r[..12], 16).unwrap_or(0);
+    format!(
+        "{}_{}_{}",
+        LEFT[(n % 8) as usize],
+        RIGHT[((n / 8) % 8) as usize],
+        &r[12..18]
+    )
+}
+
+/// The id's short form, for messages.
+pub fn short(id: &str) -> &str {
+    short_id(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_parse_by_name_or_number() {
+        assert_eq!(parse_signal("TERM").unwrap(), libc::SIGTERM);
+        assert_eq!(parse_signal("SIGKILL").unwrap(), libc::SIGKILL);
+        assert_eq!(parse_signal("9").unwrap(), 9);
+        assert!(parse_signal("NOPE")
+            .unwrap_err()
+            .to_string()
+            .contains("NOPE"));
+    }
+
+    #[test]
+    fn names_follow_dockers_rule() {
+        assert!(valid_name("web_1.a-b"));
+        assert!(!valid_name("-web"));
+        assert!(!valid_name("a b"));
+        assert!(!valid_name(""));
+    }
+}

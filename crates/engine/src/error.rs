@@ -1,0 +1,62 @@
+//! The engine's errors. Each carries its class; the API maps classes to
+//! HTTP statuses in one place ([`EngineError::status`]).
+
+use thiserror::Error;
+use vessel_runtime::{ErrorKind, ShimClientError};
+
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// The request changed nothing (starting a running container, stopping
+    /// a stopped one).
+    #[error("{0}")]
+    NotModified(String),
+    #[error("{0}")]
+    NotSupported(String),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type Result<T> = std::result::Result<T, EngineError>;
+
+impl EngineError {
+    /// The HTTP status the Docker API uses for this class of error.
+    pub fn status(&self) -> u16 {
+        match self {
+            EngineError::NotFound(_) => 404,
+            EngineError::Conflict(_) => 409,
+            EngineError::InvalidParameter(_) => 400,
+            EngineError::NotModified(_) => 304,
+            EngineError::NotSupported(_) => 501,
+            EngineError::Io { .. } | EngineError::Internal(_) => 500,
+        }
+    }
+
+    pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> EngineError {
+        let context = context.into();
+        move |source| EngineError::Io { context, source }
+    }
+}
+
+impl From<ShimClientError> for EngineError {
+    fn from(e: ShimClientError) -> Self {
+        let msg = e.to_string();
+        match e.kind() {
+            ErrorKind::NotFound => EngineError::NotFound(msg),
+            ErrorKind::Conflict | ErrorKind::NotRunning => EngineError::Conflict(msg),
+            ErrorKind::InvalidParameter => EngineError::InvalidParameter(msg),
+            ErrorKind::Internal => EngineError::Internal(msg),
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! The daemon side of Vessel (`vesseld`): the engine that keeps container
+//! records, images and events, drives containers through the runtime
+//! client (libcontainerd's verbs over `vessel-shim`), and serves the
+//! Docker Engine API.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod container;
+pub mod daemon;
+pub mod error;
+pub mod events;
+pub mod image;
+pub mod lookup;
+pub mod paths;
+pub mod queue;
+pub mod runtime;
+pub mod spec;
+
+pub use daemon::Daemon;
+pub use error::{EngineError, Result};
+pub use paths::Paths;

@@ -1,0 +1,82 @@
+//! A new network namespace starts with its loopback down; containers
+//! expect `lo` up (Docker's `none` network is exactly that).
+
+use std::os::fd::{AsFd, AsRawFd};
+
+use nix::sched::{setns, CloneFlags};
+use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
+use serde_json::Value;
+
+/// Whether the spec gives the container a network namespace of its own
+/// (one without a `path` to join).
+pub fn has_own_network(spec: &Value) -> bool {
+    spec.pointer("/linux/namespaces")
+        .and_then(Value::as_array)
+        .is_some_and(|ns| {
+            ns.iter().any(|n| {
+                n["type"] == "network"
+                    && n.get("path")
+                        .and_then(Value::as_str)
+                        .is_none_or(str::is_empty)
+            })
+        })
+}
+
+/// Brings `lo` up in the network namespace of process `pid`. It runs on a
+/// short-lived thread, so the shim itself never changes namespace.
+pub fn loopback_up(pid: i32) -> std::io::Result<()> {
+    std::thread::spawn(move || -> std::io::Result<()> {
+        let ns = std::fs::File::open(format!("/proc/{pid}/ns/net"))?;
+        setns(ns.as_fd(), CloneFlags::CLONE_NEWNET)?;
+        let sock = socket(
+            AddressFamily::Inet,
+            SockType::Datagram,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        )?;
+        set_up(sock.as_raw_fd(), "lo")
+    })
+    .join()
+    .unwrap_or_else(|_| Err(std::io::Error::other("the loopback thread panicked")))
+}
+
+#[allow(unsafe_code)]
+fn set_up(sock: i32, name: &str) -> std::io::Result<()> {
+    // SAFETY: `ifreq` is plain old data; all-zero is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, src) in req.ifr_name.iter_mut().zip(name.bytes()) {
+        *dst = src as libc::c_char;
+    }
+    // SAFETY: `sock` is an open socket and `req` a valid, NUL-terminated
+    // ifreq that outlives both calls; the kernel only reads the name and
+    // reads/writes the flags member of the union.
+    unsafe {
+        if libc::ioctl(sock, libc::SIOCGIFFLAGS, &mut req) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+        if libc::ioctl(sock, libc::SIOCSIFFLAGS, &req) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_a_new_network_namespace_needs_its_loopback() {
+        assert!(has_own_network(
+            &json!({"linux": {"namespaces": [{"type": "network"}]}})
+        ));
+        assert!(!has_own_network(
+            &json!({"linux": {"namespaces": [{"type": "network", "path": "/proc/1/ns/net"}]}})
+        ));
+        assert!(!has_own_network(
+            &json!({"linux": {"namespaces": [{"type": "pid"}]}})
+        ));
+    }
+}

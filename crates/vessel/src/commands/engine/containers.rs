@@ -1,0 +1,145 @@
+//! Commands that act on existing containers by name: `start`, `stop`,
+//! `restart`, `kill`, `pause`, `unpause`, `rm`, `wait`.
+
+use clap::Args;
+
+use super::{enc, report};
+use crate::api_client::Client;
+
+#[derive(Debug, Args)]
+pub struct NamesArgs {
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Attach to the output and wait for the exit (one container).
+    #[arg(long, short)]
+    attach: bool,
+    #[arg(required = true)]
+    containers: Vec<String>,
+}
+
+pub async fn start(client: &Client, a: StartArgs) -> anyhow::Result<()> {
+    if a.attach {
+        anyhow::ensure!(
+            a.containers.len() == 1,
+            "start --attach takes one container"
+        );
+        let code =
+            super::run::attach_start_wait(client, &a.containers[0], false, false, false).await?;
+        std::process::exit(code as i32);
+    }
+    let mut errors = Vec::new();
+    for c in &a.containers {
+        match client
+            .call("POST", &format!("/containers/{}/start", enc(c)), None)
+            .await
+        {
+            Ok(_) => println!("{c}"),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    report(errors)
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Seconds to wait before killing.
+    #[arg(long, short)]
+    time: Option<i64>,
+    /// The signal to stop with.
+    #[arg(long, short)]
+    signal: Option<String>,
+    #[arg(required = true)]
+    containers: Vec<String>,
+}
+
+pub async fn stop(client: &Client, a: StopArgs, verb: &str) -> anyhow::Result<()> {
+    let mut errors = Vec::new();
+    for c in &a.containers {
+        let mut path = format!("/containers/{}/{verb}?", enc(c));
+        if let Some(t) = a.time {
+            path.push_str(&format!("t={t}&"));
+        }
+        if let Some(s) = &a.signal {
+            path.push_str(&format!("signal={}", enc(s)));
+        }
+        match client.call("POST", &path, None).await {
+            Ok(_) => println!("{c}"),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    report(errors)
+}
+
+#[derive(Debug, Args)]
+pub struct KillArgs {
+    /// The signal (name or number).
+    #[arg(long, short, default_value = "KILL")]
+    signal: String,
+    #[arg(required = true)]
+    containers: Vec<String>,
+}
+
+pub async fn kill(client: &Client, a: KillArgs) -> anyhow::Result<()> {
+    let mut errors = Vec::new();
+    for c in &a.containers {
+        let path = format!("/containers/{}/kill?signal={}", enc(c), enc(&a.signal));
+        match client.call("POST", &path, None).await {
+            Ok(_) => println!("{c}"),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    report(errors)
+}
+
+pub async fn simple(client: &Client, a: NamesArgs, verb: &str) -> anyhow::Result<()> {
+    let mut errors = Vec::new();
+    for c in &a.containers {
+        match client
+            .call("POST", &format!("/containers/{}/{verb}", enc(c)), None)
+            .await
+        {
+            Ok(_) => println!("{c}"),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    report(errors)
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Kill a running container first.
+    #[arg(long, short)]
+    force: bool,
+    #[arg(required = true)]
+    containers: Vec<String>,
+}
+
+pub async fn rm(client: &Client, a: RmArgs) -> anyhow::Result<()> {
+    let mut errors = Vec::new();
+    for c in &a.containers {
+        let path = format!("/containers/{}?force={}", enc(c), a.force as u8);
+        match client.call("DELETE", &path, None).await {
+            Ok(_) => println!("{c}"),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    report(errors)
+}
+
+pub async fn wait(client: &Client, a: NamesArgs) -> anyhow::Result<()> {
+    let mut errors = Vec::new();
+    for c in &a.containers {
+        match client
+            .json("POST", &format!("/containers/{}/wait", enc(c)), None)
+            .await
+        {
+            Ok(v) => println!("{}", v["StatusCode"]),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    report(errors)
+}

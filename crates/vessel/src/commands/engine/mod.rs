@@ -1,0 +1,121 @@
+//! The docker-like commands: clients of vesseld's API.
+
+mod containers;
+mod images;
+mod observe;
+mod run;
+
+use clap::Subcommand;
+
+use crate::api_client::Client;
+
+#[derive(Debug, Subcommand)]
+pub enum EngineCommand {
+    /// Import a rootfs tarball (docker export format) as an image.
+    Import(images::ImportArgs),
+    /// List images.
+    Images(images::ImagesArgs),
+    /// Remove images.
+    Rmi(images::RmiArgs),
+    /// Create a container.
+    Create(run::CreateArgs),
+    /// Start stopped containers.
+    Start(containers::StartArgs),
+    /// Create and start a container (attached unless -d).
+    Run(run::RunArgs),
+    /// Stop running containers (SIGTERM, then SIGKILL).
+    Stop(containers::StopArgs),
+    /// Restart containers.
+    Restart(containers::StopArgs),
+    /// Send a signal to containers.
+    Kill(containers::KillArgs),
+    /// Freeze every process of containers.
+    Pause(containers::NamesArgs),
+    /// Thaw paused containers.
+    Unpause(containers::NamesArgs),
+    /// Remove containers.
+    Rm(containers::RmArgs),
+    /// Wait for containers to stop; print their exit codes.
+    Wait(containers::NamesArgs),
+    /// List containers.
+    Ps(observe::PsArgs),
+    /// Show containers' records (or images').
+    Inspect(observe::InspectArgs),
+    /// Show a container's output.
+    Logs(observe::LogsArgs),
+    /// Stream the engine's events.
+    Events(observe::EventsArgs),
+}
+
+/// Runs one command against the daemon at `host`.
+pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
+    let client = Client::new(host)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        match command {
+            EngineCommand::Import(a) => images::import(&client, a).await,
+            EngineCommand::Images(a) => images::images(&client, a).await,
+            EngineCommand::Rmi(a) => images::rmi(&client, a).await,
+            EngineCommand::Create(a) => run::create(&client, a).await,
+            EngineCommand::Start(a) => containers::start(&client, a).await,
+            EngineCommand::Run(a) => run::run(&client, a).await,
+            EngineCommand::Stop(a) => containers::stop(&client, a, "stop").await,
+            EngineCommand::Restart(a) => containers::stop(&client, a, "restart").await,
+            EngineCommand::Kill(a) => containers::kill(&client, a).await,
+            EngineCommand::Pause(a) => containers::simple(&client, a, "pause").await,
+            EngineCommand::Unpause(a) => containers::simple(&client, a, "unpause").await,
+            EngineCommand::Rm(a) => containers::rm(&client, a).await,
+            EngineCommand::Wait(a) => containers::wait(&client, a).await,
+            EngineCommand::Ps(a) => observe::ps(&client, a).await,
+            EngineCommand::Inspect(a) => observe::inspect(&client, a).await,
+            EngineCommand::Logs(a) => observe::logs(&client, a).await,
+            EngineCommand::Events(a) => observe::events(&client, a).await,
+        }
+    })
+}
+
+/// Percent-encodes a query value.
+pub fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Prints rows as docker does: columns padded to their widest cell,
+/// three spaces apart.
+pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let last = cells.len() - 1;
+        let mut out = String::new();
+        for (i, c) in cells.into_iter().enumerate() {
+            if i == last {
+                out.push_str(&c);
+            } else {
+                out.push_str(&format!("{c:<w$}   ", w = widths[i]));
+            }
+        }
+        println!("{}", out.trim_end());
+    };
+    line(header.iter().map(|s| s.to_string()).collect());
+    for row in rows {
+        line(row.clone());
+    }
+}
+
+/// Errors of several names are reported one per line; the command fails
+/// if any did.
+pub fn report(errors: Vec<String>) -> anyhow::Result<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    for e in &errors[..errors.len() - 1] {
+        eprintln!("{e}");
+    }
+    Err(anyhow::anyhow!(errors.last().cloned().unwrap_or_default()))
+}

@@ -1,0 +1,288 @@
+//! `create` and `run`: the create request from docker-like flags, then
+//! (for `run`) attach, start, and the exit code.
+
+use std::io::{Read, Write};
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::enc;
+use crate::api_client::Client;
+use crate::commands::runtime::stream::RawTerminal;
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Keep stdin open (and attach it, for `run`).
+    #[arg(long, short)]
+    interactive: bool,
+    /// Give the container a terminal.
+    #[arg(long, short)]
+    tty: bool,
+    /// The container's name.
+    #[arg(long)]
+    name: Option<String>,
+    /// Set an environment variable (NAME=VALUE, or NAME to copy ours).
+    #[arg(long = "env", short = 'e')]
+    env: Vec<String>,
+    /// Working directory inside the container.
+    #[arg(long = "workdir", short = 'w')]
+    workdir: Option<String>,
+    /// User (name or uid[:gid]).
+    #[arg(long, short)]
+    user: Option<String>,
+    /// Bind mount: /host:/container[:ro|rw].
+    #[arg(long = "volume", short = 'v')]
+    volumes: Vec<String>,
+    #[arg(long)]
+    hostname: Option<String>,
+    /// Memory limit (bytes, or with b, k, m, g).
+    #[arg(long, short)]
+    memory: Option<String>,
+    /// CPUs (fractional).
+    #[arg(long)]
+    cpus: Option<f64>,
+    /// CPU shares (relative weight).
+    #[arg(long = "cpu-shares", short = 'c')]
+    cpu_shares: Option<i64>,
+    /// Most processes at once (-1: unlimited).
+    #[arg(long = "pids-limit")]
+    pids_limit: Option<i64>,
+    /// Override the image's entrypoint.
+    #[arg(long)]
+    entrypoint: Option<String>,
+    /// `none` (own network namespace, loopback only) or `host`.
+    #[arg(long, default_value = "none")]
+    network: String,
+    /// Remove the container when it exits.
+    #[arg(long)]
+    rm: bool,
+    image: String,
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run in the background; print the container's id.
+    #[arg(long, short)]
+    detach: bool,
+    #[command(flatten)]
+    create: CreateArgs,
+}
+
+/// `64m` -> bytes.
+fn parse_bytes(s: &str) -> anyhow::Result<i64> {
+    let s = s.trim().to_ascii_lowercase();
+    let (num, mult) = match s.chars().last() {
+        Some('b') => (&s[..s.len() - 1], 1),
+        Some('k') => (&s[..s.len() - 1], 1 << 10),
+        Some('m') => (&s[..s.len() - 1], 1 << 20),
+        Some('g') => (&s[..s.len() - 1], 1 << 30),
+        _ => (&s[..], 1),
+    };
+    let n: f64 = num
+        .parse()
+        .with_context(|| format!("--memory: {s:?} is not a size (e.g. 64m)"))?;
+    Ok((n * mult as f64) as i64)
+}
+
+fn body(a: &CreateArgs) -> anyhow::Result<Value> {
+    let env: Vec<String> = a
+        .env
+        .iter()
+        .filter_map(|e| {
+            if e.contains('=') {
+                Some(e.clone())
+            } else {
+                std::env::var(e).ok().map(|v| format!("{e}={v}"))
+            }
+        })
+        .collect();
+    let mut host = json!({
+        "NetworkMode": a.network,
+        "AutoRemove": a.rm,
+        "Binds": a.volumes,
+        "LogConfig": {"Type": "json-file", "Config": {}},
+    });
+    if let Some(m) = &a.memory {
+        host["Memory"] = json!(parse_bytes(m)?);
+    }
+    if let Some(c) = a.cpus {
+        host["NanoCpus"] = json!((c * 1e9) as i64);
+    }
+    if let Some(s) = a.cpu_shares {
+        host["CpuShares"] = json!(s);
+    }
+    if let Some(p) = a.pids_limit {
+        host["PidsLimit"] = json!(p);
+    }
+    let mut config = json!({
+        "Image": a.image,
+        "Env": env,
+        "Tty": a.tty,
+        "OpenStdin": a.interactive,
+        "StdinOnce": a.interactive,
+        "AttachStdin": a.interactive,
+        "AttachStdout": true,
+        "AttachStderr": true,
+        "HostConfig": host,
+    });
+    if !a.command.is_empty() {
+        config["Cmd"] = json!(a.command);
+    }
+    if let Some(e) = &a.entrypoint {
+        config["Entrypoint"] = json!([e]);
+    }
+    if let Some(w) = &a.workdir {
+        config["WorkingDir"] = json!(w);
+    }
+    if let Some(u) = &a.user {
+        config["User"] = json!(u);
+    }
+    if let Some(h) = &a.hostname {
+        config["Hostname"] = json!(h);
+    }
+    Ok(config)
+}
+
+async fn create_container(client: &Client, a: &CreateArgs) -> anyhow::Result<String> {
+    let mut path = "/containers/create".to_string();
+    if let Some(n) = &a.name {
+        path.push_str(&format!("?name={}", enc(n)));
+    }
+    let answer = client.json("POST", &path, Some(body(a)?)).await?;
+    for w in answer["Warnings"].as_array().into_iter().flatten() {
+        eprintln!("WARNING: {}", w.as_str().unwrap_or_default());
+    }
+    answer["Id"]
+        .as_str()
+        .map(String::from)
+        .context("the daemon's create answer has no Id")
+}
+
+pub async fn create(client: &Client, a: CreateArgs) -> anyhow::Result<()> {
+    println!("{}", create_container(client, &a).await?);
+    Ok(())
+}
+
+pub async fn run(client: &Client, a: RunArgs) -> anyhow::Result<()> {
+    let id = create_container(client, &a.create).await?;
+    if a.detach {
+        client
+            .call("POST", &format!("/containers/{id}/start"), None)
+            .await?;
+        println!("{id}");
+        return Ok(());
+    }
+    let c = &a.create;
+    let code = attach_start_wait(client, &id, c.interactive, c.tty, c.rm).await?;
+    std::process::exit(code as i32);
+}
+
+/// Attaches to `id`, starts it, copies its output (and our stdin when
+/// `stdin`) until it ends, and returns its exit code.
+pub async fn attach_start_wait(
+    client: &Client,
+    id: &str,
+    stdin: bool,
+    tty: bool,
+    removed: bool,
+) -> anyhow::Result<i64> {
+    let conn = client
+        .upgrade(&format!(
+            "/containers/{}/attach?stream=1&stdout=1&stderr=1&stdin={}",
+            enc(id),
+            stdin as u8
+        ))
+        .await?;
+    // The wait is in place before the start, so no exit can be missed.
+    let condition = if removed { "removed" } else { "next-exit" };
+    let waiter = client
+        .pending_json(
+            "POST",
+            &format!("/containers/{}/wait?condition={condition}", enc(id)),
+        )
+        .await?;
+    if let Err(e) = client
+        .call("POST", &format!("/containers/{}/start", enc(id)), None)
+        .await
+    {
+        // As docker does: a command that is missing exits 127, one that
+        // cannot run 126, any other failure to start 125.
+        eprintln!("vessel: {e}");
+        let msg = e.to_string();
+        let code = if msg.contains("not found or does not exist") {
+            127
+        } else if msg.contains("could not be invoked") {
+            126
+        } else {
+            125
+        };
+        std::process::exit(code);
+    }
+    let _raw = if tty && stdin {
+        RawTerminal::enter()
+    } else {
+        None
+    };
+    let (mut rd, mut wr) = tokio::io::split(conn);
+    if stdin {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(8);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            let mut input = std::io::stdin().lock();
+            while let Ok(n) = input.read(&mut buf) {
+                if n == 0 || tx.blocking_send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        tokio::spawn(async move {
+            while let Some(chunk) = rx.recv().await {
+                if wr.write_all(&chunk).await.is_err() {
+                    return;
+                }
+            }
+            let _ = wr.shutdown().await;
+        });
+    } else {
+        let _ = wr.shutdown().await;
+    }
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
+    if tty {
+        let mut buf = vec![0u8; 32 * 1024];
+        loop {
+            match rd.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    out.write_all(&buf[..n])?;
+                    out.flush()?;
+                }
+            }
+        }
+    } else {
+        let mut header = [0u8; 8];
+        while rd.read_exact(&mut header).await.is_ok() {
+            let len = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
+            let mut data = vec![0u8; len];
+            if rd.read_exact(&mut data).await.is_err() {
+                break;
+            }
+            if header[0] == 2 {
+                err.write_all(&data)?;
+                err.flush()?;
+            } else {
+                out.write_all(&data)?;
+                out.flush()?;
+            }
+        }
+    }
+    let answer = waiter.await??;
+    if let Some(msg) = answer["Error"]["Message"].as_str() {
+        anyhow::bail!("{msg}");
+    }
+    Ok(answer["StatusCode"].as_i64().unwrap_or(-1))
+}

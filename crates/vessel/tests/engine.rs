@@ -1,0 +1,291 @@
+//! End to end through the real vesseld and the vessel CLI: run, logs,
+//! stop, kill, pause, wait, rm, inspect, events, the start path's rules,
+//! and a daemon killed and restarted under running containers.
+
+mod engine_support;
+
+use engine_support::*;
+
+#[test]
+fn run_prints_output_and_exits_with_the_containers_code() {
+    let e = Engine::start();
+    let out = e.vessel(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hello; echo oops >&2; exit 3",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{out:?}\n{}", e.daemon_log());
+    assert_eq!(stdout(&out), "hello\n");
+    assert_eq!(stderr(&out), "oops\n");
+    // --rm: the run returns once the container is gone.
+    assert_eq!(e.ok(&["ps", "-aq"]), "");
+    assert!(std::fs::read_dir(e.root().join("containers"))
+        .unwrap()
+        .next()
+        .is_none());
+}
+
+#[test]
+fn stdin_is_attached_with_i() {
+    let e = Engine::start();
+    let out = e.vessel_with_stdin(
+        &["run", "--rm", "-i", "busybox", "tr", "a-z", "A-Z"],
+        Some(b"shout\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(stdout(&out), "SHOUT\n");
+}
+
+#[test]
+fn a_missing_command_is_127_and_one_that_cannot_run_126() {
+    let e = Engine::start();
+    let out = e.vessel(&["run", "--name", "nf", "busybox", "no-such-command"]);
+    assert_eq!(out.status.code(), Some(127), "{out:?}");
+    assert!(
+        stderr(&out).contains("'no-such-command' not found or does not exist"),
+        "{out:?}"
+    );
+    assert_eq!(e.inspect("nf", "{{.State.ExitCode}}"), "127");
+    assert!(e
+        .inspect("nf", "{{.State.Error}}")
+        .contains("no-such-command"));
+    // "start" is reported even though the start failed, then "die".
+    assert_eq!(e.actions("nf"), ["create", "start", "die"]);
+    let out = e.vessel(&["run", "--rm", "busybox", "/etc/passwd"]);
+    assert_eq!(out.status.code(), Some(126), "{out:?}");
+    assert!(stderr(&out).contains("could not be invoked"), "{out:?}");
+}
+
+#[test]
+fn the_start_path_refuses_paused_and_leaves_running_containers_alone() {
+    let e = Engine::start();
+    let id = e
+        .ok(&["run", "-d", "--name", "p", "busybox", "sleep", "60"])
+        .trim()
+        .to_string();
+    assert_eq!(e.inspect("p", "{{.State.Status}}"), "running");
+    // Starting a running container changes nothing (304), and is no error.
+    e.ok(&["start", "p"]);
+    e.ok(&["pause", "p"]);
+    let frozen = cgroup_dirs(&id)
+        .into_iter()
+        .find(|d| d.join("freezer.state").exists())
+        .expect("a freezer cgroup");
+    assert_eq!(
+        std::fs::read_to_string(frozen.join("freezer.state"))
+            .unwrap()
+            .trim(),
+        "FROZEN"
+    );
+    assert_eq!(e.inspect("p", "{{.State.Status}}"), "paused");
+    let out = e.vessel(&["start", "p"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot start a paused container, try unpause instead"),
+        "{out:?}"
+    );
+    e.ok(&["unpause", "p"]);
+    assert_eq!(
+        std::fs::read_to_string(frozen.join("freezer.state"))
+            .unwrap()
+            .trim(),
+        "THAWED"
+    );
+    // A running container is not removed without force.
+    let out = e.vessel(&["rm", "p"]);
+    assert!(stderr(&out).contains("container is running"), "{out:?}");
+    e.ok(&["kill", "p"]);
+    assert_eq!(e.ok(&["wait", "p"]).trim(), "137");
+    e.ok(&["rm", "p"]);
+    assert!(
+        cgroup_dirs(&id).is_empty(),
+        "cgroups left: {:?}",
+        cgroup_dirs(&id)
+    );
+    let out = e.vessel(&["inspect", "p"]);
+    assert!(stderr(&out).contains("No such object: p"), "{out:?}");
+}
+
+#[test]
+fn stop_sends_term_then_reports_the_exit_in_order() {
+    let e = Engine::start();
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "s",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'exit 7' TERM; while true; do sleep 0.1; done",
+    ]);
+    e.eventually("the trap to be set", || {
+        e.ok(&["ps", "-q"]).lines().count() == 1
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    e.ok(&["stop", "s"]);
+    assert_eq!(
+        e.inspect(
+            "s",
+            "{{.State.ExitCode}} {{.State.Status}} {{.State.Running}}"
+        ),
+        "7 exited false"
+    );
+    assert_eq!(e.actions("s"), ["create", "start", "kill", "die", "stop"]);
+}
+
+#[test]
+fn logs_tail_timestamps_and_follow() {
+    let e = Engine::start();
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "l",
+        "busybox",
+        "sh",
+        "-c",
+        "for i in 1 2 3 4 5; do echo line $i; done; echo bad >&2; sleep 1; echo late",
+    ]);
+    e.eventually("the first lines", || {
+        e.ok(&["logs", "l"]).contains("line 5")
+    });
+    // The tail counts both streams' lines: line 4, line 5, bad.
+    assert_eq!(e.ok(&["logs", "--tail", "3", "l"]), "line 4\nline 5\n");
+    let stamped = e.ok(&["logs", "-t", "--tail", "2", "l"]);
+    let (time, rest) = stamped.split_once(' ').unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(time).is_ok(),
+        "{stamped}"
+    );
+    assert_eq!(rest, "line 5\n");
+    let followed = e.vessel(&["logs", "-f", "l"]);
+    assert_eq!(
+        stdout(&followed),
+        "line 1\nline 2\nline 3\nline 4\nline 5\nlate\n"
+    );
+    assert_eq!(stderr(&followed), "bad\n");
+}
+
+#[test]
+fn containers_and_logs_survive_a_killed_daemon() {
+    let mut e = Engine::start();
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "long",
+        "busybox",
+        "sh",
+        "-c",
+        "i=0; while true; do echo n $i; i=$((i+1)); sleep 0.05; done",
+    ]);
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "short",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 1; exit 5",
+    ]);
+    e.eventually("output", || e.ok(&["logs", "long"]).lines().count() > 3);
+    e.kill_daemon();
+    // "short" exits while no daemon is there.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    e.launch();
+    assert_eq!(e.inspect("long", "{{.State.Running}}"), "true");
+    assert_eq!(
+        e.inspect("short", "{{.State.ExitCode}} {{.State.Status}}"),
+        "5 exited"
+    );
+    let actions = e.actions("short");
+    assert_eq!(
+        actions.last().map(String::as_str),
+        Some("die"),
+        "{actions:?}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    e.ok(&["stop", "-t", "0", "long"]);
+    // No line was lost: the counter runs without a gap.
+    let logs = e.ok(&["logs", "long"]);
+    for (i, line) in logs.lines().enumerate() {
+        assert_eq!(line, format!("n {i}"));
+    }
+    assert!(logs.lines().count() > 20, "{logs}");
+}
+
+#[test]
+fn bad_input_names_the_field_and_leaves_nothing() {
+    let e = Engine::start();
+    let out = e.vessel(&["run", "-v", "relative:/data", "busybox", "true"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("HostConfig.Binds[0]") && stderr(&out).contains("relative"),
+        "{out:?}"
+    );
+    let out = e.vessel(&["run", "--network", "bridge", "busybox", "true"]);
+    assert!(
+        stderr(&out).contains("NetworkMode") && stderr(&out).contains("bridge"),
+        "{out:?}"
+    );
+    let out = e.vessel(&["run", "no-such-image", "true"]);
+    assert!(
+        stderr(&out).contains("No such image: no-such-image"),
+        "{out:?}"
+    );
+    assert_eq!(e.ok(&["ps", "-aq"]), "");
+}
+
+#[test]
+fn none_has_loopback_up_and_host_shares_the_hosts_network() {
+    let e = Engine::start();
+    let out = e.ok(&[
+        "run",
+        "--rm",
+        "busybox",
+        "cat",
+        "/sys/class/net/lo/operstate",
+        "/proc/net/dev",
+    ]);
+    assert_eq!(
+        out.lines().filter(|l| l.contains(':')).count(),
+        1,
+        "only lo: {out}"
+    );
+    let host_links = std::fs::read_dir("/sys/class/net").unwrap().count();
+    let out = e.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "busybox",
+        "ls",
+        "/sys/class/net",
+    ]);
+    assert_eq!(out.split_whitespace().count(), host_links, "{out}");
+}
+
+#[test]
+fn images_import_list_and_remove() {
+    let e = Engine::start();
+    let images = e.ok(&["images"]);
+    assert!(
+        images.lines().nth(1).unwrap().starts_with("busybox"),
+        "{images}"
+    );
+    let out = e.vessel(&["rmi", "busybox"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout(&out).contains("Untagged: busybox:latest")
+            && stdout(&out).contains("Deleted: sha256:")
+    );
+    assert!(std::fs::read_dir(e.root().join("image/layers/sha256"))
+        .unwrap()
+        .next()
+        .is_none());
+}
