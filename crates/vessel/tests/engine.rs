@@ -289,3 +289,31 @@ fn images_import_list_and_remove() {
         .next()
         .is_none());
 }
+
+#[test]
+fn the_stock_docker_cli_runs_containers_on_vesseld() {
+    let e = Engine::start();
+    let docker = |args: &[&str]| {
+        std::process::Command::new("docker")
+            .args(args)
+            .env("DOCKER_HOST", e.host())
+            .output()
+            .expect("the docker CLI is installed on this machine")
+    };
+    let out = docker(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "echo from docker; exit 4",
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    assert_eq!(stdout(&out), "from docker\n");
+    let out = docker(&["run", "-d", "--name", "dk", "busybox", "sleep", "30"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(e.inspect("dk", "{{.State.Running}}"), "true");
+    assert!(docker(&["stop", "-t", "1", "dk"]).status.success());
+    assert!(docker(&["rm", "dk"]).status.success());
+    assert_eq!(e.ok(&["ps", "-aq"]), "");
+}

@@ -341,9 +341,24 @@ async fn read_json<T: serde::de::DeserializeOwned>(req: Request<Incoming>) -> Re
         .await
         .map_err(|e| EngineError::InvalidParameter(format!("reading the request: {e}")))?
         .to_bytes();
-    let de = &mut serde_json::Deserializer::from_slice(&bytes);
-    serde_path_to_error::deserialize(de)
+    let mut value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| EngineError::InvalidParameter(format!("the request body is not JSON: {e}")))?;
+    // Docker's clients send `null` for empty lists and maps.
+    drop_nulls(&mut value);
+    serde_path_to_error::deserialize(value)
         .map_err(|e| EngineError::InvalidParameter(format!("{}: {}", e.path(), e.inner())))
+}
+
+/// Removes `null` members, recursively, so that they read as defaults.
+fn drop_nulls(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, x| !x.is_null());
+            m.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(a) => a.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
 }
 
 async fn create(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) -> Reply {
