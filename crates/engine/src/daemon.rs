@@ -14,7 +14,7 @@ use vessel_runtime::Status;
 use crate::container::{Config, Container, HostConfig, State};
 use crate::error::{EngineError, Result};
 use crate::events::Events;
-use crate::image::{short_id, ImageConfig, ImageStore};
+use crate::image::{ImageConfig, ImageStore};
 use crate::lookup::{self, CommandError};
 use crate::paths::Paths;
 use crate::runtime::{RuntimeClient, RuntimeEvent};
@@ -855,11 +855,6 @@ fn generated_name() -> String {
         RIGHT[((n / 8) % 8) as usize],
         &r[12..18]
     )
-}
-
-/// The id's short form, for messages.
-pub fn short(id: &str) -> &str {
-    short_id(id)
 }
 
 #[cfg(test)]
