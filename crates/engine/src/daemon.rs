@@ -43,11 +43,26 @@ pub enum WaitCondition {
     Removed,
 }
 
-/// A process's attach stream: its framed output, and its stdin.
-pub type Streams = (
-    std::io::BufReader<std::os::unix::net::UnixStream>,
-    std::os::unix::net::UnixStream,
-);
+pub use crate::runtime::Streams;
+
+/// An exec: a process started in a running container (`docker exec`).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Exec {
+    #[serde(rename = "ID")]
+    pub id: String,
+    #[serde(rename = "ContainerID")]
+    pub container_id: String,
+    pub running: bool,
+    pub exit_code: Option<i64>,
+    pub pid: i64,
+    pub open_stdin: bool,
+    pub tty: bool,
+    #[serde(skip)]
+    pub process: vessel_runtime::protocol::ProcessSpec,
+    #[serde(skip)]
+    started: bool,
+}
 
 /// Tells whether a container runs now.
 pub type IsRunning = Arc<dyn Fn() -> bool + Send + Sync>;
@@ -71,6 +86,9 @@ pub struct Daemon {
     removed: Condvar,
     /// Attaches made before a start, by container id.
     pending_attach: Mutex<HashMap<String, Vec<PendingAttach>>>,
+    /// Execs by id, and a condition signalled when one exits.
+    execs: Mutex<HashMap<String, Exec>>,
+    exec_exited: Condvar,
 }
 
 impl Daemon {
@@ -107,6 +125,8 @@ impl Daemon {
                 containers: Mutex::new(HashMap::new()),
                 removed: Condvar::new(),
                 pending_attach: Mutex::new(HashMap::new()),
+                execs: Mutex::new(HashMap::new()),
+                exec_exited: Condvar::new(),
             }
         });
         daemon.restore()?;
@@ -467,6 +487,7 @@ impl Daemon {
             exited_at,
         } = event;
         if process != INIT {
+            self.exec_exited(id, &process, code as i64);
             return;
         }
         let Ok(entry) = self.get(id) else {
@@ -498,6 +519,170 @@ impl Daemon {
     fn exited(&self, c: &mut Container, code: i64, at: &str) {
         c.state.set_stopped(code, at);
         self.event(c, "die", &[("exitCode", code.to_string())]);
+    }
+
+    // ---- exec ------------------------------------------------------------
+
+    fn execs(&self) -> MutexGuard<'_, HashMap<String, Exec>> {
+        self.execs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `docker exec` (create): records a process to start in the running
+    /// container `name`.
+    pub fn exec_create(
+        &self,
+        name: &str,
+        process: vessel_runtime::protocol::ProcessSpec,
+        open_stdin: bool,
+    ) -> Result<String> {
+        if process.args.is_empty() {
+            return Err(EngineError::InvalidParameter(
+                "Cmd: empty, there is no command to run".into(),
+            ));
+        }
+        let entry = self.get(name)?;
+        let c = entry.lock();
+        if !c.state.running {
+            return Err(EngineError::Conflict(format!(
+                "container {} is not running",
+                c.id
+            )));
+        }
+        if c.state.paused {
+            return Err(EngineError::Conflict(format!(
+                "container {} is paused, unpause the container before exec",
+                c.id
+            )));
+        }
+        let id = random_id()?;
+        let cmd = process.args.join(" ");
+        self.execs().insert(
+            id.clone(),
+            Exec {
+                id: id.clone(),
+                container_id: c.id.clone(),
+                running: false,
+                exit_code: None,
+                pid: 0,
+                open_stdin,
+                tty: process.terminal,
+                process,
+                started: false,
+            },
+        );
+        self.event(
+            &c,
+            &format!("exec_create: {cmd}"),
+            &[("execID", id.clone())],
+        );
+        Ok(id)
+    }
+
+    /// `docker exec` (start): runs the exec; unless `detach`, returns its
+    /// attach stream.
+    pub fn exec_start(&self, exec_id: &str, detach: bool) -> Result<Option<Streams>> {
+        let (container, process, stdin) = {
+            let mut execs = self.execs();
+            let e = execs.get_mut(exec_id).ok_or_else(|| {
+                EngineError::NotFound(format!("No such exec instance: {exec_id}"))
+            })?;
+            if e.started {
+                return Err(EngineError::Conflict(format!(
+                    "exec {exec_id} has already been started"
+                )));
+            }
+            e.started = true;
+            (
+                e.container_id.clone(),
+                e.process.clone(),
+                e.open_stdin && !detach,
+            )
+        };
+        let entry = self.get(&container)?;
+        let c = entry.lock();
+        if !c.state.running || c.state.paused {
+            return Err(EngineError::Conflict(format!(
+                "container {} is not running",
+                c.id
+            )));
+        }
+        let cmd = process.args.join(" ");
+        let (pid, streams) = self.runtime.exec(&c.id, exec_id, process, !detach, stdin)?;
+        if let Some(e) = self.execs().get_mut(exec_id) {
+            e.running = true;
+            e.pid = pid;
+        }
+        self.event(
+            &c,
+            &format!("exec_start: {cmd}"),
+            &[("execID", exec_id.to_string())],
+        );
+        Ok(streams)
+    }
+
+    /// Resizes the terminal of a container's first process, or of an exec
+    /// (`exec_id`).
+    pub fn resize(
+        &self,
+        name: Option<&str>,
+        exec_id: Option<&str>,
+        width: u16,
+        height: u16,
+    ) -> Result<()> {
+        let (container, process) = match (name, exec_id) {
+            (_, Some(x)) => (self.exec_inspect(x)?.container_id, x.to_string()),
+            (Some(n), None) => (self.id_of(n)?, INIT.to_string()),
+            (None, None) => return Err(EngineError::InvalidParameter("nothing to resize".into())),
+        };
+        self.runtime.resize(&container, &process, width, height)
+    }
+
+    /// An exec's record.
+    pub fn exec_inspect(&self, exec_id: &str) -> Result<Exec> {
+        self.execs()
+            .get(exec_id)
+            .cloned()
+            .ok_or_else(|| EngineError::NotFound(format!("No such exec instance: {exec_id}")))
+    }
+
+    /// Waits (at most `limit`) until exec `exec_id` is no longer running.
+    pub fn exec_wait(&self, exec_id: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        let mut execs = self.execs();
+        while execs
+            .get(exec_id)
+            .is_some_and(|e| e.running || e.exit_code.is_none())
+        {
+            let now = Instant::now();
+            if now >= deadline {
+                return;
+            }
+            execs = self
+                .exec_exited
+                .wait_timeout(execs, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    fn exec_exited(&self, container: &str, exec_id: &str, code: i64) {
+        if let Some(e) = self.execs().get_mut(exec_id) {
+            e.running = false;
+            e.exit_code = Some(code);
+            e.pid = 0;
+        }
+        self.exec_exited.notify_all();
+        if let Ok(entry) = self.get(container) {
+            let c = entry.lock();
+            self.event(
+                &c,
+                "exec_die",
+                &[
+                    ("execID", exec_id.to_string()),
+                    ("exitCode", code.to_string()),
+                ],
+            );
+        }
     }
 
     // ---- stop, kill, pause --------------------------------------------
@@ -695,6 +880,7 @@ impl Daemon {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&id);
+        self.execs().retain(|_, e| e.container_id != id);
         self.table().remove(&id);
         self.removed.notify_all();
         entry.changed.notify_all();

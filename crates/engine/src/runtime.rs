@@ -31,6 +31,9 @@ pub enum RuntimeEvent {
 
 type Sink = dyn Fn(&str, RuntimeEvent) + Send + Sync;
 
+/// A process's attach stream: its framed output, and its stdin.
+pub type Streams = (BufReader<UnixStream>, UnixStream);
+
 /// The client.
 #[derive(Clone)]
 pub struct RuntimeClient {
@@ -277,6 +280,31 @@ impl RuntimeClient {
             stdin,
         })?;
         Ok(client.into_stream())
+    }
+
+    /// Exec: starts an extra process in the running container; with
+    /// `attach`, returns its attach stream (output, and stdin if `stdin`).
+    /// Its exit arrives as an event like the first process's.
+    pub fn exec(
+        &self,
+        id: &str,
+        exec_id: &str,
+        process: vessel_runtime::protocol::ProcessSpec,
+        attach: bool,
+        stdin: bool,
+    ) -> Result<(i64, Option<Streams>)> {
+        let mut client = ShimClient::connect(&self.cdir(id).socket())?;
+        let pid = match client.call(&Request::Exec {
+            id: exec_id.to_string(),
+            process,
+            attach,
+            stdin,
+        })? {
+            Response::Started { pid } => pid as i64,
+            _ => 0,
+        };
+        self.watch(id, exec_id);
+        Ok((pid, attach.then(|| client.into_stream())))
     }
 
     /// CreateCheckpoint: not supported yet.

@@ -201,13 +201,31 @@ impl Client {
 
     /// Upgrades a request to a raw two-way stream (attach).
     pub async fn upgrade(&self, path: &str) -> anyhow::Result<TokioIo<hyper::upgrade::Upgraded>> {
+        self.upgrade_body(path, Bytes::new()).await
+    }
+
+    /// `upgrade`, with a JSON body (exec start).
+    pub async fn upgrade_with(
+        &self,
+        path: &str,
+        body: Value,
+    ) -> anyhow::Result<TokioIo<hyper::upgrade::Upgraded>> {
+        self.upgrade_body(path, Bytes::from(body.to_string())).await
+    }
+
+    async fn upgrade_body(
+        &self,
+        path: &str,
+        body: Bytes,
+    ) -> anyhow::Result<TokioIo<hyper::upgrade::Upgraded>> {
         let req = Request::builder()
             .method("POST")
             .uri(format!("http://vessel/{VERSION}{path}"))
             .header("Host", "vessel")
+            .header("Content-Type", "application/json")
             .header("Connection", "Upgrade")
             .header("Upgrade", "tcp")
-            .body(Full::new(Bytes::new()).map_err(|e| match e {}).boxed())
+            .body(Full::new(body).map_err(|e| match e {}).boxed())
             .expect("a valid request");
         let resp = self.send(req).await?;
         let status = resp.status();

@@ -317,3 +317,51 @@ fn the_stock_docker_cli_runs_containers_on_vesseld() {
     assert!(docker(&["rm", "dk"]).status.success());
     assert_eq!(e.ok(&["ps", "-aq"]), "");
 }
+
+#[test]
+fn exec_runs_in_the_container_with_its_own_env_cwd_user_and_code() {
+    let e = Engine::start();
+    e.ok(&["run", "-d", "--name", "x", "busybox", "sleep", "60"]);
+    let out = e.vessel(&[
+        "exec",
+        "-e",
+        "FOO=bar",
+        "-w",
+        "/tmp",
+        "-u",
+        "65534",
+        "x",
+        "sh",
+        "-c",
+        "echo $FOO $(pwd) $(id -u); echo oops >&2; exit 6",
+    ]);
+    assert_eq!(out.status.code(), Some(6), "{out:?}");
+    assert_eq!(stdout(&out), "bar /tmp 65534\n");
+    assert_eq!(stderr(&out), "oops\n");
+    let out = e.vessel_with_stdin(&["exec", "-i", "x", "tr", "a-z", "A-Z"], Some(b"quiet\n"));
+    assert_eq!(stdout(&out), "QUIET\n", "{out:?}");
+    // The exec's process is in the container: it sees the container's pid 1.
+    assert_eq!(
+        e.ok(&["exec", "x", "cat", "/proc/1/cmdline"]),
+        "sleep\u{0}60\u{0}"
+    );
+    e.ok(&["exec", "-d", "x", "sh", "-c", "echo later > /tmp/mark"]);
+    e.eventually("the detached exec", || {
+        e.vessel(&["exec", "x", "cat", "/tmp/mark"]).stdout == b"later\n"
+    });
+    let out = e.vessel(&["exec", "x", "no-such-command"]);
+    assert_eq!(out.status.code(), Some(127), "{out:?}");
+    e.ok(&["pause", "x"]);
+    let out = e.vessel(&["exec", "x", "true"]);
+    assert!(stderr(&out).contains("is paused"), "{out:?}");
+    e.ok(&["unpause", "x"]);
+    let actions = e.actions("x");
+    assert!(
+        actions.iter().any(|a| a.starts_with("exec_create: sh -c")),
+        "{actions:?}"
+    );
+    assert!(actions.iter().any(|a| a == "exec_die"), "{actions:?}");
+    e.ok(&["rm", "-f", "x"]);
+    let out = e.vessel(&["exec", "x", "true"]);
+    assert!(stderr(&out).contains("No such container: x"), "{out:?}");
+}

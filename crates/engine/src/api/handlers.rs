@@ -111,6 +111,27 @@ pub async fn handle(d: Arc<Daemon>, call: Call, req: Request<Incoming>) -> Reply
         (&Method::POST, ["containers", id, "attach"]) => {
             attach(d, id.to_string(), &call, req).await
         }
+        (&Method::POST, ["containers", id, "exec"]) => exec_create(d, id.to_string(), req).await,
+        (&Method::POST, ["exec", id, "start"]) => exec_start(d, id.to_string(), req).await,
+        (&Method::GET, ["exec", id, "json"]) => {
+            let id = id.to_string();
+            blocking(move || Ok(json(StatusCode::OK, &d.exec_inspect(&id)?))).await
+        }
+        (&Method::POST, ["containers", id, "resize"]) | (&Method::POST, ["exec", id, "resize"]) => {
+            let is_exec = segs[0] == "exec";
+            let id = id.to_string();
+            let w = call.q("w").and_then(|v| v.parse().ok()).unwrap_or(0);
+            let h = call.q("h").and_then(|v| v.parse().ok()).unwrap_or(0);
+            blocking(move || {
+                let (name, exec) = if is_exec {
+                    (None, Some(id.as_str()))
+                } else {
+                    (Some(id.as_str()), None)
+                };
+                d.resize(name, exec, w, h).map(|()| empty(StatusCode::OK))
+            })
+            .await
+        }
         _ => error(&EngineError::NotFound(format!(
             "page not found: {} /{}",
             call.method,
@@ -611,25 +632,95 @@ fn parse_filters(s: &str) -> Result<Vec<(String, Vec<String>)>> {
         .collect())
 }
 
-/// `POST /containers/{id}/attach`: upgrades the connection to a raw
-/// stream of the container's output (framed unless it has a terminal)
-/// and its stdin.
-async fn attach(d: Arc<Daemon>, id: String, call: &Call, mut req: Request<Incoming>) -> Reply {
-    let stdin = call.flag("stdin");
-    let (streams, tty) = match tokio::task::spawn_blocking(move || d.attach(&id, stdin)).await {
-        Ok(Ok(a)) => a,
+/// The body of `POST /containers/{id}/exec`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ExecBody {
+    cmd: Vec<String>,
+    env: Vec<String>,
+    user: String,
+    working_dir: String,
+    tty: bool,
+    attach_stdin: bool,
+}
+
+async fn exec_create(d: Arc<Daemon>, id: String, req: Request<Incoming>) -> Reply {
+    let body: ExecBody = match read_json(req).await {
+        Ok(b) => b,
+        Err(e) => return error(&e),
+    };
+    let process = vessel_runtime::protocol::ProcessSpec {
+        args: body.cmd,
+        env: body.env,
+        cwd: Some(body.working_dir).filter(|w| !w.is_empty()),
+        user: Some(body.user).filter(|u| !u.is_empty()),
+        terminal: body.tty,
+    };
+    let stdin = body.attach_stdin;
+    blocking(move || {
+        let exec_id = d.exec_create(&id, process, stdin)?;
+        Ok(json(StatusCode::CREATED, &json!({"Id": exec_id})))
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ExecStartBody {
+    detach: bool,
+}
+
+/// `POST /exec/{id}/start`: detached (200), or upgraded to the exec's
+/// stream like attach.
+async fn exec_start(d: Arc<Daemon>, id: String, mut req: Request<Incoming>) -> Reply {
+    let upgrade = hyper::upgrade::on(&mut req);
+    let body: ExecStartBody = match read_json(req).await {
+        Ok(b) => b,
+        Err(e) => return error(&e),
+    };
+    let detach = body.detach;
+    let started = {
+        let d = d.clone();
+        let id = id.clone();
+        tokio::task::spawn_blocking(move || {
+            let info = d.exec_inspect(&id)?;
+            d.exec_start(&id, detach)
+                .map(|s| (s, info.tty, info.open_stdin))
+        })
+        .await
+    };
+    let (streams, tty, stdin) = match started {
+        Ok(Ok(s)) => s,
         Ok(Err(e)) => return error(&e),
         Err(e) => return error(&EngineError::Internal(e.to_string())),
     };
-    let upgrade = hyper::upgrade::on(&mut req);
+    let Some(streams) = streams else {
+        return empty(StatusCode::OK);
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _ = tx.send(streams);
+    // The stream closes once the exit is recorded, so that a client
+    // inspecting the exec right after reads its exit code.
+    let after: After = Box::new(move || d.exec_wait(&id, std::time::Duration::from_secs(10)));
     tokio::spawn(async move {
         match upgrade.await {
             Ok(upgraded) => {
-                splice(hyper_util::rt::TokioIo::new(upgraded), streams, tty, stdin).await
+                splice(
+                    hyper_util::rt::TokioIo::new(upgraded),
+                    rx,
+                    tty,
+                    stdin,
+                    Some(after),
+                )
+                .await
             }
-            Err(e) => tracing::debug!(error = %e, "attach upgrade failed"),
+            Err(e) => tracing::debug!(error = %e, "exec upgrade failed"),
         }
     });
+    upgraded_reply(tty)
+}
+
+fn upgraded_reply(tty: bool) -> Reply {
     let content_type = if tty {
         "application/vnd.docker.raw-stream"
     } else {
@@ -648,6 +739,38 @@ async fn attach(d: Arc<Daemon>, id: String, call: &Call, mut req: Request<Incomi
         .expect("a valid response")
 }
 
+/// `POST /containers/{id}/attach`: upgrades the connection to a raw
+/// stream of the container's output (framed unless it has a terminal)
+/// and its stdin.
+async fn attach(d: Arc<Daemon>, id: String, call: &Call, mut req: Request<Incoming>) -> Reply {
+    let stdin = call.flag("stdin");
+    let (streams, tty) = match tokio::task::spawn_blocking(move || d.attach(&id, stdin)).await {
+        Ok(Ok(a)) => a,
+        Ok(Err(e)) => return error(&e),
+        Err(e) => return error(&EngineError::Internal(e.to_string())),
+    };
+    let upgrade = hyper::upgrade::on(&mut req);
+    tokio::spawn(async move {
+        match upgrade.await {
+            Ok(upgraded) => {
+                splice(
+                    hyper_util::rt::TokioIo::new(upgraded),
+                    streams,
+                    tty,
+                    stdin,
+                    None,
+                )
+                .await
+            }
+            Err(e) => tracing::debug!(error = %e, "attach upgrade failed"),
+        }
+    });
+    upgraded_reply(tty)
+}
+
+/// Work to finish before a spliced stream is closed.
+type After = Box<dyn FnOnce() + Send>;
+
 /// Copies the shim's output to the client (unframed for a terminal) and
 /// the client's bytes to the process's stdin; a client half-close is
 /// stdin's end. Ends when the output ends.
@@ -656,6 +779,7 @@ async fn splice(
     streams: std::sync::mpsc::Receiver<crate::daemon::Streams>,
     tty: bool,
     stdin: bool,
+    after: Option<After>,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (mut rd, mut wr) = tokio::io::split(conn);
@@ -688,6 +812,9 @@ async fn splice(
             if otx.blocking_send(chunk).is_err() {
                 break;
             }
+        }
+        if let Some(after) = after {
+            after();
         }
     });
     let reader = tokio::spawn(async move {

@@ -1,6 +1,7 @@
 //! The docker-like commands: clients of vesseld's API.
 
 mod containers;
+mod exec;
 mod images;
 mod observe;
 mod run;
@@ -23,6 +24,8 @@ pub enum EngineCommand {
     Start(containers::StartArgs),
     /// Create and start a container (attached unless -d).
     Run(run::RunArgs),
+    /// Run a command in a running container.
+    Exec(exec::ExecArgs),
     /// Stop running containers (SIGTERM, then SIGKILL).
     Stop(containers::StopArgs),
     /// Restart containers.
@@ -61,6 +64,7 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
             EngineCommand::Create(a) => run::create(&client, a).await,
             EngineCommand::Start(a) => containers::start(&client, a).await,
             EngineCommand::Run(a) => run::run(&client, a).await,
+            EngineCommand::Exec(a) => exec::exec(&client, a).await,
             EngineCommand::Stop(a) => containers::stop(&client, a, "stop").await,
             EngineCommand::Restart(a) => containers::stop(&client, a, "restart").await,
             EngineCommand::Kill(a) => containers::kill(&client, a).await,

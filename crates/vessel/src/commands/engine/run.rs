@@ -227,6 +227,22 @@ pub async fn attach_start_wait(
     } else {
         None
     };
+    pump(conn, stdin, tty).await?;
+    let answer = waiter.await??;
+    if let Some(msg) = answer["Error"]["Message"].as_str() {
+        anyhow::bail!("{msg}");
+    }
+    Ok(answer["StatusCode"].as_i64().unwrap_or(-1))
+}
+
+/// Copies a hijacked stream to our stdout/stderr (deframing it unless it
+/// is a terminal's) and, with `stdin`, our stdin to it; returns when the
+/// output ends.
+pub async fn pump(
+    conn: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
+    stdin: bool,
+    tty: bool,
+) -> anyhow::Result<()> {
     let (mut rd, mut wr) = tokio::io::split(conn);
     if stdin {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(8);
@@ -280,9 +296,5 @@ pub async fn attach_start_wait(
             }
         }
     }
-    let answer = waiter.await??;
-    if let Some(msg) = answer["Error"]["Message"].as_str() {
-        anyhow::bail!("{msg}");
-    }
-    Ok(answer["StatusCode"].as_i64().unwrap_or(-1))
+    Ok(())
 }

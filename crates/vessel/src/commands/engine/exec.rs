@@ -1,0 +1,84 @@
+//! `exec`: run a command in a running container.
+
+use clap::Args;
+use serde_json::json;
+
+use super::enc;
+use crate::api_client::Client;
+use crate::commands::runtime::stream::RawTerminal;
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Run in the background.
+    #[arg(long, short)]
+    detach: bool,
+    /// Attach stdin.
+    #[arg(long, short)]
+    interactive: bool,
+    /// Give the command a terminal.
+    #[arg(long, short)]
+    tty: bool,
+    /// Set an environment variable.
+    #[arg(long = "env", short = 'e')]
+    env: Vec<String>,
+    /// Working directory inside the container.
+    #[arg(long = "workdir", short = 'w')]
+    workdir: Option<String>,
+    /// User (name or uid[:gid]).
+    #[arg(long, short)]
+    user: Option<String>,
+    container: String,
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    command: Vec<String>,
+}
+
+pub async fn exec(client: &Client, a: ExecArgs) -> anyhow::Result<()> {
+    let body = json!({
+        "Cmd": a.command,
+        "Env": a.env,
+        "WorkingDir": a.workdir.clone().unwrap_or_default(),
+        "User": a.user.clone().unwrap_or_default(),
+        "Tty": a.tty,
+        "AttachStdin": a.interactive && !a.detach,
+        "AttachStdout": !a.detach,
+        "AttachStderr": !a.detach,
+    });
+    let created = client
+        .json(
+            "POST",
+            &format!("/containers/{}/exec", enc(&a.container)),
+            Some(body),
+        )
+        .await?;
+    let id = created["Id"].as_str().unwrap_or_default().to_string();
+    let start = format!("/exec/{id}/start");
+    if a.detach {
+        client
+            .call("POST", &start, Some(json!({"Detach": true, "Tty": a.tty})))
+            .await?;
+        return Ok(());
+    }
+    let conn = client
+        .upgrade_with(&start, json!({"Detach": false, "Tty": a.tty}))
+        .await?;
+    let _raw = if a.tty && a.interactive {
+        RawTerminal::enter()
+    } else {
+        None
+    };
+    super::run::pump(conn, a.interactive, a.tty).await?;
+    drop(_raw);
+    // The daemon closes the stream once the exit is recorded; polling is
+    // only a fallback.
+    loop {
+        let info = client
+            .json("GET", &format!("/exec/{id}/json"), None)
+            .await?;
+        if info["Running"] == false {
+            if let Some(code) = info["ExitCode"].as_i64() {
+                std::process::exit(code as i32);
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+}
