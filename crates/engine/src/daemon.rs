@@ -236,6 +236,9 @@ impl Daemon {
                         .unwrap_or((255, now_rfc3339()));
                     self.exited(&mut c, code, &at);
                     tracing::info!(container = %id, code, "container exited while the engine was down");
+                    if let Err(e) = self.runtime.delete(&id) {
+                        tracing::warn!(container = %id, error = %e, "removing the task of a container that exited");
+                    }
                 }
                 None => {
                     c.state.error =

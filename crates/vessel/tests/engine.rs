@@ -203,6 +203,14 @@ fn containers_and_logs_survive_a_killed_daemon() {
         e.inspect("short", "{{.State.ExitCode}} {{.State.Status}}"),
         "5 exited"
     );
+    // Its task is gone too: no shim state, no cgroup.
+    let short_id = e.inspect("short", "{{.Id}}");
+    assert!(!e.exec_root().join("runtime").join(&short_id).exists());
+    assert!(
+        cgroup_dirs(&short_id).is_empty(),
+        "{:?}",
+        cgroup_dirs(&short_id)
+    );
     let actions = e.actions("short");
     assert_eq!(
         actions.last().map(String::as_str),
