@@ -23,6 +23,9 @@ use crate::spec;
 /// One container: its record, and a condition signalled on every change.
 #[derive(Debug)]
 struct Entry {
+    /// The container's name (`/name`), readable without the record's lock
+    /// (which a start holds for as long as the task takes to create).
+    name: String,
     rec: Mutex<Container>,
     changed: Condvar,
     /// Counts the ends of runs (exits and failed starts), for `next-exit`.
@@ -105,9 +108,16 @@ impl Daemon {
                 paths.exec_root.as_os_str().len() + 107 - longest.as_os_str().len()
             )));
         }
-        for d in [paths.containers(), paths.runtime()] {
+        for d in [paths.containers(), paths.runtime(), paths.images()] {
             std::fs::create_dir_all(&d)
                 .map_err(EngineError::io(format!("creating {}", d.display())))?;
+        }
+        // Records hold environments (secrets), layers keep set-uid files:
+        // neither is for other users to read or run.
+        for d in [paths.containers(), paths.images()] {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700))
+                .map_err(EngineError::io(format!("restricting {}", d.display())))?;
         }
         let images = ImageStore::open(&paths.images(), &paths.tmp())?;
         let daemon = Arc::new_cyclic(|weak: &Weak<Daemon>| {
@@ -164,7 +174,7 @@ impl Daemon {
         let wanted = format!("/{}", name.trim_start_matches('/'));
         let mut by_prefix = Vec::new();
         for (id, e) in table.iter() {
-            if e.lock().name == wanted {
+            if e.name == wanted {
                 return Ok(e.clone());
             }
             if !name.is_empty() && id.starts_with(name) {
@@ -203,6 +213,7 @@ impl Daemon {
             };
             let id = c.id.clone();
             let entry = Arc::new(Entry {
+                name: c.name.clone(),
                 rec: Mutex::new(c),
                 changed: Condvar::new(),
                 ends: Default::default(),
@@ -244,6 +255,9 @@ impl Daemon {
                     c.state.error =
                         "the container's shim was gone when the engine restarted".into();
                     self.exited(&mut c, 255, &now_rfc3339());
+                    if let Err(e) = self.runtime.delete(&id) {
+                        tracing::warn!(container = %id, error = %e, "removing what a lost shim left");
+                    }
                 }
             }
             if let Err(e) = self.save(&c) {
@@ -307,8 +321,7 @@ impl Daemon {
         spec::build(&c, &image, &[])?;
         {
             let mut table = self.table();
-            if let Some(other) = table.values().find(|e| e.lock().name == name) {
-                let other = other.lock().id.clone();
+            if let Some((other, _)) = table.iter().find(|(_, e)| e.name == name) {
                 return Err(EngineError::Conflict(format!(
                     "Conflict. The container name \"{name}\" is already in use by container \"{other}\". You have to remove (or rename) that container to be able to reuse that name."
                 )));
@@ -322,6 +335,7 @@ impl Daemon {
             table.insert(
                 id.clone(),
                 Arc::new(Entry {
+                    name: c.name.clone(),
                     rec: Mutex::new(c.clone()),
                     changed: Condvar::new(),
                     ends: Default::default(),
@@ -356,6 +370,9 @@ impl Daemon {
         }
         let result = self.start_task(&mut c);
         if let Err(err) = &result {
+            c.state.running = false;
+            c.state.paused = false;
+            c.state.pid = 0;
             c.state.error = err.to_string();
             if c.state.exit_code == 0 {
                 c.state.exit_code = 128;
@@ -610,10 +627,21 @@ impl Daemon {
             )));
         }
         let cmd = process.args.join(" ");
-        let (pid, streams) = self.runtime.exec(&c.id, exec_id, process, !detach, stdin)?;
+        let (pid, streams) = match self.runtime.exec(&c.id, exec_id, process, !detach, stdin) {
+            Ok(started) => started,
+            Err(err) => {
+                if let Some(e) = self.execs().get_mut(exec_id) {
+                    e.started = false;
+                }
+                return Err(err);
+            }
+        };
         if let Some(e) = self.execs().get_mut(exec_id) {
-            e.running = true;
-            e.pid = pid;
+            // A fast process may have exited already.
+            if e.exit_code.is_none() {
+                e.running = true;
+                e.pid = pid;
+            }
         }
         self.event(
             &c,
@@ -801,10 +829,33 @@ impl Daemon {
 
     /// `docker wait`: blocks until `condition`; returns the exit code.
     pub fn wait(&self, name: &str, condition: WaitCondition) -> Result<i64> {
+        self.prepare_wait(name)?.wait(self, condition)
+    }
+
+    /// Fixes what `wait` compares against now (for `next-exit`: the runs
+    /// ended so far), so that an exit right after this call is not missed
+    /// however late the waiting starts.
+    pub fn prepare_wait(&self, name: &str) -> Result<Waiter> {
         let entry = self.get(name)?;
+        let seen = entry.ends.load(std::sync::atomic::Ordering::SeqCst);
+        Ok(Waiter { entry, seen })
+    }
+}
+
+/// A `wait` whose starting point is fixed (see [`Daemon::prepare_wait`]).
+#[derive(Debug)]
+pub struct Waiter {
+    entry: Arc<Entry>,
+    seen: u64,
+}
+
+impl Waiter {
+    /// Blocks until `condition`; returns the exit code.
+    pub fn wait(self, d: &Daemon, condition: WaitCondition) -> Result<i64> {
+        let entry = self.entry;
+        let seen = self.seen;
         let mut c = entry.lock();
         let ends = || entry.ends.load(std::sync::atomic::Ordering::SeqCst);
-        let seen = ends();
         let id = c.id.clone();
         match condition {
             WaitCondition::NotRunning => {
@@ -823,15 +874,19 @@ impl Daemon {
             }
             WaitCondition::Removed => {
                 drop(c);
-                let mut table = self.table();
+                let mut table = d.table();
                 while table.contains_key(&id) {
-                    table = self.removed.wait(table).unwrap_or_else(|e| e.into_inner());
+                    table = d.removed.wait(table).unwrap_or_else(|e| e.into_inner());
                 }
-                Ok(entry.lock().state.exit_code)
+                drop(table);
+                let code = entry.lock().state.exit_code;
+                Ok(code)
             }
         }
     }
+}
 
+impl Daemon {
     /// `docker rm`: a running container needs `force` (it is killed).
     pub fn remove(&self, name: &str, force: bool) -> Result<()> {
         let entry = self.get(name)?;
@@ -850,7 +905,10 @@ impl Daemon {
                 )));
             }
             c.state.removal_in_progress = true;
-            self.save(&c)?;
+            if let Err(e) = self.save(&c) {
+                c.state.removal_in_progress = false;
+                return Err(e);
+            }
         }
         if entry.lock().state.running {
             let id = entry.lock().id.clone();
@@ -865,17 +923,31 @@ impl Daemon {
 
     fn finish_remove(&self, entry: &Arc<Entry>) -> Result<()> {
         let mut c = entry.lock();
-        self.runtime.delete(&c.id)?;
+        if let Err(e) = self.runtime.delete(&c.id) {
+            // Keep the container, so that removing it can be tried again.
+            c.state.removal_in_progress = false;
+            let _ = self.save(&c);
+            drop(c);
+            entry.changed.notify_all();
+            return Err(e);
+        }
+        if c.state.running {
+            // Its exit was never reported (the task would not answer).
+            self.exited(&mut c, 137, &now_rfc3339());
+        }
         c.state.dead = true;
-        std::fs::remove_dir_all(self.dir(&c.id))
-            .or_else(|e| {
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            })
-            .map_err(EngineError::io(format!("removing the files of {}", c.id)))?;
+        let removed = std::fs::remove_dir_all(self.dir(&c.id)).or_else(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        });
+        if let Err(e) = removed {
+            drop(c);
+            entry.changed.notify_all();
+            return Err(EngineError::io("removing the container's files")(e));
+        }
         self.event(&c, "destroy", &[]);
         let id = c.id.clone();
         drop(c);
@@ -911,7 +983,8 @@ impl Daemon {
 
     /// Whether any container uses image `id`.
     pub fn image_in_use(&self, id: &str) -> bool {
-        self.table().values().any(|e| e.lock().image == id)
+        let entries: Vec<Arc<Entry>> = self.table().values().cloned().collect();
+        entries.iter().any(|e| e.lock().image == id)
     }
 
     /// `docker import`.
@@ -953,7 +1026,10 @@ impl Daemon {
         };
         let running = {
             let entry = entry.clone();
-            Arc::new(move || entry.lock().state.running) as IsRunning
+            Arc::new(move || {
+                let c = entry.lock();
+                c.state.running && !c.state.dead
+            }) as IsRunning
         };
         Ok((running, path, tty))
     }

@@ -455,19 +455,21 @@ async fn wait(d: Arc<Daemon>, id: String, call: &Call) -> Reply {
     };
     // The container must exist now; the answer's headers go at once, its
     // body when the condition is met.
-    {
+    let waiter = {
         let d = d.clone();
-        let id = id.clone();
-        if let Err(e) = tokio::task::spawn_blocking(move || d.id_of(&id))
+        match tokio::task::spawn_blocking(move || d.prepare_wait(&id))
             .await
             .unwrap_or_else(|e| Err(EngineError::Internal(e.to_string())))
         {
-            return error(&e);
+            Ok(w) => w,
+            Err(e) => return error(&e),
         }
-    }
+    };
     let (tx, body) = channel();
-    tokio::task::spawn_blocking(move || {
-        let answer = match d.wait(&id, condition) {
+    // A thread of its own: waits may last for ever and must not hold one
+    // of the runtime's blocking threads.
+    std::thread::spawn(move || {
+        let answer = match waiter.wait(&d, condition) {
             Ok(code) => json!({"StatusCode": code, "Error": null}),
             Err(e) => json!({"StatusCode": -1, "Error": {"Message": e.to_string()}}),
         };
@@ -511,7 +513,8 @@ async fn container_logs(d: Arc<Daemon>, id: String, call: &Call) -> Reply {
         ));
     }
     let (tx, body) = channel();
-    tokio::task::spawn_blocking(move || logs::stream(&path, &opts, running, &tx));
+    // Its own thread: a follow lasts as long as the container runs.
+    std::thread::spawn(move || logs::stream(&path, &opts, running, &tx));
     let content_type = if tty {
         "application/vnd.docker.raw-stream"
     } else {
