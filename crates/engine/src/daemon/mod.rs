@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use vessel_runtime::protocol::INIT;
 use vessel_runtime::record::now_rfc3339;
-use vessel_runtime::Status;
 
 use crate::container::{Config, Container, HostConfig, State};
 use crate::error::{EngineError, Result};
@@ -19,6 +18,13 @@ use crate::lookup::{self, CommandError};
 use crate::paths::Paths;
 use crate::runtime::{RuntimeClient, RuntimeEvent};
 use crate::spec;
+
+mod exec;
+mod names;
+mod restore;
+
+pub use exec::Exec;
+use names::{generated_name, random_id, valid_name};
 
 /// One container: its record, and a condition signalled on every change.
 #[derive(Debug)]
@@ -33,6 +39,15 @@ struct Entry {
 }
 
 impl Entry {
+    fn new(c: Container) -> Arc<Entry> {
+        Arc::new(Entry {
+            name: c.name.clone(),
+            rec: Mutex::new(c),
+            changed: Condvar::new(),
+            ends: Default::default(),
+        })
+    }
+
     fn lock(&self) -> MutexGuard<'_, Container> {
         self.rec.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -47,25 +62,6 @@ pub enum WaitCondition {
 }
 
 pub use crate::runtime::Streams;
-
-/// An exec: a process started in a running container (`docker exec`).
-#[derive(Debug, Clone, serde::Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Exec {
-    #[serde(rename = "ID")]
-    pub id: String,
-    #[serde(rename = "ContainerID")]
-    pub container_id: String,
-    pub running: bool,
-    pub exit_code: Option<i64>,
-    pub pid: i64,
-    pub open_stdin: bool,
-    pub tty: bool,
-    #[serde(skip)]
-    pub process: vessel_runtime::protocol::ProcessSpec,
-    #[serde(skip)]
-    started: bool,
-}
 
 /// Tells whether a container runs now.
 pub type IsRunning = Arc<dyn Fn() -> bool + Send + Sync>;
@@ -190,88 +186,6 @@ impl Daemon {
         }
     }
 
-    // ---- restore -------------------------------------------------------
-
-    /// Loads every container record and reconciles it with its task:
-    /// running ones are watched again, ones that exited meanwhile get their
-    /// real exit code and a "die" event, stale leftovers are removed.
-    fn restore(&self) -> Result<()> {
-        let entries = std::fs::read_dir(self.paths.containers())
-            .map_err(EngineError::io("listing the containers"))?;
-        for dir in entries.flatten() {
-            let c = match Container::load(&dir.path()) {
-                Ok(Some(c)) => c,
-                Ok(None) => {
-                    // A create that crashed before its first record.
-                    let _ = std::fs::remove_dir_all(dir.path());
-                    continue;
-                }
-                Err(e) => {
-                    tracing::error!(dir = %dir.path().display(), error = %e, "skipping an unreadable container record");
-                    continue;
-                }
-            };
-            let id = c.id.clone();
-            let entry = Arc::new(Entry {
-                name: c.name.clone(),
-                rec: Mutex::new(c),
-                changed: Condvar::new(),
-                ends: Default::default(),
-            });
-            self.table().insert(id.clone(), entry.clone());
-            let mut c = entry.lock();
-            if c.state.removal_in_progress {
-                drop(c);
-                if let Err(e) = self.finish_remove(&entry) {
-                    tracing::error!(container = %id, error = %e, "finishing an interrupted removal");
-                }
-                continue;
-            }
-            if !c.state.running {
-                // No task should exist; remove one a crash left behind.
-                if let Err(e) = self.runtime.delete(&id) {
-                    tracing::warn!(container = %id, error = %e, "removing a stale task");
-                }
-                continue;
-            }
-            match self.runtime.restore(&id) {
-                Some(task) if matches!(task.status, Status::Running | Status::Paused) => {
-                    c.state.pid = task.pid as i64;
-                    c.state.set_paused(task.status == Status::Paused);
-                    tracing::info!(container = %id, "re-attached to a running container");
-                }
-                Some(task) => {
-                    let (code, at) = task
-                        .exit
-                        .map(|e| (e.code as i64, e.exited_at))
-                        .unwrap_or((255, now_rfc3339()));
-                    self.exited(&mut c, code, &at);
-                    tracing::info!(container = %id, code, "container exited while the engine was down");
-                    if let Err(e) = self.runtime.delete(&id) {
-                        tracing::warn!(container = %id, error = %e, "removing the task of a container that exited");
-                    }
-                }
-                None => {
-                    c.state.error =
-                        "the container's shim was gone when the engine restarted".into();
-                    self.exited(&mut c, 255, &now_rfc3339());
-                    if let Err(e) = self.runtime.delete(&id) {
-                        tracing::warn!(container = %id, error = %e, "removing what a lost shim left");
-                    }
-                }
-            }
-            if let Err(e) = self.save(&c) {
-                tracing::error!(container = %id, error = %e, "saving a restored record");
-            }
-            let remove = !c.state.running && c.host_config.auto_remove;
-            drop(c);
-            if remove {
-                let _ = self.remove(&id, true);
-            }
-        }
-        Ok(())
-    }
-
     // ---- create --------------------------------------------------------
 
     /// `docker create`: records a container; nothing runs yet.
@@ -332,15 +246,7 @@ impl Daemon {
                 let _ = std::fs::remove_dir_all(&dir);
                 return Err(e);
             }
-            table.insert(
-                id.clone(),
-                Arc::new(Entry {
-                    name: c.name.clone(),
-                    rec: Mutex::new(c.clone()),
-                    changed: Condvar::new(),
-                    ends: Default::default(),
-                }),
-            );
+            table.insert(id.clone(), Entry::new(c.clone()));
         }
         self.event(&c, "create", &[]);
         Ok((id, Vec::new()))
@@ -389,10 +295,7 @@ impl Daemon {
                 tracing::warn!(container = %c.id, error = %e, "cleaning up after a failed start");
             }
             // Waiting attaches end: nothing will run.
-            self.pending_attach
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&c.id);
+            self.take_pending_attach(&c.id);
             self.event(&c, "die", &[("exitCode", c.state.exit_code.to_string())]);
             entry.ends.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             if c.host_config.auto_remove {
@@ -474,13 +377,7 @@ impl Daemon {
         )?;
         // Attaches waiting for this start connect before the process runs,
         // so they miss none of its output.
-        let pending = self
-            .pending_attach
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&c.id)
-            .unwrap_or_default();
-        for p in pending {
+        for p in self.take_pending_attach(&c.id) {
             match self.runtime.attach(&c.id, INIT, p.stdin) {
                 Ok(streams) => {
                     let _ = p.to.send(streams);
@@ -541,181 +438,6 @@ impl Daemon {
         self.event(c, "die", &[("exitCode", code.to_string())]);
     }
 
-    // ---- exec ------------------------------------------------------------
-
-    fn execs(&self) -> MutexGuard<'_, HashMap<String, Exec>> {
-        self.execs.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// `docker exec` (create): records a process to start in the running
-    /// container `name`.
-    pub fn exec_create(
-        &self,
-        name: &str,
-        process: vessel_runtime::protocol::ProcessSpec,
-        open_stdin: bool,
-    ) -> Result<String> {
-        if process.args.is_empty() {
-            return Err(EngineError::InvalidParameter(
-                "Cmd: empty, there is no command to run".into(),
-            ));
-        }
-        let entry = self.get(name)?;
-        let c = entry.lock();
-        if !c.state.running {
-            return Err(EngineError::Conflict(format!(
-                "container {} is not running",
-                c.id
-            )));
-        }
-        if c.state.paused {
-            return Err(EngineError::Conflict(format!(
-                "container {} is paused, unpause the container before exec",
-                c.id
-            )));
-        }
-        let id = random_id()?;
-        let cmd = process.args.join(" ");
-        self.execs().insert(
-            id.clone(),
-            Exec {
-                id: id.clone(),
-                container_id: c.id.clone(),
-                running: false,
-                exit_code: None,
-                pid: 0,
-                open_stdin,
-                tty: process.terminal,
-                process,
-                started: false,
-            },
-        );
-        self.event(
-            &c,
-            &format!("exec_create: {cmd}"),
-            &[("execID", id.clone())],
-        );
-        Ok(id)
-    }
-
-    /// `docker exec` (start): runs the exec; unless `detach`, returns its
-    /// attach stream.
-    pub fn exec_start(&self, exec_id: &str, detach: bool) -> Result<Option<Streams>> {
-        let (container, process, stdin) = {
-            let mut execs = self.execs();
-            let e = execs.get_mut(exec_id).ok_or_else(|| {
-                EngineError::NotFound(format!("No such exec instance: {exec_id}"))
-            })?;
-            if e.started {
-                return Err(EngineError::Conflict(format!(
-                    "exec {exec_id} has already been started"
-                )));
-            }
-            e.started = true;
-            (
-                e.container_id.clone(),
-                e.process.clone(),
-                e.open_stdin && !detach,
-            )
-        };
-        let entry = self.get(&container)?;
-        let c = entry.lock();
-        if !c.state.running || c.state.paused {
-            return Err(EngineError::Conflict(format!(
-                "container {} is not running",
-                c.id
-            )));
-        }
-        let cmd = process.args.join(" ");
-        let (pid, streams) = match self.runtime.exec(&c.id, exec_id, process, !detach, stdin) {
-            Ok(started) => started,
-            Err(err) => {
-                if let Some(e) = self.execs().get_mut(exec_id) {
-                    e.started = false;
-                }
-                return Err(err);
-            }
-        };
-        if let Some(e) = self.execs().get_mut(exec_id) {
-            // A fast process may have exited already.
-            if e.exit_code.is_none() {
-                e.running = true;
-                e.pid = pid;
-            }
-        }
-        self.event(
-            &c,
-            &format!("exec_start: {cmd}"),
-            &[("execID", exec_id.to_string())],
-        );
-        Ok(streams)
-    }
-
-    /// Resizes the terminal of a container's first process, or of an exec
-    /// (`exec_id`).
-    pub fn resize(
-        &self,
-        name: Option<&str>,
-        exec_id: Option<&str>,
-        width: u16,
-        height: u16,
-    ) -> Result<()> {
-        let (container, process) = match (name, exec_id) {
-            (_, Some(x)) => (self.exec_inspect(x)?.container_id, x.to_string()),
-            (Some(n), None) => (self.id_of(n)?, INIT.to_string()),
-            (None, None) => return Err(EngineError::InvalidParameter("nothing to resize".into())),
-        };
-        self.runtime.resize(&container, &process, width, height)
-    }
-
-    /// An exec's record.
-    pub fn exec_inspect(&self, exec_id: &str) -> Result<Exec> {
-        self.execs()
-            .get(exec_id)
-            .cloned()
-            .ok_or_else(|| EngineError::NotFound(format!("No such exec instance: {exec_id}")))
-    }
-
-    /// Waits (at most `limit`) until exec `exec_id` is no longer running.
-    pub fn exec_wait(&self, exec_id: &str, limit: Duration) {
-        let deadline = Instant::now() + limit;
-        let mut execs = self.execs();
-        while execs
-            .get(exec_id)
-            .is_some_and(|e| e.running || e.exit_code.is_none())
-        {
-            let now = Instant::now();
-            if now >= deadline {
-                return;
-            }
-            execs = self
-                .exec_exited
-                .wait_timeout(execs, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-    }
-
-    fn exec_exited(&self, container: &str, exec_id: &str, code: i64) {
-        if let Some(e) = self.execs().get_mut(exec_id) {
-            e.running = false;
-            e.exit_code = Some(code);
-            e.pid = 0;
-        }
-        self.exec_exited.notify_all();
-        if let Ok(entry) = self.get(container) {
-            let c = entry.lock();
-            self.event(
-                &c,
-                "exec_die",
-                &[
-                    ("execID", exec_id.to_string()),
-                    ("exitCode", code.to_string()),
-                ],
-            );
-        }
-    }
-
     // ---- stop, kill, pause --------------------------------------------
 
     /// `docker kill`: a signal to the container's first process.
@@ -724,10 +446,7 @@ impl Daemon {
         let entry = self.get(name)?;
         let c = entry.lock();
         if !c.state.running {
-            return Err(EngineError::Conflict(format!(
-                "container {} is not running",
-                c.id
-            )));
+            return Err(not_running(&c));
         }
         self.runtime.signal(&c.id, INIT, signal)?;
         self.event(&c, "kill", &[("signal", signal.to_string())]);
@@ -791,10 +510,7 @@ impl Daemon {
         let entry = self.get(name)?;
         let mut c = entry.lock();
         if !c.state.running {
-            return Err(EngineError::Conflict(format!(
-                "container {} is not running",
-                c.id
-            )));
+            return Err(not_running(&c));
         }
         if c.state.paused {
             return Err(EngineError::Conflict(format!(
@@ -951,10 +667,7 @@ impl Daemon {
         self.event(&c, "destroy", &[]);
         let id = c.id.clone();
         drop(c);
-        self.pending_attach
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&id);
+        self.take_pending_attach(&id);
         self.execs().retain(|_, e| e.container_id != id);
         self.table().remove(&id);
         self.removed.notify_all();
@@ -1034,34 +747,15 @@ impl Daemon {
         Ok((running, path, tty))
     }
 
-    /// Attaches to the first process: at once when the container runs,
-    /// else when it next starts. Returns where the streams will arrive,
-    /// and whether the container has a terminal.
-    pub fn attach(
-        &self,
-        name: &str,
-        stdin: bool,
-    ) -> Result<(std::sync::mpsc::Receiver<Streams>, bool)> {
-        let entry = self.get(name)?;
-        let c = entry.lock();
-        let (tx, rx) = std::sync::mpsc::channel();
-        if c.state.running {
-            let _ = tx.send(self.runtime.attach(&c.id, INIT, stdin)?);
-        } else {
-            self.pending_attach
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry(c.id.clone())
-                .or_default()
-                .push(PendingAttach { stdin, to: tx });
-        }
-        Ok((rx, c.config.tty))
-    }
-
     /// Resolves a container name to its id.
     pub fn id_of(&self, name: &str) -> Result<String> {
         Ok(self.get(name)?.lock().id.clone())
     }
+}
+
+/// The error of a verb that needs a running container.
+fn not_running(c: &Container) -> EngineError {
+    EngineError::Conflict(format!("container {} is not running", c.id))
 }
 
 /// A signal by name (`TERM`, `SIGTERM`) or number.
@@ -1082,46 +776,6 @@ pub fn parse_signal(s: &str) -> Result<i32> {
         .map_err(|_| EngineError::InvalidParameter(format!("invalid signal: {s}")))
 }
 
-fn valid_name(n: &str) -> bool {
-    let mut chars = n.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-}
-
-fn random_id() -> Result<String> {
-    let mut bytes = [0u8; 32];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(EngineError::io("reading /dev/urandom"))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// `adjective_noun`, as Docker names containers it was not given a name
-/// for (with a random suffix instead of Docker's word lists).
-fn generated_name() -> String {
-    const LEFT: &[&str] = &[
-        "brave", "calm", "eager", "keen", "lucid", "quiet", "swift", "tender",
-    ];
-    const RIGHT: &[&str] = &[
-        "albatross",
-        "heron",
-        "kestrel",
-        "osprey",
-        "petrel",
-        "plover",
-        "tern",
-        "wren",
-    ];
-    let r = random_id().unwrap_or_else(|_| "0".repeat(64));
-    let n = u64::from_str_radix(&r[..12], 16).unwrap_or(0);
-    format!(
-        "{}_{}_{}",
-        LEFT[(n % 8) as usize],
-        RIGHT[((n / 8) % 8) as usize],
-        &r[12..18]
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1135,13 +789,5 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("NOPE"));
-    }
-
-    #[test]
-    fn names_follow_dockers_rule() {
-        assert!(valid_name("web_1.a-b"));
-        assert!(!valid_name("-web"));
-        assert!(!valid_name("a b"));
-        assert!(!valid_name(""));
     }
 }

@@ -1,0 +1,233 @@
+//! The container's processes as streams: attaching to its first process
+//! (now, or at its next start), and execs.
+
+use std::collections::HashMap;
+use std::sync::MutexGuard;
+use std::time::{Duration, Instant};
+
+use vessel_runtime::protocol::INIT;
+
+use super::{not_running, random_id, Daemon, PendingAttach, Streams};
+use crate::error::{EngineError, Result};
+
+/// An exec: a process started in a running container (`docker exec`).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Exec {
+    #[serde(rename = "ID")]
+    pub id: String,
+    #[serde(rename = "ContainerID")]
+    pub container_id: String,
+    pub running: bool,
+    pub exit_code: Option<i64>,
+    pub pid: i64,
+    pub open_stdin: bool,
+    pub tty: bool,
+    #[serde(skip)]
+    pub process: vessel_runtime::protocol::ProcessSpec,
+    #[serde(skip)]
+    started: bool,
+}
+
+impl Daemon {
+    /// Removes (and returns) the attaches waiting for `id`'s next start;
+    /// dropping one ends its client's stream.
+    pub(super) fn take_pending_attach(&self, id: &str) -> Vec<PendingAttach> {
+        self.pending_attach
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
+            .unwrap_or_default()
+    }
+
+    pub(super) fn execs(&self) -> MutexGuard<'_, HashMap<String, Exec>> {
+        self.execs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `docker exec` (create): records a process to start in the running
+    /// container `name`.
+    pub fn exec_create(
+        &self,
+        name: &str,
+        process: vessel_runtime::protocol::ProcessSpec,
+        open_stdin: bool,
+    ) -> Result<String> {
+        if process.args.is_empty() {
+            return Err(EngineError::InvalidParameter(
+                "Cmd: empty, there is no command to run".into(),
+            ));
+        }
+        let entry = self.get(name)?;
+        let c = entry.lock();
+        if !c.state.running {
+            return Err(not_running(&c));
+        }
+        if c.state.paused {
+            return Err(EngineError::Conflict(format!(
+                "container {} is paused, unpause the container before exec",
+                c.id
+            )));
+        }
+        let id = random_id()?;
+        let cmd = process.args.join(" ");
+        self.execs().insert(
+            id.clone(),
+            Exec {
+                id: id.clone(),
+                container_id: c.id.clone(),
+                running: false,
+                exit_code: None,
+                pid: 0,
+                open_stdin,
+                tty: process.terminal,
+                process,
+                started: false,
+            },
+        );
+        self.event(
+            &c,
+            &format!("exec_create: {cmd}"),
+            &[("execID", id.clone())],
+        );
+        Ok(id)
+    }
+
+    /// `docker exec` (start): runs the exec; unless `detach`, returns its
+    /// attach stream.
+    pub fn exec_start(&self, exec_id: &str, detach: bool) -> Result<Option<Streams>> {
+        let (container, process, stdin) = {
+            let mut execs = self.execs();
+            let e = execs.get_mut(exec_id).ok_or_else(|| {
+                EngineError::NotFound(format!("No such exec instance: {exec_id}"))
+            })?;
+            if e.started {
+                return Err(EngineError::Conflict(format!(
+                    "exec {exec_id} has already been started"
+                )));
+            }
+            e.started = true;
+            (
+                e.container_id.clone(),
+                e.process.clone(),
+                e.open_stdin && !detach,
+            )
+        };
+        let entry = self.get(&container)?;
+        let c = entry.lock();
+        if !c.state.running || c.state.paused {
+            return Err(not_running(&c));
+        }
+        let cmd = process.args.join(" ");
+        let (pid, streams) = match self.runtime.exec(&c.id, exec_id, process, !detach, stdin) {
+            Ok(started) => started,
+            Err(err) => {
+                if let Some(e) = self.execs().get_mut(exec_id) {
+                    e.started = false;
+                }
+                return Err(err);
+            }
+        };
+        if let Some(e) = self.execs().get_mut(exec_id) {
+            // A fast process may have exited already.
+            if e.exit_code.is_none() {
+                e.running = true;
+                e.pid = pid;
+            }
+        }
+        self.event(
+            &c,
+            &format!("exec_start: {cmd}"),
+            &[("execID", exec_id.to_string())],
+        );
+        Ok(streams)
+    }
+
+    /// Resizes the terminal of a container's first process, or of an exec
+    /// (`exec_id`).
+    pub fn resize(
+        &self,
+        name: Option<&str>,
+        exec_id: Option<&str>,
+        width: u16,
+        height: u16,
+    ) -> Result<()> {
+        let (container, process) = match (name, exec_id) {
+            (_, Some(x)) => (self.exec_inspect(x)?.container_id, x.to_string()),
+            (Some(n), None) => (self.id_of(n)?, INIT.to_string()),
+            (None, None) => return Err(EngineError::InvalidParameter("nothing to resize".into())),
+        };
+        self.runtime.resize(&container, &process, width, height)
+    }
+
+    /// An exec's record.
+    pub fn exec_inspect(&self, exec_id: &str) -> Result<Exec> {
+        self.execs()
+            .get(exec_id)
+            .cloned()
+            .ok_or_else(|| EngineError::NotFound(format!("No such exec instance: {exec_id}")))
+    }
+
+    /// Waits (at most `limit`) until exec `exec_id` is no longer running.
+    pub fn exec_wait(&self, exec_id: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        let mut execs = self.execs();
+        while execs
+            .get(exec_id)
+            .is_some_and(|e| e.running || e.exit_code.is_none())
+        {
+            let now = Instant::now();
+            if now >= deadline {
+                return;
+            }
+            execs = self
+                .exec_exited
+                .wait_timeout(execs, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    pub(super) fn exec_exited(&self, container: &str, exec_id: &str, code: i64) {
+        if let Some(e) = self.execs().get_mut(exec_id) {
+            e.running = false;
+            e.exit_code = Some(code);
+            e.pid = 0;
+        }
+        self.exec_exited.notify_all();
+        if let Ok(entry) = self.get(container) {
+            let c = entry.lock();
+            self.event(
+                &c,
+                "exec_die",
+                &[
+                    ("execID", exec_id.to_string()),
+                    ("exitCode", code.to_string()),
+                ],
+            );
+        }
+    }
+
+    /// Attaches to the first process: at once when the container runs,
+    /// else when it next starts. Returns where the streams will arrive,
+    /// and whether the container has a terminal.
+    pub fn attach(
+        &self,
+        name: &str,
+        stdin: bool,
+    ) -> Result<(std::sync::mpsc::Receiver<Streams>, bool)> {
+        let entry = self.get(name)?;
+        let c = entry.lock();
+        let (tx, rx) = std::sync::mpsc::channel();
+        if c.state.running {
+            let _ = tx.send(self.runtime.attach(&c.id, INIT, stdin)?);
+        } else {
+            self.pending_attach
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(c.id.clone())
+                .or_default()
+                .push(PendingAttach { stdin, to: tx });
+        }
+        Ok((rx, c.config.tty))
+    }
+}

@@ -1,0 +1,86 @@
+//! Restore: reconciling the records on disk with the shims after an
+//! engine (re)start.
+
+use vessel_runtime::record::now_rfc3339;
+use vessel_runtime::Status;
+
+use super::{Daemon, Entry};
+use crate::container::Container;
+use crate::error::{EngineError, Result};
+
+impl Daemon {
+    /// Loads every container record and reconciles it with its task:
+    /// running ones are watched again, ones that exited meanwhile get their
+    /// real exit code and a "die" event, stale leftovers are removed.
+    pub(super) fn restore(&self) -> Result<()> {
+        let entries = std::fs::read_dir(self.paths.containers())
+            .map_err(EngineError::io("listing the containers"))?;
+        for dir in entries.flatten() {
+            let c = match Container::load(&dir.path()) {
+                Ok(Some(c)) => c,
+                Ok(None) => {
+                    // A create that crashed before its first record.
+                    let _ = std::fs::remove_dir_all(dir.path());
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!(dir = %dir.path().display(), error = %e, "skipping an unreadable container record");
+                    continue;
+                }
+            };
+            let id = c.id.clone();
+            let entry = Entry::new(c);
+            self.table().insert(id.clone(), entry.clone());
+            let mut c = entry.lock();
+            if c.state.removal_in_progress {
+                drop(c);
+                if let Err(e) = self.finish_remove(&entry) {
+                    tracing::error!(container = %id, error = %e, "finishing an interrupted removal");
+                }
+                continue;
+            }
+            if !c.state.running {
+                // No task should exist; remove one a crash left behind.
+                if let Err(e) = self.runtime.delete(&id) {
+                    tracing::warn!(container = %id, error = %e, "removing a stale task");
+                }
+                continue;
+            }
+            match self.runtime.restore(&id) {
+                Some(task) if matches!(task.status, Status::Running | Status::Paused) => {
+                    c.state.pid = task.pid as i64;
+                    c.state.set_paused(task.status == Status::Paused);
+                    tracing::info!(container = %id, "re-attached to a running container");
+                }
+                Some(task) => {
+                    let (code, at) = task
+                        .exit
+                        .map(|e| (e.code as i64, e.exited_at))
+                        .unwrap_or((255, now_rfc3339()));
+                    self.exited(&mut c, code, &at);
+                    tracing::info!(container = %id, code, "container exited while the engine was down");
+                    if let Err(e) = self.runtime.delete(&id) {
+                        tracing::warn!(container = %id, error = %e, "removing the task of a container that exited");
+                    }
+                }
+                None => {
+                    c.state.error =
+                        "the container's shim was gone when the engine restarted".into();
+                    self.exited(&mut c, 255, &now_rfc3339());
+                    if let Err(e) = self.runtime.delete(&id) {
+                        tracing::warn!(container = %id, error = %e, "removing what a lost shim left");
+                    }
+                }
+            }
+            if let Err(e) = self.save(&c) {
+                tracing::error!(container = %id, error = %e, "saving a restored record");
+            }
+            let remove = !c.state.running && c.host_config.auto_remove;
+            drop(c);
+            if remove {
+                let _ = self.remove(&id, true);
+            }
+        }
+        Ok(())
+    }
+}
