@@ -1,0 +1,159 @@
+//! Image endpoints: import, list, inspect.
+
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::{Request, StatusCode};
+use serde_json::{json, Value};
+
+use super::blocking;
+use super::system::arch;
+use crate::api::body::BodyReader;
+use crate::api::{error, full, json, Call, Reply};
+use crate::daemon::Daemon;
+use crate::error::{EngineError, Result};
+use crate::image::ImageConfig;
+
+/// `POST /images/create?fromSrc=-`: import the request body.
+pub(super) async fn import(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) -> Reply {
+    if call.q("fromSrc") != Some("-") {
+        return error(&EngineError::NotSupported(
+            "pulling images is not supported yet: import a tarball (fromSrc=-)".into(),
+        ));
+    }
+    let reference = match (call.q("repo").filter(|r| !r.is_empty()), call.q("tag")) {
+        (Some(r), Some(t)) if !t.is_empty() => Some(format!("{r}:{t}")),
+        (Some(r), _) => Some(r.to_string()),
+        _ => None,
+    };
+    let comment = call.q("message").unwrap_or_default().to_string();
+    let changes: Vec<String> = call
+        .query
+        .iter()
+        .filter(|(k, _)| k.as_str() == "changes")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let config = match parse_changes(&changes) {
+        Ok(c) => c,
+        Err(e) => return error(&e),
+    };
+    let reader = BodyReader::new(req.into_body());
+    blocking(move || {
+        let id = d.import(reader, reference.as_deref(), config, &comment)?;
+        Ok(full(
+            StatusCode::OK,
+            "application/json",
+            format!("{}\r\n", json!({"status": id})),
+        ))
+    })
+    .await
+}
+
+/// `--change` instructions of an import (`ENV`, `CMD`, `ENTRYPOINT`,
+/// `WORKDIR`, `USER`).
+fn parse_changes(changes: &[String]) -> Result<ImageConfig> {
+    let mut config = ImageConfig::default();
+    for change in changes {
+        let (instr, arg) = change.trim().split_once(' ').unwrap_or((change.trim(), ""));
+        let arg = arg.trim();
+        let list = |arg: &str| -> Vec<String> {
+            serde_json::from_str::<Vec<String>>(arg)
+                .unwrap_or_else(|_| vec!["/bin/sh".into(), "-c".into(), arg.into()])
+        };
+        match instr.to_ascii_uppercase().as_str() {
+            "ENV" => config.env.push(match arg.split_once(['=', ' ']) {
+                Some((k, v)) => format!("{k}={}", v.trim()),
+                None => arg.to_string(),
+            }),
+            "CMD" => config.cmd = Some(list(arg)),
+            "ENTRYPOINT" => config.entrypoint = Some(list(arg)),
+            "WORKDIR" => config.working_dir = arg.to_string(),
+            "USER" => config.user = arg.to_string(),
+            other => {
+                return Err(EngineError::InvalidParameter(format!(
+                    "changes: {other} is not a supported instruction (ENV, CMD, ENTRYPOINT, WORKDIR, USER)"
+                )))
+            }
+        }
+    }
+    Ok(config)
+}
+
+pub(super) async fn images(d: Arc<Daemon>) -> Reply {
+    blocking(move || {
+        let list: Vec<Value> = d
+            .images
+            .list()?
+            .into_iter()
+            .map(|(image, tags)| {
+                let created = chrono::DateTime::parse_from_rfc3339(&image.created)
+                    .map(|t| t.timestamp())
+                    .unwrap_or(0);
+                let containers = d.list(true).iter().filter(|c| c.image == image.id).count();
+                json!({
+                    "Id": image.id,
+                    "ParentId": "",
+                    "RepoTags": tags,
+                    "RepoDigests": [],
+                    "Created": created,
+                    "Size": image.size,
+                    "SharedSize": -1,
+                    "Labels": {},
+                    "Containers": containers,
+                })
+            })
+            .collect();
+        Ok(json(StatusCode::OK, &list))
+    })
+    .await
+}
+
+pub(super) async fn image_inspect(d: Arc<Daemon>, name: String) -> Reply {
+    blocking(move || {
+        let image = d.images.resolve(&name)?;
+        let tags: Vec<String> = d
+            .images
+            .list()?
+            .into_iter()
+            .find(|(i, _)| i.id == image.id)
+            .map(|(_, t)| t)
+            .unwrap_or_default();
+        Ok(json(
+            StatusCode::OK,
+            &json!({
+                "Id": image.id,
+                "RepoTags": tags,
+                "Created": image.created,
+                "Comment": image.comment,
+                "Size": image.size,
+                "Os": "linux",
+                "Architecture": arch(),
+                "Config": image.config,
+                "RootFS": {"Type": "layers", "Layers": image.layers},
+            }),
+        ))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_changes_set_the_image_config() {
+        let c = parse_changes(&[
+            "ENV A=1".into(),
+            r#"CMD ["sh", "-c", "x"]"#.into(),
+            "WORKDIR /w".into(),
+        ])
+        .unwrap();
+        assert_eq!(c.env, ["A=1"]);
+        assert_eq!(c.cmd.unwrap(), ["sh", "-c", "x"]);
+        assert_eq!(c.working_dir, "/w");
+        let e = parse_changes(&["EXPOSE 80".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("EXPOSE"), "{e}");
+    }
+}

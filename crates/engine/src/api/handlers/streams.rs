@@ -1,0 +1,215 @@
+//! Hijacked streams: attach, and exec create and start.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{blocking, off_runtime, read_json, stream_type};
+use crate::api::{empty, error, json, Call, Reply};
+use crate::daemon::Daemon;
+
+/// The body of `POST /containers/{id}/exec`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ExecBody {
+    cmd: Vec<String>,
+    env: Vec<String>,
+    user: String,
+    working_dir: String,
+    tty: bool,
+    attach_stdin: bool,
+}
+
+pub(super) async fn exec_create(d: Arc<Daemon>, id: String, req: Request<Incoming>) -> Reply {
+    let body: ExecBody = match read_json(req).await {
+        Ok(b) => b,
+        Err(e) => return error(&e),
+    };
+    let process = vessel_runtime::protocol::ProcessSpec {
+        args: body.cmd,
+        env: body.env,
+        cwd: Some(body.working_dir).filter(|w| !w.is_empty()),
+        user: Some(body.user).filter(|u| !u.is_empty()),
+        terminal: body.tty,
+    };
+    let stdin = body.attach_stdin;
+    blocking(move || {
+        let exec_id = d.exec_create(&id, process, stdin)?;
+        Ok(json(StatusCode::CREATED, &json!({"Id": exec_id})))
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ExecStartBody {
+    detach: bool,
+}
+
+/// `POST /exec/{id}/start`: detached (200), or upgraded to the exec's
+/// stream like attach.
+pub(super) async fn exec_start(d: Arc<Daemon>, id: String, mut req: Request<Incoming>) -> Reply {
+    let upgrade = hyper::upgrade::on(&mut req);
+    let body: ExecStartBody = match read_json(req).await {
+        Ok(b) => b,
+        Err(e) => return error(&e),
+    };
+    let detach = body.detach;
+    let started = {
+        let d = d.clone();
+        let id = id.clone();
+        off_runtime(move || {
+            let info = d.exec_inspect(&id)?;
+            d.exec_start(&id, detach)
+                .map(|s| (s, info.tty, info.open_stdin))
+        })
+        .await
+    };
+    let (streams, tty, stdin) = match started {
+        Ok(s) => s,
+        Err(e) => return error(&e),
+    };
+    let Some(streams) = streams else {
+        return empty(StatusCode::OK);
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _ = tx.send(streams);
+    // The stream closes once the exit is recorded, so that a client
+    // inspecting the exec right after reads its exit code.
+    let after: After = Box::new(move || d.exec_wait(&id, std::time::Duration::from_secs(10)));
+    hijack(upgrade, rx, tty, stdin, Some(after))
+}
+
+/// Answers 101 and, once the client has switched, splices its connection
+/// to a process's streams (see [`splice`]).
+fn hijack(
+    upgrade: hyper::upgrade::OnUpgrade,
+    streams: std::sync::mpsc::Receiver<crate::daemon::Streams>,
+    tty: bool,
+    stdin: bool,
+    after: Option<After>,
+) -> Reply {
+    tokio::spawn(async move {
+        match upgrade.await {
+            Ok(upgraded) => {
+                splice(
+                    hyper_util::rt::TokioIo::new(upgraded),
+                    streams,
+                    tty,
+                    stdin,
+                    after,
+                )
+                .await
+            }
+            Err(e) => tracing::debug!(error = %e, "the connection was not upgraded"),
+        }
+    });
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header("Content-Type", stream_type(tty))
+        .header("Connection", "Upgrade")
+        .header("Upgrade", "tcp")
+        .body(
+            http_body_util::Empty::<Bytes>::new()
+                .map_err(|e| match e {})
+                .boxed(),
+        )
+        .expect("a valid response")
+}
+
+/// `POST /containers/{id}/attach`: upgrades the connection to a raw
+/// stream of the container's output (framed unless it has a terminal)
+/// and its stdin.
+pub(super) async fn attach(
+    d: Arc<Daemon>,
+    id: String,
+    call: &Call,
+    mut req: Request<Incoming>,
+) -> Reply {
+    let stdin = call.flag("stdin");
+    let (streams, tty) = match off_runtime(move || d.attach(&id, stdin)).await {
+        Ok(a) => a,
+        Err(e) => return error(&e),
+    };
+    hijack(hyper::upgrade::on(&mut req), streams, tty, stdin, None)
+}
+
+/// Work to finish before a spliced stream is closed.
+type After = Box<dyn FnOnce() + Send>;
+
+/// Copies the shim's output to the client (unframed for a terminal) and
+/// the client's bytes to the process's stdin; a client half-close is
+/// stdin's end. Ends when the output ends.
+async fn splice(
+    conn: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
+    streams: std::sync::mpsc::Receiver<crate::daemon::Streams>,
+    tty: bool,
+    stdin: bool,
+    after: Option<After>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut rd, mut wr) = tokio::io::split(conn);
+    let (otx, mut orx) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
+    let (itx, irx) = std::sync::mpsc::channel::<Option<Vec<u8>>>();
+    std::thread::spawn(move || {
+        // The streams come once the container runs (or never, if it is
+        // removed first: the connection then just ends).
+        let Ok((mut out, mut input)) = streams.recv() else {
+            return;
+        };
+        std::thread::spawn(move || {
+            use std::io::Write;
+            if !stdin {
+                let _ = input.shutdown(std::net::Shutdown::Write);
+            }
+            while let Ok(Some(chunk)) = irx.recv() {
+                if input.write_all(&chunk).is_err() {
+                    return;
+                }
+            }
+            let _ = input.shutdown(std::net::Shutdown::Write);
+        });
+        while let Ok(Some((stream, data))) = vessel_runtime::frame::read_frame(&mut out) {
+            let chunk = if tty {
+                data
+            } else {
+                vessel_runtime::frame::encode(stream, &data)
+            };
+            if otx.blocking_send(chunk).is_err() {
+                break;
+            }
+        }
+        if let Some(after) = after {
+            after();
+        }
+    });
+    let reader = tokio::spawn(async move {
+        let mut buf = vec![0u8; 32 * 1024];
+        loop {
+            match rd.read(&mut buf).await {
+                Ok(0) | Err(_) => {
+                    let _ = itx.send(None);
+                    return;
+                }
+                Ok(n) => {
+                    if itx.send(Some(buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    while let Some(chunk) = orx.recv().await {
+        if wr.write_all(&chunk).await.is_err() {
+            break;
+        }
+        let _ = wr.flush().await;
+    }
+    let _ = wr.shutdown().await;
+    reader.abort();
+}
