@@ -84,6 +84,9 @@ pub struct ResourceUpdate {
     pub memory: Option<i64>,
     pub cpu_quota: Option<i64>,
     pub cpu_period: Option<u64>,
+    /// Relative CPU weight (cgroup v1 shares; mapped to a weight on v2).
+    #[serde(default)]
+    pub cpu_shares: Option<u64>,
     pub pids_limit: Option<i64>,
 }
 

@@ -23,16 +23,21 @@ pub fn update(shim: &mut Shim, update: &ResourceUpdate) -> Reply {
                 .expect("memory"),
         );
     }
-    if update.cpu_quota.is_some() || update.cpu_period.is_some() {
+    if update.cpu_quota.is_some() || update.cpu_period.is_some() || update.cpu_shares.is_some() {
         let mut cpu = LinuxCpuBuilder::default();
-        if let Some(q) = update.cpu_quota {
-            cpu = cpu.quota(q);
+        if update.cpu_quota.is_some() || update.cpu_period.is_some() {
+            if let Some(q) = update.cpu_quota {
+                cpu = cpu.quota(q);
+            }
+            cpu = cpu.period(
+                update
+                    .cpu_period
+                    .unwrap_or(vessel_runtime::resources::CPU_PERIOD_US),
+            );
         }
-        cpu = cpu.period(
-            update
-                .cpu_period
-                .unwrap_or(vessel_runtime::resources::CPU_PERIOD_US),
-        );
+        if let Some(shares) = update.cpu_shares {
+            cpu = cpu.shares(shares);
+        }
         res = res.cpu(cpu.build().expect("cpu"));
     }
     if let Some(limit) = update.pids_limit {

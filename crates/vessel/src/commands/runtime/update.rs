@@ -17,6 +17,9 @@ pub struct UpdateArgs {
     /// CFS period in microseconds.
     #[arg(long)]
     cpu_period: Option<u64>,
+    /// Relative CPU weight (2-262144).
+    #[arg(long)]
+    cpu_shares: Option<u64>,
     /// Most processes the container may have (-1 for no limit).
     #[arg(long)]
     pids_limit: Option<i64>,
@@ -28,11 +31,12 @@ pub fn update(root: &Path, args: UpdateArgs) -> anyhow::Result<()> {
         memory: args.memory,
         cpu_quota: args.cpu_quota,
         cpu_period: args.cpu_period,
+        cpu_shares: args.cpu_shares,
         pids_limit: args.pids_limit,
     };
     if resources == ResourceUpdate::default() {
         anyhow::bail!(
-            "update: give at least one of --memory, --cpu-quota, --cpu-period, --pids-limit"
+            "update: give at least one of --memory, --cpu-quota, --cpu-period, --cpu-shares, --pids-limit"
         );
     }
     super::call(root, &args.id, &Request::Update { resources })?;
