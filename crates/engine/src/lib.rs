@@ -15,6 +15,7 @@ pub mod paths;
 pub mod queue;
 pub mod runtime;
 pub mod spec;
+pub mod stats;
 
 pub use daemon::Daemon;
 pub use error::{EngineError, Result};

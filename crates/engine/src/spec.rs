@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 use vessel_runtime::bundle::LAYERS_ANNOTATION;
 
-use crate::container::Container;
+use crate::container::{Container, HostConfig};
 use crate::error::{EngineError, Result};
 use crate::image::Image;
 
@@ -117,58 +117,7 @@ pub fn build(c: &Container, image: &Image, layers: &[PathBuf]) -> Result<Value> 
         mounts.push(bind_mount(bind, i)?);
     }
 
-    let mut resources = json!({});
-    if hc.memory != 0 {
-        if hc.memory < 6 * 1024 * 1024 {
-            return Err(EngineError::InvalidParameter(format!(
-                "HostConfig.Memory: {} is below the minimum of 6MB",
-                hc.memory
-            )));
-        }
-        resources["memory"] = json!({"limit": hc.memory});
-    }
-    let mut cpu = serde_json::Map::new();
-    if hc.cpu_shares != 0 {
-        if hc.cpu_shares < 2 {
-            return Err(EngineError::InvalidParameter(format!(
-                "HostConfig.CpuShares: {} is below the minimum of 2",
-                hc.cpu_shares
-            )));
-        }
-        cpu.insert("shares".into(), json!(hc.cpu_shares));
-    }
-    if hc.nano_cpus != 0 {
-        if hc.cpu_quota != 0 || hc.cpu_period != 0 {
-            return Err(EngineError::InvalidParameter(
-                "HostConfig.NanoCpus: cannot be combined with CpuQuota or CpuPeriod".into(),
-            ));
-        }
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as i64;
-        if hc.nano_cpus < 0 || hc.nano_cpus > cpus * 1_000_000_000 {
-            return Err(EngineError::InvalidParameter(format!(
-                "HostConfig.NanoCpus: {} is outside 0.01 to {cpus} CPUs (this host has {cpus})",
-                hc.nano_cpus
-            )));
-        }
-        cpu.insert("period".into(), json!(100_000));
-        cpu.insert(
-            "quota".into(),
-            json!(hc.nano_cpus * 100_000 / 1_000_000_000),
-        );
-    } else {
-        if hc.cpu_period != 0 {
-            cpu.insert("period".into(), json!(hc.cpu_period));
-        }
-        if hc.cpu_quota != 0 {
-            cpu.insert("quota".into(), json!(hc.cpu_quota));
-        }
-    }
-    if !cpu.is_empty() {
-        resources["cpu"] = Value::Object(cpu);
-    }
-    if let Some(limit) = hc.pids_limit.filter(|l| *l != 0) {
-        resources["pids"] = json!({"limit": limit});
-    }
+    let resources = resources(hc)?;
 
     // Overlayfs wants the top layer first.
     let lower: Vec<String> = layers
@@ -263,6 +212,63 @@ fn bind_mount(bind: &str, index: usize) -> Result<Value> {
     let mut options = vec!["rbind", "rprivate"];
     options.push(if ro { "ro" } else { "rw" });
     Ok(json!({"destination": dst, "type": "bind", "source": src, "options": options}))
+}
+
+/// The OCI `linux.resources` of a host config, each limit checked.
+pub fn resources(hc: &HostConfig) -> Result<Value> {
+    let mut resources = json!({});
+    if hc.memory != 0 {
+        if hc.memory < 6 * 1024 * 1024 {
+            return Err(EngineError::InvalidParameter(format!(
+                "HostConfig.Memory: {} is below the minimum of 6MB",
+                hc.memory
+            )));
+        }
+        resources["memory"] = json!({"limit": hc.memory});
+    }
+    let mut cpu = serde_json::Map::new();
+    if hc.cpu_shares != 0 {
+        if hc.cpu_shares < 2 {
+            return Err(EngineError::InvalidParameter(format!(
+                "HostConfig.CpuShares: {} is below the minimum of 2",
+                hc.cpu_shares
+            )));
+        }
+        cpu.insert("shares".into(), json!(hc.cpu_shares));
+    }
+    if hc.nano_cpus != 0 {
+        if hc.cpu_quota != 0 || hc.cpu_period != 0 {
+            return Err(EngineError::InvalidParameter(
+                "HostConfig.NanoCpus: cannot be combined with CpuQuota or CpuPeriod".into(),
+            ));
+        }
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as i64;
+        if hc.nano_cpus < 0 || hc.nano_cpus > cpus * 1_000_000_000 {
+            return Err(EngineError::InvalidParameter(format!(
+                "HostConfig.NanoCpus: {} is outside 0.01 to {cpus} CPUs (this host has {cpus})",
+                hc.nano_cpus
+            )));
+        }
+        cpu.insert("period".into(), json!(100_000));
+        cpu.insert(
+            "quota".into(),
+            json!(hc.nano_cpus * 100_000 / 1_000_000_000),
+        );
+    } else {
+        if hc.cpu_period != 0 {
+            cpu.insert("period".into(), json!(hc.cpu_period));
+        }
+        if hc.cpu_quota != 0 {
+            cpu.insert("quota".into(), json!(hc.cpu_quota));
+        }
+    }
+    if !cpu.is_empty() {
+        resources["cpu"] = Value::Object(cpu);
+    }
+    if let Some(limit) = hc.pids_limit.filter(|l| *l != 0) {
+        resources["pids"] = json!({"limit": limit});
+    }
+    Ok(resources)
 }
 
 #[cfg(test)]

@@ -373,3 +373,221 @@ fn exec_runs_in_the_container_with_its_own_env_cwd_user_and_code() {
     let out = e.vessel(&["exec", "x", "true"]);
     assert!(stderr(&out).contains("No such container: x"), "{out:?}");
 }
+
+#[test]
+fn top_lists_the_containers_processes_only() {
+    let e = Engine::start();
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "t",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 61 & sleep 62 & wait",
+    ]);
+    e.eventually("both sleeps", || e.ok(&["top", "t"]).contains("sleep 62"));
+    let out = e.ok(&["top", "t"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("UID") && lines[0].contains("CMD"),
+        "{out}"
+    );
+    // sh, and its two sleeps; nothing of the host's.
+    assert_eq!(lines.len(), 4, "{out}");
+    assert!(
+        out.contains("sleep 61") && out.contains("sh -c sleep 61 & sleep 62 & wait"),
+        "{out}"
+    );
+    // ps options pass through; the PID column is what filters.
+    let out = e.ok(&["top", "t", "-o", "pid,comm"]);
+    assert_eq!(
+        out.lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["PID", "COMMAND"]
+    );
+    let pid = e.inspect("t", "{{.State.Pid}}");
+    assert!(
+        out.lines()
+            .any(|l| l.split_whitespace().next() == Some(pid.as_str())),
+        "{out}"
+    );
+    // Bad ps options name the field; a stopped container has no processes.
+    let bad = e.vessel(&["top", "t", "--no-such-ps-option"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("ps_args"), "{bad:?}");
+    e.ok(&["kill", "t"]);
+    e.eventually("t to stop", || {
+        e.inspect("t", "{{.State.Running}}") == "false"
+    });
+    let out = e.vessel(&["top", "t"]);
+    assert!(stderr(&out).contains("is not running"), "{out:?}");
+    assert!(e.actions("t").contains(&"top".to_string()));
+}
+
+#[test]
+fn stats_reads_the_containers_cgroups() {
+    let e = Engine::start();
+    let id = e
+        .ok(&[
+            "run",
+            "-d",
+            "--name",
+            "busy",
+            "--cpus",
+            "0.5",
+            "--memory",
+            "64m",
+            "busybox",
+            "sh",
+            "-c",
+            "while :; do :; done",
+        ])
+        .trim()
+        .to_string();
+    e.ok(&["run", "-d", "--name", "idle", "busybox", "sleep", "60"]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let out = e.ok(&["stats", "--no-stream", "--format", "json"]);
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    let busy = rows.iter().find(|r| r["Name"] == "busy").unwrap();
+    assert_eq!(busy["ID"], id[..12]);
+    // Limited to half a CPU: busy, but not above the limit.
+    let cpu: f64 = busy["CPUPerc"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches('%')
+        .parse()
+        .unwrap();
+    assert!(cpu > 10.0 && cpu < 60.0, "{busy}");
+    assert!(
+        busy["MemUsage"].as_str().unwrap().ends_with("/ 64MiB"),
+        "{busy}"
+    );
+    assert_eq!(busy["PIDs"], "1");
+    let idle = rows.iter().find(|r| r["Name"] == "idle").unwrap();
+    assert_eq!(idle["CPUPerc"], "0.00%", "{idle}");
+    // The table, and a stopped container's zeros.
+    e.ok(&["stop", "-t", "0", "busy"]);
+    let out = e.ok(&["stats", "--no-stream", "busy"]);
+    assert!(out.starts_with("CONTAINER ID"), "{out}");
+    assert!(out.lines().nth(1).unwrap().contains("0.00%"), "{out}");
+    // The API streams by default, one reading a second.
+    let out = std::process::Command::new("curl")
+        .args(["-s", "--max-time", "2.5", "--unix-socket"])
+        .arg(e.exec_root().join("vessel.sock"))
+        .arg("http://vessel/v1.45/containers/idle/stats")
+        .output()
+        .unwrap();
+    let frames: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(frames.len() >= 2, "{out:?}");
+    assert_eq!(frames[1]["preread"], frames[0]["read"]);
+    assert_eq!(frames[1]["pids_stats"]["current"], 1);
+}
+
+#[test]
+fn update_changes_the_running_containers_cgroups_and_its_record() {
+    let e = Engine::start();
+    let id = e
+        .ok(&[
+            "run", "-d", "--name", "u", "--memory", "64m", "busybox", "sleep", "60",
+        ])
+        .trim()
+        .to_string();
+    let out = e.ok(&[
+        "update",
+        "--memory",
+        "96m",
+        "--cpus",
+        "0.5",
+        "--cpu-shares",
+        "512",
+        "--pids-limit",
+        "20",
+        "u",
+    ]);
+    assert_eq!(out, "u\n");
+    let read = |file: &str| {
+        cgroup_dirs(&id)
+            .into_iter()
+            .map(|d| d.join(file))
+            .find(|f| f.exists())
+            .map(|f| std::fs::read_to_string(f).unwrap().trim().to_string())
+            .unwrap_or_else(|| panic!("no {file}"))
+    };
+    assert_eq!(read("memory.limit_in_bytes"), (96u64 << 20).to_string());
+    assert_eq!(read("cpu.cfs_quota_us"), "50000");
+    assert_eq!(read("cpu.shares"), "512");
+    assert_eq!(read("pids.max"), "20");
+    assert_eq!(
+        e.inspect("u", "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}}"),
+        format!("{} 500000000 512 20", 96u64 << 20)
+    );
+    // What is not given stays; bad values are refused by name and change
+    // nothing.
+    e.ok(&["update", "--pids-limit", "-1", "u"]);
+    assert_eq!(read("pids.max"), "max");
+    assert_eq!(read("memory.limit_in_bytes"), (96u64 << 20).to_string());
+    let bad = e.vessel(&["update", "--memory", "1k", "u"]);
+    assert!(stderr(&bad).contains("Memory: 1024"), "{bad:?}");
+    assert_eq!(read("memory.limit_in_bytes"), (96u64 << 20).to_string());
+    // A stopped container's record changes, and its next start uses it.
+    e.ok(&["stop", "-t", "0", "u"]);
+    e.ok(&["update", "--memory", "80m", "u"]);
+    e.ok(&["start", "u"]);
+    assert_eq!(read("memory.limit_in_bytes"), (80u64 << 20).to_string());
+    assert!(e.actions("u").contains(&"update".to_string()));
+}
+
+#[test]
+fn rename_keeps_the_container_and_frees_the_old_name() {
+    let e = Engine::start();
+    let id = e
+        .ok(&["run", "-d", "--name", "old", "busybox", "sleep", "60"])
+        .trim()
+        .to_string();
+    e.ok(&["create", "--name", "taken", "busybox", "true"]);
+    let out = e.vessel(&["rename", "old", "taken"]);
+    assert!(stderr(&out).contains("already in use"), "{out:?}");
+    let out = e.vessel(&["rename", "old", "bad name"]);
+    assert!(
+        stderr(&out).contains("Invalid container name (bad name)"),
+        "{out:?}"
+    );
+    e.ok(&["rename", "old", "new"]);
+    assert_eq!(e.inspect("new", "{{.Id}}"), id);
+    assert_eq!(e.inspect("new", "{{.Name}}"), "/new");
+    assert_eq!(e.inspect("new", "{{.State.Running}}"), "true");
+    let events = e.ok(&[
+        "events",
+        "--since",
+        "0",
+        "--until",
+        "0s",
+        "--format",
+        "json",
+        "--filter",
+        "event=rename",
+    ]);
+    let ev: serde_json::Value =
+        serde_json::from_str(events.lines().next().unwrap_or("{}")).unwrap();
+    assert_eq!(ev["Actor"]["Attributes"]["oldName"], "/old");
+    assert_eq!(ev["Actor"]["Attributes"]["name"], "new");
+    // The old name is free again; the new one survives a daemon restart.
+    e.ok(&["create", "--name", "old", "busybox", "true"]);
+    let mut e = e;
+    e.kill_daemon();
+    e.launch();
+    assert_eq!(e.inspect("new", "{{.Id}}"), id);
+    assert_eq!(e.inspect("new", "{{.State.Running}}"), "true");
+}

@@ -22,16 +22,21 @@ use crate::spec;
 mod exec;
 mod names;
 mod restore;
+mod update;
+mod usage;
 
 pub use exec::Exec;
 use names::{generated_name, random_id, valid_name};
+pub use update::UpdateConfig;
+pub use usage::Top;
 
 /// One container: its record, and a condition signalled on every change.
 #[derive(Debug)]
 struct Entry {
     /// The container's name (`/name`), readable without the record's lock
-    /// (which a start holds for as long as the task takes to create).
-    name: String,
+    /// (which a start holds for as long as the task takes to create). A
+    /// leaf lock: nothing else is taken while it is held.
+    name: Mutex<String>,
     rec: Mutex<Container>,
     changed: Condvar,
     /// Counts the ends of runs (exits and failed starts), for `next-exit`.
@@ -41,7 +46,7 @@ struct Entry {
 impl Entry {
     fn new(c: Container) -> Arc<Entry> {
         Arc::new(Entry {
-            name: c.name.clone(),
+            name: Mutex::new(c.name.clone()),
             rec: Mutex::new(c),
             changed: Condvar::new(),
             ends: Default::default(),
@@ -50,6 +55,10 @@ impl Entry {
 
     fn lock(&self) -> MutexGuard<'_, Container> {
         self.rec.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn name(&self) -> MutexGuard<'_, String> {
+        self.name.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -170,7 +179,7 @@ impl Daemon {
         let wanted = format!("/{}", name.trim_start_matches('/'));
         let mut by_prefix = Vec::new();
         for (id, e) in table.iter() {
-            if e.name == wanted {
+            if *e.name() == wanted {
                 return Ok(e.clone());
             }
             if !name.is_empty() && id.starts_with(name) {
@@ -235,7 +244,7 @@ impl Daemon {
         spec::build(&c, &image, &[])?;
         {
             let mut table = self.table();
-            if let Some((other, _)) = table.iter().find(|(_, e)| e.name == name) {
+            if let Some((other, _)) = table.iter().find(|(_, e)| *e.name() == name) {
                 return Err(EngineError::Conflict(format!(
                     "Conflict. The container name \"{name}\" is already in use by container \"{other}\". You have to remove (or rename) that container to be able to reuse that name."
                 )));

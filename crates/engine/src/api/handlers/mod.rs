@@ -17,12 +17,14 @@ mod events;
 mod images;
 mod streams;
 mod system;
+mod usage;
 
 use containers::{container_logs, create, inspect, list, wait};
 use events::events;
 use images::{image_inspect, images, import};
 use streams::{attach, exec_create, exec_start};
 use system::{info, ping, version};
+use usage::{stats, top, update};
 
 /// Runs blocking engine work off the async runtime.
 async fn off_runtime<T: Send + 'static>(
@@ -125,6 +127,18 @@ pub async fn handle(d: Arc<Daemon>, call: Call, req: Request<Incoming>) -> Reply
             let (id, force) = (id.to_string(), call.flag("force"));
             blocking(move || d.remove(&id, force).map(|()| empty(StatusCode::NO_CONTENT))).await
         }
+        (&Method::POST, ["containers", id, "rename"]) => {
+            let id = id.to_string();
+            let new_name = call.q("name").unwrap_or("").to_string();
+            blocking(move || {
+                d.rename(&id, &new_name)
+                    .map(|()| empty(StatusCode::NO_CONTENT))
+            })
+            .await
+        }
+        (&Method::POST, ["containers", id, "update"]) => update(d, id.to_string(), req).await,
+        (&Method::GET, ["containers", id, "top"]) => top(d, id.to_string(), &call).await,
+        (&Method::GET, ["containers", id, "stats"]) => stats(d, id.to_string(), &call).await,
         (&Method::POST, ["containers", id, "wait"]) => wait(d, id.to_string(), &call).await,
         (&Method::GET, ["containers", id, "logs"]) => {
             container_logs(d, id.to_string(), &call).await

@@ -1,5 +1,5 @@
 //! Commands that act on existing containers by name: `start`, `stop`,
-//! `restart`, `kill`, `pause`, `unpause`, `rm`, `wait`.
+//! `restart`, `kill`, `pause`, `unpause`, `rm`, `wait`, `rename`.
 
 use clap::Args;
 
@@ -142,4 +142,25 @@ pub async fn wait(client: &Client, a: NamesArgs) -> anyhow::Result<()> {
         }
     }
     report(errors)
+}
+
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    container: String,
+    new_name: String,
+}
+
+pub async fn rename(client: &Client, a: RenameArgs) -> anyhow::Result<()> {
+    client
+        .call(
+            "POST",
+            &format!(
+                "/containers/{}/rename?name={}",
+                enc(&a.container),
+                enc(&a.new_name)
+            ),
+            None,
+        )
+        .await?;
+    Ok(())
 }

@@ -3,8 +3,10 @@
 mod containers;
 mod exec;
 mod images;
+mod limits;
 mod observe;
 mod run;
+mod usage;
 
 use clap::Subcommand;
 
@@ -48,6 +50,14 @@ pub enum EngineCommand {
     Logs(observe::LogsArgs),
     /// Stream the engine's events.
     Events(observe::EventsArgs),
+    /// Show a container's processes.
+    Top(usage::TopArgs),
+    /// Show containers' resource usage.
+    Stats(usage::StatsArgs),
+    /// Change containers' resource limits.
+    Update(usage::UpdateArgs),
+    /// Rename a container.
+    Rename(containers::RenameArgs),
 }
 
 /// Runs one command against the daemon at `host`.
@@ -76,6 +86,10 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
             EngineCommand::Inspect(a) => observe::inspect(&client, a).await,
             EngineCommand::Logs(a) => observe::logs(&client, a).await,
             EngineCommand::Events(a) => observe::events(&client, a).await,
+            EngineCommand::Top(a) => usage::top(&client, a).await,
+            EngineCommand::Stats(a) => usage::stats(&client, a).await,
+            EngineCommand::Update(a) => usage::update(&client, a).await,
+            EngineCommand::Rename(a) => containers::rename(&client, a).await,
         }
     })
 }
@@ -88,13 +102,19 @@ pub fn enc(s: &str) -> String {
 /// Prints rows as docker does: columns padded to their widest cell,
 /// three spaces apart.
 pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    print!("{}", table(header, rows));
+}
+
+/// The text of [`print_table`].
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
             widths[i] = widths[i].max(cell.chars().count());
         }
     }
-    let line = |cells: Vec<String>| {
+    let mut text = String::new();
+    let mut line = |cells: Vec<String>| {
         let last = cells.len() - 1;
         let mut out = String::new();
         for (i, c) in cells.into_iter().enumerate() {
@@ -104,12 +124,14 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
                 out.push_str(&format!("{c:<w$}   ", w = widths[i]));
             }
         }
-        println!("{}", out.trim_end());
+        text.push_str(out.trim_end());
+        text.push('\n');
     };
     line(header.iter().map(|s| s.to_string()).collect());
     for row in rows {
         line(row.clone());
     }
+    text
 }
 
 /// Errors of several names are reported one per line; the command fails

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::enc;
+use super::limits::Limits;
 use crate::api_client::Client;
 use crate::commands::runtime::stream::RawTerminal;
 
@@ -37,18 +38,8 @@ pub struct CreateArgs {
     volumes: Vec<String>,
     #[arg(long)]
     hostname: Option<String>,
-    /// Memory limit (bytes, or with b, k, m, g).
-    #[arg(long, short)]
-    memory: Option<String>,
-    /// CPUs (fractional).
-    #[arg(long)]
-    cpus: Option<f64>,
-    /// CPU shares (relative weight).
-    #[arg(long = "cpu-shares", short = 'c')]
-    cpu_shares: Option<i64>,
-    /// Most processes at once (-1: unlimited).
-    #[arg(long = "pids-limit")]
-    pids_limit: Option<i64>,
+    #[command(flatten)]
+    limits: Limits,
     /// Override the image's entrypoint.
     #[arg(long)]
     entrypoint: Option<String>,
@@ -72,22 +63,6 @@ pub struct RunArgs {
     create: CreateArgs,
 }
 
-/// `64m` -> bytes.
-fn parse_bytes(s: &str) -> anyhow::Result<i64> {
-    let s = s.trim().to_ascii_lowercase();
-    let (num, mult) = match s.chars().last() {
-        Some('b') => (&s[..s.len() - 1], 1),
-        Some('k') => (&s[..s.len() - 1], 1 << 10),
-        Some('m') => (&s[..s.len() - 1], 1 << 20),
-        Some('g') => (&s[..s.len() - 1], 1 << 30),
-        _ => (&s[..], 1),
-    };
-    let n: f64 = num
-        .parse()
-        .with_context(|| format!("--memory: {s:?} is not a size (e.g. 64m)"))?;
-    Ok((n * mult as f64) as i64)
-}
-
 fn body(a: &CreateArgs) -> anyhow::Result<Value> {
     let env: Vec<String> = a
         .env
@@ -106,18 +81,7 @@ fn body(a: &CreateArgs) -> anyhow::Result<Value> {
         "Binds": a.volumes,
         "LogConfig": {"Type": "json-file", "Config": {}},
     });
-    if let Some(m) = &a.memory {
-        host["Memory"] = json!(parse_bytes(m)?);
-    }
-    if let Some(c) = a.cpus {
-        host["NanoCpus"] = json!((c * 1e9) as i64);
-    }
-    if let Some(s) = a.cpu_shares {
-        host["CpuShares"] = json!(s);
-    }
-    if let Some(p) = a.pids_limit {
-        host["PidsLimit"] = json!(p);
-    }
+    a.limits.apply(&mut host)?;
     let mut config = json!({
         "Image": a.image,
         "Env": env,

@@ -1,0 +1,64 @@
+//! Resource limit flags, shared by `create`/`run` and `update`.
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::{json, Value};
+
+#[derive(Debug, Args)]
+pub struct Limits {
+    /// Memory limit (bytes, or with b, k, m, g).
+    #[arg(long, short)]
+    memory: Option<String>,
+    /// CPUs (fractional).
+    #[arg(long)]
+    cpus: Option<f64>,
+    /// CPU shares (relative weight).
+    #[arg(long = "cpu-shares", short = 'c')]
+    cpu_shares: Option<i64>,
+    /// Most processes at once (-1: unlimited).
+    #[arg(long = "pids-limit", allow_negative_numbers = true)]
+    pids_limit: Option<i64>,
+}
+
+impl Limits {
+    /// Puts the given limits into a host config (or an update) in Docker's
+    /// member names.
+    pub fn apply(&self, host: &mut Value) -> anyhow::Result<()> {
+        if let Some(m) = &self.memory {
+            host["Memory"] = json!(parse_bytes(m)?);
+        }
+        if let Some(c) = self.cpus {
+            host["NanoCpus"] = json!((c * 1e9) as i64);
+        }
+        if let Some(s) = self.cpu_shares {
+            host["CpuShares"] = json!(s);
+        }
+        if let Some(p) = self.pids_limit {
+            host["PidsLimit"] = json!(p);
+        }
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.memory.is_none()
+            && self.cpus.is_none()
+            && self.cpu_shares.is_none()
+            && self.pids_limit.is_none()
+    }
+}
+
+/// `64m` -> bytes.
+fn parse_bytes(s: &str) -> anyhow::Result<i64> {
+    let s = s.trim().to_ascii_lowercase();
+    let (num, mult) = match s.chars().last() {
+        Some('b') => (&s[..s.len() - 1], 1),
+        Some('k') => (&s[..s.len() - 1], 1 << 10),
+        Some('m') => (&s[..s.len() - 1], 1 << 20),
+        Some('g') => (&s[..s.len() - 1], 1 << 30),
+        _ => (&s[..], 1),
+    };
+    let n: f64 = num
+        .parse()
+        .with_context(|| format!("--memory: {s:?} is not a size (e.g. 64m)"))?;
+    Ok((n * mult as f64) as i64)
+}
