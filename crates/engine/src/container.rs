@@ -67,6 +67,8 @@ pub struct HostConfig {
     pub pids_limit: Option<i64>,
     pub privileged: bool,
     pub readonly_rootfs: bool,
+    /// `[height, width]` of the first process's terminal, for `Tty`.
+    pub console_size: [u16; 2],
 }
 
 /// The state Docker reports, and Vessel restores from.

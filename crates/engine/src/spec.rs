@@ -127,7 +127,7 @@ pub fn build(c: &Container, image: &Image, layers: &[PathBuf]) -> Result<Value> 
         .collect();
     let mut env = environment(image, &c.config.env, &hostname);
     env.dedup();
-    Ok(json!({
+    let mut spec = json!({
         "ociVersion": "1.0.2",
         "process": {
             "terminal": c.config.tty,
@@ -150,7 +150,12 @@ pub fn build(c: &Container, image: &Image, layers: &[PathBuf]) -> Result<Value> 
             "maskedPaths": ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"],
             "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
         }
-    }))
+    });
+    let [height, width] = hc.console_size;
+    if c.config.tty && height > 0 && width > 0 {
+        spec["process"]["consoleSize"] = json!({"height": height, "width": width});
+    }
+    Ok(spec)
 }
 
 /// `uid[:gid]` as numbers, or a name the shim looks up in the container's

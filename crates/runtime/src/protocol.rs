@@ -76,6 +76,16 @@ pub struct ProcessSpec {
     pub user: Option<String>,
     #[serde(default)]
     pub terminal: bool,
+    /// The terminal's size, set as soon as the terminal exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console_size: Option<ConsoleSize>,
+}
+
+/// A terminal's size in characters (the OCI spec's `consoleSize`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleSize {
+    pub height: u16,
+    pub width: u16,
 }
 
 /// Limits `update` may change; `None` leaves a limit as it is.

@@ -6,7 +6,7 @@
 //! builder returns, then it is accepted here.
 
 use std::io::IoSliceMut;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 
@@ -22,9 +22,22 @@ pub struct ConsoleSocket {
 impl ConsoleSocket {
     pub fn listen(path: &Path) -> std::io::Result<Self> {
         let _ = std::fs::remove_file(path);
+        // A unix socket's address holds 107 bytes, and an exec's socket
+        // path (root, container id, exec id) can be longer: it is bound
+        // through its directory's descriptor instead.
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return Err(std::io::Error::other(format!(
+                "console socket {}: not a file path",
+                path.display()
+            )));
+        };
+        let dir = std::fs::File::open(dir)?;
+        let short = Path::new("/proc/self/fd")
+            .join(dir.as_raw_fd().to_string())
+            .join(name);
         Ok(ConsoleSocket {
             path: path.to_path_buf(),
-            listener: UnixListener::bind(path)?,
+            listener: UnixListener::bind(short)?,
         })
     }
 
@@ -68,9 +81,9 @@ impl Drop for ConsoleSocket {
     }
 }
 
-/// Sets a terminal's size.
+/// Sets a terminal's size (through its master, or its slave).
 #[allow(unsafe_code)]
-pub fn resize(master: &OwnedFd, width: u16, height: u16) -> std::io::Result<()> {
+pub fn resize(tty: BorrowedFd<'_>, width: u16, height: u16) -> std::io::Result<()> {
     let size = libc::winsize {
         ws_row: height,
         ws_col: width,
@@ -78,8 +91,8 @@ pub fn resize(master: &OwnedFd, width: u16, height: u16) -> std::io::Result<()> 
         ws_ypixel: 0,
     };
     // SAFETY: TIOCSWINSZ reads one `winsize` from the pointer, which points
-    // at a live, initialised value; `master` is an open descriptor.
-    let rc = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size) };
+    // at a live, initialised value; `tty` is an open descriptor.
+    let rc = unsafe { libc::ioctl(tty.as_raw_fd(), libc::TIOCSWINSZ, &size) };
     if rc < 0 {
         return Err(std::io::Error::last_os_error());
     }

@@ -9,6 +9,7 @@
 
 use std::ffi::CString;
 use std::io::Write;
+use std::os::fd::AsFd;
 
 use libcontainer::oci_spec::runtime::Spec;
 use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
@@ -33,6 +34,23 @@ fn restore_signals() {
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
+/// A process with a terminal starts with the spec's `consoleSize`: set
+/// here, on its own terminal, so that it is in place before the command
+/// runs (the shim only gets the terminal's master once the process runs).
+fn set_console_size(spec: &Spec) {
+    let Some(process) = spec.process() else {
+        return;
+    };
+    if let (Some(true), Some(size)) = (process.terminal(), process.console_size()) {
+        let (w, h) = (size.width(), size.height());
+        if let (Ok(w), Ok(h)) = (u16::try_from(w), u16::try_from(h)) {
+            if w > 0 && h > 0 {
+                let _ = crate::console::resize(std::io::stdin().as_fd(), w, h);
+            }
+        }
+    }
+}
+
 impl Executor for ShimExecutor {
     fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
         let args: Vec<String> = spec
@@ -48,6 +66,7 @@ impl Executor for ShimExecutor {
             .map(|a| CString::new(a.as_bytes()).map_err(|_| ExecutorError::InvalidArg))
             .collect::<Result<_, _>>()?;
         restore_signals();
+        set_console_size(spec);
         let err = nix::unistd::execvp(&c_args[0], &c_args).unwrap_err();
         let (code, what) = match err {
             Errno::ENOENT | Errno::ENOTDIR => (NOT_FOUND, "not found or does not exist"),

@@ -591,3 +591,40 @@ fn rename_keeps_the_container_and_frees_the_old_name() {
     assert_eq!(e.inspect("new", "{{.Id}}"), id);
     assert_eq!(e.inspect("new", "{{.State.Running}}"), "true");
 }
+
+/// Runs `vessel ARGS` on a terminal of `cols` x `rows` (util-linux
+/// `script` provides it); returns what the terminal showed.
+fn on_terminal(e: &Engine, cols: u16, rows: u16, args: &str) -> String {
+    let out = std::process::Command::new("script")
+        .args(["-qec"])
+        .arg(format!(
+            "stty cols {cols} rows {rows}; {} {args}",
+            env!("CARGO_BIN_EXE_vessel")
+        ))
+        .arg("/dev/null")
+        .env("VESSEL_HOST", e.host())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).replace('\r', "")
+}
+
+#[test]
+fn a_terminal_starts_with_the_callers_size() {
+    let e = Engine::start();
+    // Every time, not just usually: the size is set before the command runs.
+    for _ in 0..3 {
+        assert_eq!(
+            on_terminal(&e, 101, 33, "run --rm -t busybox stty size").trim(),
+            "33 101"
+        );
+    }
+    e.ok(&["run", "-d", "--name", "sized", "busybox", "sleep", "60"]);
+    for _ in 0..3 {
+        assert_eq!(
+            on_terminal(&e, 77, 22, "exec -t sized stty size").trim(),
+            "22 77"
+        );
+    }
+}

@@ -125,6 +125,14 @@ fn process_json(shim: &Shim, spec: &ProcessSpec) -> Result<Value, RemoteError> {
             .map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, format!("user: {e}")))?;
         obj.insert("user".into(), json!({"uid": ids.uid, "gid": ids.gid}));
     }
-    obj.remove("consoleSize");
+    // Set by the process itself, on its terminal, before the command
+    // runs (see the executor).
+    match spec.console_size.filter(|_| spec.terminal) {
+        Some(size) => obj.insert(
+            "consoleSize".into(),
+            json!({"height": size.height, "width": size.width}),
+        ),
+        None => obj.remove("consoleSize"),
+    };
     Ok(process)
 }

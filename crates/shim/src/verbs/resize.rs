@@ -1,5 +1,7 @@
 //! `resize`: a process's terminal size.
 
+use std::os::fd::AsFd;
+
 use vessel_runtime::protocol::{ErrorKind, RemoteError, Response};
 
 use super::internal;
@@ -17,7 +19,7 @@ pub fn resize(shim: &mut Shim, process: &str, width: u16, height: u16) -> Reply 
         )
         .into();
     };
-    match crate::console::resize(master, width, height) {
+    match crate::console::resize(master.as_fd(), width, height) {
         Ok(()) => Reply::Now(Response::Ok),
         Err(e) => internal("resizing the terminal", e).into(),
     }

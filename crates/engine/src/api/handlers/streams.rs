@@ -8,6 +8,7 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
+use vessel_runtime::protocol::ConsoleSize;
 
 use super::{blocking, off_runtime, read_json, stream_type};
 use crate::api::{empty, error, json, Call, Reply};
@@ -23,6 +24,8 @@ struct ExecBody {
     working_dir: String,
     tty: bool,
     attach_stdin: bool,
+    /// `[height, width]` of the terminal, for `tty`.
+    console_size: Option<[u16; 2]>,
 }
 
 pub(super) async fn exec_create(d: Arc<Daemon>, id: String, req: Request<Incoming>) -> Reply {
@@ -36,6 +39,10 @@ pub(super) async fn exec_create(d: Arc<Daemon>, id: String, req: Request<Incomin
         cwd: Some(body.working_dir).filter(|w| !w.is_empty()),
         user: Some(body.user).filter(|u| !u.is_empty()),
         terminal: body.tty,
+        console_size: body
+            .console_size
+            .filter(|_| body.tty)
+            .map(|[height, width]| ConsoleSize { height, width }),
     };
     let stdin = body.attach_stdin;
     blocking(move || {

@@ -33,7 +33,7 @@ pub struct ExecArgs {
 }
 
 pub async fn exec(client: &Client, a: ExecArgs) -> anyhow::Result<()> {
-    let body = json!({
+    let mut body = json!({
         "Cmd": a.command,
         "Env": a.env,
         "WorkingDir": a.workdir.clone().unwrap_or_default(),
@@ -43,6 +43,9 @@ pub async fn exec(client: &Client, a: ExecArgs) -> anyhow::Result<()> {
         "AttachStdout": !a.detach,
         "AttachStderr": !a.detach,
     });
+    if let Some(size) = super::run::console_size(a.tty) {
+        body["ConsoleSize"] = json!(size);
+    }
     let created = client
         .json(
             "POST",
@@ -66,6 +69,9 @@ pub async fn exec(client: &Client, a: ExecArgs) -> anyhow::Result<()> {
     } else {
         None
     };
+    if a.tty {
+        super::run::follow_terminal_size(client, format!("/exec/{id}/resize"));
+    }
     super::run::pump(conn, a.interactive, a.tty).await?;
     drop(_raw);
     // The daemon closes the stream once the exit is recorded; polling is

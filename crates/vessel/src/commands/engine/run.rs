@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::enc;
 use super::limits::Limits;
 use crate::api_client::Client;
-use crate::commands::runtime::stream::RawTerminal;
+use crate::commands::runtime::stream::{terminal_size, RawTerminal};
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
@@ -82,6 +82,9 @@ fn body(a: &CreateArgs) -> anyhow::Result<Value> {
         "LogConfig": {"Type": "json-file", "Config": {}},
     });
     a.limits.apply(&mut host)?;
+    if let Some(size) = console_size(a.tty) {
+        host["ConsoleSize"] = json!(size);
+    }
     let mut config = json!({
         "Image": a.image,
         "Env": env,
@@ -191,12 +194,49 @@ pub async fn attach_start_wait(
     } else {
         None
     };
+    if tty {
+        follow_terminal_size(client, format!("/containers/{}/resize", enc(id)));
+    }
     pump(conn, stdin, tty).await?;
     let answer = waiter.await??;
     if let Some(msg) = answer["Error"]["Message"].as_str() {
         anyhow::bail!("{msg}");
     }
     Ok(answer["StatusCode"].as_i64().unwrap_or(-1))
+}
+
+/// Keeps the remote terminal's size ours after it started with it (the
+/// `ConsoleSize` of create): each time our window changes (SIGWINCH), the
+/// new size goes to `POST {path}?h=&w=`, for as long as the command runs.
+/// Nothing is done when stdout is no terminal.
+pub fn follow_terminal_size(client: &Client, path: String) {
+    use tokio::signal::unix::{signal, SignalKind};
+    if terminal_size().is_none() {
+        return;
+    }
+    let Ok(mut changes) = signal(SignalKind::window_change()) else {
+        return;
+    };
+    let client = client.clone();
+    tokio::spawn(async move {
+        while changes.recv().await.is_some() {
+            if let Some((w, h)) = terminal_size() {
+                // A process that has just exited has no terminal left to
+                // resize; that is no error of the command's.
+                let _ = client
+                    .call("POST", &format!("{path}?h={h}&w={w}"), None)
+                    .await;
+            }
+        }
+    });
+}
+
+/// `[height, width]` of our terminal, for a create's or an exec's
+/// `ConsoleSize`, when a terminal is asked for and stdout is one.
+pub fn console_size(tty: bool) -> Option<[u16; 2]> {
+    terminal_size()
+        .filter(|_| tty)
+        .map(|(width, height)| [height, width])
 }
 
 /// Copies a hijacked stream to our stdout/stderr (deframing it unless it

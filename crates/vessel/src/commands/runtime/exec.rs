@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::bail;
 use clap::Args;
-use vessel_runtime::protocol::ProcessSpec;
+use vessel_runtime::protocol::{ConsoleSize, ProcessSpec};
 use vessel_runtime::{Request, Response};
 
 use super::stream::{forward_signals, pump, terminal_size, RawTerminal};
@@ -41,23 +41,13 @@ pub fn exec(root: &Path, args: ExecArgs) -> anyhow::Result<()> {
             cwd: args.cwd,
             user: args.user,
             terminal: args.tty,
+            console_size: terminal_size()
+                .filter(|_| args.tty)
+                .map(|(width, height)| ConsoleSize { height, width }),
         },
         attach: true,
         stdin: true,
     })?;
-    if args.tty {
-        if let Some((width, height)) = terminal_size() {
-            let _ = super::call(
-                root,
-                &args.id,
-                &Request::Resize {
-                    process: exec_id.clone(),
-                    width,
-                    height,
-                },
-            );
-        }
-    }
     forward_signals(root, &args.id, &exec_id, args.tty);
     let (output, input) = client.into_stream();
     pump(output, input, true)?;

@@ -39,7 +39,15 @@ pub fn pump(
     }
     let mut out = io::stdout();
     let mut err = io::stderr();
-    while let Some((stream, data)) = frame::read_frame(&mut output)? {
+    loop {
+        let (stream, data) = match frame::read_frame(&mut output) {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            // The shim closed the stream with input of ours still unread
+            // (the process had exited): what it sent was read first.
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break,
+            Err(e) => return Err(e),
+        };
         if stream == frame::STDERR {
             err.write_all(&data)?;
             err.flush()?;
