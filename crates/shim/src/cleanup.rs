@@ -1,7 +1,7 @@
 //! Removing everything a container made: its processes' cgroups, its
 //! rootfs mount, its state directory.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use libcontainer::container::Container;
@@ -28,7 +28,9 @@ pub fn remove_leftovers(cdir: &ContainerDir, id: &str) {
         let _ = c.kill(Signal::SIGKILL, true);
     }
     reap_children();
-    teardown(container.as_mut(), cdir, &cgroups_path);
+    if let Some(t) = teardown(container.as_mut(), cdir, &cgroups_path) {
+        t.remove();
+    }
 }
 
 /// Reaps whatever is left of our children.
@@ -57,17 +59,88 @@ pub fn needs_runtime_delete(spec: &serde_json::Value) -> bool {
 /// `container` is given, libcontainer's delete runs first (see
 /// [`needs_runtime_delete`]); the cgroups are removed in any case, killing
 /// whatever is still in them.
-pub fn teardown(container: Option<&mut Container>, cdir: &ContainerDir, cgroups_path: &str) {
+///
+/// A rootfs still mounted (in the shim's mount namespace) is not unmounted
+/// here: unmounting waits for an RCU grace period, several milliseconds
+/// nobody needs to wait for. The state directory is moved aside instead,
+/// out of every caller's sight, and the returned [`Tombstone`] finishes
+/// the job once the caller has been answered.
+pub fn teardown(
+    container: Option<&mut Container>,
+    cdir: &ContainerDir,
+    cgroups_path: &str,
+) -> Option<Tombstone> {
     if let Some(container) = container {
         if let Err(e) = container.delete(true) {
             tracing::warn!(error = %e, "libcontainer could not delete the container");
         }
     }
     remove_cgroups(Path::new(CGROUP_ROOT), cgroups_path);
+    if crate::rootfs::is_mount_point(&cdir.rootfs()) {
+        if let Some(grave) = tombstone_path(cdir.path()) {
+            match std::fs::rename(cdir.path(), &grave) {
+                Ok(()) => return Some(Tombstone(grave)),
+                Err(e) => {
+                    tracing::warn!(dir = %cdir.path().display(), error = %e, "cannot move the container's state aside")
+                }
+            }
+        }
+    }
     crate::rootfs::unmount(&cdir.rootfs());
-    if let Err(e) = std::fs::remove_dir_all(cdir.path()) {
+    remove_state_dir(cdir.path());
+    None
+}
+
+/// A deleted container's state directory, moved aside (`.<id>.deleted`
+/// beside the others) with its rootfs still mounted.
+#[derive(Debug)]
+#[must_use = "a tombstone is removed by calling remove"]
+pub struct Tombstone(PathBuf);
+
+impl Tombstone {
+    /// Unmounts the rootfs and removes the directory.
+    pub fn remove(self) {
+        crate::rootfs::unmount(&self.0.join("rootfs"));
+        remove_state_dir(&self.0);
+    }
+}
+
+fn tombstone_path(dir: &Path) -> Option<PathBuf> {
+    let name = dir.file_name()?.to_str()?;
+    Some(dir.with_file_name(format!(".{name}.deleted")))
+}
+
+/// How old a tombstone must be before another shim removes it: its own
+/// shim was killed between moving it aside and removing it.
+const TOMBSTONE_AGE: Duration = Duration::from_secs(60);
+
+/// Removes tombstones under `root` that their shims left behind.
+pub fn sweep_tombstones(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with('.') && name.ends_with(".deleted")) {
+            continue;
+        }
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > TOMBSTONE_AGE);
+        if old {
+            remove_state_dir(&e.path());
+        }
+    }
+}
+
+fn remove_state_dir(dir: &Path) {
+    if let Err(e) = std::fs::remove_dir_all(dir) {
         if e.kind() != std::io::ErrorKind::NotFound {
-            tracing::warn!(dir = %cdir.path().display(), error = %e, "cannot remove the container's state");
+            tracing::warn!(dir = %dir.display(), error = %e, "cannot remove the container's state");
         }
     }
 }

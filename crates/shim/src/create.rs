@@ -39,6 +39,8 @@ pub fn create(
         tracing::warn!(container = %req.id, "{w}");
     }
     if let Some(layers) = &rb.layers {
+        crate::rootfs::private_mount_namespace()
+            .map_err(|e| internal("making the shim's mount namespace", e))?;
         crate::rootfs::mount_overlay(cdir, layers)
             .map_err(|e| internal("mounting the layered rootfs", e))?;
     }

@@ -84,6 +84,7 @@ fn setup(sigfd: SignalFd) -> Result<server::Shim, RemoteError> {
             format!("creating {}: {e}", req.root.display()),
         )
     })?;
+    cleanup::sweep_tombstones(&req.root);
     if let Err(e) = std::fs::create_dir(cdir.path()) {
         let kind = if e.kind() == std::io::ErrorKind::AlreadyExists {
             ErrorKind::Conflict

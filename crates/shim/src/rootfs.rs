@@ -1,11 +1,31 @@
 //! The layered root filesystem: the image's layers read-only under the
 //! container's own writable layer, merged by overlayfs.
+//!
+//! The overlay is mounted in the shim's own mount namespace (a copy of the
+//! host's, receiving its later mounts but sending none back): the host's
+//! mount table never lists it, and it cannot outlive the shim and its
+//! container.
 
 use std::path::{Path, PathBuf};
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sched::{unshare, CloneFlags};
 
 use vessel_runtime::ContainerDir;
+
+/// Moves this (single-threaded) process into a mount namespace of its own
+/// whose mounts do not propagate to the host.
+pub fn private_mount_namespace() -> std::io::Result<()> {
+    unshare(CloneFlags::CLONE_NEWNS)?;
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_SLAVE,
+        None::<&str>,
+    )?;
+    Ok(())
+}
 
 /// Mounts `layers` (upper-most first) under a fresh writable layer at the
 /// container's rootfs mount point.

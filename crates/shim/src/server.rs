@@ -91,6 +91,8 @@ pub struct Shim {
     /// A delete that waits for the first process to exit.
     pub delete_waiter: Option<usize>,
     pub done: bool,
+    /// The deleted container's state, removed once the delete is answered.
+    pub tombstone: Option<crate::cleanup::Tombstone>,
     conns: BTreeMap<usize, Conn>,
     next_conn: usize,
 }
@@ -132,6 +134,7 @@ impl Shim {
             shutdown_waiters: Vec::new(),
             delete_waiter: None,
             done: false,
+            tombstone: None,
             conns: BTreeMap::new(),
             next_conn: 0,
         }
@@ -199,6 +202,10 @@ impl Shim {
                 tracing::error!(error = %e, "poll failed");
                 std::thread::sleep(Duration::from_millis(50));
             }
+        }
+        // The delete has been answered; what is left is out of sight.
+        if let Some(t) = self.tombstone.take() {
+            t.remove();
         }
     }
 

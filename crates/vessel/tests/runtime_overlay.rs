@@ -22,7 +22,18 @@ fn writes_land_in_the_writable_layer_and_the_mount_goes_with_the_container() {
     s["annotations"] = json!({"org.vessel.rootfs.layers": serde_json::to_string(&[top.to_str().unwrap(), rootfs().to_str().unwrap()]).unwrap()});
     env.start(&id, &s);
     let rootfs_mount = env.root.join(&id).join("rootfs");
-    assert_eq!(mounts_with(rootfs_mount.to_str().unwrap()).len(), 1);
+    // Mounted in the shim's mount namespace, never in the host's.
+    let shim: i64 = std::fs::read_to_string(env.root.join(&id).join("shim.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let in_shim = std::fs::read_to_string(format!("/proc/{shim}/mountinfo")).unwrap();
+    assert!(
+        in_shim.contains(&format!(" {} ", rootfs_mount.display())),
+        "{in_shim}"
+    );
+    assert!(mounts_with(rootfs_mount.to_str().unwrap()).is_empty());
     std::thread::sleep(std::time::Duration::from_millis(300));
     let upper = env.root.join(&id).join("upper");
     assert_eq!(
@@ -37,6 +48,19 @@ fn writes_land_in_the_writable_layer_and_the_mount_goes_with_the_container() {
     let log = std::fs::read_to_string(env.root.join(&id).join("container.log")).unwrap();
     assert!(log.contains("from the top layer"), "{log}");
     env.ok(&["delete", "--force", &id]);
-    assert!(mounts_with(rootfs_mount.to_str().unwrap()).is_empty());
     assert_gone(&env, &id);
+    // The shim unmounts and removes what it moved aside, then exits.
+    for _ in 0..200 {
+        if !alive(shim) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(!alive(shim), "the shim outlived its delete");
+    let left: Vec<_> = std::fs::read_dir(&env.root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }

@@ -37,7 +37,7 @@ pub fn delete(shim: &mut Shim, conn: usize, force: bool) -> Reply {
 pub fn finish(shim: &mut Shim) -> Reply {
     let container =
         crate::cleanup::needs_runtime_delete(&shim.bundle.spec).then_some(&mut shim.container);
-    crate::cleanup::teardown(container, &shim.cdir, &shim.bundle.cgroups_path);
+    shim.tombstone = crate::cleanup::teardown(container, &shim.cdir, &shim.bundle.cgroups_path);
     shim.done = true;
     Reply::Now(Response::Ok)
 }
@@ -48,10 +48,12 @@ pub fn abandon(shim: &mut Shim) {
         let _ = kill(pid, Signal::SIGKILL);
         let _ = waitpid(pid, None);
     }
-    crate::cleanup::teardown(
+    if let Some(t) = crate::cleanup::teardown(
         Some(&mut shim.container),
         &shim.cdir,
         &shim.bundle.cgroups_path,
-    );
+    ) {
+        t.remove();
+    }
     shim.done = true;
 }

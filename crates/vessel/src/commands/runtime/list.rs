@@ -14,6 +14,8 @@ pub fn list(root: &Path) -> anyhow::Result<()> {
         .flatten()
         .filter(|e| e.path().is_dir())
         .filter_map(|e| e.file_name().into_string().ok())
+        // Hidden: deleted containers' state on its way out.
+        .filter(|id| !id.starts_with('.'))
         .collect();
     ids.sort();
     for id in ids {
