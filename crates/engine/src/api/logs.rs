@@ -98,23 +98,11 @@ pub fn stream(path: &Path, o: &LogOptions, running: IsRunning, out: &Sender) {
     };
     let mut reader = BufReader::new(file);
     let mut existing = Vec::new();
-    let mut line = String::new();
     let mut pos = 0u64;
-    loop {
-        line.clear();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if !line.ends_with('\n') {
-                    break; // a line still being written: read it again later
-                }
-                pos += n as u64;
-                if let Ok(e) = serde_json::from_str::<LogEntry>(&line) {
-                    existing.push(e);
-                }
-            }
-        }
-    }
+    read_entries(&mut reader, &mut pos, |e| {
+        existing.push(e);
+        true
+    });
     let skip = o.tail.map_or(0, |t| existing.len().saturating_sub(t));
     for e in &existing[skip..] {
         if !send(out, o, e) {
@@ -131,27 +119,39 @@ pub fn stream(path: &Path, o: &LogOptions, running: IsRunning, out: &Sender) {
         if reader.seek(SeekFrom::Start(pos)).is_err() {
             return;
         }
-        loop {
-            line.clear();
-            match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if !line.ends_with('\n') {
-                        break;
-                    }
-                    pos += n as u64;
-                    if let Ok(e) = serde_json::from_str::<LogEntry>(&line) {
-                        if !send(out, o, &e) {
-                            return;
-                        }
-                    }
-                }
-            }
+        if !read_entries(&mut reader, &mut pos, |e| send(out, o, &e)) {
+            return;
         }
         if !was_running || out.is_closed() {
             return;
         }
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Reads the complete lines from where `reader` stands, advancing `pos`
+/// past each, and hands the entries to `each` until it returns false
+/// (then returns false). A line still being written is left for later.
+fn read_entries(
+    reader: &mut BufReader<std::fs::File>,
+    pos: &mut u64,
+    mut each: impl FnMut(LogEntry) -> bool,
+) -> bool {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => return true,
+            Ok(_) if !line.ends_with('\n') => return true,
+            Ok(n) => {
+                *pos += n as u64;
+                if let Ok(e) = serde_json::from_str::<LogEntry>(&line) {
+                    if !each(e) {
+                        return false;
+                    }
+                }
+            }
+        }
     }
 }
 
