@@ -100,13 +100,10 @@ impl Client {
         Ok(serde_json::from_slice(&bytes)?)
     }
 
-    /// Sends a request and waits for the answer's headers only; the
-    /// returned task yields its JSON body when it comes.
-    pub async fn pending_json(
-        &self,
-        method: &str,
-        path: &str,
-    ) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<Value>>> {
+    /// Sends a request without a body and returns the answer once its
+    /// headers are in; an error status becomes an error with the daemon's
+    /// message.
+    async fn open(&self, method: &str, path: &str) -> anyhow::Result<Response<Incoming>> {
         let req = Self::request(
             method,
             path,
@@ -120,6 +117,17 @@ impl Client {
             check(status, &body)?;
             anyhow::bail!("the daemon answered {status}");
         }
+        Ok(resp)
+    }
+
+    /// Sends a request and waits for the answer's headers only; the
+    /// returned task yields its JSON body when it comes.
+    pub async fn pending_json(
+        &self,
+        method: &str,
+        path: &str,
+    ) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<Value>>> {
+        let resp = self.open(method, path).await?;
         Ok(tokio::spawn(async move {
             let body = resp.into_body().collect().await?.to_bytes();
             Ok(serde_json::from_slice(&body)?)
@@ -175,20 +183,7 @@ impl Client {
         path: &str,
         mut each: impl FnMut(&[u8]) -> bool,
     ) -> anyhow::Result<()> {
-        let req = Self::request(
-            method,
-            path,
-            Full::new(Bytes::new()).map_err(|e| match e {}).boxed(),
-            "application/json",
-        );
-        let resp = self.send(req).await?;
-        let status = resp.status();
-        if !status.is_success() {
-            let body = resp.into_body().collect().await?.to_bytes();
-            check(status, &body)?;
-            return Ok(());
-        }
-        let mut body = resp.into_body();
+        let mut body = self.open(method, path).await?.into_body();
         while let Some(frame) = body.frame().await {
             if let Ok(data) = frame?.into_data() {
                 if !each(&data) {
