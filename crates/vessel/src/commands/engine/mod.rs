@@ -94,6 +94,14 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
     })
 }
 
+/// The daemon's containers (running ones, or `all`), newest first.
+pub async fn list_containers(client: &Client, all: bool) -> anyhow::Result<Vec<serde_json::Value>> {
+    let list = client
+        .json("GET", &format!("/containers/json?all={}", all as u8), None)
+        .await?;
+    Ok(list.as_array().cloned().unwrap_or_default())
+}
+
 /// Percent-encodes a query value.
 pub fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()

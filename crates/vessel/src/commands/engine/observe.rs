@@ -5,7 +5,7 @@ use std::io::Write;
 use clap::Args;
 use serde_json::Value;
 
-use super::{enc, print_table, report};
+use super::{enc, list_containers, print_table, report};
 use crate::api_client::{ApiError, Client};
 
 #[derive(Debug, Args)]
@@ -22,14 +22,7 @@ pub struct PsArgs {
 }
 
 pub async fn ps(client: &Client, a: PsArgs) -> anyhow::Result<()> {
-    let list = client
-        .json(
-            "GET",
-            &format!("/containers/json?all={}", a.all as u8),
-            None,
-        )
-        .await?;
-    let list = list.as_array().cloned().unwrap_or_default();
+    let list = list_containers(client, a.all).await?;
     if a.format.as_deref() == Some("json") {
         for c in &list {
             println!("{c}");

@@ -7,7 +7,7 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use super::limits::Limits;
-use super::{enc, print_table, report, table};
+use super::{enc, list_containers, print_table, report, table};
 use crate::api_client::Client;
 
 #[derive(Debug, Args)]
@@ -62,20 +62,11 @@ pub async fn stats(client: &Client, a: StatsArgs) -> anyhow::Result<()> {
     let clear = !a.no_stream && std::io::stdout().is_terminal();
     loop {
         let names = if a.containers.is_empty() {
-            let list = client
-                .json(
-                    "GET",
-                    &format!("/containers/json?all={}", a.all as u8),
-                    None,
-                )
-                .await?;
-            list.as_array()
-                .map(|l| {
-                    l.iter()
-                        .filter_map(|c| c["Id"].as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default()
+            list_containers(client, a.all)
+                .await?
+                .iter()
+                .filter_map(|c| c["Id"].as_str().map(String::from))
+                .collect()
         } else {
             a.containers.clone()
         };
