@@ -568,19 +568,8 @@ fn rename_keeps_the_container_and_frees_the_old_name() {
     assert_eq!(e.inspect("new", "{{.Id}}"), id);
     assert_eq!(e.inspect("new", "{{.Name}}"), "/new");
     assert_eq!(e.inspect("new", "{{.State.Running}}"), "true");
-    let events = e.ok(&[
-        "events",
-        "--since",
-        "0",
-        "--until",
-        "0s",
-        "--format",
-        "json",
-        "--filter",
-        "event=rename",
-    ]);
-    let ev: serde_json::Value =
-        serde_json::from_str(events.lines().next().unwrap_or("{}")).unwrap();
+    let renames = e.events("event=rename");
+    let ev = renames.first().expect("a rename event");
     assert_eq!(ev["Actor"]["Attributes"]["oldName"], "/old");
     assert_eq!(ev["Actor"]["Attributes"]["name"], "new");
     // The old name is free again; the new one survives a daemon restart.

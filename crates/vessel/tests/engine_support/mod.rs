@@ -150,21 +150,20 @@ impl Engine {
         );
     }
 
-    /// Actions of the container's events so far.
-    pub fn actions(&self, name: &str) -> Vec<String> {
+    /// The events so far that match `filter` (`key=value`).
+    pub fn events(&self, filter: &str) -> Vec<serde_json::Value> {
         let out = self.ok(&[
-            "events",
-            "--since",
-            "0",
-            "--until",
-            "0s",
-            "--format",
-            "json",
-            "--filter",
-            &format!("container={name}"),
+            "events", "--since", "0", "--until", "0s", "--format", "json", "--filter", filter,
         ]);
         out.lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// Actions of the container's events so far.
+    pub fn actions(&self, name: &str) -> Vec<String> {
+        self.events(&format!("container={name}"))
+            .iter()
             .map(|e| e["Action"].as_str().unwrap_or("").to_string())
             .collect()
     }
