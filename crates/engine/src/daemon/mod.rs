@@ -2,7 +2,6 @@
 //! client, with the daemon's start path and restore.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
@@ -13,13 +12,14 @@ use vessel_runtime::record::now_rfc3339;
 use crate::container::{Config, Container, HostConfig, State};
 use crate::error::{EngineError, Result};
 use crate::events::Events;
-use crate::image::{ImageConfig, ImageStore};
+use crate::image::ImageStore;
 use crate::lookup::{self, CommandError};
 use crate::paths::Paths;
 use crate::runtime::{RuntimeClient, RuntimeEvent};
 use crate::spec;
 
 mod exec;
+mod images;
 mod names;
 mod restore;
 mod update;
@@ -701,41 +701,6 @@ impl Daemon {
             .collect();
         out.sort_by(|a, b| b.created.cmp(&a.created));
         out
-    }
-
-    /// Whether any container uses image `id`.
-    pub fn image_in_use(&self, id: &str) -> bool {
-        let entries: Vec<Arc<Entry>> = self.table().values().cloned().collect();
-        entries.iter().any(|e| e.lock().image == id)
-    }
-
-    /// `docker import`.
-    pub fn import(
-        &self,
-        body: impl Read,
-        reference: Option<&str>,
-        config: ImageConfig,
-        comment: &str,
-    ) -> Result<String> {
-        let image = self.images.import(body, reference, config, comment)?;
-        let mut attrs = BTreeMap::new();
-        if let Some(r) = reference {
-            attrs.insert("name".to_string(), r.to_string());
-        }
-        self.events.log("image", "import", &image.id, attrs);
-        Ok(image.id)
-    }
-
-    /// `docker rmi`.
-    pub fn remove_image(&self, name: &str, force: bool) -> Result<Vec<(String, String)>> {
-        let done = self
-            .images
-            .remove(name, force, |id| self.image_in_use(id))?;
-        for (what, which) in &done {
-            let action = if what == "Deleted" { "delete" } else { "untag" };
-            self.events.log("image", action, which, BTreeMap::new());
-        }
-        Ok(done)
     }
 
     /// A way to tell whether the container runs, its log file, and

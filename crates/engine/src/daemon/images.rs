@@ -1,0 +1,46 @@
+//! The engine's image verbs: import and remove, with their events.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::Arc;
+
+use super::{Daemon, Entry};
+use crate::error::Result;
+use crate::image::ImageConfig;
+
+impl Daemon {
+    /// Whether any container uses image `id`.
+    pub fn image_in_use(&self, id: &str) -> bool {
+        let entries: Vec<Arc<Entry>> = self.table().values().cloned().collect();
+        entries.iter().any(|e| e.lock().image == id)
+    }
+
+    /// `docker import`.
+    pub fn import(
+        &self,
+        body: impl Read,
+        reference: Option<&str>,
+        config: ImageConfig,
+        comment: &str,
+    ) -> Result<String> {
+        let image = self.images.import(body, reference, config, comment)?;
+        let mut attrs = BTreeMap::new();
+        if let Some(r) = reference {
+            attrs.insert("name".to_string(), r.to_string());
+        }
+        self.events.log("image", "import", &image.id, attrs);
+        Ok(image.id)
+    }
+
+    /// `docker rmi`.
+    pub fn remove_image(&self, name: &str, force: bool) -> Result<Vec<(String, String)>> {
+        let done = self
+            .images
+            .remove(name, force, |id| self.image_in_use(id))?;
+        for (what, which) in &done {
+            let action = if what == "Deleted" { "delete" } else { "untag" };
+            self.events.log("image", action, which, BTreeMap::new());
+        }
+        Ok(done)
+    }
+}
