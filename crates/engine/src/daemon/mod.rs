@@ -428,14 +428,20 @@ impl Daemon {
         }
         self.exited(&mut c, code as i64, &exited_at);
         entry.ends.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        if let Err(e) = self.save(&c) {
+        let auto_remove = c.host_config.auto_remove && !c.state.removal_in_progress;
+        if auto_remove {
+            // Removed at once, without saving the exit or the removal
+            // first: an engine that restarts before the files are gone
+            // finds a "running" record whose shim is gone, marks it exited
+            // and removes it all the same (see restore).
+            c.state.removal_in_progress = true;
+        } else if let Err(e) = self.save(&c) {
             tracing::error!(container = %id, error = %e, "saving the record of an exit");
         }
-        let auto_remove = c.host_config.auto_remove;
         drop(c);
         entry.changed.notify_all();
         if auto_remove {
-            if let Err(e) = self.remove(id, true) {
+            if let Err(e) = self.finish_remove(&entry) {
                 tracing::error!(container = %id, error = %e, "removing an auto-remove container");
             }
         }
