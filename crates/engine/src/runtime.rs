@@ -9,9 +9,9 @@
 use std::io::BufReader;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use vessel_runtime::launch::{self, CreateRequest, LaunchError};
+use vessel_runtime::launch::{CreateRequest, LaunchError, Spare};
 use vessel_runtime::protocol::{ProcessInfo, ResourceUpdate, INIT};
 use vessel_runtime::{ContainerDir, ContainerState, Request, Response, ShimClient, Status};
 
@@ -41,6 +41,8 @@ pub struct RuntimeClient {
     shim: PathBuf,
     queue: OrderedQueue,
     sink: Arc<Sink>,
+    /// A shim started ahead of the next create (see [`Spare`]).
+    spare: Arc<Mutex<Option<Spare>>>,
 }
 
 impl std::fmt::Debug for RuntimeClient {
@@ -64,6 +66,7 @@ impl RuntimeClient {
             shim: shim.to_path_buf(),
             queue: OrderedQueue::default(),
             sink: Arc::new(sink),
+            spare: Arc::default(),
         }
     }
 
@@ -86,7 +89,19 @@ impl RuntimeClient {
             open_stdin,
             log: Some(log.to_path_buf()),
         };
-        match launch::create(&self.shim, &req) {
+        let taken = self.spare.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let created = match taken {
+            Some(spare) => match spare.create(&req) {
+                // A spare that died while it waited: one more try, afresh.
+                Err(LaunchError::NotListening) => {
+                    Spare::start(&self.shim).and_then(|s| s.create(&req))
+                }
+                other => other,
+            },
+            None => Spare::start(&self.shim).and_then(|s| s.create(&req)),
+        };
+        self.keep_spare();
+        match created {
             Ok((_, mut child)) => {
                 // The shim is our child until it exits: reap it then.
                 std::thread::spawn(move || {
@@ -97,6 +112,28 @@ impl RuntimeClient {
             Err(LaunchError::Create(e)) => Err(vessel_runtime::ShimClientError::Remote(e).into()),
             Err(e) => Err(EngineError::Internal(e.to_string())),
         }
+    }
+
+    /// Starts a spare shim in the background, unless one waits already.
+    pub fn keep_spare(&self) {
+        let (slot, shim) = (self.spare.clone(), self.shim.clone());
+        std::thread::spawn(move || {
+            if slot.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
+                return;
+            }
+            // Started at the lowest priority, from this thread (a thread's
+            // nice value is its own and passes to the children it starts).
+            lowest_priority();
+            match Spare::start_spare(&shim) {
+                Ok(spare) => {
+                    let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+                    if slot.is_none() {
+                        *slot = Some(spare);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "starting a spare shim"),
+            }
+        });
     }
 
     /// Start: runs the container's first process; returns its pid.
@@ -317,4 +354,10 @@ impl RuntimeClient {
 
 fn unexpected(r: Response) -> EngineError {
     EngineError::Internal(format!("the shim answered with something else: {r:?}"))
+}
+
+/// Makes the calling thread (and what it starts from now on) run at the
+/// lowest priority; best effort. A thread's nice value is its own.
+fn lowest_priority() {
+    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19);
 }

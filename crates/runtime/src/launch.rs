@@ -1,11 +1,13 @@
 //! Starting a container's shim and waiting until the container exists.
 //!
-//! The shim answers on its stdout once with one
-//! JSON line (the container's state, or why it could not be created) and
-//! then lives on its own, in its own session, until the container is
-//! deleted.
+//! The shim reads one create request (a JSON line) on its stdin, answers
+//! on its stdout once with one JSON line (the container's state, or why it
+//! could not be created) and then lives on its own, in its own session,
+//! until the container is deleted. A shim may be started before its
+//! request is known ([`Spare`]), so that a caller that creates containers
+//! often (the engine) does not wait for the shim's own start.
 
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -30,6 +32,9 @@ pub struct CreateRequest {
     pub log: Option<PathBuf>,
 }
 
+/// The argument that tells a shim it was started ahead of its request.
+pub const SPARE_FLAG: &str = "--spare";
+
 /// Why a shim could not create the container.
 #[derive(Debug, Error)]
 pub enum LaunchError {
@@ -41,6 +46,8 @@ pub enum LaunchError {
     },
     #[error("the shim exited before creating the container (see {log})")]
     ShimDied { log: PathBuf },
+    #[error("the shim exited before it was given its request")]
+    NotListening,
     #[error(transparent)]
     Create(#[from] RemoteError),
     #[error("reading the shim's answer: {0}")]
@@ -70,35 +77,103 @@ pub fn shim_path() -> PathBuf {
     PathBuf::from("vessel-shim")
 }
 
-/// Starts a shim for `req` and waits for the container to be created. The
-/// shim answers on its stdout, then points it at /dev/null. The returned
-/// child is the shim; dropping it does not stop it.
-pub fn create(shim: &Path, req: &CreateRequest) -> Result<(ContainerState, Child), LaunchError> {
-    let mut child = Command::new(shim)
-        .arg(serde_json::to_string(req).map_err(io::Error::other)?)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|source| LaunchError::Spawn {
-            path: shim.to_path_buf(),
-            source,
-        })?;
-    let mut line = String::new();
-    if let Some(out) = child.stdout.take() {
-        BufReader::new(out).read_line(&mut line)?;
+/// A shim that has started and waits on its stdin for a create request.
+/// Dropped unused, it reads end-of-file, exits, and is reaped.
+#[derive(Debug)]
+pub struct Spare {
+    child: Option<Child>,
+}
+
+impl Spare {
+    /// Starts a shim that will wait for its request. With `spare`, the
+    /// shim takes the normal scheduling priority back once it has its
+    /// request (see [`Spare::start_spare`]).
+    fn spawn(shim: &Path, spare: bool) -> Result<Spare, LaunchError> {
+        let mut command = Command::new(shim);
+        if spare {
+            command.arg(SPARE_FLAG);
+        }
+        let child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|source| LaunchError::Spawn {
+                path: shim.to_path_buf(),
+                source,
+            })?;
+        Ok(Spare { child: Some(child) })
     }
-    if line.is_empty() {
-        let _ = child.wait();
-        return Err(LaunchError::ShimDied {
-            log: req.root.join(&req.id).join("shim.log"),
-        });
+
+    /// Starts a shim for a request that is at hand.
+    pub fn start(shim: &Path) -> Result<Spare, LaunchError> {
+        Self::spawn(shim, false)
     }
-    match serde_json::from_str(&line).map_err(io::Error::other)? {
-        Ready::Created(state) => Ok((state, child)),
-        Ready::Failed(err) => {
+
+    /// Starts a shim ahead of its request. The caller may start it at a
+    /// low priority (it inherits the caller's), so that its start does not
+    /// compete with the containers being started; it takes the normal
+    /// priority back when its request arrives.
+    pub fn start_spare(shim: &Path) -> Result<Spare, LaunchError> {
+        Self::spawn(shim, true)
+    }
+
+    /// Hands the shim `req` and waits until the container is created. The
+    /// returned child is the shim; dropping it does not stop it.
+    pub fn create(mut self, req: &CreateRequest) -> Result<(ContainerState, Child), LaunchError> {
+        let mut line = serde_json::to_vec(req).map_err(io::Error::other)?;
+        line.push(b'\n');
+        let mut child = self.child.take().expect("a spare is used once");
+        let sent = child.stdin.take().map(|mut stdin| stdin.write_all(&line));
+        if !matches!(sent, Some(Ok(()))) {
+            let _ = child.kill();
             let _ = child.wait();
-            Err(LaunchError::Create(err))
+            return Err(LaunchError::NotListening);
+        }
+        let mut answer = String::new();
+        let read = match child.stdout.take() {
+            Some(out) => BufReader::new(out).read_line(&mut answer).map(drop),
+            None => Ok(()),
+        };
+        let ready = read.and_then(|()| match answer.is_empty() {
+            true => Ok(None),
+            false => serde_json::from_str(&answer)
+                .map(Some)
+                .map_err(io::Error::other),
+        });
+        match ready {
+            Ok(Some(Ready::Created(state))) => Ok((state, child)),
+            Ok(Some(Ready::Failed(err))) => {
+                let _ = child.wait();
+                Err(LaunchError::Create(err))
+            }
+            Ok(None) => {
+                let _ = child.wait();
+                Err(LaunchError::ShimDied {
+                    log: req.root.join(&req.id).join("shim.log"),
+                })
+            }
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(LaunchError::Io(e))
+            }
         }
     }
+}
+
+impl Drop for Spare {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // Closing its stdin ends it.
+            drop(child.stdin.take());
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Starts a shim for `req` and waits for the container to be created (see
+/// [`Spare::create`]).
+pub fn create(shim: &Path, req: &CreateRequest) -> Result<(ContainerState, Child), LaunchError> {
+    Spare::start(shim)?.create(req)
 }

@@ -19,7 +19,7 @@ pub mod server;
 pub mod state;
 pub mod verbs;
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::os::fd::{AsFd, AsRawFd};
 use std::process::ExitCode;
 
@@ -51,7 +51,20 @@ pub fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("--cleanup") {
         return cleanup_leftovers();
     }
-    let result = setup(sigfd);
+    // Our own session: the caller's terminal signals are not ours.
+    let _ = nix::unistd::setsid();
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+    // Everything so far is done before the request is known, so that a
+    // caller may start us ahead of it (a spare). End of input without a
+    // request: the caller no longer needs us.
+    if std::env::args().nth(1).as_deref() == Some(vessel_runtime::launch::SPARE_FLAG) {
+        normal_priority();
+    }
+    let request = match take_request() {
+        Some(line) => line,
+        None => return ExitCode::SUCCESS,
+    };
+    let result = setup(&request, sigfd);
     let (answer, shim) = match result {
         Ok(shim) => (Ready::Created(shim.state()), Some(shim)),
         Err(e) => (Ready::Failed(e), None),
@@ -69,14 +82,10 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn setup(sigfd: SignalFd) -> Result<server::Shim, RemoteError> {
-    let arg = std::env::args().nth(1).unwrap_or_default();
-    let req: CreateRequest = serde_json::from_str(&arg)
+fn setup(request: &str, sigfd: SignalFd) -> Result<server::Shim, RemoteError> {
+    let req: CreateRequest = serde_json::from_str(request)
         .map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, format!("shim request: {e}")))?;
     validate_id(&req.id).map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, e))?;
-    // Our own session: the caller's terminal signals are not ours.
-    let _ = nix::unistd::setsid();
-    let _ = nix::sys::prctl::set_child_subreaper(true);
     let cdir = ContainerDir::new(&req.root, &req.id);
     std::fs::create_dir_all(&req.root).map_err(|e| {
         RemoteError::new(
@@ -130,6 +139,28 @@ fn init_logging(cdir: &ContainerDir) {
             .with_ansi(false)
             .try_init();
     }
+}
+
+/// Reads the create request, one line on stdin, then points fd 0 at
+/// /dev/null so that no child inherits the caller's pipe. `None` at end of
+/// input.
+fn take_request() -> Option<String> {
+    let mut line = String::new();
+    let read = std::io::stdin().lock().read_line(&mut line);
+    if let Ok(null) = std::fs::File::open("/dev/null") {
+        let _ = nix::unistd::dup2(null.as_raw_fd(), 0);
+    }
+    match read {
+        Ok(n) if n > 0 => Some(line),
+        _ => None,
+    }
+}
+
+/// A spare shim may have been started at a low priority, so that its start
+/// does not compete with the containers being started. Started, it waits
+/// at the normal priority: its request must not wait for a CPU.
+fn normal_priority() {
+    let _ = rustix::process::setpriority_process(None, 0);
 }
 
 /// Moves stdout to a new descriptor and puts /dev/null on fd 1.

@@ -227,6 +227,53 @@ fn containers_and_logs_survive_a_killed_daemon() {
     assert!(logs.lines().count() > 20, "{logs}");
 }
 
+/// The daemon's children that are shims still waiting for a request (a
+/// container's shim has pointed its stdin at /dev/null).
+fn spare_shims(e: &Engine) -> Vec<i32> {
+    let daemon = e.daemon.as_ref().expect("the daemon runs").id() as i32;
+    let mut spares = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let Some((comm, rest)) = stat.split_once(") ") else {
+            continue;
+        };
+        let ppid = rest.split(' ').nth(1).and_then(|p| p.parse::<i32>().ok());
+        let stdin = std::fs::read_link(format!("/proc/{pid}/fd/0")).unwrap_or_default();
+        if comm.ends_with("(vessel-shim")
+            && ppid == Some(daemon)
+            && stdin.to_string_lossy().starts_with("pipe:")
+        {
+            spares.push(pid);
+        }
+    }
+    spares
+}
+
+#[test]
+fn a_spare_shim_waits_for_the_next_container_and_leaves_with_the_daemon() {
+    let mut e = Engine::start();
+    e.eventually("a spare shim", || spare_shims(&e).len() == 1);
+    let first = spare_shims(&e)[0];
+    assert_eq!(e.ok(&["run", "--rm", "busybox", "echo", "hi"]), "hi\n");
+    // The spare became that container's shim (and is gone with it); a new
+    // one waits.
+    e.eventually("a new spare shim", || {
+        let now = spare_shims(&e);
+        now.len() == 1 && now[0] != first
+    });
+    e.eventually("the first spare's end with its container", || {
+        !std::path::Path::new(&format!("/proc/{first}")).exists()
+    });
+    let second = spare_shims(&e)[0];
+    e.kill_daemon();
+    e.eventually("the spare to leave with the daemon", || {
+        !std::path::Path::new(&format!("/proc/{second}")).exists()
+    });
+}
+
 #[test]
 fn bad_input_names_the_field_and_leaves_nothing() {
     let e = Engine::start();

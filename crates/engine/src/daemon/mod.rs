@@ -145,6 +145,7 @@ impl Daemon {
             }
         });
         daemon.restore()?;
+        daemon.runtime.keep_spare();
         Ok(daemon)
     }
 
