@@ -85,9 +85,8 @@ pub struct Spare {
 }
 
 impl Spare {
-    /// Starts a shim that will wait for its request. With `spare`, the
-    /// shim takes the normal scheduling priority back once it has its
-    /// request (see [`Spare::start_spare`]).
+    /// Starts a shim that will wait for its request; `spare` says it is
+    /// started ahead of it (see [`Spare::start_spare`]).
     fn spawn(shim: &Path, spare: bool) -> Result<Spare, LaunchError> {
         let mut command = Command::new(shim);
         if spare {
@@ -112,8 +111,8 @@ impl Spare {
 
     /// Starts a shim ahead of its request. The caller may start it at a
     /// low priority (it inherits the caller's), so that its start does not
-    /// compete with the containers being started; it takes the normal
-    /// priority back when its request arrives.
+    /// compete with the containers being started; once started, it takes
+    /// the normal priority back and waits.
     pub fn start_spare(shim: &Path) -> Result<Spare, LaunchError> {
         Self::spawn(shim, true)
     }

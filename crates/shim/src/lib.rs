@@ -55,11 +55,11 @@ pub fn main() -> ExitCode {
     let _ = nix::unistd::setsid();
     let _ = nix::sys::prctl::set_child_subreaper(true);
     // Everything so far is done before the request is known, so that a
-    // caller may start us ahead of it (a spare). End of input without a
-    // request: the caller no longer needs us.
+    // caller may start us ahead of it (a spare).
     if std::env::args().nth(1).as_deref() == Some(vessel_runtime::launch::SPARE_FLAG) {
         normal_priority();
     }
+    // End of input without a request: the caller no longer needs us.
     let request = match take_request() {
         Some(line) => line,
         None => return ExitCode::SUCCESS,
