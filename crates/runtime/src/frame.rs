@@ -16,6 +16,12 @@ pub fn encode(stream: u8, data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The stream and payload length a frame's header announces.
+pub fn decode_header(header: &[u8; 8]) -> (u8, usize) {
+    let len = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+    (header[0], len as usize)
+}
+
 /// Reads the next frame; `None` at a clean end of stream.
 pub fn read_frame(r: &mut impl Read) -> io::Result<Option<(u8, Vec<u8>)>> {
     let mut header = [0u8; 8];
@@ -27,10 +33,10 @@ pub fn read_frame(r: &mut impl Read) -> io::Result<Option<(u8, Vec<u8>)>> {
             n => got += n,
         }
     }
-    let len = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
+    let (stream, len) = decode_header(&header);
     let mut data = vec![0u8; len];
     r.read_exact(&mut data)?;
-    Ok(Some((header[0], data)))
+    Ok(Some((stream, data)))
 }
 
 #[cfg(test)]

@@ -210,14 +210,17 @@ pub async fn logs(client: &Client, a: LogsArgs) -> anyhow::Result<()> {
                 return out.write_all(chunk).and_then(|_| out.flush()).is_ok();
             }
             pending.extend_from_slice(chunk);
-            while pending.len() >= 8 {
-                let len =
-                    u32::from_be_bytes([pending[4], pending[5], pending[6], pending[7]]) as usize;
+            while let Some(header) = pending.first_chunk::<8>() {
+                let (stream, len) = vessel_runtime::frame::decode_header(header);
                 if pending.len() < 8 + len {
                     break;
                 }
                 let frame: Vec<u8> = pending.drain(..8 + len).collect();
-                let target: &mut dyn Write = if frame[0] == 2 { &mut err } else { &mut out };
+                let target: &mut dyn Write = if stream == vessel_runtime::frame::STDERR {
+                    &mut err
+                } else {
+                    &mut out
+                };
                 if target
                     .write_all(&frame[8..])
                     .and_then(|_| target.flush())

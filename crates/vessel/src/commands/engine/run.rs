@@ -286,12 +286,12 @@ pub async fn pump(
     } else {
         let mut header = [0u8; 8];
         while rd.read_exact(&mut header).await.is_ok() {
-            let len = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
+            let (stream, len) = vessel_runtime::frame::decode_header(&header);
             let mut data = vec![0u8; len];
             if rd.read_exact(&mut data).await.is_err() {
                 break;
             }
-            if header[0] == 2 {
+            if stream == vessel_runtime::frame::STDERR {
                 err.write_all(&data)?;
                 err.flush()?;
             } else {
