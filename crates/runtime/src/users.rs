@@ -18,14 +18,12 @@ pub fn resolve(rootfs: &Path, user: &str) -> Result<Ids, String> {
         None => (user, None),
     };
     let passwd = std::fs::read_to_string(rootfs.join("etc/passwd")).unwrap_or_default();
-    let entry = passwd.lines().find_map(|line| {
-        let f: Vec<&str> = line.split(':').collect();
-        if f.len() < 4 {
-            return None;
-        }
-        let (uid, gid) = (f[2].parse::<u32>().ok()?, f[3].parse::<u32>().ok()?);
-        (f[0] == u || f[2] == u).then_some(Ids { uid, gid })
-    });
+    let entry = passwd_entries(&passwd)
+        .find(|e| e.name == u || e.uid.to_string() == u)
+        .map(|e| Ids {
+            uid: e.uid,
+            gid: e.gid,
+        });
     let mut ids = match (entry, u.parse::<u32>()) {
         (Some(ids), _) => ids,
         (None, Ok(uid)) => Ids { uid, gid: 0 },
@@ -49,6 +47,38 @@ pub fn resolve(rootfs: &Path, user: &str) -> Result<Ids, String> {
         };
     }
     Ok(ids)
+}
+
+/// The home directory of `uid` in the rootfs at `rootfs`, if its
+/// /etc/passwd gives one.
+pub fn home(rootfs: &Path, uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string(rootfs.join("etc/passwd")).ok()?;
+    let home = passwd_entries(&passwd).find(|e| e.uid == uid)?.home;
+    (!home.is_empty()).then(|| home.to_string())
+}
+
+/// One line of /etc/passwd.
+struct PasswdEntry<'a> {
+    name: &'a str,
+    uid: u32,
+    gid: u32,
+    home: &'a str,
+}
+
+/// The well-formed lines of an /etc/passwd.
+fn passwd_entries(passwd: &str) -> impl Iterator<Item = PasswdEntry<'_>> {
+    passwd.lines().filter_map(|line| {
+        let f: Vec<&str> = line.split(':').collect();
+        if f.len() < 4 {
+            return None;
+        }
+        Some(PasswdEntry {
+            name: f[0],
+            uid: f[2].parse().ok()?,
+            gid: f[3].parse().ok()?,
+            home: f.get(5).copied().unwrap_or(""),
+        })
+    })
 }
 
 #[cfg(test)]
@@ -84,5 +114,8 @@ mod tests {
         );
         assert!(r("alice").unwrap_err().contains("\"alice\""));
         assert!(r("root:wheel").unwrap_err().contains("\"wheel\""));
+        assert_eq!(home(dir.path(), 0).as_deref(), Some("/root"));
+        assert_eq!(home(dir.path(), 65534).as_deref(), Some("/"));
+        assert_eq!(home(dir.path(), 1000), None);
     }
 }

@@ -1,12 +1,15 @@
-//! Terminals: receiving a pty master from libcontainer, and resizing it.
+//! Terminals: receiving a pty master from the process that made it, and
+//! resizing it.
 //!
-//! libcontainer creates the pty inside the container and sends the master
-//! over a unix socket we listen on. The socket is listened on before the
-//! process is created; the connection waits in the backlog until the
-//! builder returns, then it is accepted here.
+//! The pty is made inside the container, so that it belongs to the
+//! container's devpts, and its master is sent back over a unix socket. For
+//! libcontainer that is a socket we listen on before the process is
+//! created; the connection waits in the backlog until the builder returns,
+//! then it is accepted here. The shim's own exec path ([`crate::join`])
+//! uses one end of a socket pair instead.
 
 use std::io::IoSliceMut;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 
@@ -46,33 +49,39 @@ impl ConsoleSocket {
     }
 
     /// Takes the pty master libcontainer sent.
-    #[allow(unsafe_code)]
     pub fn receive_master(&self) -> std::io::Result<OwnedFd> {
         self.listener.set_nonblocking(true)?;
         let (conn, _) = self.listener.accept()?;
         conn.set_nonblocking(false)?;
-        let mut buf = [0u8; 4096];
-        let mut iov = [IoSliceMut::new(&mut buf)];
-        let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-        let msg = recvmsg::<()>(
-            conn.as_raw_fd(),
-            &mut iov,
-            Some(&mut space),
-            MsgFlags::MSG_CMSG_CLOEXEC,
-        )?;
-        for cmsg in msg.cmsgs()? {
-            if let ControlMessageOwned::ScmRights(fds) = cmsg {
-                if let Some(&fd) = fds.first() {
-                    // SAFETY: the kernel just installed `fd` in this process
-                    // for us (SCM_RIGHTS); nothing else owns it.
-                    return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
-                }
+        receive_fd(conn.as_fd())
+    }
+}
+
+/// Takes the one descriptor (a pty master) sent on a connected unix
+/// socket.
+#[allow(unsafe_code)]
+pub fn receive_fd(conn: BorrowedFd<'_>) -> std::io::Result<OwnedFd> {
+    let mut buf = [0u8; 4096];
+    let mut iov = [IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )?;
+    for cmsg in msg.cmsgs()? {
+        if let ControlMessageOwned::ScmRights(fds) = cmsg {
+            if let Some(&fd) = fds.first() {
+                // SAFETY: the kernel just installed `fd` in this process
+                // for us (SCM_RIGHTS); nothing else owns it.
+                return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
             }
         }
-        Err(std::io::Error::other(
-            "the console socket carried no descriptor",
-        ))
     }
+    Err(std::io::Error::other(
+        "the console socket carried no descriptor",
+    ))
 }
 
 impl Drop for ConsoleSocket {

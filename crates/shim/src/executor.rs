@@ -11,7 +11,7 @@ use std::ffi::CString;
 use std::io::Write;
 use std::os::fd::AsFd;
 
-use libcontainer::oci_spec::runtime::Spec;
+use libcontainer::oci_spec::runtime::{Process, Spec};
 use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
 use nix::errno::Errno;
 use nix::sys::signal::{signal, SigHandler, SigSet, Signal};
@@ -27,7 +27,7 @@ pub struct ShimExecutor;
 /// The shim blocks SIGCHLD and ignores SIGPIPE; a blocked mask and ignored
 /// signals survive exec, so the container's process gets the defaults back.
 #[allow(unsafe_code)]
-fn restore_signals() {
+pub(crate) fn restore_signals() {
     let _ = SigSet::empty().thread_set_mask();
     // SAFETY: installs the default disposition, no handler function; this
     // process is about to exec and runs no other thread.
@@ -37,10 +37,7 @@ fn restore_signals() {
 /// A process with a terminal starts with the spec's `consoleSize`: set
 /// here, on its own terminal, so that it is in place before the command
 /// runs (the shim only gets the terminal's master once the process runs).
-fn set_console_size(spec: &Spec) {
-    let Some(process) = spec.process() else {
-        return;
-    };
+pub(crate) fn set_console_size(process: &Process) {
     if let (Some(true), Some(size)) = (process.terminal(), process.console_size()) {
         let (w, h) = (size.width(), size.height());
         if let (Ok(w), Ok(h)) = (u16::try_from(w), u16::try_from(h)) {
@@ -49,6 +46,21 @@ fn set_console_size(spec: &Spec) {
             }
         }
     }
+}
+
+/// Leaves with Docker's code for a command that could not be run, after
+/// saying why on the process's stderr.
+pub(crate) fn exit_unrunnable(command: &str, err: Errno) -> ! {
+    let (code, what) = match err {
+        Errno::ENOENT | Errno::ENOTDIR => (NOT_FOUND, "not found or does not exist"),
+        _ => (NOT_EXECUTABLE, "could not be invoked"),
+    };
+    let _ = writeln!(
+        std::io::stderr(),
+        "vessel: container command '{command}' {what}: {}",
+        err.desc()
+    );
+    std::process::exit(code);
 }
 
 impl Executor for ShimExecutor {
@@ -66,18 +78,11 @@ impl Executor for ShimExecutor {
             .map(|a| CString::new(a.as_bytes()).map_err(|_| ExecutorError::InvalidArg))
             .collect::<Result<_, _>>()?;
         restore_signals();
-        set_console_size(spec);
+        if let Some(process) = spec.process() {
+            set_console_size(process);
+        }
         let err = nix::unistd::execvp(&c_args[0], &c_args).unwrap_err();
-        let (code, what) = match err {
-            Errno::ENOENT | Errno::ENOTDIR => (NOT_FOUND, "not found or does not exist"),
-            _ => (NOT_EXECUTABLE, "could not be invoked"),
-        };
-        let _ = writeln!(
-            std::io::stderr(),
-            "vessel: container command '{command}' {what}: {}",
-            err.desc()
-        );
-        std::process::exit(code);
+        exit_unrunnable(command, err)
     }
 
     fn validate(&self, _spec: &Spec) -> Result<(), ExecutorValidationError> {

@@ -12,6 +12,7 @@ pub mod cleanup;
 pub mod console;
 pub mod create;
 pub mod executor;
+pub mod join;
 pub mod network;
 pub mod process;
 pub mod rootfs;

@@ -101,7 +101,7 @@ pub struct ChildStdio {
 
 /// Pipes for a process without a terminal. Without `open_stdin` the child
 /// reads /dev/null.
-fn pipes(proc_: &mut Proc, open_stdin: bool) -> std::io::Result<ChildStdio> {
+pub(crate) fn pipes(proc_: &mut Proc, open_stdin: bool) -> std::io::Result<ChildStdio> {
     let stdin = if open_stdin {
         let (r, w) = pipe2(OFlag::O_CLOEXEC)?;
         proc_.stdin = Some(w);
@@ -158,7 +158,7 @@ pub fn take_terminal(proc_: &mut Proc, console: Option<ConsoleSocket>) -> std::i
 }
 
 /// Takes a terminal's master: its output, its input and its size.
-fn attach_pty(proc_: &mut Proc, master: OwnedFd) -> std::io::Result<()> {
+pub(crate) fn attach_pty(proc_: &mut Proc, master: OwnedFd) -> std::io::Result<()> {
     set_nonblocking(&master)?;
     proc_.stdin = Some(master.try_clone()?);
     proc_.outputs.push(Output {

@@ -3,6 +3,8 @@
 //! Its process is the first process's, with the exec's arguments, a
 //! working directory (the first process's unless given), the first
 //! process's environment plus the exec's, and its own user and terminal.
+//! The shim starts it itself ([`join`]) unless the process needs something
+//! only libcontainer's tenant builder does.
 
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::syscall::syscall::SyscallType;
@@ -12,7 +14,8 @@ use vessel_runtime::users;
 
 use super::internal;
 use crate::executor::ShimExecutor;
-use crate::process::{take_terminal, wire_stdio, Proc};
+use crate::join;
+use crate::process::{attach_pty, pipes, take_terminal, wire_stdio, Proc};
 use crate::server::{Reply, Shim};
 use crate::state::{check, Verb};
 
@@ -58,10 +61,70 @@ pub fn exec(shim: &mut Shim, id: String, spec: ProcessSpec, attach: bool, stdin:
 
 fn start(shim: &mut Shim, id: &str, spec: &ProcessSpec, stdin: bool) -> Result<Proc, RemoteError> {
     let process = process_json(shim, spec)?;
+    let rootfs = &shim.bundle.rootfs;
+    let plan = join::Plan::new(
+        &shim.bundle.spec,
+        &process,
+        &shim.bundle.cgroups_path,
+        |uid| users::home(rootfs, uid),
+    );
+    match plan {
+        Ok(plan) => start_joined(shim, id, &plan, spec.terminal, stdin),
+        Err(why) => {
+            tracing::debug!(exec = id, reason = %why, "exec through libcontainer");
+            start_tenant(shim, id, &process, spec.terminal, stdin)
+        }
+    }
+}
+
+/// The shim's own exec path (see [`join`]).
+fn start_joined(
+    shim: &Shim,
+    id: &str,
+    plan: &join::Plan,
+    terminal: bool,
+    stdin: bool,
+) -> Result<Proc, RemoteError> {
+    let Some(init) = shim.init.pid.filter(|_| shim.init.running()) else {
+        return Err(RemoteError::new(
+            ErrorKind::Conflict,
+            format!("container {} is not running", shim.id),
+        ));
+    };
+    let mut proc_ = Proc::new(id, false);
+    let stdio = if terminal {
+        join::Stdio::Terminal
+    } else {
+        join::Stdio::Pipes(
+            pipes(&mut proc_, stdin).map_err(|e| internal("setting up the exec's stdio", e))?,
+        )
+    };
+    let started = join::spawn(plan, init, stdio)
+        .map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, format!("exec failed: {e}")))?;
+    proc_.pid = Some(started.pid);
+    if let Some(master) = started.master {
+        if let Err(e) = attach_pty(&mut proc_, master) {
+            // Not supervised without its terminal: it must not run on.
+            let _ = nix::sys::signal::kill(started.pid, nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(started.pid, None);
+            return Err(internal("taking the exec's terminal", e));
+        }
+    }
+    Ok(proc_)
+}
+
+/// An exec through libcontainer's tenant builder.
+fn start_tenant(
+    shim: &mut Shim,
+    id: &str,
+    process: &Value,
+    terminal: bool,
+    stdin: bool,
+) -> Result<Proc, RemoteError> {
     let execs = shim.cdir.path().join("execs");
     std::fs::create_dir_all(&execs).map_err(|e| internal("creating the exec directory", e))?;
     let process_path = execs.join(format!("{id}.process.json"));
-    vessel_runtime::record::write_json(&process_path, &process)
+    vessel_runtime::record::write_json(&process_path, process)
         .map_err(|e| internal("writing the exec's process", e))?;
 
     let mut proc_ = Proc::new(id, false);
@@ -73,7 +136,7 @@ fn start(shim: &mut Shim, id: &str, spec: &ProcessSpec, stdin: bool) -> Result<P
     let (builder, console) = wire_stdio(
         builder,
         &mut proc_,
-        spec.terminal.then_some(console_path.as_path()),
+        terminal.then_some(console_path.as_path()),
         stdin,
     )
     .map_err(|e| internal("setting up the exec's stdio", e))?;

@@ -1,0 +1,565 @@
+//! Exec without libcontainer's tenant builder: the shim starts the process
+//! inside the running container itself.
+//!
+//! libcontainer starts an exec the way it starts a container: it reloads
+//! the container's state and spec from disk, builds a cgroup manager (on
+//! cgroups v1 that re-reads /proc/self/mountinfo once per controller),
+//! forks an intermediate process and then the process. The shim already
+//! holds all of that, so for a process it can describe fully it does the
+//! work with one fork, straight into the container's pid namespace. The
+//! child joins the container's cgroups, enters its other namespaces
+//! through the first process's pidfd, and then takes on the process's
+//! terminal, user, capabilities and seccomp filter in libcontainer's order
+//! and with libcontainer's own functions for those. Anything this path
+//! does not do (a user or time namespace, AppArmor, SELinux, scheduling
+//! and I/O priorities, CPU affinity, personality, seccomp notify) is left
+//! to libcontainer: see [`Plan::new`].
+
+use std::ffi::CString;
+use std::io::Read;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use libcontainer::oci_spec::runtime::{LinuxSeccomp, Process};
+use libcontainer::syscall::syscall::create_syscall;
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sched::CloneFlags;
+use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+use nix::sys::wait::waitpid;
+use nix::unistd::{ForkResult, Gid, Pid, Uid};
+use serde_json::Value;
+
+use crate::executor;
+use crate::process::ChildStdio;
+
+/// Why a process goes through libcontainer instead.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unsupported(String);
+
+/// Why the process could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    #[error("the container's first process is gone: {0}")]
+    InitGone(Errno),
+    #[error("{what}: {source}")]
+    Os {
+        what: &'static str,
+        source: std::io::Error,
+    },
+    /// What the child reported before it could run the command.
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl JoinError {
+    fn os(what: &'static str, source: impl Into<std::io::Error>) -> Self {
+        JoinError::Os {
+            what,
+            source: source.into(),
+        }
+    }
+}
+
+/// Everything the child needs, worked out before the fork.
+#[derive(Debug)]
+pub struct Plan {
+    process: Process,
+    args: Vec<CString>,
+    env: Vec<CString>,
+    /// Where a command without a slash is looked for.
+    search_path: String,
+    /// The namespaces the child enters itself (all but the pid namespace).
+    namespaces: CloneFlags,
+    /// Whether the container has a pid namespace of its own.
+    pid_namespace: bool,
+    seccomp: Option<LinuxSeccomp>,
+    /// The container's cgroup directories, one per hierarchy it is in.
+    cgroups: Vec<PathBuf>,
+}
+
+/// The child's stdio: pipes, or a terminal made inside the container
+/// whose master comes back over a socket.
+#[derive(Debug)]
+pub enum Stdio {
+    Pipes(ChildStdio),
+    Terminal,
+}
+
+/// A started process.
+#[derive(Debug)]
+pub struct Started {
+    pub pid: Pid,
+    /// The terminal's master, when the process has one.
+    pub master: Option<OwnedFd>,
+}
+
+/// glibc's search path for a process without `PATH`.
+const DEFAULT_PATH: &str = "/bin:/usr/bin";
+
+impl Plan {
+    /// A plan for running `process` (an OCI process) in the container
+    /// described by `spec`, whose cgroups are at `cgroups_path` in each
+    /// hierarchy; `home` is the user's home, for a process without `HOME`.
+    pub fn new(
+        spec: &Value,
+        process: &Value,
+        cgroups_path: &str,
+        home: impl FnOnce(u32) -> Option<String>,
+    ) -> Result<Plan, Unsupported> {
+        let linux = spec.get("linux").unwrap_or(&Value::Null);
+        for field in ["personality", "memoryPolicy", "intelRdt"] {
+            if linux.get(field).is_some_and(|v| !v.is_null()) {
+                return Err(Unsupported(format!("linux.{field}")));
+            }
+        }
+        for field in [
+            "apparmorProfile",
+            "selinuxLabel",
+            "scheduler",
+            "ioPriority",
+            "execCPUAffinity",
+        ] {
+            if process.get(field).is_some_and(|v| !v.is_null()) {
+                return Err(Unsupported(format!("process.{field}")));
+            }
+        }
+        let mut namespaces = CloneFlags::empty();
+        let mut pid_namespace = false;
+        let types = linux
+            .get("namespaces")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n.get("type").and_then(Value::as_str));
+        for kind in types {
+            namespaces |= match kind {
+                "pid" => {
+                    pid_namespace = true;
+                    continue;
+                }
+                "network" => CloneFlags::CLONE_NEWNET,
+                "mount" => CloneFlags::CLONE_NEWNS,
+                "ipc" => CloneFlags::CLONE_NEWIPC,
+                "uts" => CloneFlags::CLONE_NEWUTS,
+                "cgroup" => CloneFlags::CLONE_NEWCGROUP,
+                other => return Err(Unsupported(format!("a {other} namespace"))),
+            };
+        }
+        let seccomp = match linux.get("seccomp").filter(|v| !v.is_null()) {
+            Some(v) => {
+                let seccomp: LinuxSeccomp = serde_json::from_value(v.clone())
+                    .map_err(|e| Unsupported(format!("linux.seccomp: {e}")))?;
+                if libcontainer::seccomp::is_notify(&seccomp) {
+                    return Err(Unsupported("seccomp notify".into()));
+                }
+                Some(seccomp)
+            }
+            None => None,
+        };
+        let process: Process = serde_json::from_value(process.clone())
+            .map_err(|e| Unsupported(format!("process: {e}")))?;
+
+        let args = cstrings(process.args().iter().flatten())?;
+        if args.is_empty() {
+            return Err(Unsupported("no args".into()));
+        }
+        let mut env: Vec<String> = process.env().clone().unwrap_or_default();
+        let value_of = |name: &str| {
+            env.iter()
+                .find_map(|e| e.strip_prefix(name)?.strip_prefix('='))
+                .map(String::from)
+        };
+        let search_path = value_of("PATH").unwrap_or_else(|| DEFAULT_PATH.into());
+        if value_of("HOME").is_none_or(|h| h.is_empty()) {
+            if let Some(home) = home(process.user().uid()) {
+                env.retain(|e| !e.starts_with("HOME="));
+                env.push(format!("HOME={home}"));
+            }
+        }
+        let env = cstrings(env.iter())?;
+        Ok(Plan {
+            process,
+            args,
+            env,
+            search_path,
+            namespaces,
+            pid_namespace,
+            seccomp,
+            cgroups: cgroup_dirs(cgroups_path),
+        })
+    }
+}
+
+fn cstrings<'a>(items: impl Iterator<Item = &'a String>) -> Result<Vec<CString>, Unsupported> {
+    items
+        .map(|s| CString::new(s.as_bytes()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| Unsupported("a NUL byte in args or env".into()))
+}
+
+/// The container's cgroup in every hierarchy where it exists: libcontainer
+/// makes it in each v1 controller it knows, or once under cgroup2.
+fn cgroup_dirs(cgroups_path: &str) -> Vec<PathBuf> {
+    let relative = cgroups_path.trim_start_matches('/');
+    cgroup_mounts()
+        .iter()
+        .map(|m| m.join(relative))
+        .filter(|d| d.is_dir())
+        .collect()
+}
+
+/// Where cgroup hierarchies (v1 and v2) are mounted, read once: they do not
+/// move while a shim runs.
+fn cgroup_mounts() -> &'static [PathBuf] {
+    static MOUNTS: OnceLock<Vec<PathBuf>> = OnceLock::new();
+    MOUNTS.get_or_init(|| {
+        let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        parse_cgroup_mounts(&info)
+    })
+}
+
+/// The mount points of cgroup and cgroup2 filesystems in a mountinfo.
+fn parse_cgroup_mounts(mountinfo: &str) -> Vec<PathBuf> {
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (mount, fs) = line.split_once(" - ")?;
+            let fstype = fs.split(' ').next()?;
+            let point = mount.split(' ').nth(4)?;
+            matches!(fstype, "cgroup" | "cgroup2").then(|| PathBuf::from(point))
+        })
+        .collect()
+}
+
+/// Starts `plan`'s process in the container whose first process is `init`.
+/// Returns once the process is about to run its command; a failure before
+/// that (joining, user, capabilities, seccomp) is returned, and the child
+/// is reaped.
+pub fn spawn(plan: &Plan, init: Pid, stdio: Stdio) -> Result<Started, JoinError> {
+    let init_fd =
+        rustix::process::Pid::from_raw(init.as_raw()).ok_or(JoinError::InitGone(Errno::ESRCH))?;
+    let pidfd = rustix::process::pidfd_open(init_fd, rustix::process::PidfdFlags::empty())
+        .map_err(|e| JoinError::InitGone(Errno::from_raw(e.raw_os_error())))?;
+    let (report_r, report_w) =
+        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| JoinError::os("a pipe", e))?;
+    let console = match &stdio {
+        Stdio::Terminal => Some(
+            socketpair(
+                AddressFamily::Unix,
+                SockType::Stream,
+                None,
+                SockFlag::SOCK_CLOEXEC,
+            )
+            .map_err(|e| JoinError::os("a console socket", e))?,
+        ),
+        Stdio::Pipes(_) => None,
+    };
+    let child = fork_into(plan.pid_namespace.then_some(&pidfd))?;
+    let Some(child) = child else {
+        // The child: never returns.
+        drop(report_r);
+        let console = console.map(|(_, child_end)| child_end);
+        let Err(err) = become_process(plan, &pidfd, stdio, console, &report_w);
+        let _ = nix::unistd::write(&report_w, err.as_bytes());
+        // SAFETY: `_exit` ends this forked child at once, without running
+        // the shim's exit handlers or flushing buffers the shim owns.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::_exit(1)
+        }
+    };
+    drop(report_w);
+    drop(stdio);
+    let console = console.map(|(parent_end, _)| parent_end);
+    match read_report(report_r) {
+        Ok(()) => {
+            let master = match console {
+                Some(sock) => Some(
+                    crate::console::receive_fd(sock.as_fd())
+                        .map_err(|e| JoinError::os("receiving the terminal", e))?,
+                ),
+                None => None,
+            };
+            Ok(Started { pid: child, master })
+        }
+        Err(message) => {
+            let _ = waitpid(child, None);
+            Err(JoinError::Setup(message))
+        }
+    }
+}
+
+/// Forks; in the container's pid namespace when `pid_ns` (the first
+/// process's pidfd) is given. `None` in the child.
+///
+/// Entering a pid namespace only changes where the caller's next children
+/// go, so the shim enters it, forks, and goes back: the child is then the
+/// shim's own, in the container's pid namespace, and the shim reaps it
+/// like the first process.
+#[allow(unsafe_code)]
+fn fork_into(pid_ns: Option<&OwnedFd>) -> Result<Option<Pid>, JoinError> {
+    let own = match pid_ns {
+        Some(pidfd) => {
+            let own = std::fs::File::open("/proc/self/ns/pid")
+                .map_err(|e| JoinError::os("opening the shim's pid namespace", e))?;
+            nix::sched::setns(pidfd, CloneFlags::CLONE_NEWPID)
+                .map_err(|e| JoinError::os("entering the container's pid namespace", e))?;
+            Some(own)
+        }
+        None => None,
+    };
+    // SAFETY: the shim is single-threaded, so the child is a complete copy
+    // of it; the child only sets itself up and then execs or `_exit`s.
+    let forked = unsafe { nix::unistd::fork() };
+    if let (Ok(ForkResult::Child), Some(_)) = (&forked, &own) {
+        return Ok(None);
+    }
+    if let Some(own) = own {
+        if let Err(e) = nix::sched::setns(own, CloneFlags::CLONE_NEWPID) {
+            // Every later child would start in that container: say so loudly.
+            tracing::error!(error = %e, "could not leave the container's pid namespace");
+        }
+    }
+    match forked.map_err(|e| JoinError::os("fork", e))? {
+        ForkResult::Child => Ok(None),
+        ForkResult::Parent { child } => Ok(Some(child)),
+    }
+}
+
+/// The child's report: one zero byte when it is about to run the command,
+/// or a message when it could not get there.
+fn read_report(report: OwnedFd) -> Result<(), String> {
+    let mut file = std::fs::File::from(report);
+    let mut first = [0u8; 1];
+    loop {
+        match file.read(&mut first) {
+            Ok(0) => return Err("the process ended while it was being set up".into()),
+            Ok(_) if first[0] == 0 => return Ok(()),
+            Ok(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("reading the process's setup report: {e}")),
+        }
+    }
+    let mut rest = Vec::new();
+    let _ = file.read_to_end(&mut rest);
+    let mut message = vec![first[0]];
+    message.extend(rest);
+    Err(String::from_utf8_lossy(&message).into_owned())
+}
+
+/// In the child: everything between the fork and the command, in
+/// libcontainer's order. Returns only on failure.
+fn become_process(
+    plan: &Plan,
+    pidfd: &OwnedFd,
+    stdio: Stdio,
+    console: Option<OwnedFd>,
+    report: &OwnedFd,
+) -> Result<std::convert::Infallible, String> {
+    let syscall = create_syscall();
+    let process = &plan.process;
+    nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
+    // Into the cgroups while the host's paths are still in view.
+    for dir in &plan.cgroups {
+        std::fs::write(dir.join("cgroup.procs"), "0")
+            .map_err(|e| format!("joining cgroup {}: {e}", dir.display()))?;
+    }
+    for rlimit in process.rlimits().iter().flatten() {
+        syscall
+            .set_rlimit(rlimit)
+            .map_err(|e| format!("rlimit {:?}: {e}", rlimit.typ()))?;
+    }
+    if let Some(score) = process.oom_score_adj() {
+        std::fs::write("/proc/self/oom_score_adj", score.to_string())
+            .map_err(|e| format!("oomScoreAdj {score}: {e}"))?;
+    }
+    if !plan.namespaces.is_empty() {
+        nix::sched::setns(pidfd, plan.namespaces)
+            .map_err(|e| format!("entering the container's namespaces: {e}"))?;
+    }
+    match (stdio, console) {
+        (Stdio::Pipes(pipes), _) => {
+            for (fd, target) in [(&pipes.stdin, 0), (&pipes.stdout, 1), (&pipes.stderr, 2)] {
+                nix::unistd::dup2(fd.as_raw_fd(), target).map_err(|e| format!("stdio: {e}"))?;
+            }
+        }
+        (Stdio::Terminal, Some(socket)) => {
+            libcontainer::tty::setup_console(syscall.as_ref(), socket.as_raw_fd(), false)
+                .map_err(|e| format!("terminal: {e}"))?;
+            // setup_console closed it.
+            std::mem::forget(socket);
+        }
+        (Stdio::Terminal, None) => return Err("terminal: no console socket".into()),
+    }
+    if process.no_new_privileges() == Some(true) {
+        nix::sys::prctl::set_no_new_privs().map_err(|e| format!("noNewPrivileges: {e}"))?;
+    }
+    if let Some(umask) = process.user().umask() {
+        let mode = nix::sys::stat::Mode::from_bits(umask)
+            .ok_or_else(|| format!("user.umask {umask:o}: not a file mode"))?;
+        nix::sys::stat::umask(mode);
+    }
+    let cwd = process.cwd();
+    let chdir_again = match nix::unistd::chdir(cwd) {
+        Ok(()) => false,
+        Err(Errno::EPERM) => true,
+        Err(e) => return Err(format!("cwd {}: {e}", cwd.display())),
+    };
+    if let Some(gids) = process.user().additional_gids().as_ref() {
+        if !gids.is_empty() {
+            let gids: Vec<Gid> = gids.iter().map(|g| Gid::from_raw(*g)).collect();
+            syscall
+                .set_groups(&gids)
+                .map_err(|e| format!("user.additionalGids: {e}"))?;
+        }
+    }
+    let (uid, gid) = (process.user().uid(), process.user().gid());
+    syscall
+        .set_id(Uid::from_raw(uid), Gid::from_raw(gid))
+        .map_err(|e| format!("user {uid}:{gid}: {e}"))?;
+    // Nothing of the shim's but stdio reaches the command.
+    syscall
+        .close_range(0)
+        .map_err(|e| format!("closing inherited descriptors: {e}"))?;
+    let no_new_privs = process.no_new_privileges() == Some(true);
+    // Without no_new_privs the filter needs CAP_SYS_ADMIN: before the drop.
+    if !no_new_privs {
+        load_seccomp(plan)?;
+    }
+    libcontainer::capabilities::reset_effective(syscall.as_ref())
+        .map_err(|e| format!("capabilities: {e}"))?;
+    if let Some(caps) = process.capabilities() {
+        libcontainer::capabilities::drop_privileges(caps, syscall.as_ref())
+            .map_err(|e| format!("capabilities: {e}"))?;
+    }
+    if chdir_again {
+        nix::unistd::chdir(cwd).map_err(|e| format!("cwd {}: {e}", cwd.display()))?;
+    }
+    if !nix::unistd::getcwd().is_ok_and(|d| d.is_absolute()) {
+        return Err(format!("cwd {}: outside the container", cwd.display()));
+    }
+    if no_new_privs {
+        load_seccomp(plan)?;
+    }
+    // Ready: from here a failure is the command's, with its exit code.
+    nix::unistd::write(report, &[0]).map_err(|e| format!("reporting: {e}"))?;
+    executor::restore_signals();
+    executor::set_console_size(process);
+    let err = exec_searching(&plan.args, &plan.env, &plan.search_path);
+    executor::exit_unrunnable(&plan.args[0].to_string_lossy(), err)
+}
+
+fn load_seccomp(plan: &Plan) -> Result<(), String> {
+    if let Some(seccomp) = &plan.seccomp {
+        libcontainer::seccomp::initialize_seccomp(seccomp)
+            .map_err(|e| format!("linux.seccomp: {e}"))?;
+    }
+    Ok(())
+}
+
+/// `execvp` with the process's own environment and search path (not the
+/// shim's). Returns why it failed, as `execvp` would report it.
+fn exec_searching(args: &[CString], env: &[CString], search_path: &str) -> Errno {
+    let command = &args[0];
+    if command.as_bytes().contains(&b'/') {
+        return nix::unistd::execve(command, args, env).unwrap_err();
+    }
+    let mut denied = false;
+    for dir in search_path.split(':') {
+        let dir = if dir.is_empty() { "." } else { dir };
+        let mut candidate = Path::new(dir).as_os_str().as_bytes().to_vec();
+        candidate.push(b'/');
+        candidate.extend_from_slice(command.as_bytes());
+        let Ok(candidate) = CString::new(candidate) else {
+            continue;
+        };
+        match nix::unistd::execve(&candidate, args, env).unwrap_err() {
+            Errno::EACCES => denied = true,
+            Errno::ENOENT | Errno::ENOTDIR | Errno::ESTALE | Errno::ENODEV | Errno::ETIMEDOUT => {}
+            other => return other,
+        }
+    }
+    if denied {
+        Errno::EACCES
+    } else {
+        Errno::ENOENT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn plan(spec: Value, process: Value) -> Result<Plan, Unsupported> {
+        Plan::new(&spec, &process, "/vessel/t", |_| Some("/home/u".into()))
+    }
+
+    #[test]
+    fn cgroup_mounts_are_read_from_mountinfo() {
+        let info = "\
+22 1 0:21 / /sys rw - sysfs sysfs rw
+30 22 0:26 / /sys/fs/cgroup ro - tmpfs tmpfs ro,mode=755
+31 30 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw
+33 30 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct
+34 30 0:30 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory";
+        assert_eq!(
+            parse_cgroup_mounts(info),
+            [
+                "/sys/fs/cgroup/unified",
+                "/sys/fs/cgroup/cpu,cpuacct",
+                "/sys/fs/cgroup/memory"
+            ]
+            .map(PathBuf::from)
+        );
+    }
+
+    #[test]
+    fn what_the_shim_cannot_do_itself_is_left_to_libcontainer() {
+        let process = json!({"args": ["true"], "cwd": "/", "user": {"uid": 0, "gid": 0}});
+        let user_ns = json!({"linux": {"namespaces": [{"type": "pid"}, {"type": "user"}]}});
+        assert!(plan(user_ns, process.clone())
+            .unwrap_err()
+            .to_string()
+            .contains("user namespace"));
+        let mut apparmor = process.clone();
+        apparmor["apparmorProfile"] = json!("docker-default");
+        let e = plan(json!({}), apparmor).unwrap_err();
+        assert_eq!(e.to_string(), "process.apparmorProfile");
+        let notify = json!({"linux": {"seccomp": {
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "listenerPath": "/run/notify.sock",
+            "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]
+        }}});
+        assert!(plan(notify, process).is_err());
+    }
+
+    #[test]
+    fn a_plan_keeps_the_processs_env_and_adds_home() {
+        let spec = json!({"linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "network"}]}});
+        let process = json!({
+            "args": ["sh", "-c", "true"],
+            "env": ["PATH=/sbin:/bin", "A=1"],
+            "cwd": "/",
+            "user": {"uid": 1000, "gid": 1000}
+        });
+        let p = plan(spec, process).unwrap();
+        assert!(p.pid_namespace);
+        assert_eq!(
+            p.namespaces,
+            CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWNET
+        );
+        assert_eq!(p.search_path, "/sbin:/bin");
+        let env: Vec<_> = p.env.iter().map(|e| e.to_str().unwrap()).collect();
+        assert_eq!(env, ["PATH=/sbin:/bin", "A=1", "HOME=/home/u"]);
+
+        let own_home = json!({"args": ["true"], "env": ["HOME=/mine"], "cwd": "/", "user": {"uid": 0, "gid": 0}});
+        let p = plan(json!({}), own_home).unwrap();
+        assert_eq!(p.search_path, DEFAULT_PATH);
+        assert_eq!(p.env, [CString::new("HOME=/mine").unwrap()]);
+    }
+}
