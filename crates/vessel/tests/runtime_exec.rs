@@ -2,7 +2,7 @@
 
 mod support;
 
-use serde_json::json;
+use serde_json::{json, Value};
 use support::*;
 
 #[test]
@@ -21,6 +21,15 @@ fn exec_runs_with_its_own_stdio_env_cwd_user_and_exit_code() {
     assert_eq!(out.status.code(), Some(5));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
     assert_eq!(String::from_utf8_lossy(&out.stderr), "err\n");
+    // Its exit is on disk too, for a caller that comes back later.
+    let execs = env.root.join(&id).join("execs");
+    let recorded: Vec<Value> = std::fs::read_dir(&execs)
+        .unwrap()
+        .flatten()
+        .map(|e| serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap())
+        .collect();
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!(recorded[0]["code"], 5);
 
     let out = env.ok(&[
         "exec",

@@ -61,6 +61,9 @@ pub fn exec(shim: &mut Shim, id: String, spec: ProcessSpec, attach: bool, stdin:
 
 fn start(shim: &mut Shim, id: &str, spec: &ProcessSpec, stdin: bool) -> Result<Proc, RemoteError> {
     let process = process_json(shim, spec)?;
+    // Where the exec's exit is recorded.
+    std::fs::create_dir_all(shim.cdir.path().join("execs"))
+        .map_err(|e| internal("creating the exec directory", e))?;
     let rootfs = &shim.bundle.rootfs;
     let plan = join::Plan::new(
         &shim.bundle.spec,
@@ -122,7 +125,6 @@ fn start_tenant(
     stdin: bool,
 ) -> Result<Proc, RemoteError> {
     let execs = shim.cdir.path().join("execs");
-    std::fs::create_dir_all(&execs).map_err(|e| internal("creating the exec directory", e))?;
     let process_path = execs.join(format!("{id}.process.json"));
     vessel_runtime::record::write_json(&process_path, process)
         .map_err(|e| internal("writing the exec's process", e))?;
