@@ -17,6 +17,7 @@ use vessel_runtime::record::{now_rfc3339, write_json};
 use vessel_runtime::{users, ContainerDir};
 
 use crate::executor::ShimExecutor;
+use crate::network::ReadyNetwork;
 use crate::process::{take_terminal, wire_stdio, Proc};
 use crate::server::Shim;
 use crate::verbs::internal;
@@ -26,10 +27,13 @@ fn invalid(e: impl std::fmt::Display) -> RemoteError {
 }
 
 /// Creates the container described by `req`; `cdir` exists and is ours.
+/// A network namespace made ahead of time is joined when the container
+/// asks for one of its own.
 pub fn create(
     req: &CreateRequest,
     cdir: &ContainerDir,
     sigfd: SignalFd,
+    ready_network: Option<ReadyNetwork>,
 ) -> Result<Shim, RemoteError> {
     let t0 = std::time::Instant::now();
     let host_cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
@@ -45,6 +49,9 @@ pub fn create(
             .map_err(|e| internal("mounting the layered rootfs", e))?;
     }
     resolve_username(&mut rb)?;
+    let network_ready = ready_network
+        .as_ref()
+        .is_some_and(|n| n.offer(&mut rb.spec));
     write_json(&rb.dir.join("config.json"), &rb.spec)
         .map_err(|e| internal("writing the runtime bundle", e))?;
 
@@ -74,10 +81,12 @@ pub fn create(
         .build()
         .map_err(|e| invalid(format!("creating the container: {e}")))?;
     let t_build = t0.elapsed();
+    // The container holds its network namespace now.
+    drop(ready_network);
     init.pid = container.pid();
     if let Some(pid) = init
         .pid
-        .filter(|_| crate::network::has_own_network(&rb.spec))
+        .filter(|_| !network_ready && crate::network::has_own_network(&rb.spec))
     {
         crate::network::loopback_up(pid.as_raw())
             .map_err(|e| internal("bringing up the container's loopback", e))?;

@@ -57,7 +57,12 @@ pub fn main() -> ExitCode {
     let _ = nix::sys::prctl::set_child_subreaper(true);
     // Everything so far is done before the request is known, so that a
     // caller may start us ahead of it (a spare).
+    let mut ready_network = None;
     if std::env::args().nth(1).as_deref() == Some(vessel_runtime::launch::SPARE_FLAG) {
+        // A spare has time: what every container of the daemon's needs is
+        // made now, in the background (a failure just leaves it to the
+        // create).
+        ready_network = network::ReadyNetwork::new().ok();
         normal_priority();
     }
     // End of input without a request: the caller no longer needs us.
@@ -65,7 +70,7 @@ pub fn main() -> ExitCode {
         Some(line) => line,
         None => return ExitCode::SUCCESS,
     };
-    let result = setup(&request, sigfd);
+    let result = setup(&request, sigfd, ready_network);
     let (answer, shim) = match result {
         Ok(shim) => (Ready::Created(shim.state()), Some(shim)),
         Err(e) => (Ready::Failed(e), None),
@@ -83,7 +88,11 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn setup(request: &str, sigfd: SignalFd) -> Result<server::Shim, RemoteError> {
+fn setup(
+    request: &str,
+    sigfd: SignalFd,
+    ready_network: Option<network::ReadyNetwork>,
+) -> Result<server::Shim, RemoteError> {
     let req: CreateRequest = serde_json::from_str(request)
         .map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, format!("shim request: {e}")))?;
     validate_id(&req.id).map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, e))?;
@@ -105,7 +114,7 @@ fn setup(request: &str, sigfd: SignalFd) -> Result<server::Shim, RemoteError> {
     }
     init_logging(&cdir);
     let _ = std::fs::write(cdir.shim_pid(), std::process::id().to_string());
-    match create::create(&req, &cdir, sigfd) {
+    match create::create(&req, &cdir, sigfd, ready_network) {
         Ok(shim) => Ok(shim),
         Err(e) => {
             tracing::error!(container = %req.id, error = %e, "create failed; cleaning up");

@@ -304,14 +304,27 @@ fn none_has_loopback_up_and_host_shares_the_hosts_network() {
         "--rm",
         "busybox",
         "cat",
-        "/sys/class/net/lo/operstate",
+        "/sys/class/net/lo/flags",
         "/proc/net/dev",
     ]);
+    // IFF_UP | IFF_LOOPBACK
+    assert!(out.starts_with("0x9\n"), "lo is up: {out}");
     assert_eq!(
         out.lines().filter(|l| l.contains(':')).count(),
         1,
         "only lo: {out}"
     );
+    // Each container's namespace is its own, whether its shim was a spare
+    // (which made it ahead of time) or not.
+    let mut seen = vec![std::fs::read_link("/proc/self/ns/net").unwrap()];
+    for name in ["n1", "n2", "n3"] {
+        e.ok(&["run", "-d", "--name", name, "busybox", "sleep", "60"]);
+        let pid = e.inspect(name, "{{.State.Pid}}");
+        let ns = std::fs::read_link(format!("/proc/{pid}/ns/net")).unwrap();
+        assert!(!seen.contains(&ns), "{name} shares {ns:?}");
+        seen.push(ns);
+    }
+    e.ok(&["rm", "-f", "n1", "n2", "n3"]);
     let host_links = std::fs::read_dir("/sys/class/net").unwrap().count();
     let out = e.ok(&[
         "run",
