@@ -193,12 +193,16 @@ fn containers_and_logs_survive_a_killed_daemon() {
         "-c",
         "sleep 1; exit 5",
     ]);
+    // Never started, and removed on exit: Docker drops it on a restart.
+    e.ok(&["create", "--rm", "--name", "fresh", "busybox", "true"]);
     e.eventually("output", || e.ok(&["logs", "long"]).lines().count() > 3);
     e.kill_daemon();
     // "short" exits while no daemon is there.
     std::thread::sleep(std::time::Duration::from_millis(1500));
     e.launch();
     assert_eq!(e.inspect("long", "{{.State.Running}}"), "true");
+    let names = e.ok(&["ps", "-a"]);
+    assert!(!names.contains("fresh"), "{names}");
     assert_eq!(
         e.inspect("short", "{{.State.ExitCode}} {{.State.Status}}"),
         "5 exited"

@@ -44,6 +44,13 @@ impl Daemon {
                 if let Err(e) = self.runtime.delete(&id) {
                     tracing::warn!(container = %id, error = %e, "removing a stale task");
                 }
+                // Docker removes every auto-remove container that is not
+                // running when it restarts, one never started included.
+                let remove = c.host_config.auto_remove;
+                drop(c);
+                if remove {
+                    let _ = self.remove(&id, true);
+                }
                 continue;
             }
             match self.runtime.restore(&id) {
