@@ -252,7 +252,7 @@ impl Daemon {
             }
             std::fs::create_dir_all(&dir)
                 .map_err(EngineError::io(format!("creating {}", dir.display())))?;
-            if let Err(e) = self.save(&c) {
+            if let Err(e) = c.save_new(&dir) {
                 let _ = std::fs::remove_dir_all(&dir);
                 return Err(e);
             }
