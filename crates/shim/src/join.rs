@@ -243,7 +243,10 @@ pub fn spawn(plan: &Plan, init: Pid, stdio: Stdio) -> Result<Started, JoinError>
     let init_fd =
         rustix::process::Pid::from_raw(init.as_raw()).ok_or(JoinError::InitGone(Errno::ESRCH))?;
     let pidfd = rustix::process::pidfd_open(init_fd, rustix::process::PidfdFlags::empty())
-        .map_err(|e| JoinError::InitGone(Errno::from_raw(e.raw_os_error())))?;
+        .map_err(|e| match Errno::from_raw(e.raw_os_error()) {
+            Errno::ESRCH => JoinError::InitGone(Errno::ESRCH),
+            other => JoinError::os("opening the first process's pidfd", other),
+        })?;
     let (report_r, report_w) =
         nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| JoinError::os("a pipe", e))?;
     let console = match &stdio {
@@ -277,11 +280,14 @@ pub fn spawn(plan: &Plan, init: Pid, stdio: Stdio) -> Result<Started, JoinError>
     let console = console.map(|(parent_end, _)| parent_end);
     match read_report(report_r) {
         Ok(()) => {
-            let master = match console {
-                Some(sock) => Some(
-                    crate::console::receive_fd(sock.as_fd())
-                        .map_err(|e| JoinError::os("receiving the terminal", e))?,
-                ),
+            let master = match console.map(|sock| crate::console::receive_fd(sock.as_fd())) {
+                Some(Ok(master)) => Some(master),
+                Some(Err(e)) => {
+                    // Not supervised without its terminal: it must not run on.
+                    let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
+                    let _ = waitpid(child, None);
+                    return Err(JoinError::os("receiving the terminal", e));
+                }
                 None => None,
             };
             Ok(Started { pid: child, master })
