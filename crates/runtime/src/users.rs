@@ -49,11 +49,9 @@ pub fn resolve(rootfs: &Path, user: &str) -> Result<Ids, String> {
     Ok(ids)
 }
 
-/// The home directory of `uid` in the rootfs at `rootfs`, if its
-/// /etc/passwd gives one.
-pub fn home(rootfs: &Path, uid: u32) -> Option<String> {
-    let passwd = std::fs::read_to_string(rootfs.join("etc/passwd")).ok()?;
-    let home = passwd_entries(&passwd).find(|e| e.uid == uid)?.home;
+/// The home directory of `uid` in an /etc/passwd's text, if it gives one.
+pub fn home(passwd: &str, uid: u32) -> Option<String> {
+    let home = passwd_entries(passwd).find(|e| e.uid == uid)?.home;
     (!home.is_empty()).then(|| home.to_string())
 }
 
@@ -114,8 +112,9 @@ mod tests {
         );
         assert!(r("alice").unwrap_err().contains("\"alice\""));
         assert!(r("root:wheel").unwrap_err().contains("\"wheel\""));
-        assert_eq!(home(dir.path(), 0).as_deref(), Some("/root"));
-        assert_eq!(home(dir.path(), 65534).as_deref(), Some("/"));
-        assert_eq!(home(dir.path(), 1000), None);
+        let passwd = std::fs::read_to_string(dir.path().join("etc/passwd")).unwrap();
+        assert_eq!(home(&passwd, 0).as_deref(), Some("/root"));
+        assert_eq!(home(&passwd, 65534).as_deref(), Some("/"));
+        assert_eq!(home(&passwd, 1000), None);
     }
 }

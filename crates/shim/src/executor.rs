@@ -60,7 +60,12 @@ pub(crate) fn exit_unrunnable(command: &str, err: Errno) -> ! {
         "vessel: container command '{command}' {what}: {}",
         err.desc()
     );
-    std::process::exit(code);
+    // SAFETY: `_exit` ends this process at once; it runs in a child forked
+    // from the shim, which must not run the shim's exit handlers.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::_exit(code)
+    }
 }
 
 impl Executor for ShimExecutor {

@@ -72,6 +72,8 @@ pub struct Plan {
     env: Vec<CString>,
     /// Where a command without a slash is looked for.
     search_path: String,
+    /// Whether `HOME` is to be found in the container's /etc/passwd.
+    needs_home: bool,
     /// The namespaces the child enters itself (all but the pid namespace).
     namespaces: CloneFlags,
     /// Whether the container has a pid namespace of its own.
@@ -102,14 +104,9 @@ const DEFAULT_PATH: &str = "/bin:/usr/bin";
 
 impl Plan {
     /// A plan for running `process` (an OCI process) in the container
-    /// described by `spec`, whose cgroups are at `cgroups_path` in each
-    /// hierarchy; `home` is the user's home, for a process without `HOME`.
-    pub fn new(
-        spec: &Value,
-        process: &Value,
-        cgroups_path: &str,
-        home: impl FnOnce(u32) -> Option<String>,
-    ) -> Result<Plan, Unsupported> {
+    /// described by `spec`, whose cgroup directories are `cgroups` (see
+    /// [`cgroup_dirs`]).
+    pub fn new(spec: &Value, process: &Value, cgroups: Vec<PathBuf>) -> Result<Plan, Unsupported> {
         let linux = spec.get("linux").unwrap_or(&Value::Null);
         for field in ["personality", "memoryPolicy", "intelRdt"] {
             if linux.get(field).is_some_and(|v| !v.is_null()) {
@@ -174,22 +171,28 @@ impl Plan {
                 .map(String::from)
         };
         let search_path = value_of("PATH").unwrap_or_else(|| DEFAULT_PATH.into());
-        if value_of("HOME").is_none_or(|h| h.is_empty()) {
-            if let Some(home) = home(process.user().uid()) {
-                env.retain(|e| !e.starts_with("HOME="));
-                env.push(format!("HOME={home}"));
-            }
+        let needs_home = value_of("HOME").is_none_or(|h| h.is_empty());
+        if needs_home {
+            env.retain(|e| !e.starts_with("HOME="));
         }
         let env = cstrings(env.iter())?;
+        if !namespaces.contains(CloneFlags::CLONE_NEWNS) {
+            // Its first process was put in its root by libcontainer.
+            return Err(Unsupported("no mount namespace".into()));
+        }
+        if cgroups.is_empty() {
+            return Err(Unsupported("no cgroup directory of the container".into()));
+        }
         Ok(Plan {
             process,
             args,
             env,
             search_path,
+            needs_home,
             namespaces,
             pid_namespace,
             seccomp,
-            cgroups: cgroup_dirs(cgroups_path),
+            cgroups,
         })
     }
 }
@@ -203,7 +206,7 @@ fn cstrings<'a>(items: impl Iterator<Item = &'a String>) -> Result<Vec<CString>,
 
 /// The container's cgroup in every hierarchy where it exists: libcontainer
 /// makes it in each v1 controller it knows, or once under cgroup2.
-fn cgroup_dirs(cgroups_path: &str) -> Vec<PathBuf> {
+pub fn cgroup_dirs(cgroups_path: &str) -> Vec<PathBuf> {
     let relative = cgroups_path.trim_start_matches('/');
     cgroup_mounts()
         .iter()
@@ -324,16 +327,23 @@ fn fork_into(pid_ns: Option<&OwnedFd>) -> Result<Option<Pid>, JoinError> {
     if let (Ok(ForkResult::Child), Some(_)) = (&forked, &own) {
         return Ok(None);
     }
-    if let Some(own) = own {
-        if let Err(e) = nix::sched::setns(own, CloneFlags::CLONE_NEWPID) {
-            // Every later child would start in that container: say so loudly.
-            tracing::error!(error = %e, "could not leave the container's pid namespace");
-        }
+    let left = match own {
+        Some(own) => nix::sched::setns(own, CloneFlags::CLONE_NEWPID),
+        None => Ok(()),
+    };
+    let child = match forked.map_err(|e| JoinError::os("fork", e))? {
+        ForkResult::Child => return Ok(None),
+        ForkResult::Parent { child } => child,
+    };
+    if let Err(e) = left {
+        // Every later child would start in that container: this one does
+        // not run, and the failure is loud.
+        tracing::error!(error = %e, "could not leave the container's pid namespace");
+        let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
+        let _ = waitpid(child, None);
+        return Err(JoinError::os("leaving the container's pid namespace", e));
     }
-    match forked.map_err(|e| JoinError::os("fork", e))? {
-        ForkResult::Child => Ok(None),
-        ForkResult::Parent { child } => Ok(Some(child)),
-    }
+    Ok(Some(child))
 }
 
 /// The child's report: one zero byte when it is about to run the command,
@@ -366,6 +376,10 @@ fn become_process(
     console: Option<OwnedFd>,
     report: &OwnedFd,
 ) -> Result<std::convert::Infallible, String> {
+    // Until it execs, this process holds the shim's memory and descriptors
+    // and is the shim's binary: nothing in the container may open or trace
+    // it through /proc once it has entered (exec sets it dumpable again).
+    nix::sys::prctl::set_dumpable(false).map_err(|e| format!("dumpable: {e}"))?;
     let syscall = create_syscall();
     let process = &plan.process;
     nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
@@ -451,12 +465,33 @@ fn become_process(
     if no_new_privs {
         load_seccomp(plan)?;
     }
+    let mut env = plan.env.clone();
+    if plan.needs_home {
+        // Looked up inside the container, as libcontainer does.
+        if let Some(home) = container_home(process.user().uid()) {
+            env.extend(CString::new(format!("HOME={home}")));
+        }
+    }
     // Ready: from here a failure is the command's, with its exit code.
     nix::unistd::write(report, &[0]).map_err(|e| format!("reporting: {e}"))?;
     executor::restore_signals();
     executor::set_console_size(process);
-    let err = exec_searching(&plan.args, &plan.env, &plan.search_path);
+    let err = exec_searching(&plan.args, &env, &plan.search_path);
     executor::exit_unrunnable(&plan.args[0].to_string_lossy(), err)
+}
+
+/// The home of `uid` in the container's /etc/passwd: read from inside the
+/// container, only if it is a regular file of a sane size.
+fn container_home(uid: u32) -> Option<String> {
+    const LIMIT: u64 = 1 << 20;
+    let file = std::fs::File::open("/etc/passwd").ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() > LIMIT {
+        return None;
+    }
+    let mut text = String::new();
+    file.take(LIMIT).read_to_string(&mut text).ok()?;
+    vessel_runtime::users::home(&text, uid)
 }
 
 fn load_seccomp(plan: &Plan) -> Result<(), String> {
@@ -502,7 +537,11 @@ mod tests {
     use serde_json::json;
 
     fn plan(spec: Value, process: Value) -> Result<Plan, Unsupported> {
-        Plan::new(&spec, &process, "/vessel/t", |_| Some("/home/u".into()))
+        Plan::new(
+            &spec,
+            &process,
+            vec![PathBuf::from("/sys/fs/cgroup/pids/vessel/t")],
+        )
     }
 
     #[test]
@@ -545,15 +584,15 @@ mod tests {
     }
 
     #[test]
-    fn a_plan_keeps_the_processs_env_and_adds_home() {
+    fn a_plan_keeps_the_processs_env_and_leaves_home_to_the_container() {
         let spec = json!({"linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "network"}]}});
         let process = json!({
             "args": ["sh", "-c", "true"],
-            "env": ["PATH=/sbin:/bin", "A=1"],
+            "env": ["PATH=/sbin:/bin", "A=1", "HOME="],
             "cwd": "/",
             "user": {"uid": 1000, "gid": 1000}
         });
-        let p = plan(spec, process).unwrap();
+        let p = plan(spec.clone(), process).unwrap();
         assert!(p.pid_namespace);
         assert_eq!(
             p.namespaces,
@@ -561,11 +600,23 @@ mod tests {
         );
         assert_eq!(p.search_path, "/sbin:/bin");
         let env: Vec<_> = p.env.iter().map(|e| e.to_str().unwrap()).collect();
-        assert_eq!(env, ["PATH=/sbin:/bin", "A=1", "HOME=/home/u"]);
+        assert_eq!(env, ["PATH=/sbin:/bin", "A=1"]);
+        assert!(p.needs_home);
 
         let own_home = json!({"args": ["true"], "env": ["HOME=/mine"], "cwd": "/", "user": {"uid": 0, "gid": 0}});
-        let p = plan(json!({}), own_home).unwrap();
+        let p = plan(spec, own_home.clone()).unwrap();
         assert_eq!(p.search_path, DEFAULT_PATH);
         assert_eq!(p.env, [CString::new("HOME=/mine").unwrap()]);
+        assert!(!p.needs_home);
+
+        // Without a mount namespace (libcontainer chroots the first
+        // process) or without cgroups, libcontainer does it.
+        assert!(plan(
+            json!({"linux": {"namespaces": [{"type": "pid"}]}}),
+            own_home.clone()
+        )
+        .is_err());
+        let mount = json!({"linux": {"namespaces": [{"type": "mount"}]}});
+        assert!(Plan::new(&mount, &own_home, Vec::new()).is_err());
     }
 }

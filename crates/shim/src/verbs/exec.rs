@@ -64,12 +64,10 @@ fn start(shim: &mut Shim, id: &str, spec: &ProcessSpec, stdin: bool) -> Result<P
     // Where the exec's exit is recorded.
     std::fs::create_dir_all(shim.cdir.path().join("execs"))
         .map_err(|e| internal("creating the exec directory", e))?;
-    let rootfs = &shim.bundle.rootfs;
     let plan = join::Plan::new(
         &shim.bundle.spec,
         &process,
-        &shim.bundle.cgroups_path,
-        |uid| users::home(rootfs, uid),
+        join::cgroup_dirs(&shim.bundle.cgroups_path),
     );
     match plan {
         Ok(plan) => start_joined(shim, id, &plan, spec.terminal, stdin),
@@ -88,11 +86,14 @@ fn start_joined(
     terminal: bool,
     stdin: bool,
 ) -> Result<Proc, RemoteError> {
+    let not_running = || {
+        RemoteError::new(
+            ErrorKind::NotRunning,
+            format!("container {} is not running: cannot exec", shim.id),
+        )
+    };
     let Some(init) = shim.init.pid.filter(|_| shim.init.running()) else {
-        return Err(RemoteError::new(
-            ErrorKind::Conflict,
-            format!("container {} is not running", shim.id),
-        ));
+        return Err(not_running());
     };
     let mut proc_ = Proc::new(id, false);
     let stdio = if terminal {
@@ -102,8 +103,10 @@ fn start_joined(
             pipes(&mut proc_, stdin).map_err(|e| internal("setting up the exec's stdio", e))?,
         )
     };
-    let started = join::spawn(plan, init, stdio)
-        .map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, format!("exec failed: {e}")))?;
+    let started = join::spawn(plan, init, stdio).map_err(|e| match e {
+        join::JoinError::InitGone(_) => not_running(),
+        e => RemoteError::new(ErrorKind::InvalidParameter, format!("exec failed: {e}")),
+    })?;
     proc_.pid = Some(started.pid);
     if let Some(master) = started.master {
         if let Err(e) = attach_pty(&mut proc_, master) {
