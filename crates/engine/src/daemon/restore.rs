@@ -39,49 +39,14 @@ impl Daemon {
                 }
                 continue;
             }
-            if !c.state.running {
+            if c.state.running {
+                self.reconcile_running(&id, &mut c);
+            } else if let Err(e) = self.runtime.delete(&id) {
                 // No task should exist; remove one a crash left behind.
-                if let Err(e) = self.runtime.delete(&id) {
-                    tracing::warn!(container = %id, error = %e, "removing a stale task");
-                }
-                // Docker removes every auto-remove container that is not
-                // running when it restarts, one never started included.
-                let remove = c.host_config.auto_remove;
-                drop(c);
-                if remove {
-                    let _ = self.remove(&id, true);
-                }
-                continue;
+                tracing::warn!(container = %id, error = %e, "removing a stale task");
             }
-            match self.runtime.restore(&id) {
-                Some(task) if matches!(task.status, Status::Running | Status::Paused) => {
-                    c.state.pid = task.pid as i64;
-                    c.state.set_paused(task.status == Status::Paused);
-                    tracing::info!(container = %id, "re-attached to a running container");
-                }
-                Some(task) => {
-                    let (code, at) = task
-                        .exit
-                        .map(|e| (e.code as i64, e.exited_at))
-                        .unwrap_or((255, now_rfc3339()));
-                    self.exited(&mut c, code, &at);
-                    tracing::info!(container = %id, code, "container exited while the engine was down");
-                    if let Err(e) = self.runtime.delete(&id) {
-                        tracing::warn!(container = %id, error = %e, "removing the task of a container that exited");
-                    }
-                }
-                None => {
-                    c.state.error =
-                        "the container's shim was gone when the engine restarted".into();
-                    self.exited(&mut c, 255, &now_rfc3339());
-                    if let Err(e) = self.runtime.delete(&id) {
-                        tracing::warn!(container = %id, error = %e, "removing what a lost shim left");
-                    }
-                }
-            }
-            if let Err(e) = self.save(&c) {
-                tracing::error!(container = %id, error = %e, "saving a restored record");
-            }
+            // Docker removes every auto-remove container that is not
+            // running when it restarts, one never started included.
             let remove = !c.state.running && c.host_config.auto_remove;
             drop(c);
             if remove {
@@ -89,5 +54,38 @@ impl Daemon {
             }
         }
         Ok(())
+    }
+
+    /// A container recorded as running: re-watched through its shim, or
+    /// given the exit that happened while the engine was down; saved.
+    fn reconcile_running(&self, id: &str, c: &mut Container) {
+        match self.runtime.restore(id) {
+            Some(task) if matches!(task.status, Status::Running | Status::Paused) => {
+                c.state.pid = task.pid as i64;
+                c.state.set_paused(task.status == Status::Paused);
+                tracing::info!(container = %id, "re-attached to a running container");
+            }
+            Some(task) => {
+                let (code, at) = task
+                    .exit
+                    .map(|e| (e.code as i64, e.exited_at))
+                    .unwrap_or((255, now_rfc3339()));
+                self.exited(c, code, &at);
+                tracing::info!(container = %id, code, "container exited while the engine was down");
+                if let Err(e) = self.runtime.delete(id) {
+                    tracing::warn!(container = %id, error = %e, "removing the task of a container that exited");
+                }
+            }
+            None => {
+                c.state.error = "the container's shim was gone when the engine restarted".into();
+                self.exited(c, 255, &now_rfc3339());
+                if let Err(e) = self.runtime.delete(id) {
+                    tracing::warn!(container = %id, error = %e, "removing what a lost shim left");
+                }
+            }
+        }
+        if let Err(e) = self.save(c) {
+            tracing::error!(container = %id, error = %e, "saving a restored record");
+        }
     }
 }
