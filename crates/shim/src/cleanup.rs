@@ -11,9 +11,6 @@ use nix::unistd::Pid;
 use vessel_runtime::bundle::{default_cgroups_path, written_cgroups_path};
 use vessel_runtime::ContainerDir;
 
-/// The cgroup hierarchies on this host (v1 controllers, the v2 tree).
-const CGROUP_ROOT: &str = "/sys/fs/cgroup";
-
 /// How long a cgroup may stay busy with exiting processes before its
 /// removal is given up (and reported).
 const CGROUP_BUSY_LIMIT: Duration = Duration::from_secs(2);
@@ -75,7 +72,7 @@ pub fn teardown(
             tracing::warn!(error = %e, "libcontainer could not delete the container");
         }
     }
-    remove_cgroups(Path::new(CGROUP_ROOT), cgroups_path);
+    remove_cgroups(crate::cgroups::hierarchies(), cgroups_path);
     if crate::rootfs::is_mount_point(&cdir.rootfs()) {
         if let Some(grave) = tombstone_path(cdir.path()) {
             match std::fs::rename(cdir.path(), &grave) {
@@ -145,20 +142,12 @@ fn remove_state_dir(dir: &Path) {
     }
 }
 
-/// Removes the container's cgroup directory in every hierarchy under
-/// `root` where it exists (a failed create can leave only some), killing
-/// the processes still in it first.
-pub fn remove_cgroups(root: &Path, cgroups_path: &str) {
-    let rel = cgroups_path.trim_start_matches('/');
-    if rel.is_empty() {
-        return;
-    }
-    let mut dirs = vec![root.join(rel)];
-    if let Ok(entries) = std::fs::read_dir(root) {
-        dirs.extend(entries.flatten().map(|e| e.path().join(rel)));
-    }
-    for dir in dirs.iter().filter(|d| d.is_dir()) {
-        if let Err(e) = remove_cgroup(dir) {
+/// Removes the container's cgroup directory in every one of `hierarchies`
+/// where it exists (a failed create can leave only some), killing the
+/// processes still in it first.
+pub fn remove_cgroups(hierarchies: &[PathBuf], cgroups_path: &str) {
+    for dir in crate::cgroups::container_dirs(hierarchies, cgroups_path) {
+        if let Err(e) = remove_cgroup(&dir) {
             tracing::warn!(dir = %dir.display(), error = %e, "cannot remove a cgroup");
         }
     }
@@ -200,7 +189,11 @@ mod tests {
             std::fs::create_dir_all(root.path().join(ctrl).join("vessel/c1")).unwrap();
         }
         std::fs::create_dir_all(root.path().join("cpu")).unwrap();
-        remove_cgroups(root.path(), "/vessel/c1");
+        let hierarchies: Vec<PathBuf> = ["memory", "pids", "unified", "cpu"]
+            .iter()
+            .map(|h| root.path().join(h))
+            .collect();
+        remove_cgroups(&hierarchies, "/vessel/c1");
         for ctrl in ["memory", "pids", "unified"] {
             assert!(!root.path().join(ctrl).join("vessel/c1").exists(), "{ctrl}");
             assert!(

@@ -20,7 +20,6 @@ use std::io::Read;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use libcontainer::oci_spec::runtime::{LinuxSeccomp, Process};
 use libcontainer::syscall::syscall::create_syscall;
@@ -105,7 +104,7 @@ const DEFAULT_PATH: &str = "/bin:/usr/bin";
 impl Plan {
     /// A plan for running `process` (an OCI process) in the container
     /// described by `spec`, whose cgroup directories are `cgroups` (see
-    /// [`cgroup_dirs`]).
+    /// [`crate::cgroups::container_dirs`]).
     pub fn new(spec: &Value, process: &Value, cgroups: Vec<PathBuf>) -> Result<Plan, Unsupported> {
         let linux = spec.get("linux").unwrap_or(&Value::Null);
         for field in ["personality", "memoryPolicy", "intelRdt"] {
@@ -202,40 +201,6 @@ fn cstrings<'a>(items: impl Iterator<Item = &'a String>) -> Result<Vec<CString>,
         .map(|s| CString::new(s.as_bytes()))
         .collect::<Result<_, _>>()
         .map_err(|_| Unsupported("a NUL byte in args or env".into()))
-}
-
-/// The container's cgroup in every hierarchy where it exists: libcontainer
-/// makes it in each v1 controller it knows, or once under cgroup2.
-pub fn cgroup_dirs(cgroups_path: &str) -> Vec<PathBuf> {
-    let relative = cgroups_path.trim_start_matches('/');
-    cgroup_mounts()
-        .iter()
-        .map(|m| m.join(relative))
-        .filter(|d| d.is_dir())
-        .collect()
-}
-
-/// Where cgroup hierarchies (v1 and v2) are mounted, read once: they do not
-/// move while a shim runs.
-fn cgroup_mounts() -> &'static [PathBuf] {
-    static MOUNTS: OnceLock<Vec<PathBuf>> = OnceLock::new();
-    MOUNTS.get_or_init(|| {
-        let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-        parse_cgroup_mounts(&info)
-    })
-}
-
-/// The mount points of cgroup and cgroup2 filesystems in a mountinfo.
-fn parse_cgroup_mounts(mountinfo: &str) -> Vec<PathBuf> {
-    mountinfo
-        .lines()
-        .filter_map(|line| {
-            let (mount, fs) = line.split_once(" - ")?;
-            let fstype = fs.split(' ').next()?;
-            let point = mount.split(' ').nth(4)?;
-            matches!(fstype, "cgroup" | "cgroup2").then(|| PathBuf::from(point))
-        })
-        .collect()
 }
 
 /// Starts `plan`'s process in the container whose first process is `init`.
@@ -542,25 +507,6 @@ mod tests {
             &process,
             vec![PathBuf::from("/sys/fs/cgroup/pids/vessel/t")],
         )
-    }
-
-    #[test]
-    fn cgroup_mounts_are_read_from_mountinfo() {
-        let info = "\
-22 1 0:21 / /sys rw - sysfs sysfs rw
-30 22 0:26 / /sys/fs/cgroup ro - tmpfs tmpfs ro,mode=755
-31 30 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw
-33 30 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct
-34 30 0:30 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory";
-        assert_eq!(
-            parse_cgroup_mounts(info),
-            [
-                "/sys/fs/cgroup/unified",
-                "/sys/fs/cgroup/cpu,cpuacct",
-                "/sys/fs/cgroup/memory"
-            ]
-            .map(PathBuf::from)
-        );
     }
 
     #[test]

@@ -67,7 +67,7 @@ fn start(shim: &mut Shim, id: &str, spec: &ProcessSpec, stdin: bool) -> Result<P
     let plan = join::Plan::new(
         &shim.bundle.spec,
         &process,
-        join::cgroup_dirs(&shim.bundle.cgroups_path),
+        crate::cgroups::container_dirs(crate::cgroups::hierarchies(), &shim.bundle.cgroups_path),
     );
     match plan {
         Ok(plan) => start_joined(shim, id, &plan, spec.terminal, stdin),
