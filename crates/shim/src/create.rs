@@ -49,9 +49,9 @@ pub fn create(
             .map_err(|e| internal("mounting the layered rootfs", e))?;
     }
     resolve_username(&mut rb)?;
-    let network_ready = ready_network
-        .as_ref()
-        .is_some_and(|n| n.offer(&mut rb.spec));
+    if let Some(network) = &ready_network {
+        network.offer(&mut rb.spec);
+    }
     write_json(&rb.dir.join("config.json"), &rb.spec)
         .map_err(|e| internal("writing the runtime bundle", e))?;
 
@@ -86,7 +86,7 @@ pub fn create(
     init.pid = container.pid();
     if let Some(pid) = init
         .pid
-        .filter(|_| !network_ready && crate::network::has_own_network(&rb.spec))
+        .filter(|_| crate::network::has_own_network(&rb.spec))
     {
         crate::network::loopback_up(pid.as_raw())
             .map_err(|e| internal("bringing up the container's loopback", e))?;

@@ -49,11 +49,11 @@ impl ReadyNetwork {
     }
 
     /// Points the spec's own network namespace, if it asks for one, at
-    /// this one. Returns whether it did; the spec then needs no loopback
-    /// brought up after the create.
-    pub fn offer(&self, spec: &mut Value) -> bool {
+    /// this one (which has `lo` up already: the spec then no longer asks
+    /// for a namespace of its own, see [`has_own_network`]).
+    pub fn offer(&self, spec: &mut Value) {
         if !has_own_network(spec) {
-            return false;
+            return;
         }
         let path = format!("/proc/{}/fd/{}", std::process::id(), self.ns.as_raw_fd());
         let namespaces = spec
@@ -64,7 +64,6 @@ impl ReadyNetwork {
                 ns["path"] = Value::String(path.clone());
             }
         }
-        true
     }
 }
 
