@@ -1,17 +1,34 @@
 //! Where a container's cgroups are: its `cgroupsPath` in every cgroup
 //! hierarchy (v1 controllers, the v2 tree) mounted on this host.
 
+pub mod v1;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// The mount points of the host's cgroup hierarchies, read once: they do
+/// A mounted cgroup hierarchy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hierarchy {
+    pub point: PathBuf,
+    /// The v1 controllers attached to it (from its mount options); empty
+    /// for cgroup2 and for a named v1 hierarchy without controllers.
+    pub controllers: Vec<String>,
+}
+
+/// The host's cgroup hierarchies, read from the mount table once: they do
 /// not move while a shim runs.
-pub fn hierarchies() -> &'static [PathBuf] {
-    static MOUNTS: OnceLock<Vec<PathBuf>> = OnceLock::new();
+pub fn mounts() -> &'static [Hierarchy] {
+    static MOUNTS: OnceLock<Vec<Hierarchy>> = OnceLock::new();
     MOUNTS.get_or_init(|| {
         let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
         parse_mounts(&info)
     })
+}
+
+/// The mount points of the host's cgroup hierarchies.
+pub fn hierarchies() -> &'static [PathBuf] {
+    static POINTS: OnceLock<Vec<PathBuf>> = OnceLock::new();
+    POINTS.get_or_init(|| mounts().iter().map(|h| h.point.clone()).collect())
 }
 
 /// The container's cgroup directory in each of `hierarchies` where it
@@ -30,15 +47,29 @@ pub fn container_dirs(hierarchies: &[PathBuf], cgroups_path: &str) -> Vec<PathBu
         .collect()
 }
 
-/// The mount points of cgroup and cgroup2 filesystems in a mountinfo.
-fn parse_mounts(mountinfo: &str) -> Vec<PathBuf> {
+/// The cgroup and cgroup2 filesystems in a mountinfo.
+fn parse_mounts(mountinfo: &str) -> Vec<Hierarchy> {
     mountinfo
         .lines()
         .filter_map(|line| {
             let (mount, fs) = line.split_once(" - ")?;
-            let fstype = fs.split(' ').next()?;
+            let mut fs = fs.split(' ');
+            let fstype = fs.next()?;
+            let options = fs.nth(1).unwrap_or_default();
             let point = mount.split(' ').nth(4)?;
-            matches!(fstype, "cgroup" | "cgroup2").then(|| PathBuf::from(point))
+            let controllers = match fstype {
+                "cgroup" => options
+                    .split(',')
+                    .filter(|o| v1::CONTROLLERS.contains(o))
+                    .map(String::from)
+                    .collect(),
+                "cgroup2" => Vec::new(),
+                _ => return None,
+            };
+            Some(Hierarchy {
+                point: PathBuf::from(point),
+                controllers,
+            })
         })
         .collect()
 }
@@ -53,17 +84,22 @@ mod tests {
 22 1 0:21 / /sys rw - sysfs sysfs rw
 30 22 0:26 / /sys/fs/cgroup ro - tmpfs tmpfs ro,mode=755
 31 30 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw
+32 30 0:28 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd
 33 30 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct
 34 30 0:30 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory";
+        let found = parse_mounts(info);
+        let points: Vec<_> = found.iter().map(|h| h.point.to_str().unwrap()).collect();
         assert_eq!(
-            parse_mounts(info),
+            points,
             [
                 "/sys/fs/cgroup/unified",
+                "/sys/fs/cgroup/systemd",
                 "/sys/fs/cgroup/cpu,cpuacct",
                 "/sys/fs/cgroup/memory"
             ]
-            .map(PathBuf::from)
         );
+        let controllers: Vec<_> = found.iter().map(|h| h.controllers.join(",")).collect();
+        assert_eq!(controllers, ["", "", "cpu,cpuacct", "memory"]);
     }
 
     #[test]
