@@ -229,12 +229,21 @@ pub fn spawn(plan: &Plan, init: Pid, stdio: Stdio) -> Result<Started, JoinError>
         ),
         Stdio::Pipes(_) => None,
     };
-    let child = fork_into(plan.pid_namespace.then_some(&pidfd))?;
+    let target = match plan.pid_namespace {
+        true => PidNamespace::Join(&pidfd),
+        false => PidNamespace::Shim,
+    };
+    let child = fork_into(target)?;
     let Some(child) = child else {
         // The child: never returns.
         drop(report_r);
         let console = console.map(|(_, child_end)| child_end);
-        let Err(err) = become_process(plan, &pidfd, stdio, console, &report_w);
+        // A panic must not unwind into the shim's own code in this copy.
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let Err(err) = become_process(plan, &pidfd, stdio, console, &report_w);
+            err
+        }))
+        .unwrap_or_else(|_| "the process panicked while being set up".into());
         let _ = nix::unistd::write(&report_w, err.as_bytes());
         // SAFETY: `_exit` ends this forked child at once, without running
         // the shim's exit handlers or flushing buffers the shim owns.
@@ -267,25 +276,39 @@ pub fn spawn(plan: &Plan, init: Pid, stdio: Stdio) -> Result<Started, JoinError>
     }
 }
 
-/// Forks; in the container's pid namespace when `pid_ns` (the first
-/// process's pidfd) is given. `None` in the child.
+/// The pid namespace a forked child starts in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PidNamespace<'a> {
+    /// The shim's own.
+    Shim,
+    /// A running container's, through its first process's pidfd.
+    Join(&'a OwnedFd),
+    /// A new one, whose first process (pid 1) the child is.
+    New,
+}
+
+/// Forks, the child starting in `target`. `None` in the child.
 ///
-/// Entering a pid namespace only changes where the caller's next children
-/// go, so the shim enters it, forks, and goes back: the child is then the
-/// shim's own, in the container's pid namespace, and the shim reaps it
-/// like the first process.
+/// Entering or making a pid namespace only changes where the caller's
+/// next children go, so the shim enters it, forks, and goes back: the
+/// child is then the shim's own, in that pid namespace, and the shim reaps
+/// it like any other.
 #[allow(unsafe_code)]
-fn fork_into(pid_ns: Option<&OwnedFd>) -> Result<Option<Pid>, JoinError> {
-    let own = match pid_ns {
-        Some(pidfd) => {
-            let own = std::fs::File::open("/proc/self/ns/pid")
-                .map_err(|e| JoinError::os("opening the shim's pid namespace", e))?;
-            nix::sched::setns(pidfd, CloneFlags::CLONE_NEWPID)
-                .map_err(|e| JoinError::os("entering the container's pid namespace", e))?;
-            Some(own)
-        }
-        None => None,
+pub(crate) fn fork_into(target: PidNamespace<'_>) -> Result<Option<Pid>, JoinError> {
+    let own = match target {
+        PidNamespace::Shim => None,
+        PidNamespace::Join(_) | PidNamespace::New => Some(
+            std::fs::File::open("/proc/self/ns/pid")
+                .map_err(|e| JoinError::os("opening the shim's pid namespace", e))?,
+        ),
     };
+    match target {
+        PidNamespace::Shim => {}
+        PidNamespace::Join(pidfd) => nix::sched::setns(pidfd, CloneFlags::CLONE_NEWPID)
+            .map_err(|e| JoinError::os("entering the container's pid namespace", e))?,
+        PidNamespace::New => nix::sched::unshare(CloneFlags::CLONE_NEWPID)
+            .map_err(|e| JoinError::os("making a pid namespace", e))?,
+    }
     // SAFETY: the shim is single-threaded, so the child is a complete copy
     // of it; the child only sets itself up and then execs or `_exit`s.
     let forked = unsafe { nix::unistd::fork() };
@@ -301,12 +324,12 @@ fn fork_into(pid_ns: Option<&OwnedFd>) -> Result<Option<Pid>, JoinError> {
         ForkResult::Parent { child } => child,
     };
     if let Err(e) = left {
-        // Every later child would start in that container: this one does
+        // Every later child would start in that namespace: this one does
         // not run, and the failure is loud.
-        tracing::error!(error = %e, "could not leave the container's pid namespace");
+        tracing::error!(error = %e, "could not go back to the shim's pid namespace");
         let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
         let _ = waitpid(child, None);
-        return Err(JoinError::os("leaving the container's pid namespace", e));
+        return Err(JoinError::os("going back to the shim's pid namespace", e));
     }
     Ok(Some(child))
 }
