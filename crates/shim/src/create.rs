@@ -6,6 +6,7 @@
 use std::os::unix::net::UnixListener;
 
 use libcontainer::container::builder::ContainerBuilder;
+use libcontainer::container::Container;
 use libcontainer::syscall::syscall::SyscallType;
 use nix::sys::signalfd::SignalFd;
 use serde_json::{json, Value};
@@ -16,6 +17,7 @@ use vessel_runtime::protocol::{ErrorKind, RemoteError, INIT};
 use vessel_runtime::record::{now_rfc3339, write_json};
 use vessel_runtime::{users, ContainerDir};
 
+use crate::console::ConsoleSocket;
 use crate::executor::ShimExecutor;
 use crate::network::ReadyNetwork;
 use crate::process::{take_terminal, wire_stdio, Proc};
@@ -62,24 +64,28 @@ pub fn create(
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let mut init = Proc::new(INIT, true);
-    let builder = ContainerBuilder::new(req.id.clone(), SyscallType::default())
-        .with_root_path(cdir.libcontainer_root())
-        .map_err(|e| internal("preparing libcontainer's state", e))?
-        .with_executor(ShimExecutor);
     let console_path = cdir.console_socket();
-    let (builder, console) = wire_stdio(
-        builder,
-        &mut init,
-        terminal.then_some(console_path.as_path()),
-        req.open_stdin,
-    )
-    .map_err(|e| internal("setting up the stdio", e))?;
-    let container = builder
-        .as_init(&rb.dir)
-        .with_systemd(false)
-        .with_detach(true)
-        .build()
-        .map_err(|e| invalid(format!("creating the container: {e}")))?;
+    let console_path = terminal.then_some(console_path.as_path());
+    let mut through_builder = None;
+    let (container, console) = match crate::boot::plan(&rb.spec, &req.id) {
+        Ok(plan) => {
+            let created = crate::boot::create(
+                plan,
+                &req.id,
+                &rb.dir,
+                &cdir.libcontainer_root(),
+                &mut init,
+                console_path,
+                req.open_stdin,
+            )?;
+            (created.container, created.console)
+        }
+        Err(why) => {
+            let built = build(req, cdir, &rb, &mut init, console_path)?;
+            through_builder = Some(why);
+            built
+        }
+    };
     let t_build = t0.elapsed();
     // The container holds its network namespace now.
     drop(ready_network);
@@ -116,9 +122,33 @@ pub fn create(
         bundle_us = t_bundle.as_micros() as u64,
         build_us = (t_build - t_bundle).as_micros() as u64,
         total_us = t0.elapsed().as_micros() as u64,
+        through_builder = through_builder.as_deref().unwrap_or("no"),
         "container created"
     );
     Ok(shim)
+}
+
+/// Creates the container with libcontainer's builder.
+fn build(
+    req: &CreateRequest,
+    cdir: &ContainerDir,
+    rb: &RuntimeBundle,
+    init: &mut Proc,
+    console_path: Option<&std::path::Path>,
+) -> Result<(Container, Option<ConsoleSocket>), RemoteError> {
+    let builder = ContainerBuilder::new(req.id.clone(), SyscallType::default())
+        .with_root_path(cdir.libcontainer_root())
+        .map_err(|e| internal("preparing libcontainer's state", e))?
+        .with_executor(ShimExecutor);
+    let (builder, console) = wire_stdio(builder, init, console_path, req.open_stdin)
+        .map_err(|e| internal("setting up the stdio", e))?;
+    let container = builder
+        .as_init(&rb.dir)
+        .with_systemd(false)
+        .with_detach(true)
+        .build()
+        .map_err(|e| invalid(format!("creating the container: {e}")))?;
+    Ok((container, console))
 }
 
 /// A `process.user.username` is looked up in the container's own passwd.

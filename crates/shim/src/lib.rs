@@ -8,6 +8,7 @@
 //! [`vessel_runtime::protocol`] on a unix socket. It outlives whoever
 //! started it and exits when the container is deleted.
 
+pub mod boot;
 pub mod cgroups;
 pub mod cleanup;
 pub mod console;

@@ -1,0 +1,328 @@
+//! Creating a container without libcontainer's builder: the shim makes
+//! the container's cgroups and forks its first process itself, and that
+//! process runs libcontainer's own init.
+//!
+//! libcontainer's builder reloads the spec from disk, writes its state
+//! twice, then forks an intermediate process that builds a cgroup manager
+//! (on cgroups v1 that looks up every controller's mount point on its own,
+//! about 2 ms), joins the cgroups, makes the pid namespace and forks the
+//! first process. Here the spec is the one the shim holds, the cgroups are
+//! made and limited before any process exists ([`crate::cgroups::v1`]),
+//! and the first process is forked straight into a new pid namespace. It
+//! joins the cgroups, takes its rlimits and OOM score, and runs
+//! libcontainer's `container_init_process` for everything after that:
+//! namespaces, rootfs, devices, hostname, masked and read-only paths,
+//! capabilities, seccomp, waiting for start, the executor.
+//!
+//! What only libcontainer's main or intermediate process does is left to
+//! the builder: see [`plan`].
+
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use libcgroups::common::{CgroupConfig, CgroupSetup};
+use libcontainer::config::YoukiConfig;
+use libcontainer::container::{Container, ContainerStatus};
+use libcontainer::notify_socket::{NotifyListener, NOTIFY_FILE};
+use libcontainer::process::args::{ContainerArgs, ContainerType};
+use libcontainer::process::channel::{self, InitReceiver, MainSender};
+use libcontainer::syscall::syscall::{create_syscall, SyscallType};
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::waitpid;
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
+use serde_json::Value;
+use vessel_runtime::protocol::{ErrorKind, RemoteError};
+
+use crate::cgroups::v1::Layout;
+use crate::console::ConsoleSocket;
+use crate::executor::ShimExecutor;
+use crate::join::{fork_into, PidNamespace};
+use crate::process::{pipes, Proc};
+
+/// A container the shim can create itself: its spec, typed, and its
+/// cgroups path.
+#[derive(Debug)]
+pub struct Plan {
+    spec: Spec,
+    cgroups_path: PathBuf,
+}
+
+/// Whether the shim creates this container itself; if not, why (the
+/// builder then does). Nothing is changed either way.
+pub fn plan(spec: &Value, id: &str) -> Result<Plan, String> {
+    let spec: Spec = serde_json::from_value(spec.clone()).map_err(|e| format!("spec: {e}"))?;
+    let linux = spec.linux().as_ref().ok_or("no linux section")?;
+    if !matches!(
+        libcgroups::common::get_cgroup_setup(),
+        Ok(CgroupSetup::Legacy | CgroupSetup::Hybrid)
+    ) {
+        return Err("not a cgroups v1 host".into());
+    }
+    if spec.hooks().is_some() {
+        return Err("hooks".into());
+    }
+    let mut new_pid = false;
+    for ns in linux.namespaces().iter().flatten() {
+        match ns.typ() {
+            LinuxNamespaceType::User | LinuxNamespaceType::Time => {
+                return Err(format!("a {} namespace", ns.typ()))
+            }
+            LinuxNamespaceType::Pid if ns.path().is_some() => {
+                return Err("a pid namespace to join".into())
+            }
+            LinuxNamespaceType::Pid => new_pid = true,
+            _ => {}
+        }
+    }
+    if !new_pid {
+        return Err("no pid namespace of its own".into());
+    }
+    if linux.intel_rdt().is_some() {
+        return Err("linux.intelRdt".into());
+    }
+    if linux.net_devices().as_ref().is_some_and(|d| !d.is_empty()) {
+        return Err("linux.netDevices".into());
+    }
+    if let Some(seccomp) = linux.seccomp() {
+        if libcontainer::seccomp::is_notify(seccomp) {
+            return Err("seccomp notify".into());
+        }
+    }
+    if spec
+        .process()
+        .as_ref()
+        .is_some_and(|p| p.apparmor_profile().is_some())
+    {
+        // The builder refuses it on a host without AppArmor first.
+        return Err("process.apparmorProfile".into());
+    }
+    let idmapped = spec.mounts().iter().flatten().any(|m| {
+        m.uid_mappings().as_ref().is_some_and(|u| !u.is_empty())
+            || m.gid_mappings().as_ref().is_some_and(|g| !g.is_empty())
+    });
+    if idmapped {
+        return Err("an id-mapped mount".into());
+    }
+    let cgroups_path = libcontainer::utils::get_cgroup_path(linux.cgroups_path(), id);
+    crate::cgroups::v1::check(linux.resources().as_ref(), &cgroups_path)?;
+    Ok(Plan { spec, cgroups_path })
+}
+
+/// What [`create`] made.
+#[derive(Debug)]
+pub struct Created {
+    pub container: Container,
+    /// Where the terminal's master comes from, when the process has one.
+    pub console: Option<ConsoleSocket>,
+}
+
+fn invalid(e: impl std::fmt::Display) -> RemoteError {
+    RemoteError::new(
+        ErrorKind::InvalidParameter,
+        format!("creating the container: {e}"),
+    )
+}
+
+fn internal(what: &str, e: impl std::fmt::Display) -> RemoteError {
+    RemoteError::new(ErrorKind::Internal, format!("{what}: {e}"))
+}
+
+/// Creates container `id` from `plan`: its state in `root` (libcontainer's
+/// layout, so libcontainer can start, signal and delete it), its cgroups,
+/// and its first process, supervised as `init`, waiting for start. On
+/// failure the first process is gone; the caller removes the rest.
+pub fn create(
+    plan: Plan,
+    id: &str,
+    bundle: &Path,
+    root: &Path,
+    init: &mut Proc,
+    console: Option<&Path>,
+    open_stdin: bool,
+) -> Result<Created, RemoteError> {
+    let Plan { spec, cgroups_path } = plan;
+    check_spec(&spec)?;
+    let rootfs = spec
+        .root()
+        .as_ref()
+        .map(|r| r.path().clone())
+        .ok_or_else(|| invalid("no root"))?;
+    let rootfs = std::fs::canonicalize(&rootfs)
+        .map_err(|e| invalid(format!("root.path {}: {e}", rootfs.display())))?;
+    let dir = root.join(id);
+    std::fs::create_dir_all(&dir).map_err(|e| internal("making libcontainer's state", e))?;
+    let mut container = Container::new(id, ContainerStatus::Creating, None, bundle, &dir)
+        .map_err(|e| internal("making libcontainer's state", e))?;
+    YoukiConfig::from_spec(&spec, id)
+        .and_then(|config| config.save(&dir))
+        .map_err(|e| internal("saving libcontainer's config", e))?;
+
+    let linux = spec.linux().as_ref().ok_or_else(|| invalid("no linux"))?;
+    let layout = Layout::create(crate::cgroups::mounts(), &cgroups_path)
+        .map_err(|e| internal("making the container's cgroups", e))?;
+    layout.apply(linux.resources().as_ref()).map_err(invalid)?;
+
+    // The child's ends: kept open here until it has forked.
+    let (stdio, console_socket, console_fd) = match console {
+        Some(path) => {
+            let socket = ConsoleSocket::listen(path)
+                .map_err(|e| internal("listening for the terminal", e))?;
+            let fd = libcontainer::tty::setup_console_socket(&dir, socket.path(), "console-socket")
+                .map_err(|e| internal("connecting the terminal socket", e))?;
+            (None, Some(socket), Some(fd))
+        }
+        None => {
+            let stdio = pipes(init, open_stdin).map_err(|e| internal("setting up the stdio", e))?;
+            (Some(stdio), None, None)
+        }
+    };
+    let notify_listener = NotifyListener::new(&dir.join(NOTIFY_FILE))
+        .map_err(|e| internal("listening for the start", e))?;
+    let (mut main_sender, mut main_receiver) =
+        channel::main_channel().map_err(|e| internal("a channel to the first process", e))?;
+    let (init_sender, mut init_receiver) =
+        channel::init_channel().map_err(|e| internal("a channel to the first process", e))?;
+    let args = ContainerArgs {
+        container_type: ContainerType::InitContainer,
+        syscall: SyscallType::default(),
+        spec: Rc::new(spec),
+        rootfs,
+        console_socket: console_fd.as_ref().map(AsRawFd::as_raw_fd),
+        notify_listener,
+        preserve_fds: 0,
+        container: Some(container.clone()),
+        user_ns_config: None,
+        cgroup_config: CgroupConfig {
+            cgroup_path: cgroups_path,
+            systemd_cgroup: false,
+            container_name: id.to_string(),
+        },
+        detached: true,
+        executor: Box::new(ShimExecutor),
+        no_pivot: false,
+        stdin: stdio.as_ref().map(|s| s.stdin.as_raw_fd()),
+        stdout: stdio.as_ref().map(|s| s.stdout.as_raw_fd()),
+        stderr: stdio.as_ref().map(|s| s.stderr.as_raw_fd()),
+        as_sibling: false,
+        pid_file: None,
+    };
+
+    // The channels' ends are plain descriptors, closed only by `close`.
+    let child = fork_into(PidNamespace::New);
+    let pid = match child {
+        Ok(Some(pid)) => pid,
+        Ok(None) => {
+            // The child: the container's pid 1. Never returns.
+            let _ = main_receiver.close();
+            let _ = init_sender.close();
+            become_init(&args, &layout, &mut main_sender, &mut init_receiver)
+        }
+        Err(e) => {
+            let _ = (main_sender.close(), main_receiver.close());
+            let _ = (init_sender.close(), init_receiver.close());
+            return Err(internal("starting the first process", e));
+        }
+    };
+    // Only the child holds the sending end now: if it dies before it is
+    // ready, the wait below reads end-of-file.
+    let _ = (
+        main_sender.close(),
+        init_sender.close(),
+        init_receiver.close(),
+    );
+    drop((stdio, console_fd, args));
+    let ready = main_receiver.wait_for_init_ready();
+    let _ = main_receiver.close();
+    if let Err(e) = ready {
+        let _ = kill(pid, Signal::SIGKILL);
+        let _ = waitpid(pid, None);
+        return Err(invalid(e));
+    }
+    container
+        .set_status(ContainerStatus::Created)
+        .set_creator(nix::unistd::geteuid().as_raw())
+        .set_pid(pid.as_raw())
+        .set_systemd(false)
+        .save()
+        .map_err(|e| internal("saving libcontainer's state", e))?;
+    Ok(Created {
+        container,
+        console: console_socket,
+    })
+}
+
+/// The builder's own checks of a spec it takes.
+fn check_spec(spec: &Spec) -> Result<(), RemoteError> {
+    if !spec.version().starts_with("1.") {
+        return Err(invalid(format!(
+            "ociVersion {}: only 1.x is supported",
+            spec.version()
+        )));
+    }
+    libcontainer::validator::Validator::validate_spec(spec).map_err(invalid)?;
+    if let Some(mounts) = spec.mounts() {
+        libcontainer::utils::validate_mount_options(mounts).map_err(invalid)?;
+    }
+    Ok(())
+}
+
+/// In the child, pid 1 of the container's new pid namespace: runs
+/// [`init`]; a failure is reported on the channel before the child exits.
+fn become_init(
+    args: &ContainerArgs,
+    layout: &Layout,
+    main_sender: &mut MainSender,
+    init_receiver: &mut InitReceiver,
+) -> ! {
+    // A panic must not unwind into the shim's own code in this copy of it.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        init(args, layout, main_sender, init_receiver)
+    }))
+    .unwrap_or_else(|_| Err("the first process panicked while being set up".into()));
+    let code = match result {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = main_sender.exec_failed(e);
+            1
+        }
+    };
+    // SAFETY: `_exit` ends this forked child at once, without running the
+    // shim's exit handlers or flushing buffers the shim owns.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::_exit(code)
+    }
+}
+
+/// What libcontainer's intermediate process does for the first process,
+/// then libcontainer's init, which returns only on failure.
+fn init(
+    args: &ContainerArgs,
+    layout: &Layout,
+    main_sender: &mut MainSender,
+    init_receiver: &mut InitReceiver,
+) -> Result<(), String> {
+    // Until it execs it holds the shim's memory and descriptors: nothing
+    // in the container may open it through /proc.
+    nix::sys::prctl::set_dumpable(false).map_err(|e| format!("dumpable: {e}"))?;
+    let process = args.spec.process().as_ref().ok_or("no process")?;
+    if let Some(score) = process.oom_score_adj() {
+        std::fs::write("/proc/self/oom_score_adj", score.to_string())
+            .map_err(|e| format!("process.oomScoreAdj {score}: {e}"))?;
+    }
+    // Before its cgroup namespace is made: that namespace's root is where
+    // the process is then.
+    for dir in layout.dirs() {
+        std::fs::write(dir.join("cgroup.procs"), "0")
+            .map_err(|e| format!("joining cgroup {}: {e}", dir.display()))?;
+    }
+    let syscall = create_syscall();
+    for rlimit in process.rlimits().iter().flatten() {
+        syscall
+            .set_rlimit(rlimit)
+            .map_err(|e| format!("process.rlimits {:?}: {e}", rlimit.typ()))?;
+    }
+    libcontainer::process::init::container_init_process(args, main_sender, init_receiver)
+        .map_err(|e| e.to_string())
+}
