@@ -129,35 +129,52 @@ impl Spare {
             let _ = child.wait();
             return Err(LaunchError::NotListening);
         }
-        let mut answer = String::new();
-        let read = match child.stdout.take() {
-            Some(out) => BufReader::new(out).read_line(&mut answer).map(drop),
-            None => Ok(()),
+        let answer = match child.stdout.take() {
+            Some(out) => read_answer(out),
+            None => Ok(None),
         };
-        let ready = read.and_then(|()| match answer.is_empty() {
-            true => Ok(None),
-            false => serde_json::from_str(&answer)
-                .map(Some)
-                .map_err(io::Error::other),
-        });
-        match ready {
-            Ok(Some(Ready::Created(state))) => Ok((state, child)),
-            Ok(Some(Ready::Failed(err))) => {
-                let _ = child.wait();
-                Err(LaunchError::Create(err))
-            }
-            Ok(None) => {
-                let _ = child.wait();
-                Err(LaunchError::ShimDied {
-                    log: req.root.join(&req.id).join("shim.log"),
-                })
-            }
-            Err(e) => {
+        let result = conclude(answer, req);
+        match &result {
+            Ok(_) => {}
+            Err(LaunchError::Io(_)) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                Err(LaunchError::Io(e))
+            }
+            Err(_) => {
+                let _ = child.wait();
             }
         }
+        result.map(|state| (state, child))
+    }
+}
+
+/// Reads a shim's one answer (a JSON line); `None` if it ended without
+/// one.
+pub fn read_answer(out: impl io::Read) -> io::Result<Option<Ready>> {
+    let mut answer = String::new();
+    BufReader::new(out).read_line(&mut answer)?;
+    match answer.is_empty() {
+        true => Ok(None),
+        false => serde_json::from_str(&answer)
+            .map(Some)
+            .map_err(io::Error::other),
+    }
+}
+
+/// What a shim's answer to `req` means. On an `Io` error the shim may
+/// still run and is to be killed; on any other error it has exited (or is
+/// about to) and is to be reaped.
+pub fn conclude(
+    answer: io::Result<Option<Ready>>,
+    req: &CreateRequest,
+) -> Result<ContainerState, LaunchError> {
+    match answer {
+        Ok(Some(Ready::Created(state))) => Ok(state),
+        Ok(Some(Ready::Failed(err))) => Err(LaunchError::Create(err)),
+        Ok(None) => Err(LaunchError::ShimDied {
+            log: req.root.join(&req.id).join("shim.log"),
+        }),
+        Err(e) => Err(LaunchError::Io(e)),
     }
 }
 

@@ -28,8 +28,12 @@ use std::process::ExitCode;
 
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use vessel_runtime::launch::{CreateRequest, Ready};
+use std::path::Path;
+
+use nix::unistd::ForkResult;
+use vessel_runtime::launch::{self, CreateRequest, LaunchError, Ready};
 use vessel_runtime::layout::validate_id;
+use vessel_runtime::protocol::ContainerState;
 use vessel_runtime::protocol::{ErrorKind, RemoteError};
 use vessel_runtime::ContainerDir;
 
@@ -37,26 +41,18 @@ use vessel_runtime::ContainerDir;
 pub fn main() -> ExitCode {
     // Before anything else: SIGCHLD blocked and read from a signalfd, so an
     // exit that happens at any later point is seen.
-    let mut mask = SigSet::empty();
-    mask.add(Signal::SIGCHLD);
-    if mask.thread_block().is_err() {
-        return ExitCode::FAILURE;
-    }
-    let Ok(sigfd) = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
-    else {
+    let Some(sigfd) = watch_children() else {
         return ExitCode::FAILURE;
     };
     // The answer goes to the caller on our stdout; from now on stdout is a
     // private copy and fd 1 is /dev/null, so no child inherits the pipe.
-    let Some(mut ready) = take_stdout() else {
+    let Some(ready) = take_stdout() else {
         return ExitCode::FAILURE;
     };
     if std::env::args().nth(1).as_deref() == Some("--cleanup") {
         return cleanup_leftovers();
     }
-    // Our own session: the caller's terminal signals are not ours.
-    let _ = nix::unistd::setsid();
-    let _ = nix::sys::prctl::set_child_subreaper(true);
+    detach();
     // Everything so far is done before the request is known, so that a
     // caller may start us ahead of it (a spare).
     let mut ready_network = None;
@@ -72,7 +68,75 @@ pub fn main() -> ExitCode {
         Some(line) => line,
         None => return ExitCode::SUCCESS,
     };
-    let result = setup(&request, sigfd, ready_network);
+    let req = serde_json::from_str::<CreateRequest>(&request)
+        .map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, format!("shim request: {e}")));
+    match serve(req, sigfd, ready_network, ready) {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::FAILURE,
+    }
+}
+
+/// Starts a shim for `req` by forking the calling process instead of
+/// running the shim binary `shim` (a fork skips the binary's start, about
+/// a millisecond), and waits until the container exists; returns the
+/// shim's pid. Only a single-threaded process can be forked safely, so a
+/// caller with threads gets the binary.
+pub fn create_forked(
+    shim: &Path,
+    req: &CreateRequest,
+) -> Result<(ContainerState, i32), LaunchError> {
+    if !single_threaded() {
+        return launch::create(shim, req).map(|(state, child)| (state, child.id() as i32));
+    }
+    let (answer_r, answer_w) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| LaunchError::Io(e.into()))?;
+    // SAFETY: the process has this one thread (checked just above, and only
+    // this thread could have started another since), so the child is a
+    // complete copy of it; the child becomes the shim and leaves with
+    // `exit`, never returning into the caller's code.
+    #[allow(unsafe_code)]
+    let forked = unsafe { nix::unistd::fork() };
+    match forked.map_err(|e| LaunchError::Io(e.into()))? {
+        ForkResult::Child => {
+            drop(answer_r);
+            forked_main(req, std::fs::File::from(answer_w))
+        }
+        ForkResult::Parent { child } => {
+            drop(answer_w);
+            let answer = launch::read_answer(std::fs::File::from(answer_r));
+            let result = launch::conclude(answer, req);
+            if let Err(e) = &result {
+                if matches!(e, LaunchError::Io(_)) {
+                    let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
+                }
+                let _ = nix::sys::wait::waitpid(child, None);
+            }
+            result.map(|state| (state, child.as_raw()))
+        }
+    }
+}
+
+/// The forked shim: what `main` does, with the request in hand.
+fn forked_main(req: &CreateRequest, ready: std::fs::File) -> ! {
+    let served = watch_children().is_some_and(|sigfd| {
+        // The caller's stdio is not ours.
+        null_stdio();
+        detach();
+        let _ = nix::sys::prctl::set_name(c"vessel-shim");
+        serve(Ok(req.clone()), sigfd, None, ready)
+    });
+    std::process::exit(if served { 0 } else { 1 })
+}
+
+/// Creates the container for `req`, answers on `ready`, then supervises
+/// the container until it is deleted. False if it was not created.
+fn serve(
+    req: Result<CreateRequest, RemoteError>,
+    sigfd: SignalFd,
+    ready_network: Option<network::ReadyNetwork>,
+    mut ready: std::fs::File,
+) -> bool {
+    let result = req.and_then(|req| setup(&req, sigfd, ready_network));
     let (answer, shim) = match result {
         Ok(shim) => (Ready::Created(shim.state()), Some(shim)),
         Err(e) => (Ready::Failed(e), None),
@@ -84,19 +148,50 @@ pub fn main() -> ExitCode {
     match shim {
         Some(shim) => {
             shim.run();
-            ExitCode::SUCCESS
+            true
         }
-        None => ExitCode::FAILURE,
+        None => false,
+    }
+}
+
+/// SIGCHLD blocked and read from a signalfd.
+fn watch_children() -> Option<SignalFd> {
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGCHLD);
+    mask.thread_block().ok()?;
+    SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).ok()
+}
+
+/// Our own session (the caller's terminal signals are not ours), and the
+/// container's orphans reparented to us.
+fn detach() {
+    let _ = nix::unistd::setsid();
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+}
+
+/// Whether this process runs one thread only.
+fn single_threaded() -> bool {
+    std::fs::read_dir("/proc/self/task").is_ok_and(|tasks| tasks.count() == 1)
+}
+
+/// /dev/null on fds 0, 1 and 2.
+fn null_stdio() {
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null");
+    if let Ok(null) = null {
+        for fd in 0..3 {
+            let _ = nix::unistd::dup2(null.as_raw_fd(), fd);
+        }
     }
 }
 
 fn setup(
-    request: &str,
+    req: &CreateRequest,
     sigfd: SignalFd,
     ready_network: Option<network::ReadyNetwork>,
 ) -> Result<server::Shim, RemoteError> {
-    let req: CreateRequest = serde_json::from_str(request)
-        .map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, format!("shim request: {e}")))?;
     validate_id(&req.id).map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, e))?;
     let cdir = ContainerDir::new(&req.root, &req.id);
     std::fs::create_dir_all(&req.root).map_err(|e| {
@@ -116,7 +211,7 @@ fn setup(
     }
     init_logging(&cdir);
     let _ = std::fs::write(cdir.shim_pid(), std::process::id().to_string());
-    match create::create(&req, &cdir, sigfd, ready_network) {
+    match create::create(req, &cdir, sigfd, ready_network) {
         Ok(shim) => Ok(shim),
         Err(e) => {
             tracing::error!(container = %req.id, error = %e, "create failed; cleaning up");

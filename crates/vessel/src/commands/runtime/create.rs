@@ -21,13 +21,10 @@ pub fn create(root: &Path, args: CreateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts the shim and waits until the container exists.
-pub fn spawn(
-    root: &Path,
-    id: &str,
-    bundle: &Path,
-    open_stdin: bool,
-) -> anyhow::Result<std::process::Child> {
+/// Starts the shim (a fork of this process) and waits until the
+/// container exists. The shim is not waited for: it exits once the
+/// container is deleted, and outlives this process otherwise.
+pub fn spawn(root: &Path, id: &str, bundle: &Path, open_stdin: bool) -> anyhow::Result<()> {
     vessel_runtime::layout::validate_id(id).map_err(anyhow::Error::msg)?;
     let req = CreateRequest {
         id: id.to_string(),
@@ -36,6 +33,6 @@ pub fn spawn(
         open_stdin,
         log: None,
     };
-    let (_, child) = launch::create(&launch::shim_path(), &req)?;
-    Ok(child)
+    vessel_shim::create_forked(&launch::shim_path(), &req)?;
+    Ok(())
 }

@@ -22,9 +22,7 @@ pub struct RunArgs {
 }
 
 pub fn run(root: &Path, args: RunArgs) -> anyhow::Result<()> {
-    // The shim is not waited for: it exits once the container is deleted,
-    // and outlives this process when the container is kept.
-    let _shim = super::create::spawn(root, &args.id, &args.bundle, true)?;
+    super::create::spawn(root, &args.id, &args.bundle, true)?;
     let result = attach_and_start(root, &args.id, &args.bundle);
     if !args.keep {
         if let Err(e) = super::delete::remove(root, &args.id, true) {
