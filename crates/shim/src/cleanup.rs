@@ -57,11 +57,12 @@ pub fn needs_runtime_delete(spec: &serde_json::Value) -> bool {
 /// [`needs_runtime_delete`]); the cgroups are removed in any case, killing
 /// whatever is still in them.
 ///
-/// A rootfs still mounted (in the shim's mount namespace) is not unmounted
-/// here: unmounting waits for an RCU grace period, several milliseconds
-/// nobody needs to wait for. The state directory is moved aside instead,
-/// out of every caller's sight, and the returned [`Tombstone`] finishes
-/// the job once the caller has been answered.
+/// The state directory is not removed here: it is moved aside instead
+/// (`.<id>.deleted`), out of every caller's sight, and the returned
+/// [`Tombstone`] removes it once the caller has been answered. Unmounting
+/// a layered rootfs (in the shim's mount namespace) waits for an RCU grace
+/// period, and removing the directory's files takes a while too; nobody
+/// needs to wait for either.
 pub fn teardown(
     container: Option<&mut Container>,
     cdir: &ContainerDir,
@@ -73,13 +74,11 @@ pub fn teardown(
         }
     }
     remove_cgroups(crate::cgroups::hierarchies(), cgroups_path);
-    if crate::rootfs::is_mount_point(&cdir.rootfs()) {
-        if let Some(grave) = tombstone_path(cdir.path()) {
-            match std::fs::rename(cdir.path(), &grave) {
-                Ok(()) => return Some(Tombstone(grave)),
-                Err(e) => {
-                    tracing::warn!(dir = %cdir.path().display(), error = %e, "cannot move the container's state aside")
-                }
+    if let Some(grave) = tombstone_path(cdir.path()) {
+        match std::fs::rename(cdir.path(), &grave) {
+            Ok(()) => return Some(Tombstone(grave)),
+            Err(e) => {
+                tracing::warn!(dir = %cdir.path().display(), error = %e, "cannot move the container's state aside")
             }
         }
     }
@@ -89,7 +88,7 @@ pub fn teardown(
 }
 
 /// A deleted container's state directory, moved aside (`.<id>.deleted`
-/// beside the others) with its rootfs still mounted.
+/// beside the others), its rootfs perhaps still mounted.
 #[derive(Debug)]
 #[must_use = "a tombstone is removed by calling remove"]
 pub struct Tombstone(PathBuf);
