@@ -46,6 +46,10 @@ use crate::process::{pipes, Proc};
 pub struct Plan {
     spec: Spec,
     cgroups_path: PathBuf,
+    /// The first process makes its network namespace (with `lo` up)
+    /// itself; the spec given to libcontainer's init then names it as one
+    /// to join.
+    makes_network: bool,
 }
 
 /// Whether the shim creates this container itself; if not, why (the
@@ -106,7 +110,35 @@ pub fn plan(spec: &Value, id: &str) -> Result<Plan, String> {
     }
     let cgroups_path = libcontainer::utils::get_cgroup_path(linux.cgroups_path(), id);
     crate::cgroups::v1::check(linux.resources().as_ref(), &cgroups_path)?;
-    Ok(Plan { spec, cgroups_path })
+    let mut spec = spec;
+    let makes_network = join_own_network(&mut spec);
+    Ok(Plan {
+        spec,
+        cgroups_path,
+        makes_network,
+    })
+}
+
+/// Points a network namespace the spec asks to be made at the first
+/// process's own (`/proc/self/ns/net`): the process makes it before
+/// libcontainer's init runs, which then joins it, a no-op. True if the
+/// spec asked for one.
+fn join_own_network(spec: &mut Spec) -> bool {
+    let namespaces = spec
+        .linux_mut()
+        .as_mut()
+        .and_then(|l| l.namespaces_mut().as_mut());
+    let own = namespaces
+        .into_iter()
+        .flatten()
+        .find(|ns| ns.typ() == LinuxNamespaceType::Network && ns.path().is_none());
+    match own {
+        Some(ns) => {
+            ns.set_path(Some(PathBuf::from("/proc/self/ns/net")));
+            true
+        }
+        None => false,
+    }
 }
 
 /// What [`create`] made.
@@ -115,6 +147,8 @@ pub struct Created {
     pub container: Container,
     /// Where the terminal's master comes from, when the process has one.
     pub console: Option<ConsoleSocket>,
+    /// Whether the container's own network namespace already has `lo` up.
+    pub loopback_up: bool,
 }
 
 fn invalid(e: impl std::fmt::Display) -> RemoteError {
@@ -141,7 +175,11 @@ pub fn create(
     console: Option<&Path>,
     open_stdin: bool,
 ) -> Result<Created, RemoteError> {
-    let Plan { spec, cgroups_path } = plan;
+    let Plan {
+        spec,
+        cgroups_path,
+        makes_network,
+    } = plan;
     check_spec(&spec)?;
     let rootfs = spec
         .root()
@@ -216,7 +254,12 @@ pub fn create(
             // The child: the container's pid 1. Never returns.
             let _ = main_receiver.close();
             let _ = init_sender.close();
-            become_init(&args, &layout, &mut main_sender, &mut init_receiver)
+            let first = First {
+                args: &args,
+                layout: &layout,
+                makes_network,
+            };
+            become_init(&first, &mut main_sender, &mut init_receiver)
         }
         Err(e) => {
             let _ = (main_sender.close(), main_receiver.close());
@@ -249,6 +292,7 @@ pub fn create(
     Ok(Created {
         container,
         console: console_socket,
+        loopback_up: makes_network,
     })
 }
 
@@ -267,17 +311,23 @@ fn check_spec(spec: &Spec) -> Result<(), RemoteError> {
     Ok(())
 }
 
+/// What the first process is given.
+struct First<'a> {
+    args: &'a ContainerArgs,
+    layout: &'a Layout,
+    makes_network: bool,
+}
+
 /// In the child, pid 1 of the container's new pid namespace: runs
 /// [`init`]; a failure is reported on the channel before the child exits.
 fn become_init(
-    args: &ContainerArgs,
-    layout: &Layout,
+    first: &First<'_>,
     main_sender: &mut MainSender,
     init_receiver: &mut InitReceiver,
 ) -> ! {
     // A panic must not unwind into the shim's own code in this copy of it.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        init(args, layout, main_sender, init_receiver)
+        init(first, main_sender, init_receiver)
     }))
     .unwrap_or_else(|_| Err("the first process panicked while being set up".into()));
     let code = match result {
@@ -298,11 +348,11 @@ fn become_init(
 /// What libcontainer's intermediate process does for the first process,
 /// then libcontainer's init, which returns only on failure.
 fn init(
-    args: &ContainerArgs,
-    layout: &Layout,
+    first: &First<'_>,
     main_sender: &mut MainSender,
     init_receiver: &mut InitReceiver,
 ) -> Result<(), String> {
+    let args = first.args;
     // Until it execs it holds the shim's memory and descriptors: nothing
     // in the container may open it through /proc.
     nix::sys::prctl::set_dumpable(false).map_err(|e| format!("dumpable: {e}"))?;
@@ -313,7 +363,7 @@ fn init(
     }
     // Before its cgroup namespace is made: that namespace's root is where
     // the process is then.
-    for dir in layout.dirs() {
+    for dir in first.layout.dirs() {
         std::fs::write(dir.join("cgroup.procs"), "0")
             .map_err(|e| format!("joining cgroup {}: {e}", dir.display()))?;
     }
@@ -322,6 +372,11 @@ fn init(
         syscall
             .set_rlimit(rlimit)
             .map_err(|e| format!("process.rlimits {:?}: {e}", rlimit.typ()))?;
+    }
+    if first.makes_network {
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
+            .map_err(|e| format!("making the network namespace: {e}"))?;
+        crate::network::loopback_up_here().map_err(|e| format!("bringing up the loopback: {e}"))?;
     }
     libcontainer::process::init::container_init_process(args, main_sender, init_receiver)
         .map_err(|e| e.to_string())

@@ -67,6 +67,7 @@ pub fn create(
     let console_path = cdir.console_socket();
     let console_path = terminal.then_some(console_path.as_path());
     let mut through_builder = None;
+    let mut loopback_up = false;
     let (container, console) = match crate::boot::plan(&rb.spec, &req.id) {
         Ok(plan) => {
             let created = crate::boot::create(
@@ -78,6 +79,7 @@ pub fn create(
                 console_path,
                 req.open_stdin,
             )?;
+            loopback_up = created.loopback_up;
             (created.container, created.console)
         }
         Err(why) => {
@@ -92,7 +94,7 @@ pub fn create(
     init.pid = container.pid();
     if let Some(pid) = init
         .pid
-        .filter(|_| crate::network::has_own_network(&rb.spec))
+        .filter(|_| !loopback_up && crate::network::has_own_network(&rb.spec))
     {
         crate::network::loopback_up(pid.as_raw())
             .map_err(|e| internal("bringing up the container's loopback", e))?;

@@ -80,7 +80,7 @@ pub fn loopback_up(pid: i32) -> std::io::Result<()> {
 }
 
 /// Brings `lo` up in the calling thread's network namespace.
-fn loopback_up_here() -> std::io::Result<()> {
+pub(crate) fn loopback_up_here() -> std::io::Result<()> {
     let sock = socket(
         AddressFamily::Inet,
         SockType::Datagram,

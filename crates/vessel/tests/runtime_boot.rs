@@ -103,6 +103,18 @@ fn the_shims_own_create_matches_libcontainers() {
         let nspid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
         assert!(nspid.ends_with("\t1"), "{nspid}");
     }
+    // A network namespace of its own, with its loopback up.
+    let net = |pid: i64| std::fs::read_link(format!("/proc/{pid}/ns/net")).unwrap();
+    let (own_pid, built_pid) = (
+        env.state(&own)["pid"].as_i64().unwrap(),
+        env.state(&built)["pid"].as_i64().unwrap(),
+    );
+    let host = std::fs::read_link("/proc/self/ns/net").unwrap();
+    assert!(net(own_pid) != host && net(built_pid) != host && net(own_pid) != net(built_pid));
+    for id in [&own, &built] {
+        let lo = env.ok(&["exec", id, "--", "ip", "link", "show", "lo"]);
+        assert!(lo.contains(",UP"), "{lo}");
+    }
     // Inside, its cgroup namespace is rooted at its cgroups.
     for id in [&own, &built] {
         let inside = env.ok(&["exec", id, "--", "cat", "/proc/self/cgroup"]);
