@@ -21,6 +21,9 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 cargo build --release --quiet --locked
+# A fresh build is still being written back to disk; let that finish
+# before anything is timed.
+sync
 bin=$PWD/target/release
 
 work=$(mktemp -d /tmp/vessel-bench.XXXXXX)
