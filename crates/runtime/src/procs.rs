@@ -53,10 +53,9 @@ pub fn describe(
     out
 }
 
-/// Looks `uid` up in a passwd file.
-pub fn user_name(passwd: &Path, uid: u32) -> Option<String> {
-    let text = std::fs::read_to_string(passwd).ok()?;
-    text.lines().find_map(|line| {
+/// The name of `uid` in the text of a passwd file.
+pub fn user_name(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|line| {
         let mut f = line.split(':');
         let name = f.next()?;
         let _ = f.next();
@@ -80,13 +79,8 @@ mod tests {
         )
         .unwrap();
         std::fs::write(p.join("cmdline"), b"sh\0-c\0sleep 1\0").unwrap();
-        let passwd = dir.path().join("passwd");
-        std::fs::write(
-            &passwd,
-            "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/:/bin/sh\n",
-        )
-        .unwrap();
-        let got = describe(dir.path(), &[42, 43], &|uid| user_name(&passwd, uid));
+        let passwd = "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/:/bin/sh\n";
+        let got = describe(dir.path(), &[42, 43], &|uid| user_name(passwd, uid));
         assert_eq!(
             got,
             [ProcessInfo {

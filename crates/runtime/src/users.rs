@@ -1,7 +1,10 @@
 //! Users given as `uid[:gid]` or by name, resolved in the container's
 //! own /etc/passwd and /etc/group (never the host's).
 
+use std::io::Read;
 use std::path::Path;
+
+use rustix::fs::{Mode, OFlags, ResolveFlags};
 
 /// A resolved user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +20,7 @@ pub fn resolve(rootfs: &Path, user: &str) -> Result<Ids, String> {
         Some((u, g)) => (u, Some(g)),
         None => (user, None),
     };
-    let passwd = std::fs::read_to_string(rootfs.join("etc/passwd")).unwrap_or_default();
+    let passwd = read_in_root(rootfs, "etc/passwd");
     let entry = passwd_entries(&passwd)
         .find(|e| e.name == u || e.uid.to_string() == u)
         .map(|e| Ids {
@@ -33,7 +36,7 @@ pub fn resolve(rootfs: &Path, user: &str) -> Result<Ids, String> {
         ids.gid = match g.parse::<u32>() {
             Ok(gid) => gid,
             Err(_) => {
-                let group = std::fs::read_to_string(rootfs.join("etc/group")).unwrap_or_default();
+                let group = read_in_root(rootfs, "etc/group");
                 group
                     .lines()
                     .find_map(|line| {
@@ -47,6 +50,38 @@ pub fn resolve(rootfs: &Path, user: &str) -> Result<Ids, String> {
         };
     }
     Ok(ids)
+}
+
+/// The largest /etc/passwd or /etc/group read.
+const READ_LIMIT: u64 = 1 << 20;
+
+/// Reads the file at `path` (relative) of the rootfs at `rootfs` as the
+/// container would see it: symlinks, absolute ones too, and `..` resolve
+/// inside the rootfs, never out of it. Only a regular file of at most
+/// [`READ_LIMIT`] bytes is read; anything else reads as empty.
+pub fn read_in_root(rootfs: &Path, path: &str) -> String {
+    let open = || -> std::io::Result<std::fs::File> {
+        let root = std::fs::File::open(rootfs)?;
+        let fd = rustix::fs::openat2(
+            &root,
+            path,
+            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
+            Mode::empty(),
+            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+        )?;
+        Ok(std::fs::File::from(fd))
+    };
+    let Ok(file) = open() else {
+        return String::new();
+    };
+    let regular = file
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.len() <= READ_LIMIT);
+    let mut text = String::new();
+    if regular {
+        let _ = file.take(READ_LIMIT).read_to_string(&mut text);
+    }
+    text
 }
 
 /// The home directory of `uid` in an /etc/passwd's text, if it gives one.
@@ -112,9 +147,36 @@ mod tests {
         );
         assert!(r("alice").unwrap_err().contains("\"alice\""));
         assert!(r("root:wheel").unwrap_err().contains("\"wheel\""));
-        let passwd = std::fs::read_to_string(dir.path().join("etc/passwd")).unwrap();
+        let passwd = read_in_root(dir.path(), "etc/passwd");
         assert_eq!(home(&passwd, 0).as_deref(), Some("/root"));
         assert_eq!(home(&passwd, 65534).as_deref(), Some("/"));
         assert_eq!(home(&passwd, 1000), None);
+    }
+
+    #[test]
+    fn links_in_the_rootfs_resolve_inside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (rootfs, outside) = (dir.path().join("rootfs"), dir.path().join("outside"));
+        std::fs::create_dir_all(rootfs.join("etc")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("passwd"), "evil:x:4242:4242::/:/bin/sh\n").unwrap();
+        // An absolute link to a host file, and one that climbs out.
+        std::os::unix::fs::symlink(outside.join("passwd"), rootfs.join("etc/passwd")).unwrap();
+        std::os::unix::fs::symlink("../../outside/passwd", rootfs.join("etc/group")).unwrap();
+        assert!(resolve(&rootfs, "evil").is_err());
+        assert_eq!(read_in_root(&rootfs, "etc/group"), "");
+        // A link that stays inside is followed, inside.
+        std::fs::remove_file(rootfs.join("etc/passwd")).unwrap();
+        std::fs::write(
+            rootfs.join("etc/passwd.real"),
+            "app:x:10:20::/app:/bin/sh\n",
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("/etc/passwd.real", rootfs.join("etc/passwd")).unwrap();
+        assert_eq!(resolve(&rootfs, "app"), Ok(Ids { uid: 10, gid: 20 }));
+        // Not a regular file: nothing.
+        std::fs::remove_file(rootfs.join("etc/passwd")).unwrap();
+        std::fs::create_dir(rootfs.join("etc/passwd")).unwrap();
+        assert_eq!(read_in_root(&rootfs, "etc/passwd"), "");
     }
 }
