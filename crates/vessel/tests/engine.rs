@@ -410,6 +410,20 @@ fn exec_runs_in_the_container_with_its_own_env_cwd_user_and_code() {
     assert_eq!(out.status.code(), Some(6), "{out:?}");
     assert_eq!(stdout(&out), "bar /tmp 65534\n");
     assert_eq!(stderr(&out), "oops\n");
+    // A bare NAME is copied from the caller's environment (the harness
+    // sets VESSEL_HOST for the CLI), or left out.
+    let out = e.ok(&[
+        "exec",
+        "-e",
+        "VESSEL_HOST",
+        "-e",
+        "VESSEL_TEST_NEVER_SET",
+        "x",
+        "sh",
+        "-c",
+        "echo $VESSEL_HOST ${VESSEL_TEST_NEVER_SET-unset}",
+    ]);
+    assert_eq!(out, format!("{} unset\n", e.host()));
     let out = e.vessel_with_stdin(&["exec", "-i", "x", "tr", "a-z", "A-Z"], Some(b"quiet\n"));
     assert_eq!(stdout(&out), "QUIET\n", "{out:?}");
     // The exec's process is in the container: it sees the container's pid 1.

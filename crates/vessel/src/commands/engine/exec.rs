@@ -4,6 +4,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::enc;
+use super::process::ProcessFlags;
 use crate::api_client::Client;
 use crate::commands::runtime::stream::RawTerminal;
 
@@ -18,15 +19,8 @@ pub struct ExecArgs {
     /// Give the command a terminal.
     #[arg(long, short)]
     tty: bool,
-    /// Set an environment variable.
-    #[arg(long = "env", short = 'e')]
-    env: Vec<String>,
-    /// Working directory inside the container.
-    #[arg(long = "workdir", short = 'w')]
-    workdir: Option<String>,
-    /// User (name or uid[:gid]).
-    #[arg(long, short)]
-    user: Option<String>,
+    #[command(flatten)]
+    process: ProcessFlags,
     container: String,
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
     command: Vec<String>,
@@ -35,14 +29,12 @@ pub struct ExecArgs {
 pub async fn exec(client: &Client, a: ExecArgs) -> anyhow::Result<()> {
     let mut body = json!({
         "Cmd": a.command,
-        "Env": a.env,
-        "WorkingDir": a.workdir.clone().unwrap_or_default(),
-        "User": a.user.clone().unwrap_or_default(),
         "Tty": a.tty,
         "AttachStdin": a.interactive && !a.detach,
         "AttachStdout": !a.detach,
         "AttachStderr": !a.detach,
     });
+    a.process.apply(&mut body);
     if let Some(size) = super::run::console_size(a.tty) {
         body["ConsoleSize"] = json!(size);
     }

@@ -5,6 +5,7 @@ mod exec;
 mod images;
 mod limits;
 mod observe;
+mod process;
 mod run;
 mod usage;
 

@@ -10,6 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::enc;
 use super::limits::Limits;
+use super::process::ProcessFlags;
 use crate::api_client::Client;
 use crate::commands::runtime::stream::{terminal_size, RawTerminal};
 
@@ -24,15 +25,8 @@ pub struct CreateArgs {
     /// The container's name.
     #[arg(long)]
     name: Option<String>,
-    /// Set an environment variable (NAME=VALUE, or NAME to copy ours).
-    #[arg(long = "env", short = 'e')]
-    env: Vec<String>,
-    /// Working directory inside the container.
-    #[arg(long = "workdir", short = 'w')]
-    workdir: Option<String>,
-    /// User (name or uid[:gid]).
-    #[arg(long, short)]
-    user: Option<String>,
+    #[command(flatten)]
+    process: ProcessFlags,
     /// Bind mount: /host:/container[:ro|rw].
     #[arg(long = "volume", short = 'v')]
     volumes: Vec<String>,
@@ -64,17 +58,6 @@ pub struct RunArgs {
 }
 
 fn body(a: &CreateArgs) -> anyhow::Result<Value> {
-    let env: Vec<String> = a
-        .env
-        .iter()
-        .filter_map(|e| {
-            if e.contains('=') {
-                Some(e.clone())
-            } else {
-                std::env::var(e).ok().map(|v| format!("{e}={v}"))
-            }
-        })
-        .collect();
     let mut host = json!({
         "NetworkMode": a.network,
         "AutoRemove": a.rm,
@@ -87,7 +70,6 @@ fn body(a: &CreateArgs) -> anyhow::Result<Value> {
     }
     let mut config = json!({
         "Image": a.image,
-        "Env": env,
         "Tty": a.tty,
         "OpenStdin": a.interactive,
         "StdinOnce": a.interactive,
@@ -102,12 +84,7 @@ fn body(a: &CreateArgs) -> anyhow::Result<Value> {
     if let Some(e) = &a.entrypoint {
         config["Entrypoint"] = json!([e]);
     }
-    if let Some(w) = &a.workdir {
-        config["WorkingDir"] = json!(w);
-    }
-    if let Some(u) = &a.user {
-        config["User"] = json!(u);
-    }
+    a.process.apply(&mut config);
     if let Some(h) = &a.hostname {
         config["Hostname"] = json!(h);
     }
