@@ -24,17 +24,15 @@ pub mod verbs;
 
 use std::io::{BufRead, Write};
 use std::os::fd::{AsFd, AsRawFd};
+use std::path::Path;
 use std::process::ExitCode;
 
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use std::path::Path;
-
 use nix::unistd::ForkResult;
 use vessel_runtime::launch::{self, CreateRequest, LaunchError, Ready};
 use vessel_runtime::layout::validate_id;
-use vessel_runtime::protocol::ContainerState;
-use vessel_runtime::protocol::{ErrorKind, RemoteError};
+use vessel_runtime::protocol::{ContainerState, ErrorKind, RemoteError};
 use vessel_runtime::ContainerDir;
 
 /// The shim's entry point.
