@@ -104,14 +104,21 @@ pub fn plan(spec: &Value, id: &str) -> Result<Plan, String> {
     let idmapped = spec.mounts().iter().flatten().any(|m| {
         m.uid_mappings().as_ref().is_some_and(|u| !u.is_empty())
             || m.gid_mappings().as_ref().is_some_and(|g| !g.is_empty())
+            || m.options()
+                .iter()
+                .flatten()
+                .any(|o| o == "idmap" || o == "ridmap")
     });
     if idmapped {
         return Err("an id-mapped mount".into());
     }
     let cgroups_path = libcontainer::utils::get_cgroup_path(linux.cgroups_path(), id);
     crate::cgroups::v1::check(linux.resources().as_ref(), &cgroups_path)?;
-    let mut spec = spec;
-    let makes_network = join_own_network(&mut spec);
+    let makes_network = linux
+        .namespaces()
+        .iter()
+        .flatten()
+        .any(|ns| ns.typ() == LinuxNamespaceType::Network && ns.path().is_none());
     Ok(Plan {
         spec,
         cgroups_path,
@@ -119,11 +126,12 @@ pub fn plan(spec: &Value, id: &str) -> Result<Plan, String> {
     })
 }
 
-/// Points a network namespace the spec asks to be made at the first
+/// Points the network namespace the spec asks to be made at the first
 /// process's own (`/proc/self/ns/net`): the process makes it before
-/// libcontainer's init runs, which then joins it, a no-op. True if the
-/// spec asked for one.
-fn join_own_network(spec: &mut Spec) -> bool {
+/// libcontainer's init runs, which then joins it, a no-op. Only after the
+/// spec has been checked: to the checks, that path is the shim's, the
+/// host's namespace.
+fn join_own_network(spec: &mut Spec) {
     let namespaces = spec
         .linux_mut()
         .as_mut()
@@ -132,12 +140,8 @@ fn join_own_network(spec: &mut Spec) -> bool {
         .into_iter()
         .flatten()
         .find(|ns| ns.typ() == LinuxNamespaceType::Network && ns.path().is_none());
-    match own {
-        Some(ns) => {
-            ns.set_path(Some(PathBuf::from("/proc/self/ns/net")));
-            true
-        }
-        None => false,
+    if let Some(ns) = own {
+        ns.set_path(Some(PathBuf::from("/proc/self/ns/net")));
     }
 }
 
@@ -176,11 +180,14 @@ pub fn create(
     open_stdin: bool,
 ) -> Result<Created, RemoteError> {
     let Plan {
-        spec,
+        mut spec,
         cgroups_path,
         makes_network,
     } = plan;
     check_spec(&spec)?;
+    if makes_network {
+        join_own_network(&mut spec);
+    }
     let rootfs = spec
         .root()
         .as_ref()
@@ -196,6 +203,12 @@ pub fn create(
         .and_then(|config| config.save(&dir))
         .map_err(|e| internal("saving libcontainer's config", e))?;
 
+    // As libcontainer's builder does: the shim, which holds the
+    // container's descriptors and forks its processes (an exec's child
+    // starts inside the container's pid namespace), is not dumpable, so
+    // nothing in the container can open it through /proc.
+    nix::sys::prctl::set_dumpable(false)
+        .map_err(|e| internal("making the shim not dumpable", e))?;
     let linux = spec.linux().as_ref().ok_or_else(|| invalid("no linux"))?;
     let layout = Layout::create(crate::cgroups::mounts(), &cgroups_path)
         .map_err(|e| internal("making the container's cgroups", e))?;
@@ -274,7 +287,7 @@ pub fn create(
         init_sender.close(),
         init_receiver.close(),
     );
-    drop((stdio, console_fd, args));
+    drop((stdio, console_fd));
     let ready = main_receiver.wait_for_init_ready();
     let _ = main_receiver.close();
     if let Err(e) = ready {
@@ -282,13 +295,18 @@ pub fn create(
         let _ = waitpid(pid, None);
         return Err(invalid(e));
     }
-    container
+    let saved = container
         .set_status(ContainerStatus::Created)
         .set_creator(nix::unistd::geteuid().as_raw())
         .set_pid(pid.as_raw())
         .set_systemd(false)
-        .save()
-        .map_err(|e| internal("saving libcontainer's state", e))?;
+        .set_annotations(args.spec.annotations().clone())
+        .save();
+    if let Err(e) = saved {
+        let _ = kill(pid, Signal::SIGKILL);
+        let _ = waitpid(pid, None);
+        return Err(internal("saving libcontainer's state", e));
+    }
     Ok(Created {
         container,
         console: console_socket,
@@ -353,14 +371,15 @@ fn init(
     init_receiver: &mut InitReceiver,
 ) -> Result<(), String> {
     let args = first.args;
-    // Until it execs it holds the shim's memory and descriptors: nothing
-    // in the container may open it through /proc.
-    nix::sys::prctl::set_dumpable(false).map_err(|e| format!("dumpable: {e}"))?;
     let process = args.spec.process().as_ref().ok_or("no process")?;
     if let Some(score) = process.oom_score_adj() {
         std::fs::write("/proc/self/oom_score_adj", score.to_string())
             .map_err(|e| format!("process.oomScoreAdj {score}: {e}"))?;
     }
+    // Not dumpable, like the shim it is a copy of (see [`create`]): until
+    // it execs it holds the shim's memory and descriptors, and nothing in
+    // the container may open it through /proc.
+    nix::sys::prctl::set_dumpable(false).map_err(|e| format!("dumpable: {e}"))?;
     // Before its cgroup namespace is made: that namespace's root is where
     // the process is then.
     for dir in first.layout.dirs() {

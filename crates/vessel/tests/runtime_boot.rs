@@ -161,3 +161,44 @@ fn a_failure_in_libcontainers_init_is_reported_and_leaves_nothing() {
     assert!(stderr.contains("creating the container"), "{stderr}");
     assert_gone(&env, &id);
 }
+
+#[test]
+fn a_network_sysctl_is_set_in_the_containers_own_namespace() {
+    let env = Env::new();
+    let id = unique("netsysctl");
+    let mut s = spec(&["cat", "/proc/sys/net/ipv4/ip_forward"]);
+    s["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1"});
+    let b = env.bundle(&id, &s);
+    let out = env.run(&["run", "--keep", "--bundle", b.to_str().unwrap(), &id]);
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).as_ref()
+        ),
+        (Some(0), "1\n"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(through_builder(&env, &id), "no");
+    env.ok(&["delete", &id]);
+    assert_gone(&env, &id);
+}
+
+#[test]
+fn an_id_mapped_mount_is_refused_not_ignored() {
+    let env = Env::new();
+    let id = unique("idmap");
+    let mut s = spec(&["true"]);
+    s["mounts"].as_array_mut().unwrap().push(json!(
+        {"destination": "/mnt", "type": "bind", "source": "/tmp", "options": ["rbind", "idmap"]}
+    ));
+    let b = env.bundle(&id, &s);
+    let out = env.run(&["create", "--bundle", b.to_str().unwrap(), &id]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("idmap"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_gone(&env, &id);
+}
