@@ -47,31 +47,39 @@ pub fn container_dirs(hierarchies: &[PathBuf], cgroups_path: &str) -> Vec<PathBu
         .collect()
 }
 
-/// The cgroup and cgroup2 filesystems in a mountinfo.
+/// The cgroup and cgroup2 filesystems in a mountinfo. A v1 hierarchy
+/// mounted again (the same controllers) counts once, where it was first
+/// mounted, as libcgroups takes it.
 fn parse_mounts(mountinfo: &str) -> Vec<Hierarchy> {
-    mountinfo
-        .lines()
-        .filter_map(|line| {
-            let (mount, fs) = line.split_once(" - ")?;
-            let mut fs = fs.split(' ');
-            let fstype = fs.next()?;
-            let options = fs.nth(1).unwrap_or_default();
-            let point = mount.split(' ').nth(4)?;
-            let controllers = match fstype {
-                "cgroup" => options
-                    .split(',')
-                    .filter(|o| v1::CONTROLLERS.contains(o))
-                    .map(String::from)
-                    .collect(),
-                "cgroup2" => Vec::new(),
-                _ => return None,
-            };
-            Some(Hierarchy {
-                point: PathBuf::from(point),
-                controllers,
-            })
+    let mut found: Vec<Hierarchy> = Vec::new();
+    let mounts = mountinfo.lines().filter_map(|line| {
+        let (mount, fs) = line.split_once(" - ")?;
+        let mut fs = fs.split(' ');
+        let fstype = fs.next()?;
+        let options = fs.nth(1).unwrap_or_default();
+        let point = mount.split(' ').nth(4)?;
+        let controllers = match fstype {
+            "cgroup" => options
+                .split(',')
+                .filter(|o| v1::CONTROLLERS.contains(o))
+                .map(String::from)
+                .collect(),
+            "cgroup2" => Vec::new(),
+            _ => return None,
+        };
+        Some(Hierarchy {
+            point: PathBuf::from(point),
+            controllers,
         })
-        .collect()
+    });
+    for h in mounts {
+        let again =
+            !h.controllers.is_empty() && found.iter().any(|f| f.controllers == h.controllers);
+        if !again {
+            found.push(h);
+        }
+    }
+    found
 }
 
 #[cfg(test)]
@@ -86,7 +94,8 @@ mod tests {
 31 30 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw
 32 30 0:28 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd
 33 30 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct
-34 30 0:30 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory";
+34 30 0:30 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
+35 22 0:30 /sub /mnt/memory rw - cgroup cgroup rw,memory";
         let found = parse_mounts(info);
         let points: Vec<_> = found.iter().map(|h| h.point.to_str().unwrap()).collect();
         assert_eq!(

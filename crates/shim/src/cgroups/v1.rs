@@ -191,22 +191,37 @@ impl Layout {
         if let Some(m) = r.memory() {
             let dir = self.dir("memory")?;
             let limit = m.limit().filter(|l| *l != 0);
-            if let Some(limit) = limit {
-                write(dir, "memory.limit_in_bytes", limit)?;
-            }
             // Memory plus swap; "unlimited" memory without a word on swap
             // means unlimited swap too.
             let swap = match (m.swap(), limit) {
                 (Some(swap), _) => Some(swap),
                 (None, Some(-1)) => Some(-1),
                 (None, _) => None,
+            }
+            .filter(|s| *s != 0);
+            // The kernel keeps memory+swap at or above memory: a swap
+            // limit above the current memory limit goes first.
+            let swap_first = match (limit, swap) {
+                (Some(_), Some(swap)) => {
+                    swap == -1 || current_limit(dir)?.is_some_and(|current| current < swap)
+                }
+                _ => false,
             };
-            if let Some(swap) = swap.filter(|s| *s != 0) {
+            if swap_first {
+                write(dir, "memory.memsw.limit_in_bytes", swap.unwrap_or(-1))?;
+            }
+            if let Some(limit) = limit {
+                write(dir, "memory.limit_in_bytes", limit)?;
+            }
+            if let Some(swap) = swap.filter(|_| !swap_first) {
                 write(dir, "memory.memsw.limit_in_bytes", swap)?;
             }
             if let Some(reservation) = m.reservation().filter(|r| *r != 0) {
                 write(dir, "memory.soft_limit_in_bytes", reservation)?;
             }
+            // The OOM killer stays on (a new cgroup copies its parent's
+            // setting).
+            write(dir, "memory.oom_control", 0)?;
             if let Some(swappiness) = m.swappiness() {
                 if swappiness > 100 {
                     return Err(CgroupError::Swappiness(swappiness));
@@ -305,6 +320,14 @@ impl Layout {
         }
         Ok(())
     }
+}
+
+/// The memory limit in force in `dir`, if it reads as a number.
+fn current_limit(dir: &Path) -> Result<Option<i64>, CgroupError> {
+    Ok(read(&dir.join("memory.limit_in_bytes"))?
+        .trim()
+        .parse()
+        .ok())
 }
 
 /// A cpuset cgroup without cpus or memory nodes takes no process: each
@@ -446,6 +469,9 @@ mod tests {
         let mounts = host(root.path());
         new_cpuset_dirs(root.path(), "/vessel/c2");
         let layout = Layout::create(&mounts, Path::new("/vessel/c2")).unwrap();
+        // A new memory cgroup's limit: unlimited.
+        let memory = root.path().join("memory/vessel/c2");
+        std::fs::write(memory.join("memory.limit_in_bytes"), "9223372036854771712").unwrap();
         let r = resources(json!({
             "devices": [{"allow": false, "access": "rwm"}],
             "memory": {"limit": 8388608, "swap": 16777216, "reservation": 4194304},
@@ -460,6 +486,7 @@ mod tests {
             read("memory/vessel/c2/memory.memsw.limit_in_bytes"),
             "16777216"
         );
+        assert_eq!(read("memory/vessel/c2/memory.oom_control"), "0");
         assert_eq!(
             read("memory/vessel/c2/memory.soft_limit_in_bytes"),
             "4194304"
