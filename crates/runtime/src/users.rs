@@ -2,6 +2,7 @@
 //! own /etc/passwd and /etc/group (never the host's).
 
 use std::io::Read;
+use std::os::fd::AsRawFd;
 use std::path::Path;
 
 use rustix::fs::{Mode, OFlags, ResolveFlags};
@@ -20,7 +21,8 @@ pub fn resolve(rootfs: &Path, user: &str) -> Result<Ids, String> {
         Some((u, g)) => (u, Some(g)),
         None => (user, None),
     };
-    let passwd = read_in_root(rootfs, "etc/passwd");
+    let passwd = read_in_root(rootfs, "etc/passwd")
+        .map_err(|e| format!("reading the container's /etc/passwd: {e}"))?;
     let entry = passwd_entries(&passwd)
         .find(|e| e.name == u || e.uid.to_string() == u)
         .map(|e| Ids {
@@ -36,7 +38,8 @@ pub fn resolve(rootfs: &Path, user: &str) -> Result<Ids, String> {
         ids.gid = match g.parse::<u32>() {
             Ok(gid) => gid,
             Err(_) => {
-                let group = read_in_root(rootfs, "etc/group");
+                let group = read_in_root(rootfs, "etc/group")
+                    .map_err(|e| format!("reading the container's /etc/group: {e}"))?;
                 group
                     .lines()
                     .find_map(|line| {
@@ -58,30 +61,36 @@ const READ_LIMIT: u64 = 1 << 20;
 /// Reads the file at `path` (relative) of the rootfs at `rootfs` as the
 /// container would see it: symlinks, absolute ones too, and `..` resolve
 /// inside the rootfs, never out of it. Only a regular file of at most
-/// [`READ_LIMIT`] bytes is read; anything else reads as empty.
-pub fn read_in_root(rootfs: &Path, path: &str) -> String {
-    let open = || -> std::io::Result<std::fs::File> {
-        let root = std::fs::File::open(rootfs)?;
-        let fd = rustix::fs::openat2(
-            &root,
-            path,
-            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
-            Mode::empty(),
-            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-        )?;
-        Ok(std::fs::File::from(fd))
+/// [`READ_LIMIT`] bytes is opened for reading (a device node planted by
+/// the container is never opened); a missing or other file reads as
+/// empty.
+pub fn read_in_root(rootfs: &Path, path: &str) -> std::io::Result<String> {
+    let root = std::fs::File::open(rootfs)?;
+    let found = rustix::fs::openat2(
+        &root,
+        path,
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+    );
+    let found = match found {
+        Ok(fd) => fd,
+        Err(e) if e == rustix::io::Errno::NOENT || e == rustix::io::Errno::NOTDIR => {
+            return Ok(String::new())
+        }
+        Err(e) => return Err(e.into()),
     };
-    let Ok(file) = open() else {
-        return String::new();
-    };
-    let regular = file
-        .metadata()
-        .is_ok_and(|m| m.is_file() && m.len() <= READ_LIMIT);
-    let mut text = String::new();
-    if regular {
-        let _ = file.take(READ_LIMIT).read_to_string(&mut text);
+    let stat = rustix::fs::fstat(&found)?;
+    let regular =
+        rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::RegularFile;
+    if !regular || stat.st_size as u64 > READ_LIMIT {
+        return Ok(String::new());
     }
-    text
+    // The very file found, opened for reading through its descriptor.
+    let file = std::fs::File::open(format!("/proc/self/fd/{}", found.as_raw_fd()))?;
+    let mut text = String::new();
+    file.take(READ_LIMIT).read_to_string(&mut text)?;
+    Ok(text)
 }
 
 /// The home directory of `uid` in an /etc/passwd's text, if it gives one.
@@ -147,7 +156,7 @@ mod tests {
         );
         assert!(r("alice").unwrap_err().contains("\"alice\""));
         assert!(r("root:wheel").unwrap_err().contains("\"wheel\""));
-        let passwd = read_in_root(dir.path(), "etc/passwd");
+        let passwd = read_in_root(dir.path(), "etc/passwd").unwrap();
         assert_eq!(home(&passwd, 0).as_deref(), Some("/root"));
         assert_eq!(home(&passwd, 65534).as_deref(), Some("/"));
         assert_eq!(home(&passwd, 1000), None);
@@ -164,7 +173,7 @@ mod tests {
         std::os::unix::fs::symlink(outside.join("passwd"), rootfs.join("etc/passwd")).unwrap();
         std::os::unix::fs::symlink("../../outside/passwd", rootfs.join("etc/group")).unwrap();
         assert!(resolve(&rootfs, "evil").is_err());
-        assert_eq!(read_in_root(&rootfs, "etc/group"), "");
+        assert_eq!(read_in_root(&rootfs, "etc/group").unwrap(), "");
         // A link that stays inside is followed, inside.
         std::fs::remove_file(rootfs.join("etc/passwd")).unwrap();
         std::fs::write(
@@ -177,6 +186,6 @@ mod tests {
         // Not a regular file: nothing.
         std::fs::remove_file(rootfs.join("etc/passwd")).unwrap();
         std::fs::create_dir(rootfs.join("etc/passwd")).unwrap();
-        assert_eq!(read_in_root(&rootfs, "etc/passwd"), "");
+        assert_eq!(read_in_root(&rootfs, "etc/passwd").unwrap(), "");
     }
 }

@@ -74,6 +74,16 @@ pub fn teardown(
         }
     }
     remove_cgroups(crate::cgroups::hierarchies(), cgroups_path);
+    // A tombstone's age is its directory's: made now, so that no other
+    // shim's sweep takes it for an old one while this one removes it.
+    let touched =
+        std::fs::File::open(cdir.path()).and_then(|d| d.set_modified(std::time::SystemTime::now()));
+    match touched {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            tracing::warn!(dir = %cdir.path().display(), error = %e, "cannot date the container's state")
+        }
+        _ => {}
+    }
     if let Some(grave) = tombstone_path(cdir.path()) {
         match std::fs::rename(cdir.path(), &grave) {
             Ok(()) => return Some(Tombstone(grave)),

@@ -114,16 +114,25 @@ pub fn create_forked(
     }
 }
 
-/// The forked shim: what `main` does, with the request in hand.
+/// The forked shim: what `main` does, with the request in hand. It never
+/// returns into the caller's code, not even by a panic.
 fn forked_main(req: &CreateRequest, ready: std::fs::File) -> ! {
-    let served = watch_children().is_some_and(|sigfd| {
-        // The caller's stdio is not ours.
-        null_stdio();
-        detach();
-        let _ = nix::sys::prctl::set_name(c"vessel-shim");
-        serve(Ok(req.clone()), sigfd, None, ready)
-    });
-    std::process::exit(if served { 0 } else { 1 })
+    // The caller's stdio is not ours.
+    null_stdio();
+    let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        watch_children().is_some_and(|sigfd| {
+            detach();
+            let _ = nix::sys::prctl::set_name(c"vessel-shim");
+            serve(Ok(req.clone()), sigfd, None, ready)
+        })
+    }))
+    .unwrap_or(false);
+    // SAFETY: `_exit` ends this copy of the caller at once, without running
+    // the caller's exit handlers or flushing buffers the caller owns.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::_exit(if served { 0 } else { 1 })
+    }
 }
 
 /// Creates the container for `req`, answers on `ready`, then supervises

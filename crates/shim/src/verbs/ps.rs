@@ -16,7 +16,9 @@ pub fn ps(shim: &mut Shim) -> Reply {
         Err(e) => return e.into(),
     };
     let pids: Vec<i32> = pids.iter().map(|p| p.as_raw()).collect();
-    let passwd = vessel_runtime::users::read_in_root(&shim.bundle.rootfs, "etc/passwd");
+    // Without it, users show as numbers.
+    let passwd =
+        vessel_runtime::users::read_in_root(&shim.bundle.rootfs, "etc/passwd").unwrap_or_default();
     let list = procs::describe(std::path::Path::new("/proc"), &pids, &|uid| {
         procs::user_name(&passwd, uid)
     });
