@@ -64,7 +64,7 @@ pub fn prepare(
     bundle: &Path,
     cdir: &ContainerDir,
     id: &str,
-    host_cpus: u64,
+    host_cpus: impl FnOnce() -> u64,
 ) -> Result<RuntimeBundle, BundleError> {
     let path = bundle.join("config.json");
     let text = std::fs::read_to_string(&path).map_err(|source| BundleError::Read {
@@ -106,12 +106,18 @@ pub fn prepare(
     } else {
         rootfs.as_path()
     };
-    let dev = std::fs::metadata(writable).map(|m| m.dev()).unwrap_or(0);
-    let host = HostResources {
-        cpus: host_cpus,
-        writable_device: whole_disk(Path::new("/sys/dev/block"), dev_major(dev), dev_minor(dev)),
+    let host = || {
+        let dev = std::fs::metadata(writable).map(|m| m.dev()).unwrap_or(0);
+        HostResources {
+            cpus: host_cpus(),
+            writable_device: whole_disk(
+                Path::new("/sys/dev/block"),
+                dev_major(dev),
+                dev_minor(dev),
+            ),
+        }
     };
-    let warnings = apply_windows_resources(&mut spec, &host)?;
+    let warnings = apply_windows_resources(&mut spec, host)?;
 
     let cgroups_path = match spec.pointer("/linux/cgroupsPath").and_then(Value::as_str) {
         Some(p) if !p.is_empty() => p.to_string(),
@@ -252,7 +258,7 @@ mod tests {
     fn rootfs_is_made_absolute_and_cgroups_path_set() {
         let (_d, bundle, cdir) =
             bundle_with(json!({"root": {"path": "rootfs"}, "process": {"args": ["true"]}}));
-        let rb = prepare(&bundle, &cdir, "c1", 2).unwrap();
+        let rb = prepare(&bundle, &cdir, "c1", || 2).unwrap();
         assert_eq!(rb.rootfs, bundle.join("rootfs"));
         assert_eq!(rb.cgroups_path, "/vessel/c1");
         assert_eq!(rb.spec["root"]["path"], json!(bundle.join("rootfs")));
@@ -265,7 +271,7 @@ mod tests {
         let (_d, bundle, cdir) =
             bundle_with(json!({"root": {"path": "rootfs"}, "linux": {"cgroupsPath": "/x/y"}}));
         assert_eq!(
-            prepare(&bundle, &cdir, "c1", 2).unwrap().cgroups_path,
+            prepare(&bundle, &cdir, "c1", || 2).unwrap().cgroups_path,
             "/x/y"
         );
     }
@@ -273,7 +279,7 @@ mod tests {
     #[test]
     fn a_missing_rootfs_names_the_field() {
         let (_d, bundle, cdir) = bundle_with(json!({"root": {"path": "nope"}}));
-        let e = prepare(&bundle, &cdir, "c1", 2).unwrap_err().to_string();
+        let e = prepare(&bundle, &cdir, "c1", || 2).unwrap_err().to_string();
         assert_eq!(e, "root.path: \"nope\" is not a directory");
     }
 
@@ -281,7 +287,7 @@ mod tests {
     fn layers_put_the_rootfs_on_the_overlay_mount_point() {
         let (_d, bundle, cdir) =
             bundle_with(json!({"annotations": {LAYERS_ANNOTATION: "[\"l1\"]"}}));
-        let rb = prepare(&bundle, &cdir, "c1", 2).unwrap();
+        let rb = prepare(&bundle, &cdir, "c1", || 2).unwrap();
         assert_eq!(rb.rootfs, cdir.rootfs());
         assert_eq!(rb.layers.unwrap(), vec![bundle.join("l1")]);
     }
@@ -290,7 +296,7 @@ mod tests {
     fn a_bad_layer_names_it() {
         let (_d, bundle, cdir) =
             bundle_with(json!({"annotations": {LAYERS_ANNOTATION: "[\"l1\",\"l2\"]"}}));
-        let e = prepare(&bundle, &cdir, "c1", 2).unwrap_err().to_string();
+        let e = prepare(&bundle, &cdir, "c1", || 2).unwrap_err().to_string();
         assert!(e.contains("\"l2\" is not a directory"), "{e}");
     }
 

@@ -35,10 +35,11 @@ pub struct HostResources {
 pub const CPU_PERIOD_US: u64 = 100_000;
 
 /// Maps `windows.resources` of `spec` onto `linux.resources`, then drops
-/// the Windows section. Returns warnings for adjusted values.
+/// the Windows section. Returns warnings for adjusted values. The host's
+/// facts are looked up (`host`) only when there is a Windows section.
 pub fn apply_windows_resources(
     spec: &mut Value,
-    host: &HostResources,
+    host: impl FnOnce() -> HostResources,
 ) -> Result<Vec<String>, ResourceError> {
     let Some(win) = spec.pointer("/windows/resources").cloned() else {
         if let Some(obj) = spec.as_object_mut() {
@@ -46,6 +47,7 @@ pub fn apply_windows_resources(
         }
         return Ok(Vec::new());
     };
+    let host = &host();
     let mut warnings = Vec::new();
     let mut cpu = Map::new();
     if let Some(count) = number(&win, "/cpu/count", "windows.resources.cpu.count")? {
@@ -186,7 +188,7 @@ mod tests {
     fn map(win: Value) -> Result<(Value, Vec<String>), ResourceError> {
         let mut spec =
             json!({"linux": {"resources": {"pids": {"limit": 10}}}, "windows": {"resources": win}});
-        let w = apply_windows_resources(&mut spec, &HOST)?;
+        let w = apply_windows_resources(&mut spec, || HOST)?;
         Ok((spec, w))
     }
 
@@ -251,7 +253,7 @@ mod tests {
             writable_device: (0, 45),
         };
         assert!(matches!(
-            apply_windows_resources(&mut spec, &host),
+            apply_windows_resources(&mut spec, || host),
             Err(ResourceError::NoBlockDevice { .. })
         ));
     }
@@ -260,7 +262,7 @@ mod tests {
     fn linux_limits_win_over_windows_ones() {
         let mut spec = json!({"linux": {"resources": {"memory": {"limit": 1000}}},
                               "windows": {"resources": {"memory": {"limit": 2000}}}});
-        apply_windows_resources(&mut spec, &HOST).unwrap();
+        apply_windows_resources(&mut spec, || HOST).unwrap();
         assert_eq!(spec.pointer("/linux/resources/memory/limit").unwrap(), 1000);
     }
 

@@ -38,7 +38,8 @@ pub fn create(
     ready_network: Option<ReadyNetwork>,
 ) -> Result<Shim, RemoteError> {
     let t0 = std::time::Instant::now();
-    let host_cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    // Only a spec with Windows-style resources asks (a CPU count).
+    let host_cpus = || std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
     let bundle_dir = std::path::absolute(&req.bundle).map_err(invalid)?;
     let mut rb = bundle::prepare(&bundle_dir, cdir, &req.id, host_cpus).map_err(invalid)?;
     for w in &rb.warnings {

@@ -56,7 +56,9 @@ pub fn mount_overlay(cdir: &ContainerDir, layers: &[PathBuf]) -> std::io::Result
 /// Unmounts the rootfs if it is mounted (lazily: a process may still hold
 /// it while the pid namespace dies).
 pub fn unmount(rootfs: &Path) {
-    if is_mount_point(rootfs) {
+    // A path that is not there is no mount point (and the mount table is
+    // not read for it).
+    if rootfs.exists() && is_mount_point(rootfs) {
         if let Err(e) = umount2(rootfs, MntFlags::MNT_DETACH) {
             tracing::warn!(rootfs = %rootfs.display(), error = %e, "cannot unmount the rootfs");
         }
