@@ -80,56 +80,59 @@ pub fn check(resources: Option<&LinuxResources>, cgroups_path: &Path) -> Result<
         return Err(format!("cgroupsPath {}", cgroups_path.display()));
     }
     let Some(r) = resources else { return Ok(()) };
-    let mut asked = Vec::new();
-    if let Some(m) = r.memory() {
-        let disable_oom = m.disable_oom_killer() == Some(true);
-        for (set, name) in [
-            (m.kernel().is_some(), "memory.kernel"),
-            (m.kernel_tcp().is_some(), "memory.kernelTCP"),
-            (disable_oom, "memory.disableOOMKiller"),
-            (m.use_hierarchy().is_some(), "memory.useHierarchy"),
-            (
-                m.check_before_update().is_some(),
-                "memory.checkBeforeUpdate",
-            ),
-        ] {
-            if set {
-                asked.push(name);
-            }
-        }
-    }
-    if let Some(c) = r.cpu() {
-        for (set, name) in [
-            (c.realtime_runtime().is_some(), "cpu.realtimeRuntime"),
-            (c.realtime_period().is_some(), "cpu.realtimePeriod"),
-            (c.idle().is_some(), "cpu.idle"),
-            (c.burst().is_some(), "cpu.burst"),
-        ] {
-            if set {
-                asked.push(name);
-            }
-        }
-    }
-    if let Some(b) = r.block_io() {
-        if b.leaf_weight().is_some() {
-            asked.push("blockIO.leafWeight");
-        }
-        if b.weight_device().as_ref().is_some_and(|d| !d.is_empty()) {
-            asked.push("blockIO.weightDevice");
-        }
-    }
-    if r.hugepage_limits().as_ref().is_some_and(|h| !h.is_empty()) {
-        asked.push("hugepageLimits");
-    }
-    if r.network().is_some() {
-        asked.push("network");
-    }
-    if r.rdma().as_ref().is_some_and(|h| !h.is_empty()) {
-        asked.push("rdma");
-    }
-    if r.unified().as_ref().is_some_and(|h| !h.is_empty()) {
-        asked.push("unified");
-    }
+    let (m, c, b) = (r.memory().as_ref(), r.cpu().as_ref(), r.block_io().as_ref());
+    let not_written = [
+        (m.is_some_and(|m| m.kernel().is_some()), "memory.kernel"),
+        (
+            m.is_some_and(|m| m.kernel_tcp().is_some()),
+            "memory.kernelTCP",
+        ),
+        (
+            m.is_some_and(|m| m.disable_oom_killer() == Some(true)),
+            "memory.disableOOMKiller",
+        ),
+        (
+            m.is_some_and(|m| m.use_hierarchy().is_some()),
+            "memory.useHierarchy",
+        ),
+        (
+            m.is_some_and(|m| m.check_before_update().is_some()),
+            "memory.checkBeforeUpdate",
+        ),
+        (
+            c.is_some_and(|c| c.realtime_runtime().is_some()),
+            "cpu.realtimeRuntime",
+        ),
+        (
+            c.is_some_and(|c| c.realtime_period().is_some()),
+            "cpu.realtimePeriod",
+        ),
+        (c.is_some_and(|c| c.idle().is_some()), "cpu.idle"),
+        (c.is_some_and(|c| c.burst().is_some()), "cpu.burst"),
+        (
+            b.is_some_and(|b| b.leaf_weight().is_some()),
+            "blockIO.leafWeight",
+        ),
+        (
+            b.is_some_and(|b| b.weight_device().as_ref().is_some_and(|d| !d.is_empty())),
+            "blockIO.weightDevice",
+        ),
+        (
+            r.hugepage_limits().as_ref().is_some_and(|h| !h.is_empty()),
+            "hugepageLimits",
+        ),
+        (r.network().is_some(), "network"),
+        (r.rdma().as_ref().is_some_and(|h| !h.is_empty()), "rdma"),
+        (
+            r.unified().as_ref().is_some_and(|h| !h.is_empty()),
+            "unified",
+        ),
+    ];
+    let asked: Vec<&str> = not_written
+        .iter()
+        .filter(|(set, _)| *set)
+        .map(|(_, name)| *name)
+        .collect();
     match asked.is_empty() {
         true => Ok(()),
         false => Err(format!("linux.resources.{}", asked.join(", "))),
