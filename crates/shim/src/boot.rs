@@ -36,8 +36,8 @@ use vessel_runtime::protocol::{ErrorKind, RemoteError};
 
 use crate::cgroups::v1::Layout;
 use crate::console::ConsoleSocket;
-use crate::executor::ShimExecutor;
-use crate::join::{fork_into, PidNamespace};
+use crate::executor::{exit_now, ShimExecutor};
+use crate::join::{fork_into, run_child, PidNamespace};
 use crate::process::{pipes, Proc};
 
 /// A container the shim can create itself: its spec, typed, and its
@@ -343,24 +343,14 @@ fn become_init(
     main_sender: &mut MainSender,
     init_receiver: &mut InitReceiver,
 ) -> ! {
-    // A panic must not unwind into the shim's own code in this copy of it.
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let result = run_child("the first process", || {
         init(first, main_sender, init_receiver)
-    }))
-    .unwrap_or_else(|_| Err("the first process panicked while being set up".into()));
-    let code = match result {
-        Ok(()) => 0,
-        Err(e) => {
-            let _ = main_sender.exec_failed(e);
-            1
-        }
-    };
-    // SAFETY: `_exit` ends this forked child at once, without running the
-    // shim's exit handlers or flushing buffers the shim owns.
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::_exit(code)
+    });
+    if let Err(e) = result {
+        let _ = main_sender.exec_failed(e);
+        exit_now(1)
     }
+    exit_now(0)
 }
 
 /// What libcontainer's intermediate process does for the first process,

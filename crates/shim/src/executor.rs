@@ -60,8 +60,14 @@ pub(crate) fn exit_unrunnable(command: &str, err: Errno) -> ! {
         "vessel: container command '{command}' {what}: {}",
         err.desc()
     );
-    // SAFETY: `_exit` ends this process at once; it runs in a child forked
-    // from the shim, which must not run the shim's exit handlers.
+    exit_now(code)
+}
+
+/// Ends a child forked from the shim (or from the CLI it was forked from)
+/// at once with `code`.
+pub(crate) fn exit_now(code: i32) -> ! {
+    // SAFETY: `_exit` ends the process at once; a forked child must not run
+    // the exit handlers or flush the buffers of the process it is a copy of.
     #[allow(unsafe_code)]
     unsafe {
         libc::_exit(code)

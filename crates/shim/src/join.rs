@@ -238,19 +238,14 @@ pub fn spawn(plan: &Plan, init: Pid, stdio: Stdio) -> Result<Started, JoinError>
         // The child: never returns.
         drop(report_r);
         let console = console.map(|(_, child_end)| child_end);
-        // A panic must not unwind into the shim's own code in this copy.
-        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let result = run_child("the process", || {
             let Err(err) = become_process(plan, &pidfd, stdio, console, &report_w);
-            err
-        }))
-        .unwrap_or_else(|_| "the process panicked while being set up".into());
-        let _ = nix::unistd::write(&report_w, err.as_bytes());
-        // SAFETY: `_exit` ends this forked child at once, without running
-        // the shim's exit handlers or flushing buffers the shim owns.
-        #[allow(unsafe_code)]
-        unsafe {
-            libc::_exit(1)
+            Err(err)
+        });
+        if let Err(err) = result {
+            let _ = nix::unistd::write(&report_w, err.as_bytes());
         }
+        executor::exit_now(1)
     };
     drop(report_w);
     drop(stdio);
@@ -332,6 +327,17 @@ pub(crate) fn fork_into(target: PidNamespace<'_>) -> Result<Option<Pid>, JoinErr
         return Err(JoinError::os("going back to the shim's pid namespace", e));
     }
     Ok(Some(child))
+}
+
+/// Runs a forked child's `work`. A panic must not unwind into the code
+/// the child is a copy of: it is the child's error, naming `what`. The
+/// child then leaves with [`executor::exit_now`].
+pub(crate) fn run_child(
+    what: &str,
+    work: impl FnOnce() -> Result<(), String>,
+) -> Result<(), String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+        .unwrap_or_else(|_| Err(format!("{what} panicked while being set up")))
 }
 
 /// The child's report: one zero byte when it is about to run the command,

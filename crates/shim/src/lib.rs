@@ -127,12 +127,7 @@ fn forked_main(req: &CreateRequest, ready: std::fs::File) -> ! {
         })
     }))
     .unwrap_or(false);
-    // SAFETY: `_exit` ends this copy of the caller at once, without running
-    // the caller's exit handlers or flushing buffers the caller owns.
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::_exit(if served { 0 } else { 1 })
-    }
+    executor::exit_now(if served { 0 } else { 1 })
 }
 
 /// Creates the container for `req`, answers on `ready`, then supervises
