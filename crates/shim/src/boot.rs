@@ -31,6 +31,7 @@ use libcontainer::syscall::syscall::{create_syscall, SyscallType};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::waitpid;
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
+use serde::Deserialize;
 use serde_json::Value;
 use vessel_runtime::protocol::{ErrorKind, RemoteError};
 
@@ -55,7 +56,8 @@ pub struct Plan {
 /// Whether the shim creates this container itself; if not, why (the
 /// builder then does). Nothing is changed either way.
 pub fn plan(spec: &Value, id: &str) -> Result<Plan, String> {
-    let spec: Spec = serde_json::from_value(spec.clone()).map_err(|e| format!("spec: {e}"))?;
+    // Read from the JSON in place, without a copy of it.
+    let spec = Spec::deserialize(spec).map_err(|e| format!("spec: {e}"))?;
     let linux = spec.linux().as_ref().ok_or("no linux section")?;
     if !matches!(
         libcgroups::common::get_cgroup_setup(),

@@ -29,6 +29,7 @@ use nix::sched::CloneFlags;
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, Gid, Pid, Uid};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::executor;
@@ -147,7 +148,7 @@ impl Plan {
         }
         let seccomp = match linux.get("seccomp").filter(|v| !v.is_null()) {
             Some(v) => {
-                let seccomp: LinuxSeccomp = serde_json::from_value(v.clone())
+                let seccomp = LinuxSeccomp::deserialize(v)
                     .map_err(|e| Unsupported(format!("linux.seccomp: {e}")))?;
                 if libcontainer::seccomp::is_notify(&seccomp) {
                     return Err(Unsupported("seccomp notify".into()));
@@ -156,8 +157,8 @@ impl Plan {
             }
             None => None,
         };
-        let process: Process = serde_json::from_value(process.clone())
-            .map_err(|e| Unsupported(format!("process: {e}")))?;
+        let process =
+            Process::deserialize(process).map_err(|e| Unsupported(format!("process: {e}")))?;
 
         let args = cstrings(process.args().iter().flatten())?;
         if args.is_empty() {
