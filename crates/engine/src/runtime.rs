@@ -88,6 +88,7 @@ impl RuntimeClient {
             bundle: bundle.to_path_buf(),
             open_stdin,
             log: Some(log.to_path_buf()),
+            foreground: None,
         };
         let taken = self.spare.lock().unwrap_or_else(|e| e.into_inner()).take();
         let created = match taken {
@@ -288,6 +289,7 @@ impl RuntimeClient {
             bundle: PathBuf::new(),
             open_stdin: false,
             log: None,
+            foreground: None,
         };
         let arg = serde_json::to_string(&req).map_err(|e| EngineError::Internal(e.to_string()))?;
         let status = std::process::Command::new(&self.shim)

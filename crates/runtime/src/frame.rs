@@ -1,11 +1,17 @@
 //! Output frames on an attach stream: the Docker multiplexed-stream format,
 //! an 8-byte header `[stream, 0, 0, 0, len as u32 big-endian]` then `len`
-//! bytes. A terminal's output is sent as stdout.
+//! bytes. A terminal's output is sent as stdout. A foreground run's stream
+//! (see [`crate::launch::Foreground`]) ends with one frame of Vessel's own,
+//! [`EXIT`].
 
 use std::io::{self, Read};
 
 pub const STDOUT: u8 = 1;
 pub const STDERR: u8 = 2;
+/// The first process's exit status (JSON), last on a foreground run's
+/// stream. Outside the stream numbers Docker uses (0 to 3), and never
+/// sent on an attach stream of the Docker API.
+pub const EXIT: u8 = 0x80;
 
 /// The header and payload of one frame.
 pub fn encode(stream: u8, data: &[u8]) -> Vec<u8> {

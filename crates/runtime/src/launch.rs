@@ -1,13 +1,17 @@
 //! Starting a container's shim and waiting until the container exists.
 //!
 //! The shim reads one create request (a JSON line) on its stdin, answers
-//! on its stdout once with one JSON line (the container's state, or why it
-//! could not be created) and then lives on its own, in its own session,
-//! until the container is deleted. A shim may be started before its
-//! request is known ([`Spare`]), so that a caller that creates containers
-//! often (the engine) does not wait for the shim's own start.
+//! on its stdout (a socket) once with one JSON line (the container's state,
+//! or why it could not be created) and then lives on its own, in its own
+//! session, until the container is deleted. A shim may be started before
+//! its request is known ([`Spare`]), so that a caller that creates
+//! containers often (the engine) does not wait for the shim's own start.
+//! For a foreground run ([`Foreground`]) the answering socket goes on as
+//! the first process's attach stream.
 
 use std::io::{self, BufRead, BufReader, Write};
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -30,6 +34,22 @@ pub struct CreateRequest {
     /// they outlive the container's runtime state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<PathBuf>,
+    /// Run the container in the foreground of the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreground: Option<Foreground>,
+}
+
+/// A foreground run, `runc run`'s way: the shim starts the first process
+/// as soon as the container exists (a failed start is a failed create,
+/// and leaves nothing behind), and the socket it answered on becomes the
+/// process's attach stream (output frames out, stdin in). Once the process
+/// has exited, its output is drained and, unless `keep`, the container is
+/// deleted (even if the caller has gone away, as `docker run --rm` does),
+/// the stream ends with one [`crate::frame::EXIT`] frame.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Foreground {
+    /// Leave the stopped container for a later `delete`.
+    pub keep: bool,
 }
 
 /// The argument that tells a shim it was started ahead of its request.
@@ -82,26 +102,32 @@ pub fn shim_path() -> PathBuf {
 #[derive(Debug)]
 pub struct Spare {
     child: Option<Child>,
+    /// Our end of the socket the shim answers on (its stdout).
+    answer: Option<UnixStream>,
 }
 
 impl Spare {
     /// Starts a shim that will wait for its request; `spare` says it is
     /// started ahead of it (see [`Spare::start_spare`]).
     fn spawn(shim: &Path, spare: bool) -> Result<Spare, LaunchError> {
+        let (ours, theirs) = UnixStream::pair()?;
         let mut command = Command::new(shim);
         if spare {
             command.arg(SPARE_FLAG);
         }
         let child = command
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
+            .stdout(Stdio::from(OwnedFd::from(theirs)))
             .stderr(Stdio::null())
             .spawn()
             .map_err(|source| LaunchError::Spawn {
                 path: shim.to_path_buf(),
                 source,
             })?;
-        Ok(Spare { child: Some(child) })
+        Ok(Spare {
+            child: Some(child),
+            answer: Some(ours),
+        })
     }
 
     /// Starts a shim for a request that is at hand.
@@ -119,21 +145,27 @@ impl Spare {
 
     /// Hands the shim `req` and waits until the container is created. The
     /// returned child is the shim; dropping it does not stop it.
-    pub fn create(mut self, req: &CreateRequest) -> Result<(ContainerState, Child), LaunchError> {
+    pub fn create(self, req: &CreateRequest) -> Result<(ContainerState, Child), LaunchError> {
+        self.launch(req).map(|(state, child, _)| (state, child))
+    }
+
+    /// [`Spare::create`], also returning the socket the shim answered on:
+    /// a foreground run's attach stream (see [`Foreground`]).
+    pub fn launch(
+        mut self,
+        req: &CreateRequest,
+    ) -> Result<(ContainerState, Child, BufReader<UnixStream>), LaunchError> {
         let mut line = serde_json::to_vec(req).map_err(io::Error::other)?;
         line.push(b'\n');
         let mut child = self.child.take().expect("a spare is used once");
+        let mut answer = BufReader::new(self.answer.take().expect("a spare is used once"));
         let sent = child.stdin.take().map(|mut stdin| stdin.write_all(&line));
         if !matches!(sent, Some(Ok(()))) {
             let _ = child.kill();
             let _ = child.wait();
             return Err(LaunchError::NotListening);
         }
-        let answer = match child.stdout.take() {
-            Some(out) => read_answer(out),
-            None => Ok(None),
-        };
-        let result = conclude(answer, req);
+        let result = conclude(read_answer(&mut answer), req);
         match &result {
             Ok(_) => {}
             Err(LaunchError::Io(_)) => {
@@ -144,15 +176,15 @@ impl Spare {
                 let _ = child.wait();
             }
         }
-        result.map(|state| (state, child))
+        result.map(|state| (state, child, answer))
     }
 }
 
 /// Reads a shim's one answer (a JSON line); `None` if it ended without
-/// one.
-pub fn read_answer(out: impl io::Read) -> io::Result<Option<Ready>> {
+/// one. What follows the line stays in `out`.
+pub fn read_answer(out: &mut impl BufRead) -> io::Result<Option<Ready>> {
     let mut answer = String::new();
-    BufReader::new(out).read_line(&mut answer)?;
+    out.read_line(&mut answer)?;
     match answer.is_empty() {
         true => Ok(None),
         false => serde_json::from_str(&answer)
@@ -186,10 +218,4 @@ impl Drop for Spare {
             let _ = child.wait();
         }
     }
-}
-
-/// Starts a shim for `req` and waits for the container to be created (see
-/// [`Spare::create`]).
-pub fn create(shim: &Path, req: &CreateRequest) -> Result<(ContainerState, Child), LaunchError> {
-    Spare::start(shim)?.create(req)
 }

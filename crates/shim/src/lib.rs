@@ -22,8 +22,9 @@ pub mod server;
 pub mod state;
 pub mod verbs;
 
-use std::io::{BufRead, Write};
-use std::os::fd::{AsFd, AsRawFd};
+use std::io::{BufRead, BufReader, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -43,8 +44,8 @@ pub fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     // The answer goes to the caller on our stdout; from now on stdout is a
-    // private copy and fd 1 is /dev/null, so no child inherits the pipe.
-    let Some(ready) = take_stdout() else {
+    // private copy and fd 1 is /dev/null, so no child inherits the socket.
+    let Some(answer) = take_stdout() else {
         return ExitCode::FAILURE;
     };
     if std::env::args().nth(1).as_deref() == Some("--cleanup") {
@@ -68,7 +69,7 @@ pub fn main() -> ExitCode {
     };
     let req = serde_json::from_str::<CreateRequest>(&request)
         .map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, format!("shim request: {e}")));
-    match serve(req, sigfd, ready_network, ready) {
+    match serve(req, sigfd, ready_network, answer) {
         true => ExitCode::SUCCESS,
         false => ExitCode::FAILURE,
     }
@@ -76,18 +77,21 @@ pub fn main() -> ExitCode {
 
 /// Starts a shim for `req` by forking the calling process instead of
 /// running the shim binary `shim` (a fork skips the binary's start, about
-/// a millisecond), and waits until the container exists; returns the
-/// shim's pid. Only a single-threaded process can be forked safely, so a
-/// caller with threads gets the binary.
+/// a millisecond), and waits until the container exists (and, for a
+/// foreground run, its first process runs). Returns the shim's pid and the
+/// socket it answered on, a foreground run's attach stream. Only a
+/// single-threaded process can be forked safely, so a caller with threads
+/// gets the binary.
 pub fn create_forked(
     shim: &Path,
     req: &CreateRequest,
-) -> Result<(ContainerState, i32), LaunchError> {
+) -> Result<(ContainerState, i32, BufReader<UnixStream>), LaunchError> {
     if !single_threaded() {
-        return launch::create(shim, req).map(|(state, child)| (state, child.id() as i32));
+        return launch::Spare::start(shim)?
+            .launch(req)
+            .map(|(state, child, stream)| (state, child.id() as i32, stream));
     }
-    let (answer_r, answer_w) =
-        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| LaunchError::Io(e.into()))?;
+    let (ours, theirs) = UnixStream::pair().map_err(LaunchError::Io)?;
     // SAFETY: the process has this one thread (checked just above, and only
     // this thread could have started another since), so the child is a
     // complete copy of it; the child becomes the shim and leaves with
@@ -96,63 +100,78 @@ pub fn create_forked(
     let forked = unsafe { nix::unistd::fork() };
     match forked.map_err(|e| LaunchError::Io(e.into()))? {
         ForkResult::Child => {
-            drop(answer_r);
-            forked_main(req, std::fs::File::from(answer_w))
+            drop(ours);
+            forked_main(req, theirs)
         }
         ForkResult::Parent { child } => {
-            drop(answer_w);
-            let answer = launch::read_answer(std::fs::File::from(answer_r));
-            let result = launch::conclude(answer, req);
+            drop(theirs);
+            let mut stream = BufReader::new(ours);
+            let result = launch::conclude(launch::read_answer(&mut stream), req);
             if let Err(e) = &result {
                 if matches!(e, LaunchError::Io(_)) {
                     let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
                 }
                 let _ = nix::sys::wait::waitpid(child, None);
             }
-            result.map(|state| (state, child.as_raw()))
+            result.map(|state| (state, child.as_raw(), stream))
         }
     }
 }
 
 /// The forked shim: what `main` does, with the request in hand. It never
 /// returns into the caller's code, not even by a panic.
-fn forked_main(req: &CreateRequest, ready: std::fs::File) -> ! {
+fn forked_main(req: &CreateRequest, answer: UnixStream) -> ! {
     // The caller's stdio is not ours.
     null_stdio();
     let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         watch_children().is_some_and(|sigfd| {
             detach();
             let _ = nix::sys::prctl::set_name(c"vessel-shim");
-            serve(Ok(req.clone()), sigfd, None, ready)
+            serve(Ok(req.clone()), sigfd, None, answer)
         })
     }))
     .unwrap_or(false);
     executor::exit_now(if served { 0 } else { 1 })
 }
 
-/// Creates the container for `req`, answers on `ready`, then supervises
-/// the container until it is deleted. False if it was not created.
+/// Creates the container for `req` (and starts it, for a foreground run),
+/// answers on `answer`, then supervises the container until it is
+/// deleted. False if it was not created.
 fn serve(
     req: Result<CreateRequest, RemoteError>,
     sigfd: SignalFd,
     ready_network: Option<network::ReadyNetwork>,
-    mut ready: std::fs::File,
+    mut answer: UnixStream,
 ) -> bool {
-    let result = req.and_then(|req| setup(&req, sigfd, ready_network));
-    let (answer, shim) = match result {
+    let foreground = req.as_ref().ok().and_then(|r| r.foreground);
+    let result = req
+        .and_then(|req| setup(&req, sigfd, ready_network))
+        .and_then(|shim| match foreground {
+            Some(_) => start_foreground(shim),
+            None => Ok(shim),
+        });
+    let (ready, shim) = match result {
         Ok(shim) => (Ready::Created(shim.state()), Some(shim)),
         Err(e) => (Ready::Failed(e), None),
     };
-    let mut line = serde_json::to_vec(&answer).expect("answers serialize");
+    let mut line = serde_json::to_vec(&ready).expect("answers serialize");
     line.push(b'\n');
-    let _ = ready.write_all(&line);
-    drop(ready);
-    match shim {
-        Some(shim) => {
-            shim.run();
-            true
-        }
-        None => false,
+    let _ = answer.write_all(&line);
+    let Some(mut shim) = shim else { return false };
+    match foreground {
+        Some(fg) => shim.attach_foreground(answer, fg),
+        None => drop(answer),
+    }
+    shim.run();
+    true
+}
+
+/// A foreground run's start, before the caller is answered: a failed
+/// start has removed the container, and is the create's failure.
+fn start_foreground(mut shim: server::Shim) -> Result<server::Shim, RemoteError> {
+    match verbs::start::start(&mut shim) {
+        server::Reply::Now(vessel_runtime::Response::Error(e)) => Err(e),
+        _ => Ok(shim),
     }
 }
 
@@ -272,13 +291,14 @@ fn normal_priority() {
     let _ = rustix::process::setpriority_process(None, 0);
 }
 
-/// Moves stdout to a new descriptor and puts /dev/null on fd 1.
-fn take_stdout() -> Option<std::fs::File> {
-    let copy = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
+/// Moves stdout (the socket the caller reads our answer on) to a new
+/// descriptor and puts /dev/null on fd 1.
+fn take_stdout() -> Option<UnixStream> {
+    let copy: OwnedFd = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
     let null = std::fs::OpenOptions::new()
         .write(true)
         .open("/dev/null")
         .ok()?;
     nix::unistd::dup2(null.as_raw_fd(), 1).ok()?;
-    Some(std::fs::File::from(copy))
+    Some(UnixStream::from(copy))
 }

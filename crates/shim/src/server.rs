@@ -18,6 +18,7 @@ use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use vessel_runtime::bundle::RuntimeBundle;
 use vessel_runtime::frame;
+use vessel_runtime::launch::Foreground;
 use vessel_runtime::logs::{LogWriter, Stream};
 use vessel_runtime::protocol::{
     ContainerState, ErrorKind, RemoteError, Request, Response, Status, INIT,
@@ -93,6 +94,8 @@ pub struct Shim {
     pub done: bool,
     /// The deleted container's state, removed once the delete is answered.
     pub tombstone: Option<crate::cleanup::Tombstone>,
+    /// A foreground run's connection and what it asked for.
+    foreground: Option<(usize, Foreground)>,
     conns: BTreeMap<usize, Conn>,
     next_conn: usize,
 }
@@ -135,6 +138,7 @@ impl Shim {
             delete_waiter: None,
             done: false,
             tombstone: None,
+            foreground: None,
             conns: BTreeMap::new(),
             next_conn: 0,
         }
@@ -291,18 +295,48 @@ impl Shim {
 
     fn accept(&mut self) {
         while let Ok((stream, _)) = self.listener.accept() {
-            let id = self.next_conn;
-            self.next_conn += 1;
-            self.conns.insert(
-                id,
-                Conn {
-                    stream,
-                    inbuf: Vec::new(),
-                    outbuf: Vec::new(),
-                    mode: Mode::Control,
-                    closing: false,
-                },
-            );
+            self.add_conn(stream);
+        }
+    }
+
+    fn add_conn(&mut self, stream: UnixStream) -> usize {
+        let id = self.next_conn;
+        self.next_conn += 1;
+        self.conns.insert(
+            id,
+            Conn {
+                stream,
+                inbuf: Vec::new(),
+                outbuf: Vec::new(),
+                mode: Mode::Control,
+                closing: false,
+            },
+        );
+        id
+    }
+
+    /// Takes a foreground run's stream (see [`Foreground`]) as an attached
+    /// connection of the first process.
+    pub fn attach_foreground(&mut self, stream: UnixStream, fg: Foreground) {
+        let id = self.add_conn(stream);
+        let stdin = self.init.stdin.is_some();
+        self.attach_conn(id, INIT, stdin);
+        self.foreground = Some((id, fg));
+    }
+
+    /// Streams `process`'s output on connection `id` from now on.
+    fn attach_conn(&mut self, id: usize, process: &str, stdin: bool) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let _ = conn.stream.set_nonblocking(true);
+        conn.mode = Mode::Attached {
+            process: process.to_string(),
+            stdin,
+        };
+        match self.process_mut(process) {
+            Ok(p) if !p.finished => p.attached.push(id),
+            _ => self.close_conn(id),
         }
     }
 
@@ -343,6 +377,8 @@ impl Shim {
                     }
                 }
             }
+            // The client has gone: nothing can reach it any more.
+            Mode::Attached { .. } if n == 0 && revents & libc::POLLHUP != 0 => self.drop_conn(id),
             Mode::Attached { process, stdin } => {
                 let process = process.clone();
                 if n == 0 {
@@ -381,15 +417,7 @@ impl Shim {
             return;
         }
         if let Some((process, stdin)) = attach {
-            let _ = conn.stream.set_nonblocking(true);
-            conn.mode = Mode::Attached {
-                process: process.clone(),
-                stdin,
-            };
-            match self.process_mut(&process) {
-                Ok(p) if !p.finished => p.attached.push(id),
-                _ => self.close_conn(id),
-            }
+            self.attach_conn(id, &process, stdin);
         }
     }
 
@@ -517,7 +545,8 @@ impl Shim {
                 }
             }
             drop(outputs);
-            for conn in attached {
+            let foreground = self.foreground.map(|(conn, _)| conn);
+            for conn in attached.into_iter().filter(|&c| Some(c) != foreground) {
                 self.close_conn(conn);
             }
             for conn in waiters {
@@ -531,8 +560,28 @@ impl Shim {
                     let reply = verbs::delete::finish(self);
                     self.reply(conn, reply);
                 }
+                if let Some((conn, fg)) = self.foreground.take() {
+                    self.end_foreground(conn, fg, &exit);
+                }
             }
         }
+    }
+
+    /// Ends a foreground run once its first process has exited and its
+    /// output is drained: deletes the container unless asked to keep it
+    /// (the caller may have gone; the run still cleans up after itself),
+    /// then sends the exit status and closes the stream.
+    fn end_foreground(&mut self, conn: usize, fg: Foreground, exit: &vessel_runtime::ExitStatus) {
+        if !fg.keep && !self.done {
+            tracing::info!(container = %self.id, "foreground run over; deleting the container");
+            verbs::delete::finish(self);
+        }
+        let status = serde_json::to_vec(exit).expect("exit statuses serialize");
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.outbuf
+                .extend_from_slice(&frame::encode(frame::EXIT, &status));
+        }
+        self.close_conn(conn);
     }
 }
 

@@ -1,9 +1,11 @@
 //! `vessel runtime create`.
 
+use std::io::BufReader;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use vessel_runtime::launch::{self, CreateRequest};
+use vessel_runtime::launch::{self, CreateRequest, Foreground};
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
@@ -17,14 +19,22 @@ pub struct CreateArgs {
 }
 
 pub fn create(root: &Path, args: CreateArgs) -> anyhow::Result<()> {
-    spawn(root, &args.id, &args.bundle, args.interactive)?;
+    spawn(root, &args.id, &args.bundle, args.interactive, None)?;
     Ok(())
 }
 
 /// Starts the shim (a fork of this process) and waits until the
-/// container exists. The shim is not waited for: it exits once the
-/// container is deleted, and outlives this process otherwise.
-pub fn spawn(root: &Path, id: &str, bundle: &Path, open_stdin: bool) -> anyhow::Result<()> {
+/// container exists (and, in the foreground, runs); returns the socket the
+/// shim answered on, a foreground run's attach stream. The shim is not
+/// waited for: it exits once the container is deleted, and outlives this
+/// process otherwise.
+pub fn spawn(
+    root: &Path,
+    id: &str,
+    bundle: &Path,
+    open_stdin: bool,
+    foreground: Option<Foreground>,
+) -> anyhow::Result<BufReader<UnixStream>> {
     vessel_runtime::layout::validate_id(id).map_err(anyhow::Error::msg)?;
     let req = CreateRequest {
         id: id.to_string(),
@@ -32,7 +42,8 @@ pub fn spawn(root: &Path, id: &str, bundle: &Path, open_stdin: bool) -> anyhow::
         bundle: bundle.to_path_buf(),
         open_stdin,
         log: None,
+        foreground,
     };
-    vessel_shim::create_forked(&launch::shim_path(), &req)?;
-    Ok(())
+    let (_, _, stream) = vessel_shim::create_forked(&launch::shim_path(), &req)?;
+    Ok(stream)
 }

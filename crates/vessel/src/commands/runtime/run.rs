@@ -1,14 +1,15 @@
-//! `vessel runtime run`: create, attach, start, wait, delete; exit with
-//! the container's exit code.
+//! `vessel runtime run`: create and start a container in the foreground,
+//! attached; delete it once it exits (unless `--keep`), and exit with its
+//! exit code.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
 use clap::Args;
+use vessel_runtime::launch::Foreground;
 use vessel_runtime::protocol::INIT;
-use vessel_runtime::{ContainerDir, Request, Response, ShimClient};
+use vessel_runtime::{ContainerDir, Request, ShimClient};
 
-use super::stream::{forward_signals, pump, terminal_size, RawTerminal};
+use super::stream::{follow_run, terminal_size, RawTerminal};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -22,45 +23,32 @@ pub struct RunArgs {
 }
 
 pub fn run(root: &Path, args: RunArgs) -> anyhow::Result<()> {
-    super::create::spawn(root, &args.id, &args.bundle, true)?;
-    let result = attach_and_start(root, &args.id, &args.bundle);
-    if !args.keep {
-        if let Err(e) = super::delete::remove(root, &args.id, true) {
-            eprintln!("vessel: {e:#}");
-        }
-    }
+    let tty = bundle_terminal(&args.bundle);
+    // Raw before the process starts, so that none of its output is cooked.
+    let raw = if tty { RawTerminal::enter() } else { None };
+    let result = run_attached(root, &args, tty);
+    drop(raw);
     super::exit_with(result?)
 }
 
-fn attach_and_start(root: &Path, id: &str, bundle: &Path) -> anyhow::Result<i32> {
-    let cdir = ContainerDir::new(root, id);
-    let mut control = ShimClient::connect(&cdir.socket())?;
-    let mut attach = ShimClient::connect(&cdir.socket())?;
-    attach.call(&Request::Attach {
-        process: INIT.into(),
-        stdin: true,
-    })?;
-    let (output, input) = attach.into_stream();
-    let tty = bundle_terminal(bundle);
-    forward_signals(root, id, INIT, tty);
-    let _raw = if tty { RawTerminal::enter() } else { None };
-    control.call(&Request::Start)?;
+/// The shim starts the process as soon as the container exists, streams
+/// its output on the socket it answered on, and deletes the container
+/// after the exit it ends the stream with.
+fn run_attached(root: &Path, args: &RunArgs, tty: bool) -> anyhow::Result<i32> {
+    let foreground = Foreground { keep: args.keep };
+    let stream = super::create::spawn(root, &args.id, &args.bundle, true, Some(foreground))?;
     if tty {
         if let Some((width, height)) = terminal_size() {
-            let _ = control.call(&Request::Resize {
+            let resize = Request::Resize {
                 process: INIT.into(),
                 width,
                 height,
-            });
+            };
+            let socket = ContainerDir::new(root, &args.id).socket();
+            let _ = ShimClient::connect(&socket).and_then(|mut c| c.call(&resize));
         }
     }
-    pump(output, input, true)?;
-    match control.call(&Request::Wait {
-        process: INIT.into(),
-    })? {
-        Response::Exited(exit) => Ok(exit.code),
-        _ => bail!("the shim answered wait with something else"),
-    }
+    Ok(follow_run(stream, root, &args.id, tty)?.code)
 }
 
 /// Whether the runtime bundle asks for a terminal.

@@ -1,0 +1,100 @@
+//! `vessel runtime run` in the foreground: the shim starts the container
+//! itself, streams it on the socket it answered on, and removes it after
+//! the exit (unless `--keep`), with or without its caller.
+
+mod support;
+
+use std::io::BufRead;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::*;
+
+/// The shim's pid, from its state directory.
+fn shim_pid(env: &Env, id: &str) -> i64 {
+    std::fs::read_to_string(env.root.join(id).join("shim.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Clock ticks of CPU time `pid` has used (user + system).
+fn cpu_ticks(pid: i64) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command's closing parenthesis; utime and stime are
+    // the 14th and 15th fields of the whole line.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn a_failed_start_fails_the_run_and_leaves_nothing() {
+    let env = Env::new();
+    let id = unique("runbadstart");
+    let mut s = spec(&["sleep", "30"]);
+    // libcontainer fails the start when a poststart hook fails.
+    s["hooks"] = serde_json::json!({"poststart": [{"path": "/bin/false"}]});
+    let b = env.bundle(&id, &s);
+    let out = env.run(&["run", "--bundle", b.to_str().unwrap(), &id]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("starting the container"), "{stderr}");
+    assert_gone(&env, &id);
+}
+
+#[test]
+fn keep_leaves_the_stopped_container_with_its_exit_code() {
+    let env = Env::new();
+    let id = unique("runkeep");
+    let b = env.bundle(&id, &spec(&["sh", "-c", "echo kept; exit 5"]));
+    let out = env.run(&["run", "--keep", "--bundle", b.to_str().unwrap(), &id]);
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "kept\n");
+    let state = env.state(&id);
+    assert_eq!(state["status"], "stopped");
+    assert_eq!(state["exit"]["code"], 5);
+    assert!(!cgroup_dirs(&id).is_empty(), "kept with its cgroups");
+    env.ok(&["delete", &id]);
+    assert_gone(&env, &id);
+}
+
+#[test]
+fn a_run_whose_caller_is_killed_still_removes_its_container() {
+    let env = Env::new();
+    let id = unique("runorphan");
+    let b = env.bundle(&id, &spec(&["sh", "-c", "echo ready; sleep 1"]));
+    let mut child = Command::new(vessel_bin())
+        .args(["runtime", "--root", env.root.to_str().unwrap()])
+        .args(["run", "--bundle", b.to_str().unwrap(), &id])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "ready\n");
+    let shim = shim_pid(&env, &id);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The shim notices its caller is gone without spinning on it: a busy
+    // loop would use about every tick of these 300 ms.
+    let before = cpu_ticks(shim);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(alive(shim), "the shim outlives its caller");
+    let used = cpu_ticks(shim) - before;
+    assert!(used < 10, "the shim used {used} ticks while idle");
+    // The container ends on its own; the run it belonged to removes it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while env.root.join(&id).exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_gone(&env, &id);
+    while alive(shim) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!alive(shim), "the shim exits with its container");
+}
