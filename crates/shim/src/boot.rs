@@ -24,7 +24,7 @@ use std::rc::Rc;
 use libcgroups::common::{CgroupConfig, CgroupSetup};
 use libcontainer::config::YoukiConfig;
 use libcontainer::container::{Container, ContainerStatus};
-use libcontainer::notify_socket::{NotifyListener, NOTIFY_FILE};
+use libcontainer::notify_socket::{NotifyListener, NotifySocket, NOTIFY_FILE};
 use libcontainer::process::args::{ContainerArgs, ContainerType};
 use libcontainer::process::channel::{self, InitReceiver, MainSender};
 use libcontainer::syscall::syscall::{create_syscall, SyscallType};
@@ -155,6 +155,8 @@ pub struct Created {
     pub console: Option<ConsoleSocket>,
     /// Whether the container's own network namespace already has `lo` up.
     pub loopback_up: bool,
+    /// Whether the first process was started too (see [`create`]).
+    pub started: bool,
 }
 
 fn invalid(e: impl std::fmt::Display) -> RemoteError {
@@ -172,6 +174,13 @@ fn internal(what: &str, e: impl std::fmt::Display) -> RemoteError {
 /// layout, so libcontainer can start, signal and delete it), its cgroups,
 /// and its first process, supervised as `init`, waiting for start. On
 /// failure the first process is gone; the caller removes the rest.
+///
+/// With `start`, the first process is started as well, without a round
+/// trip: the start is queued on its listener as soon as it is forked (a
+/// plan has no hooks, the only other thing libcontainer's start does), so
+/// it goes on to exec the moment it is ready instead of waiting for this
+/// process to read that and answer.
+#[allow(clippy::too_many_arguments)]
 pub fn create(
     plan: Plan,
     id: &str,
@@ -180,6 +189,7 @@ pub fn create(
     init: &mut Proc,
     console: Option<&Path>,
     open_stdin: bool,
+    start: bool,
 ) -> Result<Created, RemoteError> {
     let Plan {
         mut spec,
@@ -290,15 +300,25 @@ pub fn create(
         init_receiver.close(),
     );
     drop((stdio, console_fd));
-    let ready = main_receiver.wait_for_init_ready();
+    let started = match start {
+        true => NotifySocket::new(dir.join(NOTIFY_FILE))
+            .notify_container_start()
+            .map_err(|e| internal("starting the container", e)),
+        false => Ok(()),
+    };
+    let ready = started.and_then(|()| main_receiver.wait_for_init_ready().map_err(invalid));
     let _ = main_receiver.close();
     if let Err(e) = ready {
         let _ = kill(pid, Signal::SIGKILL);
         let _ = waitpid(pid, None);
-        return Err(invalid(e));
+        return Err(e);
     }
+    let status = match start {
+        true => ContainerStatus::Running,
+        false => ContainerStatus::Created,
+    };
     let saved = container
-        .set_status(ContainerStatus::Created)
+        .set_status(status)
         .set_creator(nix::unistd::geteuid().as_raw())
         .set_pid(pid.as_raw())
         .set_systemd(false)
@@ -313,6 +333,7 @@ pub fn create(
         container,
         console: console_socket,
         loopback_up: makes_network,
+        started: start,
     })
 }
 

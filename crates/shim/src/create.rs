@@ -30,7 +30,8 @@ fn invalid(e: impl std::fmt::Display) -> RemoteError {
 
 /// Creates the container described by `req`; `cdir` exists and is ours.
 /// A network namespace made ahead of time is joined when the container
-/// asks for one of its own.
+/// asks for one of its own. A foreground run's container may come back
+/// started already (see [`crate::boot::create`]).
 pub fn create(
     req: &CreateRequest,
     cdir: &ContainerDir,
@@ -69,6 +70,7 @@ pub fn create(
     let console_path = terminal.then_some(console_path.as_path());
     let mut through_builder = None;
     let mut loopback_up = false;
+    let mut started = false;
     let (container, console) = match crate::boot::plan(&rb.spec, &req.id) {
         Ok(plan) => {
             let created = crate::boot::create(
@@ -79,8 +81,10 @@ pub fn create(
                 &mut init,
                 console_path,
                 req.open_stdin,
+                req.foreground.is_some(),
             )?;
             loopback_up = created.loopback_up;
+            started = created.started;
             (created.container, created.console)
         }
         Err(why) => {
@@ -108,7 +112,7 @@ pub fn create(
     listener
         .set_nonblocking(true)
         .map_err(|e| internal("listening on the control socket", e))?;
-    let shim = Shim::new(
+    let mut shim = Shim::new(
         req.id.clone(),
         cdir.clone(),
         container,
@@ -119,6 +123,9 @@ pub fn create(
         listener,
         sigfd,
     );
+    if started {
+        shim.status = vessel_runtime::Status::Running;
+    }
     shim.save_state();
     tracing::info!(
         container = %req.id,

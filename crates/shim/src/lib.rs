@@ -166,9 +166,13 @@ fn serve(
     true
 }
 
-/// A foreground run's start, before the caller is answered: a failed
-/// start has removed the container, and is the create's failure.
+/// A foreground run's start, before the caller is answered, unless the
+/// create did it: a failed start has removed the container, and is the
+/// create's failure.
 fn start_foreground(mut shim: server::Shim) -> Result<server::Shim, RemoteError> {
+    if shim.status != vessel_runtime::Status::Created {
+        return Ok(shim);
+    }
     match verbs::start::start(&mut shim) {
         server::Reply::Now(vessel_runtime::Response::Error(e)) => Err(e),
         _ => Ok(shim),
