@@ -6,13 +6,14 @@
 //! twice, then forks an intermediate process that builds a cgroup manager
 //! (on cgroups v1 that looks up every controller's mount point on its own,
 //! about 2 ms), joins the cgroups, makes the pid namespace and forks the
-//! first process. Here the spec is the one the shim holds, the cgroups are
-//! made and limited before any process exists ([`crate::cgroups::v1`]),
-//! and the first process is forked straight into a new pid namespace. It
-//! joins the cgroups, takes its rlimits and OOM score, and runs
-//! libcontainer's `container_init_process` for everything after that:
-//! namespaces, rootfs, devices, hostname, masked and read-only paths,
-//! capabilities, seccomp, waiting for start, the executor.
+//! first process. Here the spec is the one the shim holds, and the first
+//! process is forked straight into a new pid namespace. While it takes its
+//! rlimits and OOM score and makes its network namespace, the shim makes
+//! its cgroups, writes their limits ([`crate::cgroups::v1`]) and moves it
+//! into them; only then does it run libcontainer's
+//! `container_init_process` for everything after that: namespaces,
+//! rootfs, devices, hostname, masked and read-only paths, capabilities,
+//! seccomp, waiting for start, the executor.
 //!
 //! What only libcontainer's main or intermediate process does is left to
 //! the builder: see [`plan`].
@@ -176,10 +177,10 @@ fn internal(what: &str, e: impl std::fmt::Display) -> RemoteError {
 /// failure the first process is gone; the caller removes the rest.
 ///
 /// With `start`, the first process is started as well, without a round
-/// trip: the start is queued on its listener as soon as it is forked (a
-/// plan has no hooks, the only other thing libcontainer's start does), so
-/// it goes on to exec the moment it is ready instead of waiting for this
-/// process to read that and answer.
+/// trip: the start is queued on its listener as soon as it is in its
+/// cgroups (a plan has no hooks, the only other thing libcontainer's start
+/// does), so it goes on to exec the moment it is ready instead of waiting
+/// for this process to read that and answer.
 #[allow(clippy::too_many_arguments)]
 pub fn create(
     plan: Plan,
@@ -221,10 +222,6 @@ pub fn create(
     // nothing in the container can open it through /proc.
     nix::sys::prctl::set_dumpable(false)
         .map_err(|e| internal("making the shim not dumpable", e))?;
-    let linux = spec.linux().as_ref().ok_or_else(|| invalid("no linux"))?;
-    let layout = Layout::create(crate::cgroups::mounts(), &cgroups_path)
-        .map_err(|e| internal("making the container's cgroups", e))?;
-    layout.apply(linux.resources().as_ref()).map_err(invalid)?;
 
     // The child's ends: kept open here until it has forked.
     let (stdio, console_socket, console_fd) = match console {
@@ -246,10 +243,15 @@ pub fn create(
         channel::main_channel().map_err(|e| internal("a channel to the first process", e))?;
     let (init_sender, mut init_receiver) =
         channel::init_channel().map_err(|e| internal("a channel to the first process", e))?;
+    // The first process waits for a byte on this pipe while it makes what
+    // needs no cgroups; end-of-file instead means give up.
+    let (go_r, go_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| internal("a pipe to the first process", e))?;
+    let spec = Rc::new(spec);
     let args = ContainerArgs {
         container_type: ContainerType::InitContainer,
         syscall: SyscallType::default(),
-        spec: Rc::new(spec),
+        spec: Rc::clone(&spec),
         rootfs,
         console_socket: console_fd.as_ref().map(AsRawFd::as_raw_fd),
         notify_listener,
@@ -257,7 +259,7 @@ pub fn create(
         container: Some(container.clone()),
         user_ns_config: None,
         cgroup_config: CgroupConfig {
-            cgroup_path: cgroups_path,
+            cgroup_path: cgroups_path.clone(),
             systemd_cgroup: false,
             container_name: id.to_string(),
         },
@@ -279,12 +281,13 @@ pub fn create(
             // The child: the container's pid 1. Never returns.
             let _ = main_receiver.close();
             let _ = init_sender.close();
+            drop(go_w);
             let first = First {
                 args: &args,
-                layout: &layout,
+                go: go_r,
                 makes_network,
             };
-            become_init(&first, &mut main_sender, &mut init_receiver)
+            become_init(first, &mut main_sender, &mut init_receiver)
         }
         Err(e) => {
             let _ = (main_sender.close(), main_receiver.close());
@@ -292,6 +295,7 @@ pub fn create(
             return Err(internal("starting the first process", e));
         }
     };
+    drop(go_r);
     // Only the child holds the sending end now: if it dies before it is
     // ready, the wait below reads end-of-file.
     let _ = (
@@ -300,13 +304,24 @@ pub fn create(
         init_receiver.close(),
     );
     drop((stdio, console_fd));
+    // Meanwhile the first process makes its network namespace, the
+    // slowest of what it does alone: the cgroups are made, limited and
+    // joined from here, in parallel. Then it may go on.
+    let linux = spec.linux().as_ref().ok_or_else(|| invalid("no linux"));
+    let joined = linux.and_then(|linux| cgroups_for(pid, &cgroups_path, linux));
+    if joined.is_ok() {
+        let _ = nix::unistd::write(&go_w, &[1]);
+    }
+    drop(go_w);
     let started = match start {
         true => NotifySocket::new(dir.join(NOTIFY_FILE))
             .notify_container_start()
             .map_err(|e| internal("starting the container", e)),
         false => Ok(()),
     };
-    let ready = started.and_then(|()| main_receiver.wait_for_init_ready().map_err(invalid));
+    let ready = joined
+        .and(started)
+        .and_then(|()| main_receiver.wait_for_init_ready().map_err(invalid));
     let _ = main_receiver.close();
     if let Err(e) = ready {
         let _ = kill(pid, Signal::SIGKILL);
@@ -337,6 +352,23 @@ pub fn create(
     })
 }
 
+/// Makes the container's cgroups, writes its limits and moves the first
+/// process, `pid`, into them.
+fn cgroups_for(
+    pid: nix::unistd::Pid,
+    cgroups_path: &Path,
+    linux: &oci_spec::runtime::Linux,
+) -> Result<(), RemoteError> {
+    let layout = Layout::create(crate::cgroups::mounts(), cgroups_path)
+        .map_err(|e| internal("making the container's cgroups", e))?;
+    layout.apply(linux.resources().as_ref()).map_err(invalid)?;
+    for dir in layout.dirs() {
+        std::fs::write(dir.join("cgroup.procs"), pid.to_string())
+            .map_err(|e| internal(&format!("joining cgroup {}", dir.display()), e))?;
+    }
+    Ok(())
+}
+
 /// The builder's own checks of a spec it takes.
 fn check_spec(spec: &Spec) -> Result<(), RemoteError> {
     if !spec.version().starts_with("1.") {
@@ -355,19 +387,20 @@ fn check_spec(spec: &Spec) -> Result<(), RemoteError> {
 /// What the first process is given.
 struct First<'a> {
     args: &'a ContainerArgs,
-    layout: &'a Layout,
+    /// A byte once it is in its cgroups, end-of-file if it is to give up.
+    go: std::os::fd::OwnedFd,
     makes_network: bool,
 }
 
 /// In the child, pid 1 of the container's new pid namespace: runs
 /// [`init`]; a failure is reported on the channel before the child exits.
 fn become_init(
-    first: &First<'_>,
+    first: First<'_>,
     main_sender: &mut MainSender,
     init_receiver: &mut InitReceiver,
 ) -> ! {
     let result = run_child("the first process", || {
-        init(first, main_sender, init_receiver)
+        init(&first, main_sender, init_receiver)
     });
     if let Err(e) = result {
         let _ = main_sender.exec_failed(e);
@@ -393,12 +426,6 @@ fn init(
     // it execs it holds the shim's memory and descriptors, and nothing in
     // the container may open it through /proc.
     nix::sys::prctl::set_dumpable(false).map_err(|e| format!("dumpable: {e}"))?;
-    // Before its cgroup namespace is made: that namespace's root is where
-    // the process is then.
-    for dir in first.layout.dirs() {
-        std::fs::write(dir.join("cgroup.procs"), "0")
-            .map_err(|e| format!("joining cgroup {}: {e}", dir.display()))?;
-    }
     let syscall = create_syscall();
     for rlimit in process.rlimits().iter().flatten() {
         syscall
@@ -409,6 +436,14 @@ fn init(
         nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
             .map_err(|e| format!("making the network namespace: {e}"))?;
         crate::network::loopback_up_here().map_err(|e| format!("bringing up the loopback: {e}"))?;
+    }
+    // In its cgroups before its cgroup namespace is made (that namespace's
+    // root is where the process is then) and before anything of the
+    // container's runs.
+    let mut byte = [0u8; 1];
+    match nix::unistd::read(first.go.as_raw_fd(), &mut byte) {
+        Ok(1) => {}
+        _ => return Err("the shim gave up on the container".into()),
     }
     libcontainer::process::init::container_init_process(args, main_sender, init_receiver)
         .map_err(|e| e.to_string())
