@@ -98,3 +98,27 @@ fn a_run_whose_caller_is_killed_still_removes_its_container() {
     }
     assert!(!alive(shim), "the shim exits with its container");
 }
+
+#[test]
+fn help_and_mistakes_come_from_the_whole_command_line() {
+    // A runtime command line is parsed by a tree of the runtime's commands
+    // alone; help and errors still come from the whole tree, whose global
+    // options (--host) and messages they show.
+    let help = Command::new(vessel_bin())
+        .args(["runtime", "run", "--help"])
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("--host") && text.contains("--bundle"),
+        "{text}"
+    );
+    let wrong = Command::new(vessel_bin())
+        .args(["runtime", "run", "--no-such-flag", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&wrong.stderr);
+    assert!(text.contains("--no-such-flag"), "{text}");
+}
