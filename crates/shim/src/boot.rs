@@ -181,6 +181,9 @@ fn internal(what: &str, e: impl std::fmt::Display) -> RemoteError {
 /// cgroups (a plan has no hooks, the only other thing libcontainer's start
 /// does), so it goes on to exec the moment it is ready instead of waiting
 /// for this process to read that and answer.
+///
+/// `meanwhile` is the caller's work that the first process does not wait
+/// for: it runs while that process runs libcontainer's init.
 #[allow(clippy::too_many_arguments)]
 pub fn create(
     plan: Plan,
@@ -191,6 +194,7 @@ pub fn create(
     console: Option<&Path>,
     open_stdin: bool,
     start: bool,
+    meanwhile: impl FnOnce() -> Result<(), RemoteError>,
 ) -> Result<Created, RemoteError> {
     let Plan {
         mut spec,
@@ -212,9 +216,6 @@ pub fn create(
     std::fs::create_dir_all(&dir).map_err(|e| internal("making libcontainer's state", e))?;
     let mut container = Container::new(id, ContainerStatus::Creating, None, bundle, &dir)
         .map_err(|e| internal("making libcontainer's state", e))?;
-    YoukiConfig::from_spec(&spec, id)
-        .and_then(|config| config.save(&dir))
-        .map_err(|e| internal("saving libcontainer's config", e))?;
 
     // As libcontainer's builder does: the shim, which holds the
     // container's descriptors and forks its processes (an exec's child
@@ -313,14 +314,21 @@ pub fn create(
         let _ = nix::unistd::write(&go_w, &[1]);
     }
     drop(go_w);
-    let started = match start {
-        true => NotifySocket::new(dir.join(NOTIFY_FILE))
-            .notify_container_start()
-            .map_err(|e| internal("starting the container", e)),
-        false => Ok(()),
-    };
+    // What the first process does not need is done while it runs
+    // libcontainer's init.
     let ready = joined
-        .and(started)
+        .and_then(|()| {
+            YoukiConfig::from_spec(&spec, id)
+                .and_then(|config| config.save(&dir))
+                .map_err(|e| internal("saving libcontainer's config", e))
+        })
+        .and_then(|()| meanwhile())
+        .and_then(|()| match start {
+            true => NotifySocket::new(dir.join(NOTIFY_FILE))
+                .notify_container_start()
+                .map_err(|e| internal("starting the container", e)),
+            false => Ok(()),
+        })
         .and_then(|()| main_receiver.wait_for_init_ready().map_err(invalid));
     let _ = main_receiver.close();
     if let Err(e) = ready {

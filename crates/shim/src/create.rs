@@ -56,8 +56,11 @@ pub fn create(
     if let Some(network) = &ready_network {
         network.offer(&mut rb.spec);
     }
-    write_json(&rb.dir.join("config.json"), &rb.spec)
-        .map_err(|e| internal("writing the runtime bundle", e))?;
+    // The spec as run, for whoever reads the container's state later.
+    let write_bundle = |rb: &RuntimeBundle| {
+        write_json(&rb.dir.join("config.json"), &rb.spec)
+            .map_err(|e| internal("writing the runtime bundle", e))
+    };
 
     let t_bundle = t0.elapsed();
     let terminal = rb
@@ -82,12 +85,15 @@ pub fn create(
                 console_path,
                 req.open_stdin,
                 req.foreground.is_some(),
+                || write_bundle(&rb),
             )?;
             loopback_up = created.loopback_up;
             started = created.started;
             (created.container, created.console)
         }
         Err(why) => {
+            // libcontainer's builder reads the spec from the bundle.
+            write_bundle(&rb)?;
             let built = build(req, cdir, &rb, &mut init, console_path)?;
             through_builder = Some(why);
             built
