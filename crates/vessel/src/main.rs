@@ -19,47 +19,13 @@ struct Cli {
     command: commands::Command,
 }
 
-/// `vessel runtime ...` on its own. Building the whole command tree (every
-/// engine and HCS command) takes about 0.4 ms, a twentieth of a runtime
-/// `run`; this tree has the runtime's commands only.
-#[derive(Debug, Parser)]
-#[command(name = "vessel")]
-struct RuntimeCli {
-    #[command(subcommand)]
-    command: RuntimeOnly,
-}
-
-#[derive(Debug, clap::Subcommand)]
-enum RuntimeOnly {
-    Runtime(commands::runtime::RuntimeArgs),
-}
-
 fn main() -> ExitCode {
-    let result = match parse_runtime() {
-        Some(RuntimeCli {
-            command: RuntimeOnly::Runtime(args),
-        }) => commands::runtime::run(args),
-        None => {
-            let cli = Cli::parse();
-            commands::run(&cli.host, cli.command)
-        }
-    };
-    match result {
+    let cli = Cli::parse();
+    match commands::run(&cli.host, cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("vessel: {err:#}");
             ExitCode::FAILURE
         }
     }
-}
-
-/// A runtime command line, parsed by [`RuntimeCli`]. Anything else, help
-/// and every mistake included, is left to the whole tree, so that what
-/// the user sees is the same either way.
-fn parse_runtime() -> Option<RuntimeCli> {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if args.get(1).is_none_or(|a| a != "runtime") {
-        return None;
-    }
-    RuntimeCli::try_parse_from(args).ok()
 }

@@ -101,9 +101,8 @@ fn a_run_whose_caller_is_killed_still_removes_its_container() {
 
 #[test]
 fn help_and_mistakes_come_from_the_whole_command_line() {
-    // A runtime command line is parsed by a tree of the runtime's commands
-    // alone; help and errors still come from the whole tree, whose global
-    // options (--host) and messages they show.
+    // Subcommands' arguments are only built for the command being run;
+    // its help and errors are still whole, global options (--host) too.
     let help = Command::new(vessel_bin())
         .args(["runtime", "run", "--help"])
         .output()

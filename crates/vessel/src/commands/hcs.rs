@@ -10,6 +10,7 @@ use vessel_hcs::winpath::WindowsFs;
 use vessel_hcs::{BuildOptions, Document, HostFacts, HostLayerIds, LcowBoot, Spec};
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum HcsCommand {
     /// Print the ContainerConfig for SPEC.json.
     Config(HcsArgs),

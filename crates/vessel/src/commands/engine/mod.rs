@@ -14,6 +14,7 @@ use clap::Subcommand;
 use crate::api_client::Client;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum EngineCommand {
     /// Import a rootfs tarball (docker export format) as an image.
     Import(images::ImportArgs),

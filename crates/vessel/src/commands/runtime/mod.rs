@@ -34,6 +34,7 @@ pub struct RuntimeArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 enum RuntimeCommand {
     /// Create and start a container, attached; exit with its exit code.
     Run(run::RunArgs),
