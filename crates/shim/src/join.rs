@@ -218,6 +218,9 @@ pub fn spawn(plan: &Plan, init: Pid, stdio: Stdio) -> Result<Started, JoinError>
         })?;
     let (report_r, report_w) =
         nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| JoinError::os("a pipe", e))?;
+    // A byte once the child is in the container's cgroups (see below).
+    let (joined_r, joined_w) =
+        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| JoinError::os("a pipe", e))?;
     let console = match &stdio {
         Stdio::Terminal => Some(
             socketpair(
@@ -237,10 +240,10 @@ pub fn spawn(plan: &Plan, init: Pid, stdio: Stdio) -> Result<Started, JoinError>
     let child = fork_into(target)?;
     let Some(child) = child else {
         // The child: never returns.
-        drop(report_r);
+        drop((report_r, joined_w));
         let console = console.map(|(_, child_end)| child_end);
         let result = run_child("the process", || {
-            let Err(err) = become_process(plan, &pidfd, stdio, console, &report_w);
+            let Err(err) = become_process(plan, &pidfd, stdio, console, &report_w, joined_r);
             Err(err)
         });
         if let Err(err) = result {
@@ -248,8 +251,29 @@ pub fn spawn(plan: &Plan, init: Pid, stdio: Stdio) -> Result<Started, JoinError>
         }
         executor::exit_now(1)
     };
-    drop(report_w);
+    drop((report_w, joined_r));
     drop(stdio);
+    // The child is moved into the container's cgroups from here while it
+    // enters the namespaces and takes its user, capabilities and seccomp
+    // filter; it waits for that before it reports ready (and runs the
+    // command).
+    let joined = plan
+        .cgroups
+        .iter()
+        .try_for_each(|dir| std::fs::write(dir.join("cgroup.procs"), child.as_raw().to_string()));
+    if let Err(e) = joined {
+        // Without the byte the child gives up; one that has died already
+        // (the write found no such process) says why itself.
+        drop(joined_w);
+        let report = read_report(report_r);
+        let _ = waitpid(child, None);
+        return Err(match report {
+            Err(message) if e.raw_os_error() == Some(libc::ESRCH) => JoinError::Setup(message),
+            _ => JoinError::os("joining the container's cgroups", e),
+        });
+    }
+    let _ = nix::unistd::write(&joined_w, &[1]);
+    drop(joined_w);
     let console = console.map(|(parent_end, _)| parent_end);
     match read_report(report_r) {
         Ok(()) => {
@@ -370,6 +394,7 @@ fn become_process(
     stdio: Stdio,
     console: Option<OwnedFd>,
     report: &OwnedFd,
+    joined: OwnedFd,
 ) -> Result<std::convert::Infallible, String> {
     // Until it execs, this process holds the shim's memory and descriptors
     // and is the shim's binary: nothing in the container may open or trace
@@ -378,11 +403,6 @@ fn become_process(
     let syscall = create_syscall();
     let process = &plan.process;
     nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
-    // Into the cgroups while the host's paths are still in view.
-    for dir in &plan.cgroups {
-        std::fs::write(dir.join("cgroup.procs"), "0")
-            .map_err(|e| format!("joining cgroup {}: {e}", dir.display()))?;
-    }
     for rlimit in process.rlimits().iter().flatten() {
         syscall
             .set_rlimit(rlimit)
@@ -467,6 +487,12 @@ fn become_process(
             env.extend(CString::new(format!("HOME={home}")));
         }
     }
+    // In the container's cgroups before anything of the container's runs.
+    let mut byte = [0u8; 1];
+    if !matches!(nix::unistd::read(joined.as_raw_fd(), &mut byte), Ok(1)) {
+        return Err("the shim could not move the process into the cgroups".into());
+    }
+    drop(joined);
     // Ready: from here a failure is the command's, with its exit code.
     nix::unistd::write(report, &[0]).map_err(|e| format!("reporting: {e}"))?;
     executor::restore_signals();
