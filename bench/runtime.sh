@@ -7,7 +7,8 @@
 # where /sys/fs/cgroup/unified/cgroup.controllers reads empty; all three
 # runtimes see the same host.
 #
-# Usage (root): bench/runtime.sh [ROUNDS]   (default 30)
+# Usage (root): bench/runtime.sh [ROUNDS]   (default 30; taken in 10
+# blocks that alternate the contenders)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-30}
@@ -34,26 +35,42 @@ scripts/demo-bundle.sh "$work/bundle" /bin/true
 install -m 0755 -D -t "$work/bin" target/release/vessel target/release/vessel-shim
 vessel=$work/bin/vessel
 
+# This host's speed drifts by a third between minutes, so the contenders
+# take turns: blocks of a few rounds each, in a rotating order, and the
+# medians are taken over every round of every block.
+blocks=10
+per_block=$(( (rounds + blocks - 1) / blocks ))
 inner=$(cat <<INNER
 set -e
 if [ -e /sys/fs/cgroup/unified/cgroup.controllers ]; then
     : > "$work/empty"
     mount --bind "$work/empty" /sys/fs/cgroup/unified/cgroup.controllers
 fi
-hyperfine -N --style basic --warmup 3 --runs $rounds --export-json "$work/times.json" \
-    -n vessel "$vessel runtime --root $work/vessel run --bundle $work/bundle bench-v" \
-    -n crun "crun --root $work/crun run --bundle $work/bundle bench-c" \
-    -n runc "runc --root $work/runc run --bundle $work/bundle bench-r" >/dev/null
+v=(-n vessel "$vessel runtime --root $work/vessel run --bundle $work/bundle bench-v")
+c=(-n crun "crun --root $work/crun run --bundle $work/bundle bench-c")
+r=(-n runc "runc --root $work/runc run --bundle $work/bundle bench-r")
+for b in \$(seq $blocks); do
+    case \$((b % 3)) in
+        0) order=("\${v[@]}" "\${c[@]}" "\${r[@]}") ;;
+        1) order=("\${c[@]}" "\${r[@]}" "\${v[@]}") ;;
+        2) order=("\${r[@]}" "\${v[@]}" "\${c[@]}") ;;
+    esac
+    hyperfine -N --style basic --warmup 2 --runs $per_block \
+        --export-json "$work/times-\$b.json" "\${order[@]}" >/dev/null
+done
 INNER
 )
 unshare -m --propagation private bash -c "$inner"
 
-python3 - "$work/times.json" <<'PY'
+python3 - "$work"/times-*.json <<'PY'
 import json, statistics, sys
-results = json.load(open(sys.argv[1]))["results"]
-med = {r["command"]: statistics.median(r["times"]) * 1000 for r in results}
+times = {}
+for path in sys.argv[1:]:
+    for r in json.load(open(path))["results"]:
+        times.setdefault(r["command"], []).extend(r["times"])
+med = {name: statistics.median(times[name]) * 1000 for name in ("vessel", "crun", "runc")}
 base = med["vessel"]
-print(f"{'runtime':<8} {'median ms':>10} {'ratio to vessel':>16}")
+print(f"{'runtime':<8} {'median ms':>10} {'ratio to vessel':>16}   ({len(times['vessel'])} rounds each)")
 for name, ms in med.items():
     print(f"{name:<8} {ms:>10.2f} {ms / base:>16.2f}")
 PY
