@@ -262,15 +262,14 @@ pub fn spawn(plan: &Plan, init: Pid, stdio: Stdio) -> Result<Started, JoinError>
         .iter()
         .try_for_each(|dir| std::fs::write(dir.join("cgroup.procs"), child.as_raw().to_string()));
     if let Err(e) = joined {
-        // Without the byte the child gives up; one that has died already
-        // (the write found no such process) says why itself.
+        // The child gives up without the byte. (One that failed on its own
+        // is a zombie until it is reaped, which a join does not fail on:
+        // it gets here only for a failure of the join itself, and its own
+        // reason is read from its report below.)
         drop(joined_w);
-        let report = read_report(report_r);
+        let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
         let _ = waitpid(child, None);
-        return Err(match report {
-            Err(message) if e.raw_os_error() == Some(libc::ESRCH) => JoinError::Setup(message),
-            _ => JoinError::os("joining the container's cgroups", e),
-        });
+        return Err(JoinError::os("joining the container's cgroups", e));
     }
     let _ = nix::unistd::write(&joined_w, &[1]);
     drop(joined_w);

@@ -149,6 +149,26 @@ fn a_limit_the_kernel_refuses_fails_the_create_and_leaves_nothing() {
 }
 
 #[test]
+fn a_failure_before_the_cgroups_are_joined_is_named_and_leaves_nothing() {
+    // The first process takes its rlimits while the shim makes and joins
+    // its cgroups; it fails here while the shim is still at that, and its
+    // own reason is the error. Ten rounds, as the two race.
+    let env = Env::new();
+    for round in 0..10 {
+        let id = unique(&format!("badrlimit{round}"));
+        let mut s = spec(&["true"]);
+        s["process"]["rlimits"] =
+            json!([{"type": "RLIMIT_NOFILE", "hard": 2_000_000_000u64, "soft": 2_000_000_000u64}]);
+        let b = env.bundle(&id, &s);
+        let out = env.run(&["run", "--bundle", b.to_str().unwrap(), &id]);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("process.rlimits"), "{stderr}");
+        assert_gone(&env, &id);
+    }
+}
+
+#[test]
 fn a_failure_in_libcontainers_init_is_reported_and_leaves_nothing() {
     let env = Env::new();
     let id = unique("badinit");
