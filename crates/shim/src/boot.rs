@@ -183,7 +183,8 @@ fn internal(what: &str, e: impl std::fmt::Display) -> RemoteError {
 /// for this process to read that and answer.
 ///
 /// `meanwhile` is the caller's work that the first process does not wait
-/// for: it runs while that process runs libcontainer's init.
+/// for: it runs while that process runs libcontainer's init, and before a
+/// start is queued, so that its failure has run nothing of the container's.
 #[allow(clippy::too_many_arguments)]
 pub fn create(
     plan: Plan,

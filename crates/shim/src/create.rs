@@ -74,8 +74,24 @@ pub fn create(
     let mut through_builder = None;
     let mut loopback_up = false;
     let mut started = false;
+    // The log and the control socket, which the supervision needs.
+    let log_path = req.log.clone().unwrap_or_else(|| cdir.log());
+    let open_channels = || -> Result<(LogWriter, UnixListener), RemoteError> {
+        let log =
+            LogWriter::open(&log_path).map_err(|e| internal("opening the container log", e))?;
+        let listener = UnixListener::bind(cdir.socket())
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .map_err(|e| internal("listening on the control socket", e))?;
+        Ok((log, listener))
+    };
+    let mut channels = None;
     let (container, console) = match crate::boot::plan(&rb.spec, &req.id) {
         Ok(plan) => {
+            // A foreground run without a terminal starts during the create
+            // (see boot::create); all that can still fail is done first,
+            // so that a failed create has run nothing of the container's.
+            // A terminal's master only comes once the process runs.
+            let start = req.foreground.is_some() && !terminal;
             let created = crate::boot::create(
                 plan,
                 &req.id,
@@ -84,8 +100,12 @@ pub fn create(
                 &mut init,
                 console_path,
                 req.open_stdin,
-                req.foreground.is_some(),
-                || write_bundle(&rb),
+                start,
+                || {
+                    write_bundle(&rb)?;
+                    channels = Some(open_channels()?);
+                    Ok(())
+                },
             )?;
             loopback_up = created.loopback_up;
             started = created.started;
@@ -111,13 +131,10 @@ pub fn create(
             .map_err(|e| internal("bringing up the container's loopback", e))?;
     }
     take_terminal(&mut init, console).map_err(|e| internal("receiving the terminal", e))?;
-    let log_path = req.log.clone().unwrap_or_else(|| cdir.log());
-    let log = LogWriter::open(&log_path).map_err(|e| internal("opening the container log", e))?;
-    let listener = UnixListener::bind(cdir.socket())
-        .map_err(|e| internal("listening on the control socket", e))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| internal("listening on the control socket", e))?;
+    let (log, listener) = match channels {
+        Some(opened) => opened,
+        None => open_channels()?,
+    };
     let mut shim = Shim::new(
         req.id.clone(),
         cdir.clone(),

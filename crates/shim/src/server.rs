@@ -232,7 +232,17 @@ impl Shim {
             }
             sources.push((Source::Conn(id), conn.stream.as_raw_fd(), events));
         }
+        // A foreground run's caller is never dropped for falling behind
+        // (it would lose the exit status): the first process's output
+        // waits in its pipe instead until the caller has caught up.
+        let caller_behind = self
+            .foreground
+            .and_then(|(conn, _)| self.conns.get(&conn))
+            .is_some_and(|c| c.outbuf.len() > MAX_PENDING);
         for p in self.processes() {
+            if caller_behind && p.id == INIT {
+                continue;
+            }
             for (i, out) in p.outputs.iter().enumerate() {
                 sources.push((
                     Source::Output(p.id.clone(), i),
@@ -377,15 +387,17 @@ impl Shim {
                     }
                 }
             }
-            // The client has gone: nothing can reach it any more.
-            Mode::Attached { .. } if n == 0 && revents & libc::POLLHUP != 0 => self.drop_conn(id),
             Mode::Attached { process, stdin } => {
                 let process = process.clone();
                 if n == 0 {
                     // The client is done sending: that is stdin's end.
-                    *stdin = false;
-                    if let Ok(p) = self.process_mut(&process) {
+                    let fed = std::mem::replace(stdin, false);
+                    if let (true, Ok(p)) = (fed, self.process_mut(&process)) {
                         p.close_stdin();
+                    }
+                    // Gone altogether: nothing can reach it any more.
+                    if revents & libc::POLLHUP != 0 {
+                        self.drop_conn(id);
                     }
                     return;
                 }
@@ -460,9 +472,10 @@ impl Shim {
             },
             data,
         );
+        let foreground = self.foreground.map(|(conn, _)| conn);
         for id in attached {
             if let Some(conn) = self.conns.get_mut(&id) {
-                if conn.outbuf.len() > MAX_PENDING {
+                if conn.outbuf.len() > MAX_PENDING && Some(id) != foreground {
                     tracing::warn!(container = %self.id, "an attached client fell behind; dropping it");
                     self.drop_conn(id);
                     continue;
@@ -577,11 +590,17 @@ impl Shim {
             verbs::delete::finish(self);
         }
         let status = serde_json::to_vec(exit).expect("exit statuses serialize");
+        // All of it, however long the caller takes to read it (a closed
+        // caller fails the write at once): without the last frame the
+        // caller has no exit status.
         if let Some(c) = self.conns.get_mut(&conn) {
             c.outbuf
                 .extend_from_slice(&frame::encode(frame::EXIT, &status));
+            let pending = std::mem::take(&mut c.outbuf);
+            let _ = c.stream.set_nonblocking(false);
+            let _ = c.stream.write_all(&pending);
         }
-        self.close_conn(conn);
+        self.drop_conn(conn);
     }
 }
 

@@ -121,3 +121,87 @@ fn help_and_mistakes_come_from_the_whole_command_line() {
     let text = String::from_utf8_lossy(&wrong.stderr);
     assert!(text.contains("--no-such-flag"), "{text}");
 }
+
+/// Starts `vessel runtime run` of `spec` with piped stdin and stdout.
+fn spawn_run(env: &Env, id: &str, spec: &serde_json::Value) -> std::process::Child {
+    let b = env.bundle(id, spec);
+    Command::new(vessel_bin())
+        .args(["runtime", "--root", env.root.to_str().unwrap()])
+        .args(["run", "--bundle", b.to_str().unwrap(), id])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn a_caller_that_dies_closes_the_processs_stdin() {
+    // The process reads stdin until its end; the caller is killed while
+    // our end of its stdin stays open: the shim ends the process's stdin
+    // for it, and the run removes its container.
+    let env = Env::new();
+    let id = unique("runstdin");
+    let mut child = spawn_run(&env, &id, &spec(&["sh", "-c", "echo ready; cat"]));
+    let _stdin = child.stdin.take().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "ready\n");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while env.root.join(&id).exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_gone(&env, &id);
+}
+
+#[test]
+fn a_slow_caller_gets_all_the_output_and_the_exit_code() {
+    // More output than the shim queues for an attached client; the caller
+    // reads nothing for a while.
+    let env = Env::new();
+    let id = unique("runslow");
+    let mut child = spawn_run(
+        &env,
+        &id,
+        &spec(&["sh", "-c", "head -c 8000000 /dev/zero; exit 3"]),
+    );
+    drop(child.stdin.take());
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    assert_eq!(out.len(), 8_000_000);
+    assert_eq!(child.wait().unwrap().code(), Some(3));
+    assert_gone(&env, &id);
+}
+
+#[test]
+fn a_create_that_fails_after_the_first_process_is_ready_ran_nothing() {
+    // A root so long that the shim's control socket cannot be bound: the
+    // create fails at the end, and the command, which would leave a file
+    // behind, never ran.
+    let env = Env::new();
+    let root = env.dir.path().join("r".repeat(100));
+    let id = unique("runlate");
+    let seen = env.dir.path().join("seen");
+    std::fs::create_dir_all(&seen).unwrap();
+    let mut s = spec(&["touch", "/seen/ran"]);
+    s["mounts"].as_array_mut().unwrap().push(serde_json::json!({
+        "destination": "/seen", "type": "bind", "source": seen, "options": ["rbind", "rw"]
+    }));
+    let b = env.bundle(&id, &s);
+    let out = Command::new(vessel_bin())
+        .args(["runtime", "--root", root.to_str().unwrap()])
+        .args(["run", "--bundle", b.to_str().unwrap(), &id])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("control socket"), "{stderr}");
+    assert!(!seen.join("ran").exists(), "the command ran");
+    assert!(!root.join(&id).exists());
+    assert!(cgroup_dirs(&id).is_empty());
+}
