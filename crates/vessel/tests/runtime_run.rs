@@ -64,14 +64,8 @@ fn keep_leaves_the_stopped_container_with_its_exit_code() {
 fn a_run_whose_caller_is_killed_still_removes_its_container() {
     let env = Env::new();
     let id = unique("runorphan");
-    let b = env.bundle(&id, &spec(&["sh", "-c", "echo ready; sleep 1"]));
-    let mut child = Command::new(vessel_bin())
-        .args(["runtime", "--root", env.root.to_str().unwrap()])
-        .args(["run", "--bundle", b.to_str().unwrap(), &id])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_run(&env, &id, &spec(&["sh", "-c", "echo ready; sleep 1"]));
+    drop(child.stdin.take());
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
