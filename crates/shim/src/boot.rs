@@ -39,7 +39,7 @@ use vessel_runtime::protocol::{ErrorKind, RemoteError};
 use crate::cgroups::v1::Layout;
 use crate::console::ConsoleSocket;
 use crate::executor::{exit_now, ShimExecutor};
-use crate::join::{fork_into, run_child, PidNamespace};
+use crate::join::{cgroup_gate, fork_into, run_child, CgroupGate, GateWait, PidNamespace};
 use crate::process::{pipes, Proc};
 
 /// A container the shim can create itself: its spec, typed, and its
@@ -245,10 +245,8 @@ pub fn create(
         channel::main_channel().map_err(|e| internal("a channel to the first process", e))?;
     let (init_sender, mut init_receiver) =
         channel::init_channel().map_err(|e| internal("a channel to the first process", e))?;
-    // The first process waits for a byte on this pipe while it makes what
-    // needs no cgroups; end-of-file instead means give up.
-    let (go_r, go_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| internal("a pipe to the first process", e))?;
+    // The first process makes what needs no cgroups, then waits here.
+    let (gate, joined) = cgroup_gate().map_err(|e| internal("a pipe to the first process", e))?;
     let spec = Rc::new(spec);
     let args = ContainerArgs {
         container_type: ContainerType::InitContainer,
@@ -283,10 +281,10 @@ pub fn create(
             // The child: the container's pid 1. Never returns.
             let _ = main_receiver.close();
             let _ = init_sender.close();
-            drop(go_w);
+            drop(gate);
             let first = First {
                 args: &args,
-                go: go_r,
+                joined,
                 makes_network,
             };
             become_init(first, &mut main_sender, &mut init_receiver)
@@ -297,7 +295,7 @@ pub fn create(
             return Err(internal("starting the first process", e));
         }
     };
-    drop(go_r);
+    drop(joined);
     // Only the child holds the sending end now: if it dies before it is
     // ready, the wait below reads end-of-file.
     let _ = (
@@ -310,11 +308,7 @@ pub fn create(
     // slowest of what it does alone: the cgroups are made, limited and
     // joined from here, in parallel. Then it may go on.
     let linux = spec.linux().as_ref().ok_or_else(|| invalid("no linux"));
-    let joined = linux.and_then(|linux| cgroups_for(pid, &cgroups_path, linux));
-    if joined.is_ok() {
-        let _ = nix::unistd::write(&go_w, &[1]);
-    }
-    drop(go_w);
+    let joined = linux.and_then(|linux| cgroups_for(gate, pid, &cgroups_path, linux));
     // What the first process does not need is done while it runs
     // libcontainer's init.
     let ready = joined
@@ -362,8 +356,9 @@ pub fn create(
 }
 
 /// Makes the container's cgroups, writes its limits and moves the first
-/// process, `pid`, into them.
+/// process, `pid`, into them through `gate`.
 fn cgroups_for(
+    gate: CgroupGate,
     pid: nix::unistd::Pid,
     cgroups_path: &Path,
     linux: &oci_spec::runtime::Linux,
@@ -371,11 +366,8 @@ fn cgroups_for(
     let layout = Layout::create(crate::cgroups::mounts(), cgroups_path)
         .map_err(|e| internal("making the container's cgroups", e))?;
     layout.apply(linux.resources().as_ref()).map_err(invalid)?;
-    for dir in layout.dirs() {
-        std::fs::write(dir.join("cgroup.procs"), pid.to_string())
-            .map_err(|e| internal(&format!("joining cgroup {}", dir.display()), e))?;
-    }
-    Ok(())
+    gate.join(pid, layout.dirs())
+        .map_err(|e| internal("joining the container's cgroups", e))
 }
 
 /// The builder's own checks of a spec it takes.
@@ -396,8 +388,8 @@ fn check_spec(spec: &Spec) -> Result<(), RemoteError> {
 /// What the first process is given.
 struct First<'a> {
     args: &'a ContainerArgs,
-    /// A byte once it is in its cgroups, end-of-file if it is to give up.
-    go: std::os::fd::OwnedFd,
+    /// Passed once it is in its cgroups.
+    joined: GateWait,
     makes_network: bool,
 }
 
@@ -449,11 +441,7 @@ fn init(
     // In its cgroups before its cgroup namespace is made (that namespace's
     // root is where the process is then) and before anything of the
     // container's runs.
-    let mut byte = [0u8; 1];
-    match nix::unistd::read(first.go.as_raw_fd(), &mut byte) {
-        Ok(1) => {}
-        _ => return Err("the shim gave up on the container".into()),
-    }
+    first.joined.wait()?;
     libcontainer::process::init::container_init_process(args, main_sender, init_receiver)
         .map_err(|e| e.to_string())
 }

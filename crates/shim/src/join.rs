@@ -218,9 +218,7 @@ pub fn spawn(plan: &Plan, init: Pid, stdio: Stdio) -> Result<Started, JoinError>
         })?;
     let (report_r, report_w) =
         nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| JoinError::os("a pipe", e))?;
-    // A byte once the child is in the container's cgroups (see below).
-    let (joined_r, joined_w) =
-        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| JoinError::os("a pipe", e))?;
+    let (gate, joined) = cgroup_gate().map_err(|e| JoinError::os("a pipe", e))?;
     let console = match &stdio {
         Stdio::Terminal => Some(
             socketpair(
@@ -240,10 +238,10 @@ pub fn spawn(plan: &Plan, init: Pid, stdio: Stdio) -> Result<Started, JoinError>
     let child = fork_into(target)?;
     let Some(child) = child else {
         // The child: never returns.
-        drop((report_r, joined_w));
+        drop((report_r, gate));
         let console = console.map(|(_, child_end)| child_end);
         let result = run_child("the process", || {
-            let Err(err) = become_process(plan, &pidfd, stdio, console, &report_w, joined_r);
+            let Err(err) = become_process(plan, &pidfd, stdio, console, &report_w, joined);
             Err(err)
         });
         if let Err(err) = result {
@@ -251,28 +249,17 @@ pub fn spawn(plan: &Plan, init: Pid, stdio: Stdio) -> Result<Started, JoinError>
         }
         executor::exit_now(1)
     };
-    drop((report_w, joined_r));
+    drop((report_w, joined));
     drop(stdio);
     // The child is moved into the container's cgroups from here while it
     // enters the namespaces and takes its user, capabilities and seccomp
     // filter; it waits for that before it reports ready (and runs the
-    // command).
-    let joined = plan
-        .cgroups
-        .iter()
-        .try_for_each(|dir| std::fs::write(dir.join("cgroup.procs"), child.as_raw().to_string()));
-    if let Err(e) = joined {
-        // The child gives up without the byte. (One that failed on its own
-        // is a zombie until it is reaped, which a join does not fail on:
-        // it gets here only for a failure of the join itself, and its own
-        // reason is read from its report below.)
-        drop(joined_w);
+    // command). A failure of its own is in its report, read below.
+    if let Err(e) = gate.join(child, plan.cgroups.iter().map(PathBuf::as_path)) {
         let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
         let _ = waitpid(child, None);
         return Err(JoinError::os("joining the container's cgroups", e));
     }
-    let _ = nix::unistd::write(&joined_w, &[1]);
-    drop(joined_w);
     let console = console.map(|(parent_end, _)| parent_end);
     match read_report(report_r) {
         Ok(()) => {
@@ -291,6 +278,51 @@ pub fn spawn(plan: &Plan, init: Pid, stdio: Stdio) -> Result<Started, JoinError>
         Err(message) => {
             let _ = waitpid(child, None);
             Err(JoinError::Setup(message))
+        }
+    }
+}
+
+/// A forked child is moved into its container's cgroups by the shim while
+/// it sets itself up; it waits at this gate before anything of the
+/// container's runs. Made before the fork: the shim keeps the
+/// [`CgroupGate`], the child the [`GateWait`].
+pub(crate) fn cgroup_gate() -> Result<(CgroupGate, GateWait), Errno> {
+    let (wait, open) = nix::unistd::pipe2(OFlag::O_CLOEXEC)?;
+    Ok((CgroupGate(open), GateWait(wait)))
+}
+
+/// The shim's side of a [`cgroup_gate`]. Dropped without [`CgroupGate::join`]
+/// succeeding, the child gives up.
+#[derive(Debug)]
+pub(crate) struct CgroupGate(OwnedFd);
+
+impl CgroupGate {
+    /// Writes `child` into each of `dirs`' `cgroup.procs`, then lets it go
+    /// on. (A child that failed on its own is a zombie until it is reaped,
+    /// which a join does not fail on: an error here is the join's own.)
+    pub(crate) fn join<'a>(
+        self,
+        child: Pid,
+        mut dirs: impl Iterator<Item = &'a Path>,
+    ) -> std::io::Result<()> {
+        let pid = child.as_raw().to_string();
+        dirs.try_for_each(|dir| std::fs::write(dir.join("cgroup.procs"), &pid))?;
+        let _ = nix::unistd::write(&self.0, &[1]);
+        Ok(())
+    }
+}
+
+/// The child's side of a [`cgroup_gate`].
+#[derive(Debug)]
+pub(crate) struct GateWait(OwnedFd);
+
+impl GateWait {
+    /// Waits until the shim has moved this process into its cgroups.
+    pub(crate) fn wait(&self) -> Result<(), String> {
+        let mut byte = [0u8; 1];
+        match nix::unistd::read(self.0.as_raw_fd(), &mut byte) {
+            Ok(1) => Ok(()),
+            _ => Err("the shim could not move the process into its cgroups".into()),
         }
     }
 }
@@ -393,7 +425,7 @@ fn become_process(
     stdio: Stdio,
     console: Option<OwnedFd>,
     report: &OwnedFd,
-    joined: OwnedFd,
+    joined: GateWait,
 ) -> Result<std::convert::Infallible, String> {
     // Until it execs, this process holds the shim's memory and descriptors
     // and is the shim's binary: nothing in the container may open or trace
@@ -487,11 +519,7 @@ fn become_process(
         }
     }
     // In the container's cgroups before anything of the container's runs.
-    let mut byte = [0u8; 1];
-    if !matches!(nix::unistd::read(joined.as_raw_fd(), &mut byte), Ok(1)) {
-        return Err("the shim could not move the process into the cgroups".into());
-    }
-    drop(joined);
+    joined.wait()?;
     // Ready: from here a failure is the command's, with its exit code.
     nix::unistd::write(report, &[0]).map_err(|e| format!("reporting: {e}"))?;
     executor::restore_signals();
