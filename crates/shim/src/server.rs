@@ -68,7 +68,6 @@ struct Conn {
     inbuf: Vec<u8>,
     outbuf: Vec<u8>,
     mode: Mode,
-    closing: bool,
 }
 
 /// The container under supervision.
@@ -221,7 +220,7 @@ impl Shim {
         for (&id, conn) in &self.conns {
             let mut events = 0;
             let reading = match &conn.mode {
-                Mode::Control => !conn.closing,
+                Mode::Control => true,
                 Mode::Attached { stdin, .. } => *stdin,
             };
             if reading {
@@ -236,8 +235,8 @@ impl Shim {
         // (it would lose the exit status): the first process's output
         // waits in its pipe instead until the caller has caught up.
         let caller_behind = self
-            .foreground
-            .and_then(|(conn, _)| self.conns.get(&conn))
+            .foreground_conn()
+            .and_then(|conn| self.conns.get(&conn))
             .is_some_and(|c| c.outbuf.len() > MAX_PENDING);
         for p in self.processes() {
             if caller_behind && p.id == INIT {
@@ -319,7 +318,6 @@ impl Shim {
                 inbuf: Vec::new(),
                 outbuf: Vec::new(),
                 mode: Mode::Control,
-                closing: false,
             },
         );
         id
@@ -472,7 +470,7 @@ impl Shim {
             },
             data,
         );
-        let foreground = self.foreground.map(|(conn, _)| conn);
+        let foreground = self.foreground_conn();
         for id in attached {
             if let Some(conn) = self.conns.get_mut(&id) {
                 if conn.outbuf.len() > MAX_PENDING && Some(id) != foreground {
@@ -503,24 +501,29 @@ impl Shim {
                 }
             }
         }
-        if conn.closing && conn.outbuf.is_empty() {
+    }
+
+    /// Closes a connection once what is queued for it has been sent, or
+    /// has had a moment to go out: the loop does not block for long on a
+    /// stuck client.
+    fn close_conn(&mut self, id: usize) {
+        self.send_and_drop(id, Some(Duration::from_millis(500)));
+    }
+
+    /// Sends what is queued for connection `id`, waiting at most `limit`
+    /// (`None`: as long as the client takes), then drops it.
+    fn send_and_drop(&mut self, id: usize, limit: Option<Duration>) {
+        if let Some(conn) = self.conns.get_mut(&id) {
+            let _ = conn.stream.set_nonblocking(false);
+            let _ = conn.stream.set_write_timeout(limit);
+            let _ = conn.stream.write_all(&std::mem::take(&mut conn.outbuf));
             self.drop_conn(id);
         }
     }
 
-    /// Closes a connection once what is queued for it has been sent.
-    fn close_conn(&mut self, id: usize) {
-        if let Some(conn) = self.conns.get_mut(&id) {
-            conn.closing = true;
-            // Give the last output a moment to go out without blocking the
-            // loop for long on a stuck client.
-            let _ = conn.stream.set_nonblocking(false);
-            let _ = conn
-                .stream
-                .set_write_timeout(Some(Duration::from_millis(500)));
-            let _ = conn.stream.write_all(&std::mem::take(&mut conn.outbuf));
-            self.drop_conn(id);
-        }
+    /// A foreground run's connection, while it is open.
+    fn foreground_conn(&self) -> Option<usize> {
+        self.foreground.map(|(conn, _)| conn)
     }
 
     fn drop_conn(&mut self, id: usize) {
@@ -558,7 +561,7 @@ impl Shim {
                 }
             }
             drop(outputs);
-            let foreground = self.foreground.map(|(conn, _)| conn);
+            let foreground = self.foreground_conn();
             for conn in attached.into_iter().filter(|&c| Some(c) != foreground) {
                 self.close_conn(conn);
             }
@@ -590,17 +593,14 @@ impl Shim {
             verbs::delete::finish(self);
         }
         let status = serde_json::to_vec(exit).expect("exit statuses serialize");
-        // All of it, however long the caller takes to read it (a closed
-        // caller fails the write at once): without the last frame the
-        // caller has no exit status.
         if let Some(c) = self.conns.get_mut(&conn) {
             c.outbuf
                 .extend_from_slice(&frame::encode(frame::EXIT, &status));
-            let pending = std::mem::take(&mut c.outbuf);
-            let _ = c.stream.set_nonblocking(false);
-            let _ = c.stream.write_all(&pending);
         }
-        self.drop_conn(conn);
+        // All of it, however long the caller takes to read it (a closed
+        // caller fails the write at once): without the last frame the
+        // caller has no exit status.
+        self.send_and_drop(conn, None);
     }
 }
 
