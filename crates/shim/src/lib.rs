@@ -33,7 +33,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::unistd::ForkResult;
 use vessel_runtime::launch::{self, CreateRequest, LaunchError, Ready};
 use vessel_runtime::layout::validate_id;
-use vessel_runtime::protocol::{ContainerState, ErrorKind, RemoteError};
+use vessel_runtime::protocol::{ErrorKind, RemoteError};
 use vessel_runtime::ContainerDir;
 
 /// The shim's entry point.
@@ -78,18 +78,17 @@ pub fn main() -> ExitCode {
 /// Starts a shim for `req` by forking the calling process instead of
 /// running the shim binary `shim` (a fork skips the binary's start, about
 /// a millisecond), and waits until the container exists (and, for a
-/// foreground run, its first process runs). Returns the shim's pid and the
-/// socket it answered on, a foreground run's attach stream. Only a
-/// single-threaded process can be forked safely, so a caller with threads
-/// gets the binary.
+/// foreground run, its first process runs). Returns the socket the shim
+/// answered on, a foreground run's attach stream. Only a single-threaded
+/// process can be forked safely, so a caller with threads gets the binary.
 pub fn create_forked(
     shim: &Path,
     req: &CreateRequest,
-) -> Result<(ContainerState, i32, BufReader<UnixStream>), LaunchError> {
+) -> Result<BufReader<UnixStream>, LaunchError> {
     if !single_threaded() {
         return launch::Spare::start(shim)?
             .launch(req)
-            .map(|(state, child, stream)| (state, child.id() as i32, stream));
+            .map(|(_, _, stream)| stream);
     }
     let (ours, theirs) = UnixStream::pair().map_err(LaunchError::Io)?;
     // SAFETY: the process has this one thread (checked just above, and only
@@ -113,7 +112,7 @@ pub fn create_forked(
                 }
                 let _ = nix::sys::wait::waitpid(child, None);
             }
-            result.map(|state| (state, child.as_raw(), stream))
+            result.map(|_| stream)
         }
     }
 }

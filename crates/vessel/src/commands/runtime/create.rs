@@ -44,6 +44,5 @@ pub fn spawn(
         log: None,
         foreground,
     };
-    let (_, _, stream) = vessel_shim::create_forked(&launch::shim_path(), &req)?;
-    Ok(stream)
+    Ok(vessel_shim::create_forked(&launch::shim_path(), &req)?)
 }

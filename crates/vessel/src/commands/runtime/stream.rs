@@ -40,8 +40,6 @@ pub fn pump(
     } else {
         let _ = input.shutdown(Shutdown::Write);
     }
-    let mut out = io::stdout();
-    let mut err = io::stderr();
     loop {
         let (stream, data) = match frame::read_frame(&mut output) {
             Ok(Some(frame)) => frame,
@@ -51,15 +49,22 @@ pub fn pump(
             Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break,
             Err(e) => return Err(e),
         };
-        if stream == frame::STDERR {
-            err.write_all(&data)?;
-            err.flush()?;
-        } else {
-            out.write_all(&data)?;
-            out.flush()?;
-        }
+        show(stream, &data)?;
     }
     Ok(())
+}
+
+/// Writes one frame's output to our stderr or stdout, as it came.
+fn show(stream: u8, data: &[u8]) -> io::Result<()> {
+    if stream == frame::STDERR {
+        let mut err = io::stderr();
+        err.write_all(data)?;
+        err.flush()
+    } else {
+        let mut out = io::stdout();
+        out.write_all(data)?;
+        out.flush()
+    }
 }
 
 /// Follows a foreground run (see [`vessel_runtime::launch::Foreground`])
@@ -77,20 +82,12 @@ pub fn follow_run(
     let mut pending = stream.buffer().to_vec();
     let mut socket = stream.into_inner();
     let mut stdin_open = true;
-    let (mut out, mut err) = (io::stdout(), io::stderr());
     let mut buf = vec![0u8; 65536];
     loop {
         while let Some((stream, data)) = take_frame(&mut pending) {
             match stream {
                 frame::EXIT => return Ok(serde_json::from_slice(&data)?),
-                frame::STDERR => {
-                    err.write_all(&data)?;
-                    err.flush()?;
-                }
-                _ => {
-                    out.write_all(&data)?;
-                    out.flush()?;
-                }
+                _ => show(stream, &data)?,
             }
         }
         let stdin = io::stdin();
