@@ -3,7 +3,7 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use libcontainer::container::builder::ContainerBuilder;
 
@@ -22,6 +22,10 @@ pub struct Output {
     pub fd: OwnedFd,
     pub stream: Stream,
 }
+
+/// How long output is still read after its process exits (a child that
+/// keeps the pipe open must not hold the exit back forever).
+const DRAIN_GRACE: Duration = Duration::from_secs(2);
 
 /// A supervised process.
 #[derive(Debug)]
@@ -61,6 +65,14 @@ impl Proc {
             attached: Vec::new(),
             logged,
         }
+    }
+
+    /// Notes that the process exited with `exit`; its output is drained
+    /// for at most [`DRAIN_GRACE`] more.
+    pub fn exited(&mut self, exit: ExitStatus) {
+        self.exit = Some(exit);
+        self.drain_deadline = Some(Instant::now() + DRAIN_GRACE);
+        self.stdin = None;
     }
 
     pub fn running(&self) -> bool {

@@ -29,10 +29,6 @@ use vessel_runtime::ContainerDir;
 use crate::process::{exit_status, Proc};
 use crate::verbs;
 
-/// How long output is still read after its process exits (a child that
-/// keeps the pipe open must not hold the exit back forever).
-const DRAIN_GRACE: Duration = Duration::from_secs(2);
-
 /// An attached connection may fall this far behind before it is dropped.
 const MAX_PENDING: usize = 4 << 20;
 
@@ -292,13 +288,27 @@ impl Shim {
             };
             if self.init.pid == Some(pid) && self.init.exit.is_none() {
                 tracing::info!(container = %self.id, code = exit.code, "container exited");
-                record_exit(&mut self.init, &self.cdir.exit(), exit);
+                self.init.exited(exit);
                 self.status = Status::Stopped;
-                self.save_state();
             } else if let Some(p) = self.execs.values_mut().find(|p| p.pid == Some(pid)) {
                 tracing::info!(container = %self.id, exec = %p.id, code = exit.code, "exec exited");
-                record_exit(p, &self.cdir.exec_exit(&p.id), exit);
+                p.exited(exit);
             }
+        }
+    }
+
+    /// Writes process `id`'s exit to disk (with the container's state, for
+    /// the first process).
+    fn record_exit(&self, id: &str, exit: &vessel_runtime::ExitStatus) {
+        let record = match id {
+            INIT => self.cdir.exit(),
+            exec => self.cdir.exec_exit(exec),
+        };
+        if let Err(e) = write_json(&record, exit) {
+            tracing::error!(process = %id, error = %e, "cannot record the exit");
+        }
+        if id == INIT {
+            self.save_state();
         }
     }
 
@@ -580,6 +590,13 @@ impl Shim {
                     self.end_foreground(conn, fg, &exit);
                 }
             }
+            // On disk once it has been announced, so that no one waits for
+            // the write (until then a crash of the shim, which loses the
+            // container's supervision anyway, would lose it); not at all
+            // if the container is gone.
+            if !self.done {
+                self.record_exit(&id, &exit);
+            }
         }
     }
 
@@ -609,17 +626,6 @@ fn no_such_process(container: &str, id: &str) -> RemoteError {
         ErrorKind::NotFound,
         format!("no process {id:?} in container {container}"),
     )
-}
-
-/// Records on disk and in memory that `p` exited; its output is drained
-/// for at most [`DRAIN_GRACE`] more.
-fn record_exit(p: &mut Proc, record: &std::path::Path, exit: vessel_runtime::ExitStatus) {
-    if let Err(e) = write_json(record, &exit) {
-        tracing::error!(process = %p.id, error = %e, "cannot record the exit");
-    }
-    p.exit = Some(exit);
-    p.drain_deadline = Some(Instant::now() + DRAIN_GRACE);
-    p.stdin = None;
 }
 
 fn take_line(buf: &mut Vec<u8>) -> Option<Vec<u8>> {
