@@ -21,20 +21,22 @@ impl std::fmt::Debug for OrderedQueue {
 }
 
 impl OrderedQueue {
-    /// Queues `job` under `key`. A panicking job is logged and the next
-    /// one still runs.
+    /// Runs `job` after the jobs queued before it under `key`. When no
+    /// thread is running `key`'s jobs, the calling thread does, this one
+    /// and any queued meanwhile; else the job is queued to the thread that
+    /// is, and this returns at once. So a caller may run others' jobs
+    /// too: call it from a thread that can wait (the runtime client's
+    /// watchers, which have nothing else to do). A panicking job is logged
+    /// and the next one still runs.
     pub fn append(&self, key: &str, job: impl FnOnce() + Send + 'static) {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(q) = pending.get_mut(key) {
-            // A worker is draining this key; it will get to the job.
             q.push_back(Box::new(job));
             return;
         }
         pending.insert(key.to_string(), VecDeque::from([Box::new(job) as Job]));
         drop(pending);
-        let this = self.clone();
-        let key = key.to_string();
-        std::thread::spawn(move || this.drain(&key));
+        self.drain(key);
     }
 
     fn drain(&self, key: &str) {
@@ -68,22 +70,52 @@ mod tests {
     fn jobs_of_one_key_run_in_order_even_when_the_first_is_slow() {
         let q = OrderedQueue::default();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        for i in 0..20 {
+        let (started_tx, started) = std::sync::mpsc::channel();
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        // The first job's thread runs it (and, after it, the others).
+        let first = {
+            let (q, seen) = (q.clone(), seen.clone());
+            std::thread::spawn(move || {
+                q.append("c1", move || {
+                    started_tx.send(()).unwrap();
+                    let _ = wait.recv_timeout(Duration::from_secs(5));
+                    seen.lock().unwrap().push(0);
+                })
+            })
+        };
+        started.recv_timeout(Duration::from_secs(5)).unwrap();
+        for i in 1..20 {
             let seen = seen.clone();
-            q.append("c1", move || {
-                if i == 0 {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                seen.lock().unwrap().push(i);
-            });
+            // Queued to the first job's thread: returns at once.
+            q.append("c1", move || seen.lock().unwrap().push(i));
         }
-        for _ in 0..100 {
-            if seen.lock().unwrap().len() == 20 {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        assert!(
+            seen.lock().unwrap().is_empty(),
+            "a job ran before the first"
+        );
+        release.send(()).unwrap();
+        first.join().unwrap();
         assert_eq!(*seen.lock().unwrap(), (0..20).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn jobs_of_other_keys_do_not_wait() {
+        let q = OrderedQueue::default();
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let slow = {
+            let q = q.clone();
+            std::thread::spawn(move || {
+                q.append("slow", move || {
+                    let _ = wait.recv_timeout(Duration::from_secs(5));
+                })
+            })
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        q.append("other", move || tx.send(()).unwrap());
+        rx.recv_timeout(Duration::from_secs(1))
+            .expect("a job of another key ran while the slow one waited");
+        release.send(()).unwrap();
+        slow.join().unwrap();
     }
 
     #[test]
