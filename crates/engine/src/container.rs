@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use vessel_runtime::record::{read_json, write_atomic, Durability};
+use vessel_runtime::record::{write_atomic, Durability};
 
 use crate::error::{EngineError, Result};
 
@@ -193,19 +193,15 @@ pub struct Container {
 }
 
 impl Container {
-    /// Writes a new container's first record to `<dir>/config.v2.json`,
-    /// atomically and durably.
-    pub fn save_new(&self, dir: &Path) -> Result<()> {
-        self.write(dir, Durability::MachineCrash)
-    }
-
-    /// Writes the record again, atomically; durably unless the container
-    /// is removed when it exits. Such a container's later records only
-    /// need to survive a crash of the engine: after a crash of the machine
-    /// it is removed whichever of its records is on disk (its shim is gone,
-    /// and restore removes every auto-remove container that is not
-    /// running), so they skip the fsyncs, a millisecond or more of every
-    /// `run --rm` here.
+    /// Writes the record to `<dir>/config.v2.json`, atomically; durably
+    /// unless the container is removed when it exits. Such a container's
+    /// records only need to survive a crash of the engine: after a crash
+    /// of the machine it is removed whichever of its records is on disk
+    /// (its shim is gone, and restore removes every auto-remove container
+    /// that is not running), so they skip the fsyncs, a millisecond or
+    /// more of every `run --rm` here. Its first record may then be found
+    /// empty after such a crash; [`Container::load`] takes that for a
+    /// create that never finished.
     pub fn save(&self, dir: &Path) -> Result<()> {
         let durability = if self.host_config.auto_remove {
             Durability::ProcessCrash
@@ -223,9 +219,20 @@ impl Container {
         ))
     }
 
+    /// The record in `dir`; `None` when there is none, or an empty one
+    /// (a first record renamed into place whose data a crash of the
+    /// machine lost: durable records are never found empty).
     pub fn load(dir: &Path) -> Result<Option<Container>> {
-        read_json(&crate::paths::record_file(dir))
-            .map_err(EngineError::io(format!("reading {}", dir.display())))
+        let file = crate::paths::record_file(dir);
+        let read = match std::fs::read(&file) {
+            Ok(bytes) if bytes.is_empty() => return Ok(None),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        };
+        read.map_err(EngineError::io(format!("reading {}", dir.display())))
     }
 
     /// The name without its leading slash.
@@ -262,6 +269,16 @@ mod tests {
         assert_eq!(v["State"]["OOMKilled"], false);
         assert_eq!(v["HostConfig"]["LogConfig"]["Type"], "json-file");
         assert_eq!(Container::load(dir.path()).unwrap(), Some(c));
+    }
+
+    #[test]
+    fn an_empty_or_missing_record_is_no_container_and_a_bad_one_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Container::load(dir.path()).unwrap(), None);
+        std::fs::write(dir.path().join("config.v2.json"), "").unwrap();
+        assert_eq!(Container::load(dir.path()).unwrap(), None);
+        std::fs::write(dir.path().join("config.v2.json"), "{\"Id\":").unwrap();
+        assert!(Container::load(dir.path()).is_err());
     }
 
     #[test]

@@ -695,3 +695,17 @@ fn a_terminal_starts_with_the_callers_size() {
         );
     }
 }
+
+#[test]
+fn a_record_a_crash_left_empty_is_a_create_that_never_finished() {
+    let mut e = Engine::start();
+    let id = e.ok(&["create", "--rm", "--name", "lost", "busybox", "true"]);
+    e.kill_daemon();
+    // What a crash of the machine may leave of an auto-remove container's
+    // first record, renamed into place without an fsync.
+    let dir = e.root().join("containers").join(id.trim());
+    std::fs::write(dir.join("config.v2.json"), "").unwrap();
+    e.launch();
+    assert!(!dir.exists(), "{}", e.daemon_log());
+    assert_eq!(e.ok(&["ps", "-aq"]), "");
+}

@@ -252,7 +252,7 @@ impl Daemon {
             }
             std::fs::create_dir_all(&dir)
                 .map_err(EngineError::io(format!("creating {}", dir.display())))?;
-            if let Err(e) = c.save_new(&dir) {
+            if let Err(e) = c.save(&dir) {
                 let _ = std::fs::remove_dir_all(&dir);
                 return Err(e);
             }

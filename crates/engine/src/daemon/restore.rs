@@ -19,7 +19,14 @@ impl Daemon {
             let c = match Container::load(&dir.path()) {
                 Ok(Some(c)) => c,
                 Ok(None) => {
-                    // A create that crashed before its first record.
+                    // A create that crashed before its first record was
+                    // written (or, for an auto-remove container, reached
+                    // the disk): with any task it may have left.
+                    if let Some(id) = dir.file_name().to_str() {
+                        if let Err(e) = self.runtime.delete(id) {
+                            tracing::warn!(container = %id, error = %e, "removing the task of a container without a record");
+                        }
+                    }
                     let _ = std::fs::remove_dir_all(dir.path());
                     continue;
                 }
