@@ -134,21 +134,17 @@ pub async fn attach_start_wait(
     tty: bool,
     removed: bool,
 ) -> anyhow::Result<i64> {
-    let conn = client
-        .upgrade(&format!(
-            "/containers/{}/attach?stream=1&stdout=1&stderr=1&stdin={}",
-            enc(id),
-            stdin as u8
-        ))
-        .await?;
-    // The wait is in place before the start, so no exit can be missed.
+    let attach = format!(
+        "/containers/{}/attach?stream=1&stdout=1&stderr=1&stdin={}",
+        enc(id),
+        stdin as u8
+    );
     let condition = if removed { "removed" } else { "next-exit" };
-    let waiter = client
-        .pending_json(
-            "POST",
-            &format!("/containers/{}/wait?condition={condition}", enc(id)),
-        )
-        .await?;
+    let wait = format!("/containers/{}/wait?condition={condition}", enc(id));
+    // Both are in place before the start (the daemon has answered each),
+    // so no output and no exit can be missed; they are asked side by side.
+    let (conn, waiter) =
+        tokio::try_join!(client.upgrade(&attach), client.pending_json("POST", &wait))?;
     if let Err(e) = client
         .call("POST", &format!("/containers/{}/start", enc(id)), None)
         .await
