@@ -11,7 +11,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use vessel_runtime::launch::{CreateRequest, LaunchError, Spare};
+use vessel_runtime::launch::{CreateRequest, LaunchError, Spare, Start};
 use vessel_runtime::protocol::{ProcessInfo, ResourceUpdate, INIT};
 use vessel_runtime::{ContainerDir, ContainerState, Request, Response, ShimClient, Status};
 
@@ -80,35 +80,53 @@ impl RuntimeClient {
     }
 
     /// Create: starts the container's shim, which creates the container
-    /// from `bundle` (not yet running).
-    pub fn create(&self, id: &str, bundle: &Path, log: &Path, open_stdin: bool) -> Result<()> {
+    /// from `bundle`. Not yet running, unless `start` (see [`Start`]): then
+    /// the first process runs, its exit is watched, and the answer is its
+    /// pid and, if `start` attaches, its attach stream.
+    pub fn create(
+        &self,
+        id: &str,
+        bundle: &Path,
+        log: &Path,
+        open_stdin: bool,
+        start: Option<Start>,
+    ) -> Result<(i64, Option<Streams>)> {
         let req = CreateRequest {
             id: id.to_string(),
             root: self.root.clone(),
             bundle: bundle.to_path_buf(),
             open_stdin,
             log: Some(log.to_path_buf()),
+            start,
             foreground: None,
         };
         let taken = self.spare.lock().unwrap_or_else(|e| e.into_inner()).take();
         let created = match taken {
-            Some(spare) => match spare.create(&req) {
+            Some(spare) => match spare.launch(&req) {
                 // A spare that died while it waited: one more try, afresh.
                 Err(LaunchError::NotListening) => {
-                    Spare::start(&self.shim).and_then(|s| s.create(&req))
+                    Spare::start(&self.shim).and_then(|s| s.launch(&req))
                 }
                 other => other,
             },
-            None => Spare::start(&self.shim).and_then(|s| s.create(&req)),
+            None => Spare::start(&self.shim).and_then(|s| s.launch(&req)),
         };
         self.keep_spare();
         match created {
-            Ok((_, mut child)) => {
+            Ok((state, mut child, answer)) => {
                 // The shim is our child until it exits: reap it then.
                 std::thread::spawn(move || {
                     let _ = child.wait();
                 });
-                Ok(())
+                let Some(start) = start else {
+                    return Ok((0, None));
+                };
+                self.watch(id, INIT);
+                let streams = match start.attach {
+                    true => Some(answer_stream(answer)?),
+                    false => None,
+                };
+                Ok((state.pid as i64, streams))
             }
             Err(LaunchError::Create(e)) => Err(vessel_runtime::ShimClientError::Remote(e).into()),
             Err(e) => Err(EngineError::Internal(e.to_string())),
@@ -289,6 +307,7 @@ impl RuntimeClient {
             bundle: PathBuf::new(),
             open_stdin: false,
             log: None,
+            start: None,
             foreground: None,
         };
         let arg = serde_json::to_string(&req).map_err(|e| EngineError::Internal(e.to_string()))?;
@@ -352,6 +371,15 @@ impl RuntimeClient {
             "checkpoints are not supported yet".into(),
         ))
     }
+}
+
+/// The socket a shim answered a create on, as an attach stream.
+fn answer_stream(answer: BufReader<UnixStream>) -> Result<Streams> {
+    let writer = answer
+        .get_ref()
+        .try_clone()
+        .map_err(EngineError::io("duplicating the shim's socket"))?;
+    Ok((answer, writer))
 }
 
 fn unexpected(r: Response) -> EngineError {

@@ -6,8 +6,9 @@
 //! session, until the container is deleted. A shim may be started before
 //! its request is known ([`Spare`]), so that a caller that creates
 //! containers often (the engine) does not wait for the shim's own start.
-//! For a foreground run ([`Foreground`]) the answering socket goes on as
-//! the first process's attach stream.
+//! A create may start the first process too ([`Start`]), and the
+//! answering socket may go on as its attach stream ([`Start`] with
+//! `attach`, and a foreground run, [`Foreground`]).
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::fd::OwnedFd;
@@ -34,9 +35,25 @@ pub struct CreateRequest {
     /// they outlive the container's runtime state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<PathBuf>,
+    /// Start the first process within the create.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<Start>,
     /// Run the container in the foreground of the caller.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub foreground: Option<Foreground>,
+}
+
+/// A create and a start in one request, the engine's `docker start`: the
+/// shim starts the first process as soon as the container exists (a
+/// failed start is a failed create, and leaves nothing behind) and answers
+/// once it runs. With `attach`, the socket it answered on goes on as that
+/// process's attach stream, as an attach request's would: output frames
+/// out and, with `stdin`, its stdin in. Output made before the caller reads
+/// waits for it: none is missed.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct Start {
+    pub attach: bool,
+    pub stdin: bool,
 }
 
 /// A foreground run, `runc run`'s way: the shim starts the first process
@@ -150,7 +167,8 @@ impl Spare {
     }
 
     /// [`Spare::create`], also returning the socket the shim answered on:
-    /// a foreground run's attach stream (see [`Foreground`]).
+    /// the first process's attach stream when asked for (see [`Start`] and
+    /// [`Foreground`]).
     pub fn launch(
         mut self,
         req: &CreateRequest,

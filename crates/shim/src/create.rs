@@ -87,11 +87,12 @@ pub fn create(
     let mut channels = None;
     let (container, console) = match crate::boot::plan(&rb.spec, &req.id) {
         Ok(plan) => {
-            // A foreground run without a terminal starts during the create
-            // (see boot::create); all that can still fail is done first,
-            // so that a failed create has run nothing of the container's.
-            // A terminal's master only comes once the process runs.
-            let start = req.foreground.is_some() && !terminal;
+            // A start within the create (a foreground run's too) happens
+            // during it when there is no terminal (see boot::create); all
+            // that can still fail is done first, so that a failed create
+            // has run nothing of the container's. A terminal's master only
+            // comes once the process runs: that start follows the create.
+            let start = starts_within(req) && !terminal;
             let created = crate::boot::create(
                 plan,
                 &req.id,
@@ -159,6 +160,11 @@ pub fn create(
         "container created"
     );
     Ok(shim)
+}
+
+/// Whether `req` starts the first process within the create.
+pub fn starts_within(req: &CreateRequest) -> bool {
+    req.start.is_some() || req.foreground.is_some()
 }
 
 /// Creates the container with libcontainer's builder.

@@ -133,9 +133,9 @@ fn forked_main(req: &CreateRequest, answer: UnixStream) -> ! {
     executor::exit_now(if served { 0 } else { 1 })
 }
 
-/// Creates the container for `req` (and starts it, for a foreground run),
-/// answers on `answer`, then supervises the container until it is
-/// deleted. False if it was not created.
+/// Creates the container for `req` (and starts it, when asked), answers
+/// on `answer`, then supervises the container until it is deleted. False
+/// if it was not created.
 fn serve(
     req: Result<CreateRequest, RemoteError>,
     sigfd: SignalFd,
@@ -143,11 +143,13 @@ fn serve(
     mut answer: UnixStream,
 ) -> bool {
     let foreground = req.as_ref().ok().and_then(|r| r.foreground);
+    let start = req.as_ref().ok().and_then(|r| r.start);
+    let starts = req.as_ref().is_ok_and(create::starts_within);
     let result = req
         .and_then(|req| setup(&req, sigfd, ready_network))
-        .and_then(|shim| match foreground {
-            Some(_) => start_foreground(shim),
-            None => Ok(shim),
+        .and_then(|shim| match starts {
+            true => start_within(shim),
+            false => Ok(shim),
         });
     let (ready, shim) = match result {
         Ok(shim) => (Ready::Created(shim.state()), Some(shim)),
@@ -157,18 +159,19 @@ fn serve(
     line.push(b'\n');
     let _ = answer.write_all(&line);
     let Some(mut shim) = shim else { return false };
-    match foreground {
-        Some(fg) => shim.attach_foreground(answer, fg),
-        None => drop(answer),
+    match (foreground, start) {
+        (Some(fg), _) => shim.attach_foreground(answer, fg),
+        (None, Some(s)) if s.attach => shim.attach_first(answer, s.stdin),
+        _ => drop(answer),
     }
     shim.run();
     true
 }
 
-/// A foreground run's start, before the caller is answered, unless the
-/// create did it: a failed start has removed the container, and is the
-/// create's failure.
-fn start_foreground(mut shim: server::Shim) -> Result<server::Shim, RemoteError> {
+/// A start within the create, before the caller is answered, unless the
+/// create did it already: a failed start has removed the container, and
+/// is the create's failure.
+fn start_within(mut shim: server::Shim) -> Result<server::Shim, RemoteError> {
     if shim.status != vessel_runtime::Status::Created {
         return Ok(shim);
     }

@@ -342,6 +342,16 @@ impl Shim {
         self.foreground = Some((id, fg));
     }
 
+    /// Takes the stream a create that started the first process answered
+    /// on (see [`vessel_runtime::launch::Start`]) as an attached
+    /// connection of that process, feeding its stdin if `stdin` (and it
+    /// has one).
+    pub fn attach_first(&mut self, stream: UnixStream, stdin: bool) {
+        let id = self.add_conn(stream);
+        let stdin = stdin && self.init.stdin.is_some();
+        self.attach_conn(id, INIT, stdin);
+    }
+
     /// Streams `process`'s output on connection `id` from now on.
     fn attach_conn(&mut self, id: usize, process: &str, stdin: bool) {
         let Some(conn) = self.conns.get_mut(&id) else {

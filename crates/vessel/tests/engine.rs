@@ -709,3 +709,42 @@ fn a_record_a_crash_left_empty_is_a_create_that_never_finished() {
     assert!(!dir.exists(), "{}", e.daemon_log());
     assert_eq!(e.ok(&["ps", "-aq"]), "");
 }
+
+#[test]
+fn two_attaches_waiting_for_a_start_both_get_all_the_output() {
+    use std::io::{Read, Write};
+    let e = Engine::start();
+    e.ok(&[
+        "create", "--name", "two", "busybox", "sh", "-c", "echo one; echo two",
+    ]);
+    // One attach straight on the API, in place before the start...
+    let socket = e.host().trim_start_matches("unix://").to_string();
+    let mut raw = std::os::unix::net::UnixStream::connect(socket).unwrap();
+    raw.write_all(
+        b"POST /v1.45/containers/two/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\n\
+          Host: vessel\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n",
+    )
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        raw.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    // ... and one by the CLI, which then starts the container.
+    let out = e.vessel(&["start", "-a", "two"]);
+    assert_eq!(stdout(&out), "one\ntwo\n", "{out:?}");
+    let mut framed = Vec::new();
+    raw.read_to_end(&mut framed).unwrap();
+    let mut output = Vec::new();
+    let mut rest = framed.as_slice();
+    while rest.len() >= 8 {
+        let len = u32::from_be_bytes(rest[4..8].try_into().unwrap()) as usize;
+        assert_eq!(rest[0], 1, "stdout frames only");
+        output.extend_from_slice(&rest[8..8 + len]);
+        rest = &rest[8 + len..];
+    }
+    assert_eq!(String::from_utf8_lossy(&output), "one\ntwo\n");
+}

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
+use vessel_runtime::launch::Start;
 use vessel_runtime::protocol::INIT;
 use vessel_runtime::record::now_rfc3339;
 
@@ -379,25 +380,41 @@ impl Daemon {
         .map_err(EngineError::io("writing the spec"))?;
         // A task left by an earlier run of this container goes first.
         self.runtime.delete(&c.id)?;
-        self.runtime.create(
-            &c.id,
-            &bundle,
-            &PathBuf::from(&c.log_path),
-            c.config.open_stdin,
-        )?;
-        // Attaches waiting for this start connect before the process runs,
-        // so they miss none of its output.
-        for p in self.take_pending_attach(&c.id) {
-            match self.runtime.attach(&c.id, INIT, p.stdin) {
-                Ok(streams) => {
-                    let _ = p.to.send(streams);
-                }
-                Err(e) => {
-                    tracing::warn!(container = %c.id, error = %e, "connecting a waiting attach")
+        let log = PathBuf::from(&c.log_path);
+        // Attaches waiting for this start are connected before the process
+        // runs, so they miss none of its output. The task is created and
+        // started in one request to its shim, whose answer is the one
+        // waiting attach's stream (if any); several connect between a
+        // create and a start.
+        let mut waiting = self.take_pending_attach(&c.id);
+        let pid = if waiting.len() <= 1 {
+            let attach = waiting.pop();
+            let start = Start {
+                attach: attach.is_some(),
+                stdin: attach.as_ref().is_some_and(|p| p.stdin),
+            };
+            let (pid, streams) =
+                self.runtime
+                    .create(&c.id, &bundle, &log, c.config.open_stdin, Some(start))?;
+            if let (Some(p), Some(streams)) = (attach, streams) {
+                let _ = p.to.send(streams);
+            }
+            pid
+        } else {
+            self.runtime
+                .create(&c.id, &bundle, &log, c.config.open_stdin, None)?;
+            for p in waiting {
+                match self.runtime.attach(&c.id, INIT, p.stdin) {
+                    Ok(streams) => {
+                        let _ = p.to.send(streams);
+                    }
+                    Err(e) => {
+                        tracing::warn!(container = %c.id, error = %e, "connecting a waiting attach")
+                    }
                 }
             }
-        }
-        let pid = self.runtime.start(&c.id)?;
+            self.runtime.start(&c.id)?
+        };
         c.state.set_running(pid, &now_rfc3339());
         self.save(c)?;
         Ok(())

@@ -42,6 +42,7 @@ pub fn spawn(
         bundle: bundle.to_path_buf(),
         open_stdin,
         log: None,
+        start: None,
         foreground,
     };
     Ok(vessel_shim::create_forked(&launch::shim_path(), &req)?)
