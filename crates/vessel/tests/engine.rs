@@ -697,7 +697,7 @@ fn a_terminal_starts_with_the_callers_size() {
 }
 
 #[test]
-fn a_record_a_crash_left_empty_is_a_create_that_never_finished() {
+fn what_a_crash_left_half_made_or_half_removed_is_cleaned_at_start() {
     let mut e = Engine::start();
     let id = e.ok(&["create", "--rm", "--name", "lost", "busybox", "true"]);
     e.kill_daemon();
@@ -705,8 +705,13 @@ fn a_record_a_crash_left_empty_is_a_create_that_never_finished() {
     // first record, renamed into place without an fsync.
     let dir = e.root().join("containers").join(id.trim());
     std::fs::write(dir.join("config.v2.json"), "").unwrap();
+    // And what a crash left of a removed container's files, which are
+    // deleted in the background.
+    let removed = e.root().join("tmp/removed-0123");
+    std::fs::create_dir_all(removed.join("bundle")).unwrap();
     e.launch();
     assert!(!dir.exists(), "{}", e.daemon_log());
+    assert!(!removed.exists());
     assert_eq!(e.ok(&["ps", "-aq"]), "");
 }
 
@@ -715,7 +720,13 @@ fn two_attaches_waiting_for_a_start_both_get_all_the_output() {
     use std::io::{Read, Write};
     let e = Engine::start();
     e.ok(&[
-        "create", "--name", "two", "busybox", "sh", "-c", "echo one; echo two",
+        "create",
+        "--name",
+        "two",
+        "busybox",
+        "sh",
+        "-c",
+        "echo one; echo two",
     ]);
     // One attach straight on the API, in place before the start...
     let socket = e.host().trim_start_matches("unix://").to_string();

@@ -100,6 +100,9 @@ pub struct Daemon {
     exec_exited: Condvar,
 }
 
+/// The prefix of a removed container's directory in the scratch space.
+const REMOVED: &str = "removed-";
+
 impl Daemon {
     /// Opens the stores under `paths` and restores every container found
     /// there. `shim` is the `vessel-shim` binary.
@@ -126,6 +129,14 @@ impl Daemon {
                 .map_err(EngineError::io(format!("restricting {}", d.display())))?;
         }
         let images = ImageStore::open(&paths.images(), &paths.tmp())?;
+        // Removed containers' files a crash left behind (see discard_dir).
+        if let Ok(entries) = std::fs::read_dir(paths.tmp()) {
+            for e in entries.flatten() {
+                if e.file_name().to_string_lossy().starts_with(REMOVED) {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
         let daemon = Arc::new_cyclic(|weak: &Weak<Daemon>| {
             let weak = weak.clone();
             let runtime = RuntimeClient::new(&paths.runtime(), &shim, move |id, event| {
@@ -685,14 +696,7 @@ impl Daemon {
             self.exited(&mut c, 137, &now_rfc3339());
         }
         c.state.dead = true;
-        let removed = std::fs::remove_dir_all(self.dir(&c.id)).or_else(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        });
-        if let Err(e) = removed {
+        if let Err(e) = self.discard_dir(&c.id) {
             drop(c);
             entry.changed.notify_all();
             return Err(EngineError::io("removing the container's files")(e));
@@ -706,6 +710,27 @@ impl Daemon {
         self.removed.notify_all();
         entry.changed.notify_all();
         Ok(())
+    }
+
+    /// Takes a removed container's directory out of the store: renamed
+    /// into the scratch directory at once, deleted there in the
+    /// background (what a crash leaves there goes at the next start, see
+    /// [`Daemon::open`]).
+    fn discard_dir(&self, id: &str) -> std::io::Result<()> {
+        let trash = self.paths.tmp().join(format!("{REMOVED}{id}"));
+        match std::fs::rename(self.dir(id), &trash) {
+            Ok(()) => {
+                std::thread::spawn(move || {
+                    if let Err(e) = std::fs::remove_dir_all(&trash) {
+                        tracing::warn!(dir = %trash.display(), error = %e, "deleting a removed container's files");
+                    }
+                });
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            // A leftover of the same name in the way: deleted in place.
+            Err(_) => std::fs::remove_dir_all(self.dir(id)),
+        }
     }
 
     // ---- reading ---------------------------------------------------------
