@@ -8,10 +8,10 @@
 //! holds all of that, so for a process it can describe fully it does the
 //! work with one fork, straight into the container's pid namespace. The
 //! child moves itself into the container's cgroups (see [`CgroupEntry`]),
-//! enters its other namespaces
-//! through the first process's pidfd, and then takes on the process's
-//! terminal, user, capabilities and seccomp filter in libcontainer's order
-//! and with libcontainer's own functions for those. Anything this path
+//! enters its other namespaces through the first process's pidfd, and
+//! then takes on the process's terminal, user, capabilities and seccomp
+//! filter in libcontainer's order and with libcontainer's own functions
+//! for those. Anything this path
 //! does not do (a user or time namespace, AppArmor, SELinux, scheduling
 //! and I/O priorities, CPU affinity, personality, seccomp notify) is left
 //! to libcontainer: see [`Plan::new`].
