@@ -11,6 +11,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use vessel_runtime::client::split_stream;
 use vessel_runtime::launch::{CreateRequest, LaunchError, Spare, Start};
 use vessel_runtime::protocol::{ProcessInfo, ResourceUpdate, INIT};
 use vessel_runtime::{ContainerDir, ContainerState, Request, Response, ShimClient, Status};
@@ -123,7 +124,10 @@ impl RuntimeClient {
                 };
                 self.watch(id, INIT);
                 let streams = match start.attach {
-                    true => Some(answer_stream(answer)?),
+                    true => Some(
+                        split_stream(answer)
+                            .map_err(EngineError::io("duplicating the shim's socket"))?,
+                    ),
                     false => None,
                 };
                 Ok((state.pid as i64, streams))
@@ -371,15 +375,6 @@ impl RuntimeClient {
             "checkpoints are not supported yet".into(),
         ))
     }
-}
-
-/// The socket a shim answered a create on, as an attach stream.
-fn answer_stream(answer: BufReader<UnixStream>) -> Result<Streams> {
-    let writer = answer
-        .get_ref()
-        .try_clone()
-        .map_err(EngineError::io("duplicating the shim's socket"))?;
-    Ok((answer, writer))
 }
 
 fn unexpected(r: Response) -> EngineError {

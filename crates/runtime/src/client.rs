@@ -76,11 +76,16 @@ impl ShimClient {
     /// After an attaching request: the stream of output frames (read) and
     /// the process's stdin (write; shut down the write half for EOF).
     pub fn into_stream(self) -> (BufReader<UnixStream>, UnixStream) {
-        let writer = self
-            .reader
-            .get_ref()
-            .try_clone()
-            .expect("duplicating a unix socket descriptor");
-        (self.reader, writer)
+        split_stream(self.reader).expect("duplicating a unix socket descriptor")
     }
+}
+
+/// A shim's socket after an attaching answer (a request's, or a create's
+/// that attaches): its output frames to read, with what is already
+/// buffered, and the process's stdin to write.
+pub fn split_stream(
+    reader: BufReader<UnixStream>,
+) -> std::io::Result<(BufReader<UnixStream>, UnixStream)> {
+    let writer = reader.get_ref().try_clone()?;
+    Ok((reader, writer))
 }
