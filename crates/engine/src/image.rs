@@ -75,13 +75,7 @@ impl ImageStore {
     /// Removes what an import that crashed half-way left in the scratch
     /// directory (finished layers and records are never there).
     fn remove_partial_imports(&self) {
-        if let Ok(entries) = fs::read_dir(&self.tmp) {
-            for e in entries.flatten() {
-                if e.file_name().to_string_lossy().starts_with("import-") {
-                    let _ = remove_tree(&e.path());
-                }
-            }
-        }
+        crate::paths::clear_scratch(&self.tmp, "import-");
     }
 
     /// The unpacked tree of a layer.

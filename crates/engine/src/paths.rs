@@ -52,6 +52,20 @@ impl Paths {
     }
 }
 
+/// Deletes the entries of the scratch directory `tmp` whose names start
+/// with `prefix`: what a crash left of work in progress there. Best
+/// effort.
+pub fn clear_scratch(tmp: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(prefix) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 /// `<dir>/config.v2.json`: the container's record.
 pub fn record_file(container_dir: &Path) -> PathBuf {
     container_dir.join("config.v2.json")

@@ -22,6 +22,7 @@ use crate::spec;
 mod exec;
 mod images;
 mod names;
+mod remove;
 mod restore;
 mod update;
 mod usage;
@@ -100,9 +101,6 @@ pub struct Daemon {
     exec_exited: Condvar,
 }
 
-/// The prefix of a removed container's directory in the scratch space.
-const REMOVED: &str = "removed-";
-
 impl Daemon {
     /// Opens the stores under `paths` and restores every container found
     /// there. `shim` is the `vessel-shim` binary.
@@ -130,13 +128,7 @@ impl Daemon {
         }
         let images = ImageStore::open(&paths.images(), &paths.tmp())?;
         // Removed containers' files a crash left behind (see discard_dir).
-        if let Ok(entries) = std::fs::read_dir(paths.tmp()) {
-            for e in entries.flatten() {
-                if e.file_name().to_string_lossy().starts_with(REMOVED) {
-                    let _ = std::fs::remove_dir_all(e.path());
-                }
-            }
-        }
+        crate::paths::clear_scratch(&paths.tmp(), remove::REMOVED);
         let daemon = Arc::new_cyclic(|weak: &Weak<Daemon>| {
             let weak = weak.clone();
             let runtime = RuntimeClient::new(&paths.runtime(), &shim, move |id, event| {
@@ -647,92 +639,6 @@ impl Waiter {
 }
 
 impl Daemon {
-    /// `docker rm`: a running container needs `force` (it is killed).
-    pub fn remove(&self, name: &str, force: bool) -> Result<()> {
-        let entry = self.get(name)?;
-        {
-            let mut c = entry.lock();
-            if c.state.removal_in_progress {
-                return Err(EngineError::Conflict(format!(
-                    "removal of container {} is already in progress",
-                    c.id
-                )));
-            }
-            if c.state.running && !force {
-                return Err(EngineError::Conflict(format!(
-                    "cannot remove container \"{}\": container is running: stop the container before removing or force remove",
-                    c.name
-                )));
-            }
-            c.state.removal_in_progress = true;
-            if let Err(e) = self.save(&c) {
-                c.state.removal_in_progress = false;
-                return Err(e);
-            }
-        }
-        if entry.lock().state.running {
-            let id = entry.lock().id.clone();
-            let _ = self.kill(&id, Some("KILL"));
-            if !self.wait_stopped(&entry, Some(Duration::from_secs(10))) {
-                // The task will not report: remove it regardless.
-                let _ = self.runtime.delete(&id);
-            }
-        }
-        self.finish_remove(&entry)
-    }
-
-    fn finish_remove(&self, entry: &Arc<Entry>) -> Result<()> {
-        let mut c = entry.lock();
-        if let Err(e) = self.runtime.delete(&c.id) {
-            // Keep the container, so that removing it can be tried again.
-            c.state.removal_in_progress = false;
-            let _ = self.save(&c);
-            drop(c);
-            entry.changed.notify_all();
-            return Err(e);
-        }
-        if c.state.running {
-            // Its exit was never reported (the task would not answer).
-            self.exited(&mut c, 137, &now_rfc3339());
-        }
-        c.state.dead = true;
-        if let Err(e) = self.discard_dir(&c.id) {
-            drop(c);
-            entry.changed.notify_all();
-            return Err(EngineError::io("removing the container's files")(e));
-        }
-        self.event(&c, "destroy", &[]);
-        let id = c.id.clone();
-        drop(c);
-        self.take_pending_attach(&id);
-        self.execs().retain(|_, e| e.container_id != id);
-        self.table().remove(&id);
-        self.removed.notify_all();
-        entry.changed.notify_all();
-        Ok(())
-    }
-
-    /// Takes a removed container's directory out of the store: renamed
-    /// into the scratch directory at once, deleted there in the
-    /// background (what a crash leaves there goes at the next start, see
-    /// [`Daemon::open`]).
-    fn discard_dir(&self, id: &str) -> std::io::Result<()> {
-        let trash = self.paths.tmp().join(format!("{REMOVED}{id}"));
-        match std::fs::rename(self.dir(id), &trash) {
-            Ok(()) => {
-                std::thread::spawn(move || {
-                    if let Err(e) = std::fs::remove_dir_all(&trash) {
-                        tracing::warn!(dir = %trash.display(), error = %e, "deleting a removed container's files");
-                    }
-                });
-                Ok(())
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            // A leftover of the same name in the way: deleted in place.
-            Err(_) => std::fs::remove_dir_all(self.dir(id)),
-        }
-    }
-
     // ---- reading ---------------------------------------------------------
 
     /// A container's record.
