@@ -145,7 +145,7 @@ pub fn build(c: &Container, image: &Image, layers: &[PathBuf]) -> Result<Value> 
         },
         "linux": {
             "namespaces": namespaces,
-            "cgroupsPath": format!("/vessel/{}", c.id),
+            "cgroupsPath": vessel_runtime::bundle::default_cgroups_path(&c.id),
             "resources": resources,
             "maskedPaths": ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"],
             "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]

@@ -148,9 +148,12 @@ pub fn prepare(
     })
 }
 
+/// Where Vessel's containers' cgroups are, in every hierarchy.
+pub const CGROUP_PARENT: &str = "/vessel";
+
 /// The cgroup of a container whose spec names none.
 pub fn default_cgroups_path(id: &str) -> String {
-    format!("/vessel/{id}")
+    format!("{CGROUP_PARENT}/{id}")
 }
 
 /// The cgroup the runtime bundle in `cdir` gave its container, if written.

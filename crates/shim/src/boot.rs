@@ -36,10 +36,13 @@ use serde::Deserialize;
 use serde_json::Value;
 use vessel_runtime::protocol::{ErrorKind, RemoteError};
 
+use crate::cgroups::ready::ReadyCgroups;
 use crate::cgroups::v1::Layout;
 use crate::console::ConsoleSocket;
 use crate::executor::{exit_now, ShimExecutor};
-use crate::join::{cgroup_gate, fork_into, run_child, CgroupGate, GateWait, PidNamespace};
+use crate::join::{
+    cgroup_gate, fork_into, run_child, CgroupEntry, CgroupGate, GateWait, PidNamespace,
+};
 use crate::process::{pipes, Proc};
 
 /// A container the shim can create itself: its spec, typed, and its
@@ -185,6 +188,10 @@ fn internal(what: &str, e: impl std::fmt::Display) -> RemoteError {
 /// `meanwhile` is the caller's work that the first process does not wait
 /// for: it runs while that process runs libcontainer's init, and before a
 /// start is queued, so that its failure has run nothing of the container's.
+///
+/// Cgroups a spare shim made ahead (`ready_cgroups`) become the container's when
+/// they can: the first process is then forked inside them, and waits only
+/// for their renaming and limits.
 #[allow(clippy::too_many_arguments)]
 pub fn create(
     plan: Plan,
@@ -195,6 +202,7 @@ pub fn create(
     console: Option<&Path>,
     open_stdin: bool,
     start: bool,
+    ready_cgroups: Option<ReadyCgroups>,
     meanwhile: impl FnOnce() -> Result<(), RemoteError>,
 ) -> Result<Created, RemoteError> {
     let Plan {
@@ -247,6 +255,14 @@ pub fn create(
         channel::init_channel().map_err(|e| internal("a channel to the first process", e))?;
     // The first process makes what needs no cgroups, then waits here.
     let (gate, joined) = cgroup_gate().map_err(|e| internal("a pipe to the first process", e))?;
+    // Ready cgroups that cannot be this container's are given up (the shim
+    // leaves and removes them) before the fork.
+    let mut ready_cgroups = ready_cgroups.filter(|r| r.fits(&cgroups_path));
+    let first_joins = ready_cgroups
+        .as_ref()
+        .map(ReadyCgroups::first_joins)
+        .transpose()
+        .map_err(|e| internal("opening the container's cgroups", e))?;
     let spec = Rc::new(spec);
     let args = ContainerArgs {
         container_type: ContainerType::InitContainer,
@@ -284,6 +300,7 @@ pub fn create(
             drop(gate);
             let first = First {
                 args: &args,
+                joins: first_joins,
                 joined,
                 makes_network,
             };
@@ -306,9 +323,13 @@ pub fn create(
     drop((stdio, console_fd));
     // Meanwhile the first process makes its network namespace, the
     // slowest of what it does alone: the cgroups are made, limited and
-    // joined from here, in parallel. Then it may go on.
+    // joined from here, in parallel (or, made ahead and the process born
+    // in them, renamed and limited). Then it may go on.
     let linux = spec.linux().as_ref().ok_or_else(|| invalid("no linux"));
-    let joined = linux.and_then(|linux| cgroups_for(gate, pid, &cgroups_path, linux));
+    let joined = linux.and_then(|linux| match ready_cgroups.as_mut() {
+        Some(ready) => adopt(ready, gate, &cgroups_path, linux),
+        None => cgroups_for(gate, pid, &cgroups_path, linux),
+    });
     // What the first process does not need is done while it runs
     // libcontainer's init.
     let ready = joined
@@ -370,6 +391,24 @@ fn cgroups_for(
         .map_err(|e| internal("joining the container's cgroups", e))
 }
 
+/// Makes `ready`, which the first process was forked in, the container's
+/// cgroups: renamed to `cgroups_path` and limited, they let it go on, and
+/// the shim goes back to its own.
+fn adopt(
+    ready: &mut ReadyCgroups,
+    gate: CgroupGate,
+    cgroups_path: &Path,
+    linux: &oci_spec::runtime::Linux,
+) -> Result<(), RemoteError> {
+    let layout = ready
+        .adopt(cgroups_path)
+        .map_err(|e| internal("naming the container's cgroups", e))?;
+    layout.apply(linux.resources().as_ref()).map_err(invalid)?;
+    gate.open();
+    ready.leave();
+    Ok(())
+}
+
 /// The builder's own checks of a spec it takes.
 fn check_spec(spec: &Spec) -> Result<(), RemoteError> {
     if !spec.version().starts_with("1.") {
@@ -388,6 +427,9 @@ fn check_spec(spec: &Spec) -> Result<(), RemoteError> {
 /// What the first process is given.
 struct First<'a> {
     args: &'a ContainerArgs,
+    /// Cgroups it moves itself into, first thing (see
+    /// [`crate::cgroups::ready`]).
+    joins: Option<CgroupEntry>,
     /// Passed once it is in its cgroups.
     joined: GateWait,
     makes_network: bool,
@@ -418,6 +460,9 @@ fn init(
     init_receiver: &mut InitReceiver,
 ) -> Result<(), String> {
     let args = first.args;
+    if let Some(joins) = &first.joins {
+        joins.join()?;
+    }
     let process = args.spec.process().as_ref().ok_or("no process")?;
     if let Some(score) = process.oom_score_adj() {
         std::fs::write("/proc/self/oom_score_adj", score.to_string())

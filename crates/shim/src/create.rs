@@ -17,6 +17,7 @@ use vessel_runtime::protocol::{ErrorKind, RemoteError, INIT};
 use vessel_runtime::record::{now_rfc3339, write_json};
 use vessel_runtime::{users, ContainerDir};
 
+use crate::cgroups::ready::ReadyCgroups;
 use crate::console::ConsoleSocket;
 use crate::executor::ShimExecutor;
 use crate::network::ReadyNetwork;
@@ -28,16 +29,30 @@ fn invalid(e: impl std::fmt::Display) -> RemoteError {
     RemoteError::new(ErrorKind::InvalidParameter, e.to_string())
 }
 
+/// What a spare shim made while it waited for its request. The container
+/// takes each if it can; what it does not take is given up.
+#[derive(Debug, Default)]
+pub struct Ahead {
+    /// Joined when the container asks for a network namespace of its own.
+    pub network: Option<ReadyNetwork>,
+    /// The container's cgroups, when the shim makes them itself (see
+    /// [`crate::cgroups::ready`]).
+    pub cgroups: Option<ReadyCgroups>,
+}
+
 /// Creates the container described by `req`; `cdir` exists and is ours.
-/// A network namespace made ahead of time is joined when the container
-/// asks for one of its own. A foreground run's container may come back
-/// started already (see [`crate::boot::create`]).
+/// A foreground run's container may come back started already (see
+/// [`crate::boot::create`]).
 pub fn create(
     req: &CreateRequest,
     cdir: &ContainerDir,
     sigfd: SignalFd,
-    ready_network: Option<ReadyNetwork>,
+    ahead: Ahead,
 ) -> Result<Shim, RemoteError> {
+    let Ahead {
+        network: ready_network,
+        cgroups: ready_cgroups,
+    } = ahead;
     let t0 = std::time::Instant::now();
     // Only a spec with Windows-style resources asks (a CPU count).
     let host_cpus = || std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
@@ -102,6 +117,7 @@ pub fn create(
                 console_path,
                 req.open_stdin,
                 start,
+                ready_cgroups,
                 || {
                     write_bundle(&rb)?;
                     channels = Some(open_channels()?);
@@ -113,6 +129,9 @@ pub fn create(
             (created.container, created.console)
         }
         Err(why) => {
+            // Given up before the builder forks: none of its processes
+            // starts in them.
+            drop(ready_cgroups);
             // libcontainer's builder reads the spec from the bundle.
             write_bundle(&rb)?;
             let built = build(req, cdir, &rb, &mut init, console_path)?;

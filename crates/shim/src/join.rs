@@ -304,10 +304,11 @@ impl CgroupEntry {
 
     /// In the child: moves this (single-threaded) process into every
     /// cgroup.
-    pub(crate) fn join(self) -> Result<(), String> {
+    pub(crate) fn join(&self) -> Result<(), String> {
         use std::io::Write;
-        for (procs, mut file) in self.0 {
-            file.write_all(b"0")
+        for (procs, file) in &self.0 {
+            (&*file)
+                .write_all(b"0")
                 .map_err(|e| format!("joining the cgroup {}: {e}", procs.display()))?;
         }
         Ok(())
@@ -339,8 +340,14 @@ impl CgroupGate {
     ) -> std::io::Result<()> {
         let pid = child.as_raw().to_string();
         dirs.try_for_each(|dir| std::fs::write(dir.join("cgroup.procs"), &pid))?;
-        let _ = nix::unistd::write(&self.0, &[1]);
+        self.open();
         Ok(())
+    }
+
+    /// Lets the child go on: it is in its cgroups already (it was forked
+    /// inside them).
+    pub(crate) fn open(self) {
+        let _ = nix::unistd::write(&self.0, &[1]);
     }
 }
 

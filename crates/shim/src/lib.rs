@@ -54,12 +54,14 @@ pub fn main() -> ExitCode {
     detach();
     // Everything so far is done before the request is known, so that a
     // caller may start us ahead of it (a spare).
-    let mut ready_network = None;
+    let mut ahead = create::Ahead::default();
     if std::env::args().nth(1).as_deref() == Some(vessel_runtime::launch::SPARE_FLAG) {
         // A spare has time: what every container of the daemon's needs is
         // made now, in the background (a failure just leaves it to the
         // create).
-        ready_network = network::ReadyNetwork::new().ok();
+        ahead.network = network::ReadyNetwork::new().ok();
+        ahead.cgroups =
+            cgroups::ready::ReadyCgroups::new(vessel_runtime::bundle::CGROUP_PARENT).ok();
         normal_priority();
     }
     // End of input without a request: the caller no longer needs us.
@@ -69,7 +71,7 @@ pub fn main() -> ExitCode {
     };
     let req = serde_json::from_str::<CreateRequest>(&request)
         .map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, format!("shim request: {e}")));
-    match serve(req, sigfd, ready_network, answer) {
+    match serve(req, sigfd, ahead, answer) {
         true => ExitCode::SUCCESS,
         false => ExitCode::FAILURE,
     }
@@ -126,7 +128,7 @@ fn forked_main(req: &CreateRequest, answer: UnixStream) -> ! {
         watch_children().is_some_and(|sigfd| {
             detach();
             let _ = nix::sys::prctl::set_name(c"vessel-shim");
-            serve(Ok(req.clone()), sigfd, None, answer)
+            serve(Ok(req.clone()), sigfd, create::Ahead::default(), answer)
         })
     }))
     .unwrap_or(false);
@@ -139,14 +141,14 @@ fn forked_main(req: &CreateRequest, answer: UnixStream) -> ! {
 fn serve(
     req: Result<CreateRequest, RemoteError>,
     sigfd: SignalFd,
-    ready_network: Option<network::ReadyNetwork>,
+    ahead: create::Ahead,
     mut answer: UnixStream,
 ) -> bool {
     let foreground = req.as_ref().ok().and_then(|r| r.foreground);
     let start = req.as_ref().ok().and_then(|r| r.start);
     let starts = req.as_ref().is_ok_and(create::starts_within);
     let result = req
-        .and_then(|req| setup(&req, sigfd, ready_network))
+        .and_then(|req| setup(&req, sigfd, ahead))
         .and_then(|shim| match starts {
             true => start_within(shim),
             false => Ok(shim),
@@ -217,7 +219,7 @@ fn null_stdio() {
 fn setup(
     req: &CreateRequest,
     sigfd: SignalFd,
-    ready_network: Option<network::ReadyNetwork>,
+    ahead: create::Ahead,
 ) -> Result<server::Shim, RemoteError> {
     validate_id(&req.id).map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, e))?;
     let cdir = ContainerDir::new(&req.root, &req.id);
@@ -238,7 +240,7 @@ fn setup(
     }
     init_logging(&cdir);
     let _ = std::fs::write(cdir.shim_pid(), std::process::id().to_string());
-    match create::create(req, &cdir, sigfd, ready_network) {
+    match create::create(req, &cdir, sigfd, ahead) {
         Ok(shim) => Ok(shim),
         Err(e) => {
             tracing::error!(container = %req.id, error = %e, "create failed; cleaning up");

@@ -1,6 +1,7 @@
 //! Where a container's cgroups are: its `cgroupsPath` in every cgroup
 //! hierarchy (v1 controllers, the v2 tree) mounted on this host.
 
+pub mod ready;
 pub mod v1;
 
 use std::path::{Path, PathBuf};

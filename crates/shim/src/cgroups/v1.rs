@@ -67,6 +67,12 @@ pub enum CgroupError {
     EmptyCpuset(PathBuf),
     #[error("linux.resources.memory.swappiness {0}: must be 0 to 100")]
     Swappiness(u64),
+    #[error("no cgroups-v1 controller is mounted on this host")]
+    NoV1,
+    #[error("this process's own {0} cgroup is not in /proc/self/cgroup")]
+    NoHome(String),
+    #[error("{0}")]
+    Join(String),
 }
 
 /// Whether this module can set up cgroups for `resources` at
@@ -175,6 +181,35 @@ impl Layout {
     /// The directories, one per hierarchy.
     pub fn dirs(&self) -> impl Iterator<Item = &Path> {
         self.dirs.iter().map(|(_, d)| d.as_path())
+    }
+
+    /// The directories of the hierarchies that have any of `controllers`
+    /// (`with`), or none of them.
+    pub fn dirs_with<'a>(
+        &'a self,
+        controllers: &'a [&str],
+        with: bool,
+    ) -> impl Iterator<Item = &'a Path> {
+        self.dirs
+            .iter()
+            .filter(move |(cs, _)| cs.iter().any(|c| controllers.contains(&c.as_str())) == with)
+            .map(|(_, d)| d.as_path())
+    }
+
+    /// Gives every directory the name `name`, in the same parent: a v1
+    /// cgroup can be renamed there, and its processes stay in it. Stops at
+    /// the first failure; each directory is then under the name it has.
+    pub fn rename(&mut self, name: &std::ffi::OsStr) -> Result<(), CgroupError> {
+        for (_, dir) in &mut self.dirs {
+            let to = dir.with_file_name(name);
+            std::fs::rename(&*dir, &to).map_err(|source| CgroupError::Io {
+                what: "renaming cgroup",
+                path: dir.clone(),
+                source,
+            })?;
+            *dir = to;
+        }
+        Ok(())
     }
 
     fn dir(&self, controller: &'static str) -> Result<&Path, CgroupError> {

@@ -1,0 +1,243 @@
+//! Cgroups a spare shim makes ahead of its request, so that the first
+//! process of its container is born in them.
+//!
+//! On a cgroups-v1 host a container's cgroups are a directory in each
+//! controller's hierarchy (its cpuset one given cpus and memory nodes), and
+//! its first process waits while the shim makes them and moves it in: about
+//! 0.8 ms of every create. A spare shim (see `vessel_runtime::launch`)
+//! does the slow part while it waits for its request: it makes placeholder
+//! cgroups (`<parent>/spare-<pid>`) and moves itself into them. At the
+//! create, the first process it forks starts inside them; the shim renames
+//! them to the container's (a v1 cgroup can be renamed within its parent,
+//! and its processes stay in it), writes the limits, lets the process go
+//! on, and moves itself back to its own cgroups.
+//!
+//! Except where what the shim uses would stay on the container's account:
+//! the memory and cpuacct hierarchies, whose placeholders the first
+//! process joins itself as soon as it is forked, while the shim renames.
+//!
+//! Placeholders are removed when a spare goes unused; those of a spare that
+//! was killed are removed by the next spare.
+
+use std::path::{Path, PathBuf};
+
+use super::v1::{CgroupError, Layout};
+use crate::join::CgroupEntry;
+
+/// Placeholder cgroups, with this process inside those that do not
+/// account for it.
+#[derive(Debug)]
+pub struct ReadyCgroups {
+    /// Where they are in each hierarchy (`<parent>/spare-<pid>`).
+    path: String,
+    parent: PathBuf,
+    layout: Layout,
+    /// The mount points of the hierarchies they are in.
+    roots: Vec<PathBuf>,
+    /// The mount points of those this process waits in.
+    waits_in: Vec<PathBuf>,
+    /// This process's own cgroups, to go back to; `None` once back.
+    home: Option<CgroupEntry>,
+    /// Whether they became a container's (and are removed with it).
+    adopted: bool,
+}
+
+const PREFIX: &str = "spare-";
+
+/// The controllers whose accounting of the shim would outlive its stay
+/// (charged memory, CPU time used): the shim waits outside those.
+const ACCOUNTING: &[&str] = &["memory", "cpuacct"];
+
+impl ReadyCgroups {
+    /// Makes placeholder cgroups under `parent` (a cgroups path, such as
+    /// `/vessel`) in every v1 hierarchy and moves this process into those
+    /// that do not account for it.
+    pub fn new(parent: &str) -> Result<ReadyCgroups, CgroupError> {
+        let mounts = super::mounts();
+        let roots: Vec<PathBuf> = mounts
+            .iter()
+            .filter(|h| !h.controllers.is_empty())
+            .map(|h| h.point.clone())
+            .collect();
+        if roots.is_empty() {
+            return Err(CgroupError::NoV1);
+        }
+        sweep(&roots, parent);
+        let own =
+            std::fs::read_to_string("/proc/self/cgroup").map_err(|source| CgroupError::Io {
+                what: "reading",
+                path: "/proc/self/cgroup".into(),
+                source,
+            })?;
+        let waits_in: Vec<&super::Hierarchy> = mounts
+            .iter()
+            .filter(|h| {
+                !h.controllers.is_empty()
+                    && !h
+                        .controllers
+                        .iter()
+                        .any(|c| ACCOUNTING.contains(&c.as_str()))
+            })
+            .collect();
+        let mut home_dirs = Vec::new();
+        for h in &waits_in {
+            let dir = own_cgroup(&own, &h.controllers)
+                .ok_or_else(|| CgroupError::NoHome(h.controllers.join(",")))?;
+            home_dirs.push(h.point.join(dir.trim_start_matches('/')));
+        }
+        let waits_in: Vec<PathBuf> = waits_in.iter().map(|h| h.point.clone()).collect();
+        let home = CgroupEntry::open(&home_dirs).map_err(|source| CgroupError::Io {
+            what: "opening",
+            path: home_dirs.first().cloned().unwrap_or_default(),
+            source,
+        })?;
+        let path = format!(
+            "{}/{PREFIX}{}",
+            parent.trim_end_matches('/'),
+            std::process::id()
+        );
+        let layout = match Layout::create(mounts, Path::new(&path)) {
+            Ok(layout) => layout,
+            Err(e) => {
+                crate::cleanup::remove_cgroups(super::hierarchies(), &path);
+                return Err(e);
+            }
+        };
+        let ready = ReadyCgroups {
+            path,
+            parent: PathBuf::from(parent),
+            layout,
+            roots,
+            waits_in,
+            home: Some(home),
+            adopted: false,
+        };
+        let dirs: Vec<PathBuf> = ready
+            .layout
+            .dirs_with(ACCOUNTING, false)
+            .map(Path::to_path_buf)
+            .collect();
+        // Dropped on failure: back home, and the placeholders removed.
+        CgroupEntry::open(&dirs)
+            .map_err(|e| e.to_string())
+            .and_then(|entry| entry.join())
+            .map_err(CgroupError::Join)?;
+        Ok(ready)
+    }
+
+    /// Whether these can become the cgroups at `cgroups_path`: the same
+    /// parent, and no such cgroup yet in any hierarchy.
+    pub fn fits(&self, cgroups_path: &Path) -> bool {
+        let relative = cgroups_path.strip_prefix("/").unwrap_or(cgroups_path);
+        cgroups_path.parent() == Some(self.parent.as_path())
+            && cgroups_path.file_name().is_some()
+            && !self.roots.iter().any(|root| root.join(relative).exists())
+    }
+
+    /// The placeholders the first process joins itself (it is born in the
+    /// others), to be opened before it is forked.
+    pub(crate) fn first_joins(&self) -> std::io::Result<CgroupEntry> {
+        let dirs: Vec<PathBuf> = self
+            .layout
+            .dirs_with(ACCOUNTING, true)
+            .map(Path::to_path_buf)
+            .collect();
+        CgroupEntry::open(&dirs)
+    }
+
+    /// Renames them to `cgroups_path` (which [`ReadyCgroups::fits`]); the
+    /// processes in them stay. This process stays too, until
+    /// [`ReadyCgroups::leave`].
+    pub fn adopt(&mut self, cgroups_path: &Path) -> Result<&Layout, CgroupError> {
+        let name = cgroups_path.file_name().ok_or_else(|| {
+            CgroupError::Join(format!(
+                "cgroupsPath {}: no name to give the cgroups",
+                cgroups_path.display()
+            ))
+        })?;
+        // Directories already renamed go with the container's if the rest
+        // fail; those left are removed with the placeholders.
+        self.layout.rename(name)?;
+        self.adopted = true;
+        Ok(&self.layout)
+    }
+
+    /// Moves this process back to its own cgroups (or, should one be gone,
+    /// to its hierarchy's root).
+    pub fn leave(&mut self) {
+        let Some(home) = self.home.take() else { return };
+        if let Err(e) = home.join() {
+            tracing::warn!(error = %e, "going back to the shim's own cgroups; going to the roots");
+            for root in &self.waits_in {
+                let _ = std::fs::write(root.join("cgroup.procs"), "0");
+            }
+        }
+    }
+}
+
+impl Drop for ReadyCgroups {
+    fn drop(&mut self) {
+        self.leave();
+        if !self.adopted {
+            crate::cleanup::remove_cgroups(super::hierarchies(), &self.path);
+        }
+    }
+}
+
+/// This process's cgroup in the hierarchy of `controllers`, from the
+/// contents of /proc/self/cgroup (`id:controllers:path` lines).
+fn own_cgroup<'a>(proc_cgroup: &'a str, controllers: &[String]) -> Option<&'a str> {
+    proc_cgroup.lines().find_map(|line| {
+        let mut fields = line.splitn(3, ':');
+        let (_, listed, path) = (fields.next()?, fields.next()?, fields.next()?);
+        let listed: Vec<&str> = listed.split(',').collect();
+        controllers
+            .iter()
+            .all(|c| listed.contains(&c.as_str()))
+            .then_some(path)
+    })
+}
+
+/// Removes placeholders under `parent` whose spare is gone (killed while
+/// it waited).
+fn sweep(roots: &[PathBuf], parent: &str) {
+    let Some(first) = roots.first() else { return };
+    let Ok(entries) = std::fs::read_dir(first.join(parent.trim_start_matches('/'))) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(PREFIX))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let path = format!("{}/{PREFIX}{pid}", parent.trim_end_matches('/'));
+            crate::cleanup::remove_cgroups(super::hierarchies(), &path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_finds_its_own_cgroup_in_each_hierarchy() {
+        let own = "\
+12:pids:/user.slice/user-0.slice
+5:cpu,cpuacct:/system.slice/vesseld.service
+1:name=systemd:/system.slice/vesseld.service
+0::/system.slice/vesseld.service";
+        let cpu = ["cpuacct".to_string(), "cpu".to_string()];
+        assert_eq!(own_cgroup(own, &cpu), Some("/system.slice/vesseld.service"));
+        assert_eq!(
+            own_cgroup(own, &["pids".to_string()]),
+            Some("/user.slice/user-0.slice")
+        );
+        assert_eq!(own_cgroup(own, &["memory".to_string()]), None);
+    }
+}
