@@ -266,6 +266,16 @@ fn spare_cgroups(pid: i32) -> Vec<std::path::PathBuf> {
         .collect()
 }
 
+/// The spare shim, once it has made its cgroups.
+fn spare_with_cgroups(e: &Engine) -> i32 {
+    e.eventually("a spare shim in its cgroups", || {
+        spare_shims(e)
+            .first()
+            .is_some_and(|&p| !spare_cgroups(p).is_empty())
+    });
+    spare_shims(e)[0]
+}
+
 /// Whether `dir` is in a hierarchy that accounts memory or CPU time.
 fn accounts(dir: &std::path::Path) -> bool {
     dir.join("memory.usage_in_bytes").exists() || dir.join("cpuacct.usage").exists()
@@ -331,12 +341,7 @@ fn a_spare_shim_waits_for_the_next_container_and_leaves_with_the_daemon() {
 #[test]
 fn a_container_made_by_a_spare_has_its_cgroups_to_itself() {
     let e = Engine::start();
-    e.eventually("a spare shim in its cgroups", || {
-        spare_shims(&e)
-            .first()
-            .is_some_and(|&p| !spare_cgroups(p).is_empty())
-    });
-    let spare = spare_shims(&e)[0];
+    let spare = spare_with_cgroups(&e);
     let id = e.ok(&[
         "run",
         "-d",
@@ -373,12 +378,7 @@ fn a_container_made_by_a_spare_has_its_cgroups_to_itself() {
 #[test]
 fn the_cgroups_of_a_killed_spare_are_removed_by_the_next_one() {
     let e = Engine::start();
-    e.eventually("a spare shim in its cgroups", || {
-        spare_shims(&e)
-            .first()
-            .is_some_and(|&p| !spare_cgroups(p).is_empty())
-    });
-    let killed = spare_shims(&e)[0];
+    let killed = spare_with_cgroups(&e);
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(killed),
         nix::sys::signal::Signal::SIGKILL,

@@ -112,13 +112,8 @@ impl ReadyCgroups {
             home: Some(home),
             adopted: false,
         };
-        let dirs: Vec<PathBuf> = ready
-            .layout
-            .dirs_with(ACCOUNTING, false)
-            .map(Path::to_path_buf)
-            .collect();
         // Dropped on failure: back home, and the placeholders removed.
-        CgroupEntry::open(&dirs)
+        CgroupEntry::open(&ready.placeholders(false))
             .map_err(|e| e.to_string())
             .and_then(|entry| entry.join())
             .map_err(CgroupError::Join)?;
@@ -137,12 +132,15 @@ impl ReadyCgroups {
     /// The placeholders the first process joins itself (it is born in the
     /// others), to be opened before it is forked.
     pub(crate) fn first_joins(&self) -> std::io::Result<CgroupEntry> {
-        let dirs: Vec<PathBuf> = self
-            .layout
-            .dirs_with(ACCOUNTING, true)
+        CgroupEntry::open(&self.placeholders(true))
+    }
+
+    /// The placeholders in the hierarchies that account (or do not).
+    fn placeholders(&self, accounting: bool) -> Vec<PathBuf> {
+        self.layout
+            .dirs_with(ACCOUNTING, accounting)
             .map(Path::to_path_buf)
-            .collect();
-        CgroupEntry::open(&dirs)
+            .collect()
     }
 
     /// Renames them to `cgroups_path` (which [`ReadyCgroups::fits`]); the
