@@ -661,14 +661,17 @@ fn stats_reads_the_containers_cgroups() {
     assert_eq!(rows.len(), 2, "{out}");
     let busy = rows.iter().find(|r| r["Name"] == "busy").unwrap();
     assert_eq!(busy["ID"], id[..12]);
-    // Limited to half a CPU: busy, but not above the limit.
+    // Limited to half a CPU: busy, but well below a whole one. (Over the
+    // daemon's 250 ms between readings a 50 ms-per-100 ms quota can give
+    // up to 150 ms of CPU, 60%, and the host's CPU time is counted in
+    // 10 ms ticks; an unlimited loop shows about 100%.)
     let cpu: f64 = busy["CPUPerc"]
         .as_str()
         .unwrap()
         .trim_end_matches('%')
         .parse()
         .unwrap();
-    assert!(cpu > 10.0 && cpu < 60.0, "{busy}");
+    assert!(cpu > 5.0 && cpu < 75.0, "{busy}");
     assert!(
         busy["MemUsage"].as_str().unwrap().ends_with("/ 64MiB"),
         "{busy}"
