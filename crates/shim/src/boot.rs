@@ -18,7 +18,7 @@
 //! What only libcontainer's main or intermediate process does is left to
 //! the builder: see [`plan`].
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -29,6 +29,8 @@ use libcontainer::notify_socket::{NotifyListener, NotifySocket, NOTIFY_FILE};
 use libcontainer::process::args::{ContainerArgs, ContainerType};
 use libcontainer::process::channel::{self, InitReceiver, MainSender};
 use libcontainer::syscall::syscall::{create_syscall, SyscallType};
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::waitpid;
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
@@ -40,9 +42,7 @@ use crate::cgroups::ready::ReadyCgroups;
 use crate::cgroups::v1::Layout;
 use crate::console::ConsoleSocket;
 use crate::executor::{exit_now, ShimExecutor};
-use crate::join::{
-    cgroup_gate, fork_into, run_child, CgroupEntry, CgroupGate, GateWait, PidNamespace,
-};
+use crate::join::{fork_into, run_child, CgroupEntry, PidNamespace};
 use crate::process::{pipes, Proc};
 
 /// A container the shim can create itself: its spec, typed, and its
@@ -407,6 +407,58 @@ fn adopt(
     gate.open();
     ready.leave();
     Ok(())
+}
+
+/// The first process is moved into its cgroups by the shim (or, born in
+/// ready ones, they are renamed and limited) while it sets itself up; it
+/// waits at this gate before anything of the container's runs. Made
+/// before the fork: the shim keeps the [`CgroupGate`], the child the
+/// [`GateWait`].
+fn cgroup_gate() -> Result<(CgroupGate, GateWait), Errno> {
+    let (wait, open) = nix::unistd::pipe2(OFlag::O_CLOEXEC)?;
+    Ok((CgroupGate(open), GateWait(wait)))
+}
+
+/// The shim's side of a [`cgroup_gate`]. Dropped without [`CgroupGate::join`]
+/// succeeding, the child gives up.
+#[derive(Debug)]
+struct CgroupGate(OwnedFd);
+
+impl CgroupGate {
+    /// Writes `child` into each of `dirs`' `cgroup.procs`, then lets it go
+    /// on. (A child that failed on its own is a zombie until it is reaped,
+    /// which a join does not fail on: an error here is the join's own.)
+    fn join<'a>(
+        self,
+        child: nix::unistd::Pid,
+        mut dirs: impl Iterator<Item = &'a Path>,
+    ) -> std::io::Result<()> {
+        let pid = child.as_raw().to_string();
+        dirs.try_for_each(|dir| std::fs::write(dir.join("cgroup.procs"), &pid))?;
+        self.open();
+        Ok(())
+    }
+
+    /// Lets the child go on: it is in its cgroups already (it was forked
+    /// inside them).
+    fn open(self) {
+        let _ = nix::unistd::write(&self.0, &[1]);
+    }
+}
+
+/// The child's side of a [`cgroup_gate`].
+#[derive(Debug)]
+struct GateWait(OwnedFd);
+
+impl GateWait {
+    /// Waits until this process is in its cgroups, limited.
+    fn wait(&self) -> Result<(), String> {
+        let mut byte = [0u8; 1];
+        match nix::unistd::read(self.0.as_raw_fd(), &mut byte) {
+            Ok(1) => Ok(()),
+            _ => Err("the shim could not move the process into its cgroups".into()),
+        }
+    }
 }
 
 /// The builder's own checks of a spec it takes.

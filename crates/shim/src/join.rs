@@ -315,57 +315,6 @@ impl CgroupEntry {
     }
 }
 
-/// A forked child is moved into its container's cgroups by the shim while
-/// it sets itself up; it waits at this gate before anything of the
-/// container's runs. Made before the fork: the shim keeps the
-/// [`CgroupGate`], the child the [`GateWait`].
-pub(crate) fn cgroup_gate() -> Result<(CgroupGate, GateWait), Errno> {
-    let (wait, open) = nix::unistd::pipe2(OFlag::O_CLOEXEC)?;
-    Ok((CgroupGate(open), GateWait(wait)))
-}
-
-/// The shim's side of a [`cgroup_gate`]. Dropped without [`CgroupGate::join`]
-/// succeeding, the child gives up.
-#[derive(Debug)]
-pub(crate) struct CgroupGate(OwnedFd);
-
-impl CgroupGate {
-    /// Writes `child` into each of `dirs`' `cgroup.procs`, then lets it go
-    /// on. (A child that failed on its own is a zombie until it is reaped,
-    /// which a join does not fail on: an error here is the join's own.)
-    pub(crate) fn join<'a>(
-        self,
-        child: Pid,
-        mut dirs: impl Iterator<Item = &'a Path>,
-    ) -> std::io::Result<()> {
-        let pid = child.as_raw().to_string();
-        dirs.try_for_each(|dir| std::fs::write(dir.join("cgroup.procs"), &pid))?;
-        self.open();
-        Ok(())
-    }
-
-    /// Lets the child go on: it is in its cgroups already (it was forked
-    /// inside them).
-    pub(crate) fn open(self) {
-        let _ = nix::unistd::write(&self.0, &[1]);
-    }
-}
-
-/// The child's side of a [`cgroup_gate`].
-#[derive(Debug)]
-pub(crate) struct GateWait(OwnedFd);
-
-impl GateWait {
-    /// Waits until the shim has moved this process into its cgroups.
-    pub(crate) fn wait(&self) -> Result<(), String> {
-        let mut byte = [0u8; 1];
-        match nix::unistd::read(self.0.as_raw_fd(), &mut byte) {
-            Ok(1) => Ok(()),
-            _ => Err("the shim could not move the process into its cgroups".into()),
-        }
-    }
-}
-
 /// The pid namespace a forked child starts in.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum PidNamespace<'a> {

@@ -31,11 +31,8 @@ pub struct ReadyCgroups {
     /// Where they are in each hierarchy (`<parent>/spare-<pid>`).
     path: String,
     parent: PathBuf,
+    /// One in each v1 hierarchy.
     layout: Layout,
-    /// The mount points of the hierarchies they are in.
-    roots: Vec<PathBuf>,
-    /// The mount points of those this process waits in.
-    waits_in: Vec<PathBuf>,
     /// This process's own cgroups, to go back to; `None` once back.
     home: Option<CgroupEntry>,
     /// Whether they became a container's (and are removed with it).
@@ -54,38 +51,22 @@ impl ReadyCgroups {
     /// that do not account for it.
     pub fn new(parent: &str) -> Result<ReadyCgroups, CgroupError> {
         let mounts = super::mounts();
-        let roots: Vec<PathBuf> = mounts
-            .iter()
-            .filter(|h| !h.controllers.is_empty())
-            .map(|h| h.point.clone())
-            .collect();
-        if roots.is_empty() {
+        let Some(first) = mounts.iter().find(|h| !h.controllers.is_empty()) else {
             return Err(CgroupError::NoV1);
-        }
-        sweep(&roots, parent);
+        };
+        sweep(&first.point, parent);
         let own =
             std::fs::read_to_string("/proc/self/cgroup").map_err(|source| CgroupError::Io {
                 what: "reading",
                 path: "/proc/self/cgroup".into(),
                 source,
             })?;
-        let waits_in: Vec<&super::Hierarchy> = mounts
-            .iter()
-            .filter(|h| {
-                !h.controllers.is_empty()
-                    && !h
-                        .controllers
-                        .iter()
-                        .any(|c| ACCOUNTING.contains(&c.as_str()))
-            })
-            .collect();
         let mut home_dirs = Vec::new();
-        for h in &waits_in {
+        for h in waited_in() {
             let dir = own_cgroup(&own, &h.controllers)
                 .ok_or_else(|| CgroupError::NoHome(h.controllers.join(",")))?;
             home_dirs.push(h.point.join(dir.trim_start_matches('/')));
         }
-        let waits_in: Vec<PathBuf> = waits_in.iter().map(|h| h.point.clone()).collect();
         let home = CgroupEntry::open(&home_dirs).map_err(|source| CgroupError::Io {
             what: "opening",
             path: home_dirs.first().cloned().unwrap_or_default(),
@@ -107,8 +88,6 @@ impl ReadyCgroups {
             path,
             parent: PathBuf::from(parent),
             layout,
-            roots,
-            waits_in,
             home: Some(home),
             adopted: false,
         };
@@ -123,10 +102,10 @@ impl ReadyCgroups {
     /// Whether these can become the cgroups at `cgroups_path`: the same
     /// parent, and no such cgroup yet in any hierarchy.
     pub fn fits(&self, cgroups_path: &Path) -> bool {
-        let relative = cgroups_path.strip_prefix("/").unwrap_or(cgroups_path);
         cgroups_path.parent() == Some(self.parent.as_path())
-            && cgroups_path.file_name().is_some()
-            && !self.roots.iter().any(|root| root.join(relative).exists())
+            && cgroups_path
+                .file_name()
+                .is_some_and(|name| !self.layout.dirs().any(|d| d.with_file_name(name).exists()))
     }
 
     /// The placeholders the first process joins itself (it is born in the
@@ -166,8 +145,8 @@ impl ReadyCgroups {
         let Some(home) = self.home.take() else { return };
         if let Err(e) = home.join() {
             tracing::warn!(error = %e, "going back to the shim's own cgroups; going to the roots");
-            for root in &self.waits_in {
-                let _ = std::fs::write(root.join("cgroup.procs"), "0");
+            for h in waited_in() {
+                let _ = std::fs::write(h.point.join("cgroup.procs"), "0");
             }
         }
     }
@@ -180,6 +159,18 @@ impl Drop for ReadyCgroups {
             crate::cleanup::remove_cgroups(super::hierarchies(), &self.path);
         }
     }
+}
+
+/// The v1 hierarchies a spare waits in: all but those that account (see
+/// [`ACCOUNTING`]).
+fn waited_in() -> impl Iterator<Item = &'static super::Hierarchy> {
+    super::mounts().iter().filter(|h| {
+        !h.controllers.is_empty()
+            && !h
+                .controllers
+                .iter()
+                .any(|c| ACCOUNTING.contains(&c.as_str()))
+    })
 }
 
 /// This process's cgroup in the hierarchy of `controllers`, from the
@@ -197,10 +188,9 @@ fn own_cgroup<'a>(proc_cgroup: &'a str, controllers: &[String]) -> Option<&'a st
 }
 
 /// Removes placeholders under `parent` whose spare is gone (killed while
-/// it waited).
-fn sweep(roots: &[PathBuf], parent: &str) {
-    let Some(first) = roots.first() else { return };
-    let Ok(entries) = std::fs::read_dir(first.join(parent.trim_start_matches('/'))) else {
+/// it waited), as listed in the hierarchy mounted at `point`.
+fn sweep(point: &Path, parent: &str) {
+    let Ok(entries) = std::fs::read_dir(point.join(parent.trim_start_matches('/'))) else {
         return;
     };
     for entry in entries.flatten() {
