@@ -137,15 +137,11 @@ fn a_limit_the_kernel_refuses_fails_the_create_and_leaves_nothing() {
     let id = unique("badlimit");
     let mut s = spec(&["true"]);
     s["linux"]["resources"] = json!({"cpu": {"cpus": "4096"}});
-    let b = env.bundle(&id, &s);
-    let out = env.run(&["create", "--bundle", b.to_str().unwrap(), &id]);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = env.fails("create", &id, &s);
     assert!(
         stderr.contains("cpuset.cpus") && stderr.contains("4096"),
         "{stderr}"
     );
-    assert_gone(&env, &id);
 }
 
 #[test]
@@ -159,12 +155,8 @@ fn a_failure_before_the_cgroups_are_joined_is_named_and_leaves_nothing() {
         let mut s = spec(&["true"]);
         s["process"]["rlimits"] =
             json!([{"type": "RLIMIT_NOFILE", "hard": 2_000_000_000u64, "soft": 2_000_000_000u64}]);
-        let b = env.bundle(&id, &s);
-        let out = env.run(&["run", "--bundle", b.to_str().unwrap(), &id]);
-        assert_eq!(out.status.code(), Some(1));
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = env.fails("run", &id, &s);
         assert!(stderr.contains("process.rlimits"), "{stderr}");
-        assert_gone(&env, &id);
     }
 }
 
@@ -174,12 +166,8 @@ fn a_failure_in_libcontainers_init_is_reported_and_leaves_nothing() {
     let id = unique("badinit");
     let mut s = spec(&["true"]);
     s["linux"]["sysctl"] = json!({"vessel.no.such.key": "1"});
-    let b = env.bundle(&id, &s);
-    let out = env.run(&["create", "--bundle", b.to_str().unwrap(), &id]);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = env.fails("create", &id, &s);
     assert!(stderr.contains("creating the container"), "{stderr}");
-    assert_gone(&env, &id);
 }
 
 #[test]

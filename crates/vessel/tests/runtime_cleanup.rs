@@ -35,14 +35,11 @@ fn a_missing_rootfs_is_refused_naming_it() {
     let id = unique("norootfs");
     let mut s = spec(&["true"]);
     s["root"]["path"] = json!("/nonexistent/rootfs");
-    let out = create(&env, &id, &s);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = env.fails("create", &id, &s);
     assert!(
         stderr.contains("root.path") && stderr.contains("/nonexistent/rootfs"),
         "{stderr}"
     );
-    assert_gone(&env, &id);
 }
 
 #[test]
@@ -53,14 +50,7 @@ fn a_failure_inside_libcontainer_leaves_nothing() {
     s["mounts"].as_array_mut().unwrap().push(json!(
         {"destination": "/mnt", "type": "bind", "source": "/nonexistent/source", "options": ["rbind"]}
     ));
-    let out = create(&env, &id, &s);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    assert_gone(&env, &id);
+    env.fails("create", &id, &s);
 }
 
 #[test]

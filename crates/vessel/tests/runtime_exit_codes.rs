@@ -153,16 +153,8 @@ fn signals_sent_to_run_reach_the_container() {
             "trap 'echo got-term; exit 9' TERM; echo ready; while :; do sleep 0.1; done",
         ]),
     );
-    let mut child = std::process::Command::new(vessel_bin())
-        .args([
-            "runtime",
-            "--root",
-            env.root.to_str().unwrap(),
-            "run",
-            "--bundle",
-            b.to_str().unwrap(),
-            &id,
-        ])
+    let mut child = env
+        .command(&["run", "--bundle", b.to_str().unwrap(), &id])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .spawn()

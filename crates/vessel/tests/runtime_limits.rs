@@ -89,9 +89,9 @@ fn an_out_of_range_windows_resource_is_refused_and_leaves_nothing() {
     let id = unique("badres");
     let mut s = spec(&["true"]);
     s["windows"] = json!({"resources": {"cpu": {"shares": 20000}}});
-    let b = env.bundle(&id, &s);
-    let out = env.run(&["create", "--bundle", b.to_str().unwrap(), &id]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("windows.resources.cpu.shares: 20000"));
-    assert_gone(&env, &id);
+    let stderr = env.fails("create", &id, &s);
+    assert!(
+        stderr.contains("windows.resources.cpu.shares: 20000"),
+        "{stderr}"
+    );
 }

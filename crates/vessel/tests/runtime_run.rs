@@ -36,12 +36,8 @@ fn a_failed_start_fails_the_run_and_leaves_nothing() {
     let mut s = spec(&["sleep", "30"]);
     // libcontainer fails the start when a poststart hook fails.
     s["hooks"] = serde_json::json!({"poststart": [{"path": "/bin/false"}]});
-    let b = env.bundle(&id, &s);
-    let out = env.run(&["run", "--bundle", b.to_str().unwrap(), &id]);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = env.fails("run", &id, &s);
     assert!(stderr.contains("starting the container"), "{stderr}");
-    assert_gone(&env, &id);
 }
 
 #[test]
@@ -119,9 +115,7 @@ fn help_and_mistakes_come_from_the_whole_command_line() {
 /// Starts `vessel runtime run` of `spec` with piped stdin and stdout.
 fn spawn_run(env: &Env, id: &str, spec: &serde_json::Value) -> std::process::Child {
     let b = env.bundle(id, spec);
-    Command::new(vessel_bin())
-        .args(["runtime", "--root", env.root.to_str().unwrap()])
-        .args(["run", "--bundle", b.to_str().unwrap(), id])
+    env.command(&["run", "--bundle", b.to_str().unwrap(), id])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

@@ -88,6 +88,17 @@ impl Env {
         b
     }
 
+    /// `vessel runtime --root <root> args...`, to be run.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(vessel_bin());
+        command
+            .arg("runtime")
+            .arg("--root")
+            .arg(&self.root)
+            .args(args);
+        command
+    }
+
     /// Runs `vessel runtime --root <root> args...`.
     pub fn run(&self, args: &[&str]) -> Output {
         self.run_with_stdin(args, b"")
@@ -95,11 +106,8 @@ impl Env {
 
     pub fn run_with_stdin(&self, args: &[&str], input: &[u8]) -> Output {
         use std::io::Write;
-        let mut child = Command::new(vessel_bin())
-            .arg("runtime")
-            .arg("--root")
-            .arg(&self.root)
-            .args(args)
+        let mut child = self
+            .command(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -120,6 +128,17 @@ impl Env {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// `verb` (`create` or `run`) of `spec` as container `id`, which must
+    /// fail (exit code 1) and leave nothing behind; returns its stderr.
+    pub fn fails(&self, verb: &str, id: &str, spec: &Value) -> String {
+        let b = self.bundle(id, spec);
+        let out = self.run(&[verb, "--bundle", b.to_str().unwrap(), id]);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert_gone(self, id);
+        stderr
     }
 
     /// `create` + `start` of `args`, detached; returns the bundle.
