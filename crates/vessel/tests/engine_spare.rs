@@ -50,6 +50,15 @@ fn spare_with_cgroups(e: &Engine) -> i32 {
     spare_shims(e)[0]
 }
 
+/// Waits until spare `pid` has exited (`what`), then finds its cgroups
+/// gone too.
+fn gone_with_its_cgroups(e: &Engine, pid: i32, what: &str) {
+    e.eventually(what, || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+    });
+    assert!(spare_cgroups(pid).is_empty(), "{:?}", spare_cgroups(pid));
+}
+
 /// Whether `dir` is in a hierarchy that accounts memory or CPU time.
 fn accounts(dir: &std::path::Path) -> bool {
     dir.join("memory.usage_in_bytes").exists() || dir.join("cpuacct.usage").exists()
@@ -89,27 +98,13 @@ fn a_spare_shim_waits_for_the_next_container_and_leaves_with_the_daemon() {
         let now = spare_shims(&e);
         now.len() == 1 && now[0] != first
     });
-    e.eventually("the first spare's end with its container", || {
-        !std::path::Path::new(&format!("/proc/{first}")).exists()
-    });
-    assert!(
-        spare_cgroups(first).is_empty(),
-        "{:?}",
-        spare_cgroups(first)
-    );
+    gone_with_its_cgroups(&e, first, "the first spare's end with its container");
     let second = spare_shims(&e)[0];
     e.eventually("the second spare in its cgroups", || {
         !spare_cgroups(second).is_empty()
     });
     e.kill_daemon();
-    e.eventually("the spare to leave with the daemon", || {
-        !std::path::Path::new(&format!("/proc/{second}")).exists()
-    });
-    assert!(
-        spare_cgroups(second).is_empty(),
-        "{:?}",
-        spare_cgroups(second)
-    );
+    gone_with_its_cgroups(&e, second, "the spare to leave with the daemon");
 }
 
 #[test]
