@@ -10,10 +10,12 @@
 //! process is forked straight into a new pid namespace. While it takes its
 //! rlimits and OOM score and makes its network namespace, the shim makes
 //! its cgroups, writes their limits ([`crate::cgroups::v1`]) and moves it
-//! into them; only then does it run libcontainer's
-//! `container_init_process` for everything after that: namespaces,
-//! rootfs, devices, hostname, masked and read-only paths, capabilities,
-//! seccomp, waiting for start, the executor.
+//! into them. Only then does it make its other namespaces and its mount
+//! namespace's contents (rootfs, devices, masked and read-only paths;
+//! [`crate::mounts`], when the spec fits) and run libcontainer's
+//! `container_init_process` for everything after that: user, capabilities,
+//! seccomp, waiting for start, the executor. (For a spec that does not
+//! fit, libcontainer's init does the namespaces and mounts as well.)
 //!
 //! What only libcontainer's main or intermediate process does is left to
 //! the builder: see [`plan`].
@@ -55,6 +57,9 @@ pub struct Plan {
     /// itself; the spec given to libcontainer's init then names it as one
     /// to join.
     makes_network: bool,
+    /// Whether the first process makes its mount namespace itself
+    /// ([`crate::mounts`]); if not, why libcontainer's init does.
+    mounts: Result<(), String>,
 }
 
 /// Whether the shim creates this container itself; if not, why (the
@@ -125,10 +130,12 @@ pub fn plan(spec: &Value, id: &str) -> Result<Plan, String> {
         .iter()
         .flatten()
         .any(|ns| ns.typ() == LinuxNamespaceType::Network && ns.path().is_none());
+    let mounts = crate::mounts::fits(&spec);
     Ok(Plan {
         spec,
         cgroups_path,
         makes_network,
+        mounts,
     })
 }
 
@@ -161,6 +168,9 @@ pub struct Created {
     pub loopback_up: bool,
     /// Whether the first process was started too (see [`create`]).
     pub started: bool,
+    /// Why libcontainer's init made the container's mounts, when it did
+    /// (see [`crate::mounts`]).
+    pub mounts_by_libcontainer: Option<String>,
 }
 
 fn invalid(e: impl std::fmt::Display) -> RemoteError {
@@ -209,6 +219,7 @@ pub fn create(
         mut spec,
         cgroups_path,
         makes_network,
+        mounts,
     } = plan;
     check_spec(&spec)?;
     if makes_network {
@@ -264,10 +275,30 @@ pub fn create(
         .transpose()
         .map_err(|e| internal("opening the container's cgroups", e))?;
     let spec = Rc::new(spec);
+    // When the first process makes its mount namespace itself, it keeps
+    // the whole spec, and its stdio, for that; libcontainer's init then
+    // does the rest as for a process joining the container (whose notify
+    // descriptor only libcontainer's intermediate process uses).
+    let own_mounts = mounts.is_ok();
+    let (container_type, init_spec) = match own_mounts {
+        true => (
+            ContainerType::TenantContainer { exec_notify_fd: -1 },
+            Rc::new(crate::mounts::for_libcontainer(&spec)),
+        ),
+        false => (ContainerType::InitContainer, Rc::clone(&spec)),
+    };
+    let stdio_fds = stdio.as_ref().map(|s| {
+        [
+            s.stdin.as_raw_fd(),
+            s.stdout.as_raw_fd(),
+            s.stderr.as_raw_fd(),
+        ]
+    });
+    let libcontainer_stdio = stdio_fds.filter(|_| !own_mounts);
     let args = ContainerArgs {
-        container_type: ContainerType::InitContainer,
+        container_type,
         syscall: SyscallType::default(),
-        spec: Rc::clone(&spec),
+        spec: init_spec,
         rootfs,
         console_socket: console_fd.as_ref().map(AsRawFd::as_raw_fd),
         notify_listener,
@@ -282,9 +313,9 @@ pub fn create(
         detached: true,
         executor: Box::new(ShimExecutor),
         no_pivot: false,
-        stdin: stdio.as_ref().map(|s| s.stdin.as_raw_fd()),
-        stdout: stdio.as_ref().map(|s| s.stdout.as_raw_fd()),
-        stderr: stdio.as_ref().map(|s| s.stderr.as_raw_fd()),
+        stdin: libcontainer_stdio.map(|[fd, _, _]| fd),
+        stdout: libcontainer_stdio.map(|[_, fd, _]| fd),
+        stderr: libcontainer_stdio.map(|[_, _, fd]| fd),
         as_sibling: false,
         pid_file: None,
     };
@@ -303,6 +334,10 @@ pub fn create(
                 joins: first_joins,
                 joined,
                 makes_network,
+                own_mounts: own_mounts.then_some(OwnMounts {
+                    spec: &spec,
+                    stdio: stdio_fds,
+                }),
             };
             become_init(first, &mut main_sender, &mut init_receiver)
         }
@@ -361,7 +396,7 @@ pub fn create(
         .set_creator(nix::unistd::geteuid().as_raw())
         .set_pid(pid.as_raw())
         .set_systemd(false)
-        .set_annotations(args.spec.annotations().clone())
+        .set_annotations(spec.annotations().clone())
         .save();
     if let Err(e) = saved {
         let _ = kill(pid, Signal::SIGKILL);
@@ -373,6 +408,7 @@ pub fn create(
         console: console_socket,
         loopback_up: makes_network,
         started: start,
+        mounts_by_libcontainer: mounts.err(),
     })
 }
 
@@ -485,6 +521,16 @@ struct First<'a> {
     /// Passed once it is in its cgroups.
     joined: GateWait,
     makes_network: bool,
+    /// Set when it makes its mount namespace itself.
+    own_mounts: Option<OwnMounts<'a>>,
+}
+
+/// What the first process needs to make its mount namespace itself.
+struct OwnMounts<'a> {
+    /// The whole spec (libcontainer's init is given less).
+    spec: &'a Spec,
+    /// Its stdin, stdout and stderr, when they are not a terminal.
+    stdio: Option<[std::os::fd::RawFd; 3]>,
 }
 
 /// In the child, pid 1 of the container's new pid namespace: runs
@@ -505,7 +551,8 @@ fn become_init(
 }
 
 /// What libcontainer's intermediate process does for the first process,
-/// then libcontainer's init, which returns only on failure.
+/// the mount namespace when it makes that itself, then libcontainer's
+/// init, which returns only on failure.
 fn init(
     first: &First<'_>,
     main_sender: &mut MainSender,
@@ -539,6 +586,16 @@ fn init(
     // root is where the process is then) and before anything of the
     // container's runs.
     first.joined.wait()?;
+    if let Some(own) = &first.own_mounts {
+        // Where libcontainer's init sets up the stdio: before the
+        // namespaces, so that the container's /dev/null can replace the
+        // host's.
+        for (fd, std) in own.stdio.iter().flatten().zip(0..) {
+            nix::unistd::dup2(*fd, std).map_err(|e| format!("stdio: {e}"))?;
+            nix::unistd::close(*fd).map_err(|e| format!("stdio: {e}"))?;
+        }
+        crate::mounts::prepare(own.spec, &args.rootfs)?;
+    }
     libcontainer::process::init::container_init_process(args, main_sender, init_receiver)
         .map_err(|e| e.to_string())
 }

@@ -87,6 +87,7 @@ pub fn create(
     let console_path = cdir.console_socket();
     let console_path = terminal.then_some(console_path.as_path());
     let mut through_builder = None;
+    let mut mounts_by_libcontainer = None;
     let mut loopback_up = false;
     let mut started = false;
     // The log and the control socket, which the supervision needs.
@@ -125,6 +126,7 @@ pub fn create(
                 },
             )?;
             loopback_up = created.loopback_up;
+            mounts_by_libcontainer = created.mounts_by_libcontainer;
             started = created.started;
             (created.container, created.console)
         }
@@ -176,6 +178,10 @@ pub fn create(
         build_us = (t_build - t_bundle).as_micros() as u64,
         total_us = t0.elapsed().as_micros() as u64,
         through_builder = through_builder.as_deref().unwrap_or("no"),
+        mounts_by_libcontainer = mounts_by_libcontainer
+            .as_deref()
+            .or(through_builder.as_deref().map(|_| "the builder"))
+            .unwrap_or("no"),
         "container created"
     );
     Ok(shim)

@@ -15,6 +15,7 @@ pub mod console;
 pub mod create;
 pub mod executor;
 pub mod join;
+pub mod mounts;
 pub mod network;
 pub mod process;
 pub mod rootfs;

@@ -9,13 +9,7 @@ use support::*;
 
 /// How the shim created the container, from its log.
 fn through_builder(env: &Env, id: &str) -> String {
-    let log = std::fs::read_to_string(env.root.join(id).join("shim.log")).unwrap();
-    let line = log
-        .lines()
-        .find(|l| l.contains("container created"))
-        .unwrap_or_else(|| panic!("no create in the shim's log:\n{log}"));
-    let (_, rest) = line.split_once("through_builder=").unwrap();
-    rest.trim_matches('"').to_string()
+    created_log_field(env, id, "through_builder")
 }
 
 /// What the host sees of a running container's cgroups: each v1

@@ -202,6 +202,23 @@ pub fn cgroup_dirs(id: &str) -> Vec<PathBuf> {
     found
 }
 
+/// A field of the line the shim of container `id` logged when it had
+/// created it (`through_builder`, `mounts_by_libcontainer`, ...).
+pub fn created_log_field(env: &Env, id: &str, field: &str) -> String {
+    let log = std::fs::read_to_string(env.root.join(id).join("shim.log")).unwrap();
+    let line = log
+        .lines()
+        .find(|l| l.contains("container created"))
+        .unwrap_or_else(|| panic!("no create in the shim's log:\n{log}"));
+    let (_, rest) = line
+        .split_once(&format!(" {field}="))
+        .unwrap_or_else(|| panic!("no {field} in {line}"));
+    match rest.strip_prefix('"') {
+        Some(quoted) => quoted.split('"').next().unwrap().to_string(),
+        None => rest.split(' ').next().unwrap().to_string(),
+    }
+}
+
 /// Mount points whose path mentions `needle`.
 pub fn mounts_with(needle: &str) -> Vec<String> {
     std::fs::read_to_string("/proc/self/mountinfo")
