@@ -6,15 +6,17 @@
 //! This is what libcontainer's init does for a new container, step for
 //! step and in its order, with libcontainer's own pieces where they are
 //! public (mount option parsing, the checks of what may go over `/proc`,
-//! device nodes, `pivot_root`). What differs is how a mount's destination
-//! is found: libcontainer opens it through pathrs's `Root`, which checks
-//! its procfs handle again before each step (about 70 syscalls per mount,
-//! most of libcontainer's init, over 1 ms a container on this host); here
-//! one `openat2` with `RESOLVE_IN_ROOT` finds it. Either way the kernel
-//! keeps every lookup inside the rootfs (an absolute symlink or `..` in
-//! the image resolves against the rootfs, never the host), and every mount
-//! is attached through the descriptor found (`move_mount`), never through
-//! a path that could change in between.
+//! the default devices, `pivot_root`). What differs is how a mount point
+//! or device node is found: libcontainer opens a mount point through
+//! pathrs's `Root`, which checks its procfs handle again before each step
+//! (about 70 syscalls per mount, most of libcontainer's init, over 1 ms a
+//! container on this host), and walks a device's path with one `readlink`
+//! per component. Here one `openat2` with `RESOLVE_IN_ROOT` finds either:
+//! the kernel keeps the lookup inside the rootfs (an absolute symlink or
+//! `..` in the image resolves against the rootfs, never the host), and
+//! every mount is attached, every node made, through the descriptor found
+//! (`move_mount`, `mknodat`), never through a path that could change in
+//! between.
 //!
 //! libcontainer's init then goes on as it does for a process joining a
 //! running container (`TenantContainer`): the spec it is given names no
@@ -32,14 +34,15 @@ use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use libcontainer::namespaces::Namespaces;
-use libcontainer::rootfs::utils::{default_devices, is_bind, parse_mount, MountOptionConfig};
-use libcontainer::rootfs::Device;
+use libcontainer::rootfs::utils::{
+    default_devices, is_bind, parse_mount, to_sflag, MountOptionConfig,
+};
 use libcontainer::syscall::linux::{self, MountAttr};
 use libcontainer::syscall::Syscall;
 use libcontainer::syscall::SyscallError;
 use nix::mount::MsFlags;
 use nix::sched::CloneFlags;
-use oci_spec::runtime::{Linux, LinuxNamespaceType, Mount, Spec};
+use oci_spec::runtime::{Linux, LinuxDevice, LinuxNamespaceType, Mount, Spec};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 
@@ -197,17 +200,12 @@ fn fill_rootfs(
             .map_err(|e| format!("mounts: {}: {e}", m.destination().display()))?;
     }
     dev_links(root.as_fd())?;
-    let devices = default_devices();
-    let made = match linux.devices() {
-        Some(added) => {
-            let defaults = devices
-                .iter()
-                .filter(|d| !added.iter().any(|a| a.path() == d.path()));
-            Device::new().create_devices(rootfs, added.iter().chain(defaults), false)
-        }
-        None => Device::new().create_devices(rootfs, &devices, false),
-    };
-    made.map_err(|e| format!("linux.devices: {e}"))?;
+    let defaults = default_devices();
+    let added = linux.devices().as_deref().unwrap_or_default();
+    let defaults = defaults
+        .iter()
+        .filter(|d| !added.iter().any(|a| a.path() == d.path()));
+    make_devices(root.as_fd(), added.iter().chain(defaults))?;
     ptmx_link(root.as_fd())
 }
 
@@ -536,6 +534,50 @@ fn dev_links(root: BorrowedFd<'_>) -> Result<(), String> {
             .map_err(|e| format!("linking /dev/{name} to {target}: {e}"))?;
     }
     Ok(())
+}
+
+/// Makes the device nodes `devices` in the rootfs, each with the mode,
+/// owner and group the spec gives, as libcontainer does (but found inside
+/// the rootfs by the kernel, like the mounts).
+fn make_devices<'a>(
+    root: BorrowedFd<'_>,
+    mut devices: impl Iterator<Item = &'a LinuxDevice>,
+) -> Result<(), String> {
+    // The spec's modes as they are, not under this process's umask.
+    let umask = nix::sys::stat::umask(nix::sys::stat::Mode::empty());
+    let made = devices.try_for_each(|dev| {
+        make_device(root, dev).map_err(|e| format!("{}: {e}", dev.path().display()))
+    });
+    nix::sys::stat::umask(umask);
+    made.map_err(|e| format!("linux.devices: {e}"))
+}
+
+fn make_device(root: BorrowedFd<'_>, dev: &LinuxDevice) -> Result<(), String> {
+    let path = dev.path();
+    if !path.starts_with("/dev") {
+        return Err("not under /dev".into());
+    }
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err("not a device path".into());
+    };
+    let parent = mkdir_all(root, parent).map_err(|e| e.to_string())?;
+    let node = nix::sys::stat::makedev(dev.major() as u64, dev.minor() as u64);
+    nix::sys::stat::mknodat(
+        Some(parent.as_raw_fd()),
+        name,
+        to_sflag(dev.typ()),
+        nix::sys::stat::Mode::from_bits_truncate(dev.file_mode().unwrap_or(0o666)),
+        node,
+    )
+    .map_err(|e| format!("mknod: {e}"))?;
+    nix::unistd::fchownat(
+        Some(parent.as_raw_fd()),
+        name,
+        dev.uid().map(nix::unistd::Uid::from_raw),
+        dev.gid().map(nix::unistd::Gid::from_raw),
+        nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+    )
+    .map_err(|e| format!("chown: {e}"))
 }
 
 /// /dev/ptmx as a link to the container's own devpts instance.

@@ -188,3 +188,15 @@ fn proc_over_a_symlink_is_refused_and_leaves_nothing() {
     );
     assert!(Path::new(&rootfs).join("proc").is_symlink());
 }
+
+#[test]
+fn a_device_outside_dev_is_refused_and_leaves_nothing() {
+    let env = Env::new();
+    let mut s = spec(&["true"]);
+    s["linux"]["devices"] = json!([{"path": "/etc/fuse", "type": "c", "major": 10, "minor": 229}]);
+    let stderr = env.fails("run", &unique("baddevice"), &s);
+    assert!(
+        stderr.contains("linux.devices") && stderr.contains("/etc/fuse"),
+        "{stderr}"
+    );
+}
