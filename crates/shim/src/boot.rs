@@ -300,7 +300,10 @@ pub fn create(
         syscall: SyscallType::default(),
         spec: init_spec,
         rootfs,
-        console_socket: console_fd.as_ref().map(AsRawFd::as_raw_fd),
+        console_socket: console_fd
+            .as_ref()
+            .map(AsRawFd::as_raw_fd)
+            .filter(|_| !own_mounts),
         notify_listener,
         preserve_fds: 0,
         container: Some(container.clone()),
@@ -337,6 +340,7 @@ pub fn create(
                 own_mounts: own_mounts.then_some(OwnMounts {
                     spec: &spec,
                     stdio: stdio_fds,
+                    console: console_fd.as_ref().map(AsRawFd::as_raw_fd),
                 }),
             };
             become_init(first, &mut main_sender, &mut init_receiver)
@@ -531,6 +535,8 @@ struct OwnMounts<'a> {
     spec: &'a Spec,
     /// Its stdin, stdout and stderr, when they are not a terminal.
     stdio: Option<[std::os::fd::RawFd; 3]>,
+    /// The socket its terminal's master is sent on, when it has one.
+    console: Option<std::os::fd::RawFd>,
 }
 
 /// In the child, pid 1 of the container's new pid namespace: runs
@@ -594,7 +600,7 @@ fn init(
             nix::unistd::dup2(*fd, std).map_err(|e| format!("stdio: {e}"))?;
             nix::unistd::close(*fd).map_err(|e| format!("stdio: {e}"))?;
         }
-        crate::mounts::prepare(own.spec, &args.rootfs)?;
+        crate::mounts::prepare(own.spec, &args.rootfs, own.console)?;
     }
     libcontainer::process::init::container_init_process(args, main_sender, init_receiver)
         .map_err(|e| e.to_string())

@@ -1,12 +1,12 @@
 //! The container's mount namespace, made by its first process itself just
 //! before libcontainer's init: the namespaces the spec asks for, the
 //! hostname, the spec's mounts, the links and device nodes under `/dev`,
-//! `pivot_root`, and the read-only and masked paths.
+//! `pivot_root`, the terminal, and the read-only and masked paths.
 //!
 //! This is what libcontainer's init does for a new container, step for
 //! step and in its order, with libcontainer's own pieces where they are
 //! public (mount option parsing, the checks of what may go over `/proc`,
-//! the default devices, `pivot_root`). What differs is how a mount point
+//! the default devices, `pivot_root`, the terminal). What differs is how a mount point
 //! or device node is found: libcontainer opens a mount point through
 //! pathrs's `Root`, which checks its procfs handle again before each step
 //! (about 70 syscalls per mount, most of libcontainer's init, over 1 ms a
@@ -29,7 +29,7 @@
 //! libcontainer's init whole.
 
 use std::ffi::OsStr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
@@ -50,16 +50,6 @@ use rustix::io::Errno;
 /// module's page); if not, why: libcontainer's init then does.
 pub fn fits(spec: &Spec) -> Result<(), String> {
     let linux = spec.linux().as_ref().ok_or("no linux section")?;
-    if spec
-        .process()
-        .as_ref()
-        .and_then(|p| p.terminal())
-        .unwrap_or(false)
-    {
-        // libcontainer makes the terminal and mounts it as /dev/console
-        // in one step, only for a first process it sets up whole.
-        return Err("a terminal".into());
-    }
     if linux.sysctl().as_ref().is_some_and(|s| !s.is_empty()) {
         return Err("linux.sysctl".into());
     }
@@ -107,8 +97,10 @@ pub fn for_libcontainer(spec: &Spec) -> Spec {
 /// Makes the container's namespaces (all but pid, user and time) and its
 /// mount namespace's contents, and moves into its root, for a spec that
 /// [`fits`]. `rootfs` is the root's path, absolute and without symlinks.
-/// In the first process, in its cgroups, its stdio in place.
-pub fn prepare(spec: &Spec, rootfs: &Path) -> Result<(), String> {
+/// With `console` (the socket the terminal's master is sent on), the
+/// process's terminal is made there and mounted as /dev/console. In the
+/// first process, in its cgroups, its stdio in place.
+pub fn prepare(spec: &Spec, rootfs: &Path, console: Option<RawFd>) -> Result<(), String> {
     let linux = spec.linux().as_ref().ok_or("no linux section")?;
     let syscall = libcontainer::syscall::syscall::create_syscall();
     let syscall = syscall.as_ref();
@@ -123,6 +115,10 @@ pub fn prepare(spec: &Spec, rootfs: &Path) -> Result<(), String> {
             .map_err(|e| format!("making / unbindable: {e}"))?;
     }
     reopen_dev_null()?;
+    if let Some(socket) = console {
+        libcontainer::tty::setup_console(syscall, socket, true)
+            .map_err(|e| format!("process.terminal: {e}"))?;
+    }
     protect(spec, linux, syscall)
 }
 

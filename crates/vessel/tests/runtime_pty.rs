@@ -5,28 +5,42 @@ mod support;
 use support::*;
 
 #[test]
-fn a_terminal_process_sees_a_pty_on_its_stdio() {
+fn a_terminal_process_sees_a_pty_on_its_stdio_and_as_its_console() {
     let env = Env::new();
-    let id = unique("pty");
     let mut s = spec(&[
         "sh",
         "-c",
-        "tty; [ -t 0 ] && [ -t 1 ] && echo both-tty; stty size",
+        "tty; [ -t 0 ] && [ -t 1 ] && echo both-tty; stty size; \
+         grep -c ' /dev/console ' /proc/self/mountinfo",
     ]);
     s["process"]["terminal"] = true.into();
     s["process"]["consoleSize"] = serde_json::json!({"height": 30, "width": 100});
-    let b = env.bundle(&id, &s);
-    let out = env.run(&["run", "--bundle", b.to_str().unwrap(), &id]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("/dev/pts/0\r\n"), "{stdout:?}");
-    assert!(stdout.contains("both-tty\r\n"), "{stdout:?}");
-    assert_gone(&env, &id);
+    // A sysctl is something only libcontainer's init sets: the first
+    // process makes its terminal itself in one, libcontainer in the other.
+    let mut through_libcontainer = s.clone();
+    through_libcontainer["linux"]["sysctl"] = serde_json::json!({"net.ipv4.ip_forward": "0"});
+    for (name, s, made_by) in [
+        ("pty", &s, "no"),
+        ("ptylc", &through_libcontainer, "linux.sysctl"),
+    ] {
+        let id = unique(name);
+        let b = env.bundle(&id, s);
+        let out = env.run(&["run", "--keep", "--bundle", b.to_str().unwrap(), &id]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(stdout, "/dev/pts/0\r\nboth-tty\r\n30 100\r\n1\r\n", "{id}");
+        assert_eq!(
+            created_log_field(&env, &id, "mounts_by_libcontainer"),
+            made_by
+        );
+        env.ok(&["delete", &id]);
+        assert_gone(&env, &id);
+    }
 }
 
 #[test]
