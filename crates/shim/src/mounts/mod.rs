@@ -1,0 +1,371 @@
+//! The container's mount namespace, made by its first process itself just
+//! before libcontainer's init: the namespaces the spec asks for, the
+//! hostname, the spec's mounts, the links and device nodes under `/dev`,
+//! `pivot_root`, the terminal, and the read-only and masked paths.
+//!
+//! This is what libcontainer's init does for a new container, step for
+//! step and in its order, with libcontainer's own pieces where they are
+//! public (mount option parsing, the checks of what may go over `/proc`,
+//! the default devices, `pivot_root`, the terminal). What differs is how a mount point
+//! or device node is found: libcontainer opens a mount point through
+//! pathrs's `Root`, which checks its procfs handle again before each step
+//! (about 70 syscalls per mount, most of libcontainer's init, over 1 ms a
+//! container on this host), and walks a device's path with one `readlink`
+//! per component. Here one `openat2` with `RESOLVE_IN_ROOT` finds either:
+//! the kernel keeps the lookup inside the rootfs (an absolute symlink or
+//! `..` in the image resolves against the rootfs, never the host), and
+//! every mount is attached, every node made, through the descriptor found
+//! (`move_mount`, `mknodat`), never through a path that could change in
+//! between.
+//!
+//! libcontainer's init then goes on as it does for a process joining a
+//! running container (`TenantContainer`): the spec it is given names no
+//! namespace but the pid one ([`for_libcontainer`]), so it neither makes
+//! nor mounts anything again, and does the rest as for any first process
+//! (session, no_new_privs, user, capabilities, seccomp, the wait for start,
+//! the exec).
+//!
+//! [`fits`] says which specs this covers; the others go through
+//! libcontainer's init whole.
+
+mod dev;
+mod one;
+
+use std::os::fd::{AsFd, RawFd};
+use std::path::Path;
+
+use libcontainer::namespaces::Namespaces;
+use libcontainer::rootfs::utils::default_devices;
+use libcontainer::syscall::{Syscall, SyscallError};
+use nix::mount::MsFlags;
+use nix::sched::CloneFlags;
+use oci_spec::runtime::{Linux, LinuxNamespaceType, Spec};
+use rustix::fs::{Mode, OFlags};
+
+/// Whether the first process can make its mount namespace itself (see the
+/// module's page); if not, why: libcontainer's init then does.
+pub fn fits(spec: &Spec) -> Result<(), String> {
+    let linux = spec.linux().as_ref().ok_or("no linux section")?;
+    if linux.sysctl().as_ref().is_some_and(|s| !s.is_empty()) {
+        return Err("linux.sysctl".into());
+    }
+    if linux.mount_label().is_some() {
+        return Err("linux.mountLabel".into());
+    }
+    match linux.rootfs_propagation().as_deref() {
+        None | Some("private" | "slave" | "unbindable") => {}
+        Some(other) => return Err(format!("linux.rootfsPropagation {other}")),
+    }
+    let own_mount_namespace = linux
+        .namespaces()
+        .iter()
+        .flatten()
+        .any(|ns| ns.typ() == LinuxNamespaceType::Mount && ns.path().is_none());
+    if !own_mount_namespace {
+        return Err("no mount namespace of its own".into());
+    }
+    if let Some(m) = spec
+        .mounts()
+        .iter()
+        .flatten()
+        .find(|m| m.typ().as_deref() == Some("cgroup"))
+    {
+        return Err(format!("a cgroup mount at {}", m.destination().display()));
+    }
+    Ok(())
+}
+
+/// The spec libcontainer's init is given after [`prepare`]: the same, but
+/// with no namespace to make or join other than the pid one (which it
+/// never enters itself), as everything else is done.
+pub fn for_libcontainer(spec: &Spec) -> Spec {
+    let mut spec = spec.clone();
+    if let Some(namespaces) = spec
+        .linux_mut()
+        .as_mut()
+        .and_then(|l| l.namespaces_mut().as_mut())
+    {
+        namespaces.retain(|ns| ns.typ() == LinuxNamespaceType::Pid);
+    }
+    spec
+}
+
+/// Makes the container's namespaces (all but pid, user and time) and its
+/// mount namespace's contents, and moves into its root, for a spec that
+/// [`fits`]. `rootfs` is the root's path, absolute and without symlinks.
+/// With `console` (the socket the terminal's master is sent on), the
+/// process's terminal is made there and mounted as /dev/console. In the
+/// first process, in its cgroups, its stdio in place.
+pub fn prepare(spec: &Spec, rootfs: &Path, console: Option<RawFd>) -> Result<(), String> {
+    let linux = spec.linux().as_ref().ok_or("no linux section")?;
+    let syscall = libcontainer::syscall::syscall::create_syscall();
+    let syscall = syscall.as_ref();
+    enter_namespaces(spec, linux, syscall)?;
+    fill_rootfs(spec, linux, syscall, rootfs)?;
+    syscall
+        .pivot_rootfs(rootfs)
+        .map_err(|e| format!("pivot_root to {}: {e}", rootfs.display()))?;
+    if linux.rootfs_propagation().as_deref() == Some("unbindable") {
+        syscall
+            .mount(None, Path::new("/"), None, MsFlags::MS_UNBINDABLE, None)
+            .map_err(|e| format!("making / unbindable: {e}"))?;
+    }
+    dev::reopen_dev_null()?;
+    if let Some(socket) = console {
+        libcontainer::tty::setup_console(syscall, socket, true)
+            .map_err(|e| format!("process.terminal: {e}"))?;
+    }
+    protect(spec, linux, syscall)
+}
+
+/// Makes or joins the spec's namespaces but pid, user and time (in
+/// libcontainer's order, mount last), and names the new UTS namespace.
+fn enter_namespaces(spec: &Spec, linux: &Linux, syscall: &dyn Syscall) -> Result<(), String> {
+    let namespaces = Namespaces::try_from(linux.namespaces().as_ref())
+        .map_err(|e| format!("linux.namespaces: {e}"))?;
+    let time = CloneFlags::from_bits_retain(libc::CLONE_NEWTIME);
+    namespaces
+        .apply_namespaces(|ns| {
+            ns != CloneFlags::CLONE_NEWUSER && ns != CloneFlags::CLONE_NEWPID && ns != time
+        })
+        .map_err(|e| format!("entering the namespaces: {e}"))?;
+    let uts = namespaces
+        .get(LinuxNamespaceType::Uts)
+        .map_err(|e| e.to_string())?;
+    if uts.is_some_and(|ns| ns.path().is_none()) {
+        if let Some(name) = spec.hostname() {
+            syscall
+                .set_hostname(name)
+                .map_err(|e| format!("hostname {name:?}: {e}"))?;
+        }
+        if let Some(name) = spec.domainname() {
+            syscall
+                .set_domainname(name)
+                .map_err(|e| format!("domainname {name:?}: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Makes the rootfs a mount of its own that receives no later host mounts
+/// unless it is slave, then mounts the spec's mounts in it and fills its
+/// /dev.
+fn fill_rootfs(
+    spec: &Spec,
+    linux: &Linux,
+    syscall: &dyn Syscall,
+    rootfs: &Path,
+) -> Result<(), String> {
+    let propagation = match linux.rootfs_propagation().as_deref() {
+        Some("private") => MsFlags::MS_PRIVATE,
+        _ => MsFlags::MS_SLAVE,
+    };
+    syscall
+        .mount(
+            None,
+            Path::new("/"),
+            None,
+            MsFlags::MS_REC | propagation,
+            None,
+        )
+        .map_err(|e| format!("making / {propagation:?}: {e}"))?;
+    // libcontainer then makes the rootfs's parent mount private if it is
+    // shared; after the line above no mount here is shared.
+    syscall
+        .mount(
+            Some(rootfs),
+            rootfs,
+            None,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None,
+        )
+        .map_err(|e| format!("binding the rootfs {}: {e}", rootfs.display()))?;
+    // Opened after the bind: the mounts go on it.
+    let root = rustix::fs::open(
+        rootfs,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| format!("opening the rootfs {}: {e}", rootfs.display()))?;
+    for m in spec.mounts().iter().flatten() {
+        one::mount(syscall, root.as_fd(), rootfs, m)
+            .map_err(|e| format!("mounts: {}: {e}", m.destination().display()))?;
+    }
+    dev::links(root.as_fd())?;
+    let defaults = default_devices();
+    let added = linux.devices().as_deref().unwrap_or_default();
+    let defaults = defaults
+        .iter()
+        .filter(|d| !added.iter().any(|a| a.path() == d.path()));
+    dev::make_devices(root.as_fd(), added.iter().chain(defaults))?;
+    dev::ptmx_link(root.as_fd())
+}
+
+/// After `pivot_root`: the read-only root, then the read-only and the
+/// masked paths.
+fn protect(spec: &Spec, linux: &Linux, syscall: &dyn Syscall) -> Result<(), String> {
+    if spec
+        .root()
+        .as_ref()
+        .and_then(|r| r.readonly())
+        .unwrap_or(false)
+    {
+        let flags = nix::sys::statfs::statfs("/")
+            .map_err(|e| format!("root.readonly: {e}"))?
+            .flags()
+            .bits();
+        syscall
+            .mount(
+                None,
+                Path::new("/"),
+                None,
+                MsFlags::MS_RDONLY
+                    | MsFlags::MS_REMOUNT
+                    | MsFlags::MS_BIND
+                    | MsFlags::from_bits_truncate(flags),
+                None,
+            )
+            .map_err(|e| format!("root.readonly: {e}"))?;
+    }
+    for path in linux.readonly_paths().iter().flatten() {
+        readonly(syscall, Path::new(path))
+            .map_err(|e| format!("linux.readonlyPaths: {path}: {e}"))?;
+    }
+    match linux.masked_paths() {
+        Some(paths) => mask(syscall, paths),
+        None => Ok(()),
+    }
+}
+
+/// Makes `path` (when it exists) a read-only bind of itself.
+fn readonly(syscall: &dyn Syscall, path: &Path) -> Result<(), SyscallError> {
+    let bound = syscall.mount(
+        Some(path),
+        path,
+        None,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None,
+    );
+    match bound {
+        Err(SyscallError::Nix(nix::Error::ENOENT)) => return Ok(()),
+        other => other?,
+    }
+    syscall.mount(
+        Some(path),
+        path,
+        None,
+        MsFlags::MS_NOSUID
+            | MsFlags::MS_NODEV
+            | MsFlags::MS_NOEXEC
+            | MsFlags::MS_BIND
+            | MsFlags::MS_REMOUNT
+            | MsFlags::MS_RDONLY,
+        None,
+    )
+}
+
+/// Hides each of `paths` that exists: a directory under an empty read-only
+/// tmpfs, a file under /dev/null.
+fn mask(syscall: &dyn Syscall, paths: &[String]) -> Result<(), String> {
+    let null = rustix::fs::open("/dev/null", OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| format!("linux.maskedPaths: opening /dev/null: {e}"))?;
+    let stat = rustix::fs::fstat(&null).map_err(|e| e.to_string())?;
+    if !dev::is_dev_null(&stat) {
+        return Err("linux.maskedPaths: /dev/null is not the null device".into());
+    }
+    for path in paths.iter().map(Path::new) {
+        let masked = if path.is_dir() {
+            syscall.mount(
+                Some(Path::new("tmpfs")),
+                path,
+                Some("tmpfs"),
+                MsFlags::MS_RDONLY,
+                Some(""),
+            )
+        } else if path.exists() {
+            syscall.mount_from_fd(&null, path)
+        } else {
+            continue;
+        };
+        masked.map_err(|e| format!("linux.maskedPaths: {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn spec(linux: serde_json::Value, mounts: serde_json::Value) -> Spec {
+        serde_json::from_value(json!({
+            "ociVersion": "1.0.2",
+            "root": {"path": "rootfs"},
+            "mounts": mounts,
+            "linux": linux
+        }))
+        .unwrap()
+    }
+
+    fn namespaces() -> serde_json::Value {
+        json!([{"type": "pid"}, {"type": "mount"}, {"type": "uts"}, {"type": "network", "path": "/proc/self/ns/net"}])
+    }
+
+    #[test]
+    fn what_only_libcontainers_init_does_is_named() {
+        let proc = json!([{"destination": "/proc", "type": "proc", "source": "proc"}]);
+        let cgroup =
+            json!([{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup"}]);
+        let cases = [
+            (json!({"namespaces": namespaces()}), proc.clone(), Ok(())),
+            (
+                json!({"namespaces": namespaces(), "sysctl": {"net.ipv4.ip_forward": "1"}}),
+                proc.clone(),
+                Err("linux.sysctl".to_string()),
+            ),
+            (
+                json!({"namespaces": namespaces(), "mountLabel": "system_u:object_r:container_file_t:s0"}),
+                proc.clone(),
+                Err("linux.mountLabel".to_string()),
+            ),
+            (
+                json!({"namespaces": namespaces(), "rootfsPropagation": "shared"}),
+                proc.clone(),
+                Err("linux.rootfsPropagation shared".to_string()),
+            ),
+            (
+                json!({"namespaces": namespaces(), "rootfsPropagation": "unbindable"}),
+                proc.clone(),
+                Ok(()),
+            ),
+            (
+                json!({"namespaces": [{"type": "pid"}, {"type": "mount", "path": "/proc/1/ns/mnt"}]}),
+                proc.clone(),
+                Err("no mount namespace of its own".to_string()),
+            ),
+            (
+                json!({"namespaces": namespaces()}),
+                cgroup,
+                Err("a cgroup mount at /sys/fs/cgroup".to_string()),
+            ),
+        ];
+        for (linux, mounts, want) in cases {
+            assert_eq!(fits(&spec(linux.clone(), mounts)), want, "{linux}");
+        }
+    }
+
+    #[test]
+    fn libcontainers_init_is_left_only_the_pid_namespace() {
+        let given = for_libcontainer(&spec(json!({"namespaces": namespaces()}), json!([])));
+        let left: Vec<_> = given
+            .linux()
+            .as_ref()
+            .and_then(|l| l.namespaces().clone())
+            .unwrap()
+            .iter()
+            .map(|ns| ns.typ())
+            .collect();
+        assert_eq!(left, [LinuxNamespaceType::Pid]);
+    }
+}
