@@ -2,7 +2,7 @@
 //! descriptors, its device nodes, /dev/ptmx, and the standard descriptors
 //! moved to its own /dev/null.
 
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 use libcontainer::rootfs::utils::to_sflag;
@@ -12,10 +12,10 @@ use rustix::io::Errno;
 
 use super::one::mkdir_all;
 
-/// The links libcontainer makes under the container's /dev: its process's
-/// descriptors, and the kernel's memory image when the host has one.
-pub(super) fn links(root: BorrowedFd<'_>) -> Result<(), String> {
-    let dev = mkdir_all(root, Path::new("/dev")).map_err(|e| format!("/dev: {e}"))?;
+/// The links libcontainer makes in the container's /dev, open as `dev`: its
+/// process's descriptors, and the kernel's memory image when the host has
+/// one.
+pub(super) fn links(dev: BorrowedFd<'_>) -> Result<(), String> {
     let mut links = vec![
         ("/proc/self/fd", "fd"),
         ("/proc/self/fd/0", "stdin"),
@@ -26,29 +26,35 @@ pub(super) fn links(root: BorrowedFd<'_>) -> Result<(), String> {
         links.insert(0, ("/proc/kcore", "kcore"));
     }
     for (target, name) in links {
-        rustix::fs::symlinkat(target, &dev, name)
+        rustix::fs::symlinkat(target, dev, name)
             .map_err(|e| format!("linking /dev/{name} to {target}: {e}"))?;
     }
     Ok(())
 }
 
-/// Makes the device nodes `devices` in the rootfs, each with the mode,
-/// owner and group the spec gives, as libcontainer does (but found inside
-/// the rootfs by the kernel, like the mounts).
+/// Makes the device nodes `devices` in the rootfs open as `root` (its
+/// /dev open as `dev_dir`), each with the mode, owner and group the spec
+/// gives, as libcontainer does (but found inside the rootfs by the
+/// kernel, like the mounts).
 pub(super) fn make_devices<'a>(
     root: BorrowedFd<'_>,
+    dev_dir: BorrowedFd<'_>,
     mut devices: impl Iterator<Item = &'a LinuxDevice>,
 ) -> Result<(), String> {
     // The spec's modes as they are, not under this process's umask.
     let umask = nix::sys::stat::umask(nix::sys::stat::Mode::empty());
     let made = devices.try_for_each(|dev| {
-        make_device(root, dev).map_err(|e| format!("{}: {e}", dev.path().display()))
+        make_device(root, dev_dir, dev).map_err(|e| format!("{}: {e}", dev.path().display()))
     });
     nix::sys::stat::umask(umask);
     made.map_err(|e| format!("linux.devices: {e}"))
 }
 
-fn make_device(root: BorrowedFd<'_>, dev: &LinuxDevice) -> Result<(), String> {
+fn make_device(
+    root: BorrowedFd<'_>,
+    dev_dir: BorrowedFd<'_>,
+    dev: &LinuxDevice,
+) -> Result<(), String> {
     let path = dev.path();
     if !path.starts_with("/dev") {
         return Err("not under /dev".into());
@@ -56,7 +62,12 @@ fn make_device(root: BorrowedFd<'_>, dev: &LinuxDevice) -> Result<(), String> {
     let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
         return Err("not a device path".into());
     };
-    let parent = mkdir_all(root, parent).map_err(|e| e.to_string())?;
+    // Most nodes are right in /dev, already open.
+    let below = match parent == Path::new("/dev") {
+        true => None,
+        false => Some(mkdir_all(root, parent).map_err(|e| e.to_string())?),
+    };
+    let parent = below.as_ref().map_or(dev_dir, AsFd::as_fd);
     let node = nix::sys::stat::makedev(dev.major() as u64, dev.minor() as u64);
     nix::sys::stat::mknodat(
         Some(parent.as_raw_fd()),
@@ -76,30 +87,28 @@ fn make_device(root: BorrowedFd<'_>, dev: &LinuxDevice) -> Result<(), String> {
     .map_err(|e| format!("chown: {e}"))
 }
 
-/// /dev/ptmx as a link to the container's own devpts instance.
-pub(super) fn ptmx_link(root: BorrowedFd<'_>) -> Result<(), String> {
-    let dev = mkdir_all(root, Path::new("/dev")).map_err(|e| format!("/dev: {e}"))?;
-    match rustix::fs::unlinkat(&dev, "ptmx", AtFlags::empty()) {
+/// /dev/ptmx, in /dev open as `dev`, as a link to the container's own
+/// devpts instance.
+pub(super) fn ptmx_link(dev: BorrowedFd<'_>) -> Result<(), String> {
+    match rustix::fs::unlinkat(dev, "ptmx", AtFlags::empty()) {
         Ok(()) | Err(Errno::NOENT) => {}
         Err(e) => return Err(format!("removing /dev/ptmx: {e}")),
     }
-    rustix::fs::symlinkat("pts/ptmx", &dev, "ptmx").map_err(|e| format!("linking /dev/ptmx: {e}"))
+    rustix::fs::symlinkat("pts/ptmx", dev, "ptmx").map_err(|e| format!("linking /dev/ptmx: {e}"))
 }
 
-/// Checks that `stat` is /dev/null's (character device 1:3).
-pub(super) fn is_dev_null(stat: &rustix::fs::Stat) -> bool {
-    FileType::from_raw_mode(stat.st_mode) == FileType::CharacterDevice
-        && rustix::fs::major(stat.st_rdev) == 1
-        && rustix::fs::minor(stat.st_rdev) == 3
-}
-
-/// Points any of the standard descriptors that are the host's /dev/null at
-/// the container's own.
-pub(super) fn reopen_dev_null() -> Result<(), String> {
+/// Opens the container's /dev/null (after `pivot_root`) and checks that it
+/// is the null device (character device 1:3); points any of the standard
+/// descriptors that are the host's /dev/null at it. The masked files go
+/// under it next.
+pub(super) fn own_null() -> Result<OwnedFd, String> {
     let null = rustix::fs::open("/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
         .map_err(|e| format!("opening the container's /dev/null: {e}"))?;
     let own = rustix::fs::fstat(&null).map_err(|e| e.to_string())?;
-    if !is_dev_null(&own) {
+    let is_null = FileType::from_raw_mode(own.st_mode) == FileType::CharacterDevice
+        && rustix::fs::major(own.st_rdev) == 1
+        && rustix::fs::minor(own.st_rdev) == 3;
+    if !is_null {
         return Err("the container's /dev/null is not the null device".into());
     }
     for fd in 0..3 {
@@ -109,5 +118,5 @@ pub(super) fn reopen_dev_null() -> Result<(), String> {
             nix::unistd::dup2(null.as_raw_fd(), fd).map_err(|e| format!("descriptor {fd}: {e}"))?;
         }
     }
-    Ok(())
+    Ok(null)
 }

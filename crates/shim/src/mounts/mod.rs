@@ -31,7 +31,7 @@
 mod dev;
 mod one;
 
-use std::os::fd::{AsFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd, RawFd};
 use std::path::Path;
 
 use libcontainer::namespaces::Namespaces;
@@ -110,12 +110,12 @@ pub fn prepare(spec: &Spec, rootfs: &Path, console: Option<RawFd>) -> Result<(),
             .mount(None, Path::new("/"), None, MsFlags::MS_UNBINDABLE, None)
             .map_err(|e| format!("making / unbindable: {e}"))?;
     }
-    dev::reopen_dev_null()?;
+    let null = dev::own_null()?;
     if let Some(socket) = console {
         libcontainer::tty::setup_console(syscall, socket, true)
             .map_err(|e| format!("process.terminal: {e}"))?;
     }
-    protect(spec, linux, syscall)
+    protect(spec, linux, syscall, &null)
 }
 
 /// Makes or joins the spec's namespaces but pid, user and time (in
@@ -191,19 +191,25 @@ fn fill_rootfs(
         one::mount(syscall, root.as_fd(), rootfs, m)
             .map_err(|e| format!("mounts: {}: {e}", m.destination().display()))?;
     }
-    dev::links(root.as_fd())?;
+    let dev = one::mkdir_all(root.as_fd(), Path::new("/dev")).map_err(|e| format!("/dev: {e}"))?;
+    dev::links(dev.as_fd())?;
     let defaults = default_devices();
     let added = linux.devices().as_deref().unwrap_or_default();
     let defaults = defaults
         .iter()
         .filter(|d| !added.iter().any(|a| a.path() == d.path()));
-    dev::make_devices(root.as_fd(), added.iter().chain(defaults))?;
-    dev::ptmx_link(root.as_fd())
+    dev::make_devices(root.as_fd(), dev.as_fd(), added.iter().chain(defaults))?;
+    dev::ptmx_link(dev.as_fd())
 }
 
 /// After `pivot_root`: the read-only root, then the read-only and the
-/// masked paths.
-fn protect(spec: &Spec, linux: &Linux, syscall: &dyn Syscall) -> Result<(), String> {
+/// masked paths (files under `null`, the container's /dev/null).
+fn protect(
+    spec: &Spec,
+    linux: &Linux,
+    syscall: &dyn Syscall,
+    null: &OwnedFd,
+) -> Result<(), String> {
     if spec
         .root()
         .as_ref()
@@ -232,7 +238,7 @@ fn protect(spec: &Spec, linux: &Linux, syscall: &dyn Syscall) -> Result<(), Stri
             .map_err(|e| format!("linux.readonlyPaths: {path}: {e}"))?;
     }
     match linux.masked_paths() {
-        Some(paths) => mask(syscall, paths),
+        Some(paths) => mask(syscall, paths, null),
         None => Ok(()),
     }
 }
@@ -265,14 +271,8 @@ fn readonly(syscall: &dyn Syscall, path: &Path) -> Result<(), SyscallError> {
 }
 
 /// Hides each of `paths` that exists: a directory under an empty read-only
-/// tmpfs, a file under /dev/null.
-fn mask(syscall: &dyn Syscall, paths: &[String]) -> Result<(), String> {
-    let null = rustix::fs::open("/dev/null", OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|e| format!("linux.maskedPaths: opening /dev/null: {e}"))?;
-    let stat = rustix::fs::fstat(&null).map_err(|e| e.to_string())?;
-    if !dev::is_dev_null(&stat) {
-        return Err("linux.maskedPaths: /dev/null is not the null device".into());
-    }
+/// tmpfs, a file under `null`, the container's /dev/null.
+fn mask(syscall: &dyn Syscall, paths: &[String], null: &OwnedFd) -> Result<(), String> {
     for path in paths.iter().map(Path::new) {
         let masked = if path.is_dir() {
             syscall.mount(
@@ -283,7 +283,7 @@ fn mask(syscall: &dyn Syscall, paths: &[String]) -> Result<(), String> {
                 Some(""),
             )
         } else if path.exists() {
-            syscall.mount_from_fd(&null, path)
+            syscall.mount_from_fd(null, path)
         } else {
             continue;
         };
