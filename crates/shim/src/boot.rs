@@ -294,16 +294,18 @@ pub fn create(
             s.stderr.as_raw_fd(),
         ]
     });
-    let libcontainer_stdio = stdio_fds.filter(|_| !own_mounts);
+    let console_socket_fd = console_fd.as_ref().map(AsRawFd::as_raw_fd);
+    // libcontainer's init sets up only what the first process did not.
+    let [stdin, stdout, stderr] = match stdio_fds.filter(|_| !own_mounts) {
+        Some(fds) => fds.map(Some),
+        None => [None; 3],
+    };
     let args = ContainerArgs {
         container_type,
         syscall: SyscallType::default(),
         spec: init_spec,
         rootfs,
-        console_socket: console_fd
-            .as_ref()
-            .map(AsRawFd::as_raw_fd)
-            .filter(|_| !own_mounts),
+        console_socket: console_socket_fd.filter(|_| !own_mounts),
         notify_listener,
         preserve_fds: 0,
         container: Some(container.clone()),
@@ -316,9 +318,9 @@ pub fn create(
         detached: true,
         executor: Box::new(ShimExecutor),
         no_pivot: false,
-        stdin: libcontainer_stdio.map(|[fd, _, _]| fd),
-        stdout: libcontainer_stdio.map(|[_, fd, _]| fd),
-        stderr: libcontainer_stdio.map(|[_, _, fd]| fd),
+        stdin,
+        stdout,
+        stderr,
         as_sibling: false,
         pid_file: None,
     };
@@ -340,7 +342,7 @@ pub fn create(
                 own_mounts: own_mounts.then_some(OwnMounts {
                     spec: &spec,
                     stdio: stdio_fds,
-                    console: console_fd.as_ref().map(AsRawFd::as_raw_fd),
+                    console: console_socket_fd,
                 }),
             };
             become_init(first, &mut main_sender, &mut init_receiver)
