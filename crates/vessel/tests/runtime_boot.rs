@@ -170,17 +170,7 @@ fn a_network_sysctl_is_set_in_the_containers_own_namespace() {
     let id = unique("netsysctl");
     let mut s = spec(&["cat", "/proc/sys/net/ipv4/ip_forward"]);
     s["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1"});
-    let b = env.bundle(&id, &s);
-    let out = env.run(&["run", "--keep", "--bundle", b.to_str().unwrap(), &id]);
-    assert_eq!(
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).as_ref()
-        ),
-        (Some(0), "1\n"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(env.run_kept(&id, &s), "1\n");
     assert_eq!(through_builder(&env, &id), "no");
     env.ok(&["delete", &id]);
     assert_gone(&env, &id);

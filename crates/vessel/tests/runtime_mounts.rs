@@ -7,23 +7,13 @@ mod support;
 
 use std::path::Path;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use support::*;
 
 /// Who made the container's mounts, from the shim's log: "no" when the
 /// first process did, else why libcontainer did.
 fn mounts_by_libcontainer(env: &Env, id: &str) -> String {
     created_log_field(env, id, "mounts_by_libcontainer")
-}
-
-/// Runs `spec` in the foreground as `id` and keeps it; returns its stdout,
-/// which it must print with exit code 0.
-fn run_kept(env: &Env, id: &str, spec: &Value) -> String {
-    let b = env.bundle(id, spec);
-    let out = env.run(&["run", "--keep", "--bundle", b.to_str().unwrap(), id]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// A copy of the busybox rootfs that a test may change.
@@ -95,8 +85,8 @@ fn the_first_processs_own_mounts_match_libcontainers() {
 
     let own = unique("ownmounts");
     let theirs = unique("lcmounts");
-    let own_out = run_kept(&env, &own, &s);
-    let their_out = run_kept(&env, &theirs, &through_libcontainer);
+    let own_out = env.run_kept(&own, &s);
+    let their_out = env.run_kept(&theirs, &through_libcontainer);
     assert_eq!(mounts_by_libcontainer(&env, &own), "no");
     assert_eq!(mounts_by_libcontainer(&env, &theirs), "linux.sysctl");
 
@@ -156,7 +146,7 @@ fn a_mount_through_a_symlink_in_the_image_stays_in_the_rootfs() {
     mounts.push(json!({"destination": "/absolute", "type": "tmpfs", "source": "tmpfs"}));
     mounts.push(json!({"destination": "/up/data", "type": "tmpfs", "source": "tmpfs"}));
     let id = unique("symlinked");
-    let out = run_kept(&env, &id, &s);
+    let out = env.run_kept(&id, &s);
     assert_eq!(mounts_by_libcontainer(&env, &id), "no");
     let host_side_str = host_side.to_str().unwrap();
     assert!(

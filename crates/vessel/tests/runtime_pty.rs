@@ -24,15 +24,7 @@ fn a_terminal_process_sees_a_pty_on_its_stdio_and_as_its_console() {
         ("ptylc", &through_libcontainer, "linux.sysctl"),
     ] {
         let id = unique(name);
-        let b = env.bundle(&id, s);
-        let out = env.run(&["run", "--keep", "--bundle", b.to_str().unwrap(), &id]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stdout = env.run_kept(&id, s);
         assert_eq!(stdout, "/dev/pts/0\r\nboth-tty\r\n30 100\r\n1\r\n", "{id}");
         assert_eq!(
             created_log_field(&env, &id, "mounts_by_libcontainer"),

@@ -141,6 +141,16 @@ impl Env {
         stderr
     }
 
+    /// `run --keep` of `spec` as container `id` in the foreground, which
+    /// must exit 0; returns its stdout. The stopped container stays.
+    pub fn run_kept(&self, id: &str, spec: &Value) -> String {
+        let b = self.bundle(id, spec);
+        let out = self.run(&["run", "--keep", "--bundle", b.to_str().unwrap(), id]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{id}: {stderr}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
     /// `create` + `start` of `args`, detached; returns the bundle.
     pub fn start(&self, id: &str, spec: &Value) -> PathBuf {
         let b = self.bundle(id, spec);
