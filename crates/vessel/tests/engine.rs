@@ -316,6 +316,97 @@ fn images_import_list_and_remove() {
 }
 
 #[test]
+fn listings_print_dockers_fields_and_formats() {
+    let e = Engine::start();
+    e.ok(&["run", "-d", "--name", "lister", "busybox", "sleep", "60"]);
+    e.ok(&["create", "--name", "idle", "busybox", "true"]);
+    let id = e.inspect("lister", "{{.Id}}");
+
+    // Running ones only, one JSON object per line with docker's fields.
+    let out = e.ok(&["ps", "--format", "json"]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    let row: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let mut keys: Vec<&str> = row
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "Command",
+            "CreatedAt",
+            "ID",
+            "Image",
+            "Labels",
+            "LocalVolumes",
+            "Mounts",
+            "Names",
+            "Networks",
+            "Ports",
+            "RunningFor",
+            "Size",
+            "State",
+            "Status"
+        ]
+    );
+    assert_eq!(row["ID"], id[..12]);
+    assert_eq!(row["Names"], "lister");
+    assert_eq!(row["Command"], "\"sleep 60\"");
+    assert_eq!(row["State"], "running");
+    assert_eq!(row["Networks"], "none");
+
+    let mut states: Vec<String> = e
+        .ok(&["ps", "-a", "--format", "{{.Names}} {{.State}}"])
+        .lines()
+        .map(String::from)
+        .collect();
+    states.sort();
+    assert_eq!(states, ["idle created", "lister running"]);
+    let table = e.ok(&[
+        "ps",
+        "-a",
+        "--no-trunc",
+        "--format",
+        "table {{.ID}}\\t{{.Names}}",
+    ]);
+    assert_eq!(
+        table.lines().next(),
+        Some(format!("{:<67}NAMES", "CONTAINER ID").as_str())
+    );
+    assert!(table.contains(&format!("{id}   lister\n")), "{table}");
+
+    // A field a container row does not have is refused before any output.
+    let out = e.vessel(&["ps", "--format", "{{.Nope}}"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(stdout(&out), "");
+    assert!(stderr(&out).contains("no field \"Nope\""), "{out:?}");
+
+    let out = e.ok(&["images", "--format", "json"]);
+    let row: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (&row["Repository"], &row["Tag"]),
+        (&"busybox".into(), &"latest".into())
+    );
+    assert_eq!(
+        e.ok(&["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]),
+        format!("busybox:latest {}\n", row["ID"].as_str().unwrap())
+    );
+    assert_eq!(
+        e.ok(&[
+            "inspect",
+            "--format",
+            "{{json .Config.Cmd}} {{.Name}}",
+            "lister"
+        ]),
+        "[\"sleep\",\"60\"] /lister\n"
+    );
+    e.ok(&["rm", "-f", "lister", "idle"]);
+}
+
+#[test]
 fn the_stock_docker_cli_runs_containers_on_vesseld() {
     let e = Engine::start();
     let docker = |args: &[&str]| {

@@ -1,9 +1,10 @@
 //! `import`, `images`, `rmi`.
 
 use clap::Args;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::{enc, print_table};
+use super::enc;
+use super::format::{go_time, Listing, IMAGES};
 use crate::api_client::Client;
 
 #[derive(Debug, Args)]
@@ -52,66 +53,88 @@ pub struct ImagesArgs {
     /// Only image ids.
     #[arg(long, short)]
     quiet: bool,
-    /// `json`: one JSON object per image.
+    /// Full image ids.
+    #[arg(long = "no-trunc")]
+    no_trunc: bool,
+    /// `table`, `table TEMPLATE`, `json`, or a TEMPLATE such as `{{.ID}}`.
     #[arg(long)]
     format: Option<String>,
 }
 
 pub async fn images(client: &Client, a: ImagesArgs) -> anyhow::Result<()> {
+    let format = match (a.quiet, a.format.as_deref()) {
+        (true, _) => Some("{{.ID}}"),
+        (false, f) => f,
+    };
+    let listing = Listing::parse(format, &IMAGES)?;
     let list = client.json("GET", "/images/json", None).await?;
-    let list = list.as_array().cloned().unwrap_or_default();
-    if a.format.as_deref() == Some("json") {
-        for i in &list {
-            println!("{i}");
-        }
-        return Ok(());
-    }
     let now = chrono::Utc::now().timestamp();
-    let mut rows = Vec::new();
-    for i in &list {
-        let id = short(i["Id"].as_str().unwrap_or(""));
-        if a.quiet {
-            println!("{id}");
-            continue;
-        }
-        let created = i["Created"].as_i64().unwrap_or(0);
-        let age = format!(
-            "{} ago",
-            vessel_engine::container::human_duration(now - created)
-        );
-        let size = human_size(i["Size"].as_u64().unwrap_or(0));
-        let tags: Vec<String> = i["RepoTags"]
-            .as_array()
-            .map(|t| {
-                t.iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if tags.is_empty() {
-            rows.push(vec![
-                "<none>".into(),
-                "<none>".into(),
-                id.to_string(),
-                age.clone(),
-                size.clone(),
-            ]);
-        }
-        for t in tags {
-            let (repo, tag) = t.rsplit_once(':').unwrap_or((&t, "latest"));
-            rows.push(vec![
-                repo.into(),
-                tag.into(),
-                id.to_string(),
-                age.clone(),
-                size.clone(),
-            ]);
-        }
-    }
-    if !a.quiet {
-        print_table(&["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], &rows);
-    }
+    let rows: Vec<_> = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|i| image_rows(i, !a.no_trunc, now))
+        .collect();
+    print!("{}", listing.print(&IMAGES, &rows));
     Ok(())
+}
+
+/// An image of `GET /images/json` as `docker images` shows it: a row per
+/// tag, one `<none>` row for an untagged image.
+fn image_rows(i: &Value, trunc: bool, now: i64) -> Vec<Map<String, Value>> {
+    let full = i["Id"].as_str().unwrap_or("");
+    let id = if trunc { short(full) } else { full };
+    let created = i["Created"].as_i64().unwrap_or(0);
+    let size = i["Size"].as_u64().unwrap_or(0);
+    let count = |v: &Value| match v.as_i64() {
+        Some(n) if n >= 0 => Some(n as u64),
+        _ => None,
+    };
+    let na = |n: Option<u64>, f: fn(u64) -> String| n.map_or("N/A".to_string(), f);
+    let shared = count(&i["SharedSize"]);
+    let mut tags: Vec<(String, String)> = i["RepoTags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_str())
+        .map(|t| {
+            let (repo, tag) = t.rsplit_once(':').unwrap_or((t, "latest"));
+            (repo.to_string(), tag.to_string())
+        })
+        .collect();
+    if tags.is_empty() {
+        tags.push(("<none>".into(), "<none>".into()));
+    }
+    tags.into_iter()
+        .map(|(repo, tag)| {
+            let fields = [
+                ("Containers", na(count(&i["Containers"]), |n| n.to_string())),
+                ("CreatedAt", go_time(created)),
+                (
+                    "CreatedSince",
+                    format!(
+                        "{} ago",
+                        vessel_engine::container::human_duration(now - created)
+                    ),
+                ),
+                ("Digest", "<none>".to_string()),
+                ("ID", id.to_string()),
+                ("Repository", repo),
+                ("SharedSize", na(shared, human_size)),
+                ("Size", human_size(size)),
+                ("Tag", tag),
+                (
+                    "UniqueSize",
+                    na(shared.map(|s| size.saturating_sub(s)), human_size),
+                ),
+                ("VirtualSize", human_size(size)),
+            ];
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), Value::String(v)))
+                .collect()
+        })
+        .collect()
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 mod containers;
 mod exec;
+mod format;
 mod images;
 mod limits;
 mod observe;
@@ -107,41 +108,6 @@ pub async fn list_containers(client: &Client, all: bool) -> anyhow::Result<Vec<s
 /// Percent-encodes a query value.
 pub fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-/// Prints rows as docker does: columns padded to their widest cell,
-/// three spaces apart.
-pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
-    print!("{}", table(header, rows));
-}
-
-/// The text of [`print_table`].
-pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            widths[i] = widths[i].max(cell.chars().count());
-        }
-    }
-    let mut text = String::new();
-    let mut line = |cells: Vec<String>| {
-        let last = cells.len() - 1;
-        let mut out = String::new();
-        for (i, c) in cells.into_iter().enumerate() {
-            if i == last {
-                out.push_str(&c);
-            } else {
-                out.push_str(&format!("{c:<w$}   ", w = widths[i]));
-            }
-        }
-        text.push_str(out.trim_end());
-        text.push('\n');
-    };
-    line(header.iter().map(|s| s.to_string()).collect());
-    for row in rows {
-        line(row.clone());
-    }
-    text
 }
 
 /// Errors of several names are reported one per line; the command fails

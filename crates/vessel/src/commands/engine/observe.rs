@@ -5,7 +5,10 @@ use std::io::Write;
 use clap::Args;
 use serde_json::Value;
 
-use super::{enc, list_containers, print_table, report};
+use serde_json::Map;
+
+use super::format::{ellipsis, go_time, Listing, Template, CONTAINERS};
+use super::{enc, list_containers, report};
 use crate::api_client::{ApiError, Client};
 
 #[derive(Debug, Args)]
@@ -16,71 +19,117 @@ pub struct PsArgs {
     /// Only ids.
     #[arg(long, short)]
     quiet: bool,
-    /// `json`: one JSON object per container.
+    /// Full ids and commands.
+    #[arg(long = "no-trunc")]
+    no_trunc: bool,
+    /// `table`, `table TEMPLATE`, `json`, or a TEMPLATE such as `{{.Names}}`.
     #[arg(long)]
     format: Option<String>,
 }
 
 pub async fn ps(client: &Client, a: PsArgs) -> anyhow::Result<()> {
+    let format = match (a.quiet, a.format.as_deref()) {
+        (true, _) => Some("{{.ID}}"),
+        (false, f) => f,
+    };
+    let listing = Listing::parse(format, &CONTAINERS)?;
     let list = list_containers(client, a.all).await?;
-    if a.format.as_deref() == Some("json") {
-        for c in &list {
-            println!("{c}");
-        }
-        return Ok(());
-    }
-    let s = |v: &Value| v.as_str().unwrap_or("").to_string();
-    if a.quiet {
-        for c in &list {
-            println!("{}", &s(&c["Id"])[..12]);
-        }
-        return Ok(());
-    }
     let now = chrono::Utc::now().timestamp();
-    let rows: Vec<Vec<String>> = list
+    let rows: Vec<_> = list
         .iter()
-        .map(|c| {
-            let mut command = s(&c["Command"]);
-            if command.chars().count() > 20 {
-                command = command.chars().take(19).collect::<String>() + "…";
+        .map(|c| container_row(c, !a.no_trunc, now))
+        .collect();
+    print!("{}", listing.print(&CONTAINERS, &rows));
+    Ok(())
+}
+
+/// A container of `GET /containers/json` as `docker ps` shows it.
+fn container_row(c: &Value, trunc: bool, now: i64) -> Map<String, Value> {
+    let s = |v: &Value| v.as_str().unwrap_or("").to_string();
+    let mut id = s(&c["Id"]);
+    let mut command = s(&c["Command"]);
+    if trunc {
+        id.truncate(12);
+        command = ellipsis(&command, 20);
+    }
+    let names: Vec<String> = list_of(&c["Names"])
+        .iter()
+        .map(|n| n.trim_start_matches('/').to_string())
+        .collect();
+    let labels: Vec<String> = c["Labels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+        .collect();
+    let mounts: Vec<String> = c["Mounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            let name = m["Name"].as_str().filter(|n| !n.is_empty());
+            let name = name.unwrap_or(m["Source"].as_str().unwrap_or(""));
+            if trunc {
+                ellipsis(name, 15)
+            } else {
+                name.to_string()
             }
-            let created = c["Created"].as_i64().unwrap_or(0);
-            vec![
-                s(&c["Id"])[..12].to_string(),
-                s(&c["Image"]),
-                format!("\"{command}\""),
-                format!(
-                    "{} ago",
-                    vessel_engine::container::human_duration(now - created)
-                ),
-                s(&c["Status"]),
-                String::new(),
-                c["Names"][0]
-                    .as_str()
-                    .unwrap_or("")
-                    .trim_start_matches('/')
-                    .to_string(),
-            ]
         })
         .collect();
-    print_table(
-        &[
-            "CONTAINER ID",
-            "IMAGE",
-            "COMMAND",
-            "CREATED",
-            "STATUS",
-            "PORTS",
-            "NAMES",
-        ],
-        &rows,
-    );
-    Ok(())
+    let local_volumes = c["Mounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["Driver"] == "local")
+        .count();
+    let networks: Vec<String> = match c["NetworkSettings"]["Networks"].as_object() {
+        Some(n) => n.keys().cloned().collect(),
+        None => c["HostConfig"]["NetworkMode"]
+            .as_str()
+            .map(|m| vec![m.to_string()])
+            .unwrap_or_default(),
+    };
+    let created = c["Created"].as_i64().unwrap_or(0);
+    let fields = [
+        ("Command", format!("\"{command}\"")),
+        ("CreatedAt", go_time(created)),
+        ("ID", id),
+        ("Image", s(&c["Image"])),
+        ("Labels", labels.join(",")),
+        ("LocalVolumes", local_volumes.to_string()),
+        ("Mounts", mounts.join(",")),
+        ("Names", names.join(",")),
+        ("Networks", networks.join(",")),
+        ("Ports", String::new()),
+        (
+            "RunningFor",
+            format!(
+                "{} ago",
+                vessel_engine::container::human_duration(now - created)
+            ),
+        ),
+        ("Size", "0B".to_string()),
+        ("State", s(&c["State"])),
+        ("Status", s(&c["Status"])),
+    ];
+    fields
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v)))
+        .collect()
+}
+
+/// The strings of a JSON array.
+fn list_of(v: &Value) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.as_str().map(String::from))
+        .collect()
 }
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// A Go-template-like path such as `{{.State.ExitCode}}`, or `json`.
+    /// A template such as `{{.State.ExitCode}}`, or `json`.
     #[arg(long, short)]
     format: Option<String>,
     #[arg(required = true)]
@@ -88,6 +137,10 @@ pub struct InspectArgs {
 }
 
 pub async fn inspect(client: &Client, a: InspectArgs) -> anyhow::Result<()> {
+    let template = match a.format.as_deref() {
+        None | Some("json") => None,
+        Some(t) => Some(Template::parse(t)?),
+    };
     let mut found = Vec::new();
     let mut errors = Vec::new();
     for n in &a.names {
@@ -111,53 +164,20 @@ pub async fn inspect(client: &Client, a: InspectArgs) -> anyhow::Result<()> {
             Err(e) => errors.push(e.to_string()),
         }
     }
-    match a.format.as_deref() {
-        None => println!("{}", serde_json::to_string_pretty(&found)?),
-        Some("json") => {
+    match (template, a.format.is_some()) {
+        (Some(t), _) => {
+            for v in &found {
+                println!("{}", t.render(v));
+            }
+        }
+        (None, true) => {
             for v in &found {
                 println!("{v}");
             }
         }
-        Some(template) => {
-            for v in &found {
-                println!("{}", render(template, v));
-            }
-        }
+        (None, false) => println!("{}", serde_json::to_string_pretty(&found)?),
     }
     report(errors)
-}
-
-/// Fills `{{.A.B}}` (and `{{json .A}}`) from `v`.
-fn render(template: &str, v: &Value) -> String {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let Some(end) = rest[start..].find("}}") else {
-            break;
-        };
-        let expr = rest[start + 2..start + end].trim();
-        let (as_json, path) = match expr.strip_prefix("json ") {
-            Some(p) => (true, p.trim()),
-            None => (false, expr),
-        };
-        let mut cur = v;
-        for key in path
-            .trim_start_matches('.')
-            .split('.')
-            .filter(|k| !k.is_empty())
-        {
-            cur = &cur[key];
-        }
-        match cur {
-            Value::String(s) if !as_json => out.push_str(s),
-            Value::Null if !as_json => out.push_str("<no value>"),
-            other => out.push_str(&other.to_string()),
-        }
-        rest = &rest[start + end + 2..];
-    }
-    out.push_str(rest);
-    out
 }
 
 #[derive(Debug, Args)]
@@ -267,12 +287,16 @@ pub struct EventsArgs {
     /// key=value (type, container, event, image).
     #[arg(long, short)]
     filter: Vec<String>,
-    /// `json`: the raw events.
+    /// `json` (the raw events) or a TEMPLATE such as `{{.Action}} {{.Actor.ID}}`.
     #[arg(long)]
     format: Option<String>,
 }
 
 pub async fn events(client: &Client, a: EventsArgs) -> anyhow::Result<()> {
+    let template = match a.format.as_deref() {
+        None | Some("json") => None,
+        Some(t) => Some(Template::parse(t)?),
+    };
     let mut path = "/events?".to_string();
     for (k, v) in [("since", &a.since), ("until", &a.until)] {
         if let Some(v) = v {
@@ -295,7 +319,6 @@ pub async fn events(client: &Client, a: EventsArgs) -> anyhow::Result<()> {
             enc(&Value::Object(filters).to_string())
         ));
     }
-    let json = a.format.as_deref() == Some("json");
     let mut pending = Vec::new();
     let mut out = std::io::stdout();
     client
@@ -306,10 +329,10 @@ pub async fn events(client: &Client, a: EventsArgs) -> anyhow::Result<()> {
                 let Ok(e) = serde_json::from_slice::<Value>(&line) else {
                     continue;
                 };
-                let text = if json {
-                    e.to_string()
-                } else {
-                    describe_event(&e)
+                let text = match (&template, a.format.is_some()) {
+                    (Some(t), _) => t.render(&e),
+                    (None, true) => e.to_string(),
+                    (None, false) => describe_event(&e),
                 };
                 if writeln!(out, "{text}").and_then(|_| out.flush()).is_err() {
                     return false;
@@ -342,20 +365,4 @@ fn describe_event(e: &Value) -> String {
         e["Actor"]["ID"].as_str().unwrap_or(""),
         attrs.join(", ")
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inspect_templates_read_paths() {
-        let v = serde_json::json!({"State": {"ExitCode": 3, "Status": "exited"}});
-        assert_eq!(render("{{.State.ExitCode}}", &v), "3");
-        assert_eq!(render("s={{.State.Status}}", &v), "s=exited");
-        assert_eq!(
-            render("{{json .State}}", &v),
-            r#"{"ExitCode":3,"Status":"exited"}"#
-        );
-    }
 }

@@ -4,10 +4,11 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use clap::Args;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
+use super::format::{align, Listing, STATS};
 use super::limits::Limits;
-use super::{enc, list_containers, print_table, report, table};
+use super::{enc, list_containers, report};
 use crate::api_client::Client;
 
 #[derive(Debug, Args)]
@@ -39,8 +40,12 @@ pub async fn top(client: &Client, a: TopArgs) -> anyhow::Result<()> {
         .as_array()
         .map(|a| a.iter().map(text).collect())
         .unwrap_or_default();
-    let titles: Vec<&str> = titles.iter().map(String::as_str).collect();
-    print_table(&titles, &rows);
+    // docker's `top` aligns its columns at least 20 characters wide.
+    let lines: Vec<String> = std::iter::once(&titles)
+        .chain(&rows)
+        .map(|cells| cells.join("\t"))
+        .collect();
+    print!("{}", align(&lines, 20));
     Ok(())
 }
 
@@ -52,13 +57,14 @@ pub struct StatsArgs {
     /// Print one reading and exit.
     #[arg(long = "no-stream")]
     no_stream: bool,
-    /// `json`: one JSON object per container.
+    /// `table`, `table TEMPLATE`, `json`, or a TEMPLATE such as `{{.Name}}`.
     #[arg(long)]
     format: Option<String>,
     containers: Vec<String>,
 }
 
 pub async fn stats(client: &Client, a: StatsArgs) -> anyhow::Result<()> {
+    let listing = Listing::parse(a.format.as_deref(), &STATS)?;
     let clear = !a.no_stream && std::io::stdout().is_terminal();
     loop {
         let names = if a.containers.is_empty() {
@@ -97,25 +103,8 @@ pub async fn stats(client: &Client, a: StatsArgs) -> anyhow::Result<()> {
         if clear {
             out.push_str("\x1b[2J\x1b[H");
         }
-        if a.format.as_deref() == Some("json") {
-            for r in &rows {
-                out.push_str(&format!("{}\n", r.json()));
-            }
-        } else {
-            out.push_str(&table(
-                &[
-                    "CONTAINER ID",
-                    "NAME",
-                    "CPU %",
-                    "MEM USAGE / LIMIT",
-                    "MEM %",
-                    "NET I/O",
-                    "BLOCK I/O",
-                    "PIDS",
-                ],
-                &rows.iter().map(Row::cells).collect::<Vec<_>>(),
-            ));
-        }
+        let rows: Vec<_> = rows.iter().map(Row::fields).collect();
+        out.push_str(&listing.print(&STATS, &rows));
         let mut stdout = std::io::stdout().lock();
         if stdout
             .write_all(out.as_bytes())
@@ -219,31 +208,22 @@ impl Row {
         }
     }
 
-    fn cells(&self) -> Vec<String> {
-        vec![
-            self.id.clone(),
-            self.name.clone(),
-            self.cpu.clone(),
-            self.mem_usage.clone(),
-            self.mem_perc.clone(),
-            self.net.clone(),
-            self.block.clone(),
-            self.pids.clone(),
+    /// The row under docker's field names.
+    fn fields(&self) -> Map<String, Value> {
+        [
+            ("BlockIO", &self.block),
+            ("CPUPerc", &self.cpu),
+            ("Container", &self.id),
+            ("ID", &self.id),
+            ("MemPerc", &self.mem_perc),
+            ("MemUsage", &self.mem_usage),
+            ("Name", &self.name),
+            ("NetIO", &self.net),
+            ("PIDs", &self.pids),
         ]
-    }
-
-    fn json(&self) -> Value {
-        json!({
-            "BlockIO": self.block,
-            "CPUPerc": self.cpu,
-            "Container": self.id,
-            "ID": self.id,
-            "MemPerc": self.mem_perc,
-            "MemUsage": self.mem_usage,
-            "Name": self.name,
-            "NetIO": self.net,
-            "PIDs": self.pids,
-        })
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
+        .collect()
     }
 }
 
