@@ -277,44 +277,79 @@ impl ImageStore {
         }
     }
 
-    /// `rmi`: removes a tag, or the image when `name` is an id or its last
-    /// tag. `in_use` says whether a container uses an image id; such an
-    /// image is kept unless `force`. Returns what was done, Docker's way
-    /// (`Untagged` / `Deleted` entries).
+    /// `docker rmi`, with Docker's rules. A tag is only untagged while
+    /// the image has others; removing an image's last tag while a
+    /// container uses it takes `force`, and then leaves the image,
+    /// untagged, to its containers. An image is deleted only when no
+    /// running container uses it (not even with `force`), no stopped one
+    /// does unless forced, and, when named by id, it has at most one tag
+    /// unless forced. A stopped container's image is kept, untagged, even
+    /// when forced: the container still needs it to start again. Answers
+    /// the `Untagged` and `Deleted` records, in order.
     pub fn remove(
         &self,
         name: &str,
         force: bool,
-        in_use: impl Fn(&str) -> bool,
+        users: impl Fn(&str) -> ImageUsers,
     ) -> Result<Vec<(String, String)>> {
         let image = self.resolve(name)?;
+        let id12 = short_id(&image.id).to_string();
         let mut tags = self.tags()?;
         let mut done = Vec::new();
-        let by_tag = normalize_reference(name)
-            .ok()
-            .filter(|r| tags.get(r) == Some(&image.id));
         let image_tags: Vec<String> = tags
             .iter()
             .filter(|(_, id)| **id == image.id)
             .map(|(r, _)| r.clone())
             .collect();
-        if let Some(reference) = by_tag.as_ref().filter(|_| image_tags.len() > 1) {
-            tags.remove(reference);
+        let users = users(&image.id);
+        let by_tag = normalize_reference(name)
+            .ok()
+            .filter(|r| tags.get(r) == Some(&image.id));
+        if let Some(reference) = by_tag {
+            if !force && image_tags.len() == 1 {
+                if let Some(c) = users.running.as_ref().or(users.stopped.as_ref()) {
+                    return Err(EngineError::Conflict(format!(
+                        "conflict: unable to remove repository reference {name:?} (must force) - container {} is using its referenced image {id12}",
+                        short_id(c)
+                    )));
+                }
+            }
+            tags.remove(&reference);
             self.save_tags(&tags)?;
-            done.push(("Untagged".to_string(), reference.clone()));
-            return Ok(done);
+            done.push(("Untagged".to_string(), reference));
+            if image_tags.len() > 1 || users.running.is_some() || users.stopped.is_some() {
+                // Other tags still name it, or its containers keep it.
+                return Ok(done);
+            }
+        } else {
+            if let Some(c) = &users.running {
+                return Err(EngineError::Conflict(format!(
+                    "conflict: unable to delete {id12} (cannot be forced) - image is being used by running container {}",
+                    short_id(c)
+                )));
+            }
+            if !force {
+                if let Some(c) = &users.stopped {
+                    return Err(EngineError::Conflict(format!(
+                        "conflict: unable to delete {id12} (must be forced) - image is being used by stopped container {}",
+                        short_id(c)
+                    )));
+                }
+                if image_tags.len() > 1 {
+                    return Err(EngineError::Conflict(format!(
+                        "conflict: unable to delete {id12} (must be forced) - image is referenced in multiple repositories"
+                    )));
+                }
+            }
+            for r in &image_tags {
+                tags.remove(r);
+                done.push(("Untagged".to_string(), r.clone()));
+            }
+            self.save_tags(&tags)?;
+            if users.stopped.is_some() {
+                return Ok(done);
+            }
         }
-        if in_use(&image.id) && !force {
-            return Err(EngineError::Conflict(format!(
-                "unable to remove image {name}: a container uses image {}",
-                short_id(&image.id)
-            )));
-        }
-        for r in &image_tags {
-            tags.remove(r);
-            done.push(("Untagged".to_string(), r.clone()));
-        }
-        self.save_tags(&tags)?;
         let hexid = image.id.trim_start_matches("sha256:");
         fs::remove_file(self.dir.join("images").join(format!("{hexid}.json")))
             .map_err(EngineError::io("removing the image record"))?;
@@ -332,6 +367,14 @@ impl ImageStore {
         }
         Ok(done)
     }
+}
+
+/// The containers that use an image, one of each kind, for `rmi`'s
+/// conflicts.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImageUsers {
+    pub running: Option<String>,
+    pub stopped: Option<String>,
 }
 
 /// `name` or `name:tag` -> `name:tag` (default tag `latest`); refuses
@@ -631,12 +674,12 @@ mod tests {
         assert_eq!(a.layers, b.layers, "same content, same layer");
         assert_eq!(store.resolve("one").unwrap().id, a.id);
         assert_eq!(store.resolve(&a.id[7..15]).unwrap().id, a.id);
-        store.remove("one", false, |_| false).unwrap();
+        store.remove("one", false, |_| ImageUsers::default()).unwrap();
         assert!(
             store.layer_dir(&a.layers[0]).exists(),
             "still used by two:x"
         );
-        store.remove("two:x", false, |_| false).unwrap();
+        store.remove("two:x", false, |_| ImageUsers::default()).unwrap();
         assert!(!store.layer_dir(&a.layers[0]).exists());
         assert!(std::fs::read_dir(dir.path().join("tmp"))
             .unwrap()

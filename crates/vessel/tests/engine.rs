@@ -316,6 +316,56 @@ fn images_import_list_and_remove() {
 }
 
 #[test]
+fn rmi_keeps_an_image_its_containers_use() {
+    let e = Engine::start();
+    e.ok(&["run", "-d", "--name", "user", "busybox", "sleep", "60"]);
+    let id = e.ok(&["images", "-q"]).trim().to_string();
+    let full_id = e.ok(&["images", "-q", "--no-trunc"]).trim().to_string();
+    let refused = |args: &[&str], why: &str| {
+        let out = e.vessel(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        assert!(stderr(&out).contains(why), "{args:?}: {out:?}");
+    };
+    refused(&["rmi", "busybox"], "(must force) - container");
+    refused(
+        &["rmi", &id],
+        "(cannot be forced) - image is being used by running container",
+    );
+    refused(&["rmi", "-f", &id], "(cannot be forced)");
+    // Forced, the last tag goes; the image stays for the container.
+    assert_eq!(
+        e.ok(&["rmi", "-f", "busybox"]),
+        "Untagged: busybox:latest\n"
+    );
+    assert_eq!(
+        e.ok(&["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]),
+        format!("<none>:<none> {id}\n")
+    );
+    assert_eq!(
+        e.ok(&["exec", "user", "cat", "/etc/group"]).lines().next(),
+        Some("root:x:0:")
+    );
+
+    e.ok(&["kill", "user"]);
+    e.ok(&["wait", "user"]);
+    refused(
+        &["rmi", &id],
+        "(must be forced) - image is being used by stopped container",
+    );
+    e.ok(&["rmi", "-f", &id]);
+    // Still there: the stopped container starts again on it.
+    e.ok(&["start", "user"]);
+    assert_eq!(e.inspect("user", "{{.State.Running}}"), "true");
+
+    e.ok(&["rm", "-f", "user"]);
+    assert_eq!(e.ok(&["rmi", &id]), format!("Deleted: {full_id}\n"));
+    assert!(std::fs::read_dir(e.root().join("image/layers/sha256"))
+        .unwrap()
+        .next()
+        .is_none());
+}
+
+#[test]
 fn listings_print_dockers_fields_and_formats() {
     let e = Engine::start();
     e.ok(&["run", "-d", "--name", "lister", "busybox", "sleep", "60"]);

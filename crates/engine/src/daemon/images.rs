@@ -6,13 +6,27 @@ use std::sync::Arc;
 
 use super::{Daemon, Entry};
 use crate::error::Result;
-use crate::image::ImageConfig;
+use crate::image::{ImageConfig, ImageUsers};
 
 impl Daemon {
-    /// Whether any container uses image `id`.
-    pub fn image_in_use(&self, id: &str) -> bool {
+    /// The containers that use image `id`: a running one (paused and
+    /// restarting count as running, as for Docker) and a stopped one.
+    pub fn image_users(&self, id: &str) -> ImageUsers {
         let entries: Vec<Arc<Entry>> = self.table().values().cloned().collect();
-        entries.iter().any(|e| e.lock().image == id)
+        let mut users = ImageUsers::default();
+        for e in entries {
+            let c = e.lock();
+            if c.image != id {
+                continue;
+            }
+            let slot = if c.state.running {
+                &mut users.running
+            } else {
+                &mut users.stopped
+            };
+            slot.get_or_insert_with(|| c.id.clone());
+        }
+        users
     }
 
     /// `docker import`.
@@ -34,9 +48,7 @@ impl Daemon {
 
     /// `docker rmi`.
     pub fn remove_image(&self, name: &str, force: bool) -> Result<Vec<(String, String)>> {
-        let done = self
-            .images
-            .remove(name, force, |id| self.image_in_use(id))?;
+        let done = self.images.remove(name, force, |id| self.image_users(id))?;
         for (what, which) in &done {
             let action = if what == "Deleted" { "delete" } else { "untag" };
             self.events.log("image", action, which, BTreeMap::new());
