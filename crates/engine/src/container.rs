@@ -117,16 +117,18 @@ impl State {
         self.status = "running".into();
         self.running = true;
         self.paused = false;
+        self.oom_killed = false;
         self.pid = pid;
         self.exit_code = 0;
         self.error.clear();
         self.started_at = at.to_string();
     }
 
-    pub fn set_stopped(&mut self, code: i64, at: &str) {
+    pub fn set_stopped(&mut self, code: i64, at: &str, oom_killed: bool) {
         self.status = "exited".into();
         self.running = false;
         self.paused = false;
+        self.oom_killed = oom_killed;
         self.pid = 0;
         self.exit_code = code;
         self.finished_at = at.to_string();
@@ -261,12 +263,12 @@ mod tests {
             config: Config::default(),
             host_config: HostConfig::default(),
         };
-        c.state.set_stopped(3, "2026-01-01T00:00:01Z");
+        c.state.set_stopped(3, "2026-01-01T00:00:01Z", true);
         c.save(dir.path()).unwrap();
         let text = std::fs::read_to_string(dir.path().join("config.v2.json")).unwrap();
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["State"]["ExitCode"], 3);
-        assert_eq!(v["State"]["OOMKilled"], false);
+        assert_eq!(v["State"]["OOMKilled"], true);
         assert_eq!(v["HostConfig"]["LogConfig"]["Type"], "json-file");
         assert_eq!(Container::load(dir.path()).unwrap(), Some(c));
     }
@@ -292,7 +294,7 @@ mod tests {
         assert_eq!(s.describe(now), "Up 3 seconds");
         s.set_paused(true);
         assert_eq!(s.describe(now), "Up 3 seconds (Paused)");
-        s.set_stopped(137, "2025-12-31T22:00:00Z");
+        s.set_stopped(137, "2025-12-31T22:00:00Z", false);
         assert_eq!(s.describe(now), "Exited (137) 2 hours ago");
     }
 }

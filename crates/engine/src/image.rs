@@ -674,12 +674,16 @@ mod tests {
         assert_eq!(a.layers, b.layers, "same content, same layer");
         assert_eq!(store.resolve("one").unwrap().id, a.id);
         assert_eq!(store.resolve(&a.id[7..15]).unwrap().id, a.id);
-        store.remove("one", false, |_| ImageUsers::default()).unwrap();
+        store
+            .remove("one", false, |_| ImageUsers::default())
+            .unwrap();
         assert!(
             store.layer_dir(&a.layers[0]).exists(),
             "still used by two:x"
         );
-        store.remove("two:x", false, |_| ImageUsers::default()).unwrap();
+        store
+            .remove("two:x", false, |_| ImageUsers::default())
+            .unwrap();
         assert!(!store.layer_dir(&a.layers[0]).exists());
         assert!(std::fs::read_dir(dir.path().join("tmp"))
             .unwrap()

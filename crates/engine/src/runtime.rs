@@ -27,6 +27,8 @@ pub enum RuntimeEvent {
         process: String,
         code: i32,
         exited_at: String,
+        /// The OOM killer killed one of the container's processes.
+        oom_killed: bool,
     },
 }
 
@@ -184,6 +186,7 @@ impl RuntimeClient {
                     process,
                     code: exit.code,
                     exited_at: exit.exited_at,
+                    oom_killed: exit.oom_killed,
                 },
                 other => {
                     // The shim is gone without telling: the exit is unknown.
@@ -192,6 +195,7 @@ impl RuntimeClient {
                         process,
                         code: 255,
                         exited_at: vessel_runtime::record::now_rfc3339(),
+                        oom_killed: false,
                     }
                 }
             };

@@ -159,6 +159,10 @@ pub struct ExitStatus {
     pub signal: Option<i32>,
     /// RFC 3339 with nanoseconds.
     pub exited_at: String,
+    /// The kernel's OOM killer killed a process of the container while
+    /// it ran (the first process's exit only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub oom_killed: bool,
 }
 
 /// One process of the container.

@@ -198,5 +198,6 @@ pub fn exit_status(status: WaitStatus) -> Option<ExitStatus> {
         code,
         signal,
         exited_at: now_rfc3339(),
+        oom_killed: false,
     })
 }

@@ -287,7 +287,9 @@ impl Shim {
                 continue;
             };
             if self.init.pid == Some(pid) && self.init.exit.is_none() {
-                tracing::info!(container = %self.id, code = exit.code, "container exited");
+                let mut exit = exit;
+                exit.oom_killed = crate::cgroups::oom_kills(&self.bundle.cgroups_path) > 0;
+                tracing::info!(container = %self.id, code = exit.code, oom_killed = exit.oom_killed, "container exited");
                 self.init.exited(exit);
                 self.status = Status::Stopped;
             } else if let Some(p) = self.execs.values_mut().find(|p| p.pid == Some(pid)) {

@@ -29,6 +29,31 @@ fn run_prints_output_and_exits_with_the_containers_code() {
 }
 
 #[test]
+fn a_container_the_oom_killer_ends_is_marked_oom_killed() {
+    let e = Engine::start();
+    let out = e.vessel(&[
+        "run",
+        "--name",
+        "hog",
+        "--memory",
+        "8m",
+        "busybox",
+        "sh",
+        "-c",
+        "x=a; while :; do x=$x$x; done",
+    ]);
+    assert_eq!(out.status.code(), Some(137), "{out:?}");
+    assert_eq!(
+        e.inspect("hog", "{{.State.OOMKilled}} {{.State.ExitCode}}"),
+        "true 137"
+    );
+    assert_eq!(e.actions("hog"), ["create", "start", "oom", "die"]);
+    // One that stays within its limit is not.
+    e.ok(&["run", "--name", "fits", "--memory", "8m", "busybox", "true"]);
+    assert_eq!(e.inspect("fits", "{{.State.OOMKilled}}"), "false");
+}
+
+#[test]
 fn stdin_is_attached_with_i() {
     let e = Engine::start();
     let out = e.vessel_with_stdin(

@@ -432,6 +432,7 @@ impl Daemon {
             process,
             code,
             exited_at,
+            oom_killed,
         } = event;
         if process != INIT {
             self.exec_exited(id, &process, code as i64);
@@ -447,7 +448,7 @@ impl Daemon {
         if let Err(e) = self.runtime.delete(id) {
             tracing::warn!(container = %id, error = %e, "removing the task of an exited container");
         }
-        self.exited(&mut c, code as i64, &exited_at);
+        self.exited(&mut c, code as i64, &exited_at, oom_killed);
         entry.ends.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let auto_remove = c.host_config.auto_remove && !c.state.removal_in_progress;
         if auto_remove {
@@ -468,9 +469,13 @@ impl Daemon {
         }
     }
 
-    /// Marks `c` stopped with `code` and reports "die".
-    fn exited(&self, c: &mut Container, code: i64, at: &str) {
-        c.state.set_stopped(code, at);
+    /// Marks `c` stopped with `code` and reports "die" (after "oom" when
+    /// the OOM killer killed one of its processes, as Docker does).
+    fn exited(&self, c: &mut Container, code: i64, at: &str, oom_killed: bool) {
+        c.state.set_stopped(code, at, oom_killed);
+        if oom_killed {
+            self.event(c, "oom", &[]);
+        }
         self.event(c, "die", &[("exitCode", code.to_string())]);
     }
 

@@ -58,7 +58,7 @@ impl Daemon {
         }
         if c.state.running {
             // Its exit was never reported (the task would not answer).
-            self.exited(&mut c, 137, &now_rfc3339());
+            self.exited(&mut c, 137, &now_rfc3339(), false);
         }
         c.state.dead = true;
         if let Err(e) = self.discard_dir(&c.id) {

@@ -73,11 +73,11 @@ impl Daemon {
                 tracing::info!(container = %id, "re-attached to a running container");
             }
             Some(task) => {
-                let (code, at) = task
+                let (code, at, oom_killed) = task
                     .exit
-                    .map(|e| (e.code as i64, e.exited_at))
-                    .unwrap_or((255, now_rfc3339()));
-                self.exited(c, code, &at);
+                    .map(|e| (e.code as i64, e.exited_at, e.oom_killed))
+                    .unwrap_or((255, now_rfc3339(), false));
+                self.exited(c, code, &at, oom_killed);
                 tracing::info!(container = %id, code, "container exited while the engine was down");
                 if let Err(e) = self.runtime.delete(id) {
                     tracing::warn!(container = %id, error = %e, "removing the task of a container that exited");
@@ -85,7 +85,7 @@ impl Daemon {
             }
             None => {
                 c.state.error = "the container's shim was gone when the engine restarted".into();
-                self.exited(c, 255, &now_rfc3339());
+                self.exited(c, 255, &now_rfc3339(), false);
                 if let Err(e) = self.runtime.delete(id) {
                     tracing::warn!(container = %id, error = %e, "removing what a lost shim left");
                 }

@@ -32,6 +32,33 @@ pub fn hierarchies() -> &'static [PathBuf] {
     POINTS.get_or_init(|| mounts().iter().map(|h| h.point.clone()).collect())
 }
 
+/// How many times the kernel's OOM killer killed a process in the
+/// container's cgroup: `oom_kill` of the v1 memory controller's
+/// `memory.oom_control`, or of cgroup2's `memory.events`. 0 when neither
+/// can be read.
+pub fn oom_kills(cgroups_path: &str) -> u64 {
+    let relative = cgroups_path.trim_start_matches('/');
+    if relative.is_empty() {
+        return 0;
+    }
+    mounts()
+        .iter()
+        .filter(|h| h.controllers.is_empty() || h.controllers.iter().any(|c| c == "memory"))
+        .flat_map(|h| {
+            ["memory.oom_control", "memory.events"].map(|f| h.point.join(relative).join(f))
+        })
+        .find_map(|f| std::fs::read_to_string(f).ok())
+        .map_or(0, |text| oom_kill_count(&text))
+}
+
+/// The `oom_kill` line of a memory controller's file.
+fn oom_kill_count(text: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix("oom_kill "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// The container's cgroup directory in each of `hierarchies` where it
 /// exists (libcontainer makes one in each v1 controller it knows, or one
 /// under cgroup2; a failed create may have made only some). None for an
@@ -86,6 +113,15 @@ fn parse_mounts(mountinfo: &str) -> Vec<Hierarchy> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn oom_kills_are_read_from_either_version() {
+        let v1 = "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n";
+        let v2 = "low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\noom_group_kill 0\n";
+        assert_eq!(oom_kill_count(v1), 2);
+        assert_eq!(oom_kill_count(v2), 1);
+        assert_eq!(oom_kill_count("oom_kill_disable 0\n"), 0);
+    }
 
     #[test]
     fn cgroup_mounts_are_read_from_mountinfo() {
