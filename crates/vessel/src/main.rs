@@ -20,12 +20,33 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(usage_exit_code(&e));
+        }
+    };
     match commands::run(&cli.host, cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("vessel: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// What a command line clap refused exits with: 0 for `--help` and
+/// `--version`; 125, docker's code for its own errors, for the docker-like
+/// commands; 2, clap's, for `vessel runtime` and `vessel hcs`, whose
+/// callers expect an OCI runtime's and a tool's conventions.
+fn usage_exit_code(e: &clap::Error) -> u8 {
+    if !e.use_stderr() {
+        return 0;
+    }
+    let first = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    match first.as_deref() {
+        Some("runtime" | "hcs") => 2,
+        _ => 125,
     }
 }

@@ -54,6 +54,37 @@ fn a_container_the_oom_killer_ends_is_marked_oom_killed() {
 }
 
 #[test]
+fn an_attached_run_passes_its_signals_to_the_container() {
+    let e = Engine::start();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_vessel"))
+        .args(["run", "--rm", "--name", "proxied", "busybox", "sh", "-c"])
+        .arg("trap 'echo got TERM; exit 11' TERM; echo ready; while :; do sleep 0.1; done")
+        .env("VESSEL_HOST", e.host())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    e.eventually("the container running", || {
+        e.vessel(&["inspect", "-f", "{{.State.Running}}", "proxied"])
+            .stdout
+            == b"true\n"
+    });
+    // Past the trap: its first line is out.
+    e.eventually("the trap set", || {
+        e.ok(&["logs", "proxied"]).contains("ready")
+    });
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(11), "{out:?}");
+    assert_eq!(stdout(&out), "ready\ngot TERM\n");
+    assert_eq!(e.ok(&["ps", "-aq"]), "");
+}
+
+#[test]
 fn stdin_is_attached_with_i() {
     let e = Engine::start();
     let out = e.vessel_with_stdin(
@@ -82,6 +113,19 @@ fn a_missing_command_is_127_and_one_that_cannot_run_126() {
     let out = e.vessel(&["run", "--rm", "busybox", "/etc/passwd"]);
     assert_eq!(out.status.code(), Some(126), "{out:?}");
     assert!(stderr(&out).contains("could not be invoked"), "{out:?}");
+    // Any other failure before the container runs is docker's 125, the
+    // command line's own mistakes included.
+    for (args, why) in [
+        (&["run", "--rm", "no-such-image", "true"][..], "No such image"),
+        (&["run", "--name", "nf", "busybox", "true"], "is already in use"),
+        (&["run", "--memory", "lots", "busybox", "true"], "--memory"),
+        (&["run", "-d", "-w", "rel", "busybox", "true"], "rel"),
+        (&["run", "--no-such-flag", "busybox"], "--no-such-flag"),
+    ] {
+        let out = e.vessel(args);
+        assert_eq!(out.status.code(), Some(125), "{args:?}: {out:?}");
+        assert!(stderr(&out).contains(why), "{args:?}: {out:?}");
+    }
 }
 
 #[test]

@@ -10,10 +10,10 @@ pub struct Limits {
     #[arg(long, short)]
     memory: Option<String>,
     /// CPUs (fractional).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     cpus: Option<f64>,
     /// CPU shares (relative weight).
-    #[arg(long = "cpu-shares", short = 'c')]
+    #[arg(long = "cpu-shares", short = 'c', allow_negative_numbers = true)]
     cpu_shares: Option<i64>,
     /// Most processes at once (-1: unlimited).
     #[arg(long = "pids-limit", allow_negative_numbers = true)]

@@ -112,17 +112,38 @@ pub async fn create(client: &Client, a: CreateArgs) -> anyhow::Result<()> {
 }
 
 pub async fn run(client: &Client, a: RunArgs) -> anyhow::Result<()> {
-    let id = create_container(client, &a.create).await?;
+    // As docker's: any failure before the container runs exits 125.
+    let id = match create_container(client, &a.create).await {
+        Ok(id) => id,
+        Err(e) => start_failed(&e),
+    };
     if a.detach {
-        client
-            .call("POST", &format!("/containers/{id}/start"), None)
-            .await?;
+        let start = format!("/containers/{}/start", enc(&id));
+        if let Err(e) = client.call("POST", &start, None).await {
+            start_failed(&e);
+        }
         println!("{id}");
         return Ok(());
     }
     let c = &a.create;
     let code = attach_start_wait(client, &id, c.interactive, c.tty, c.rm).await?;
     std::process::exit(code as i32);
+}
+
+/// Reports a failure to create or start a container and exits as docker
+/// does: 127 for a command that is missing, 126 for one that cannot run,
+/// 125 for any other.
+fn start_failed(e: &anyhow::Error) -> ! {
+    eprintln!("vessel: {e:#}");
+    let msg = e.to_string();
+    let code = if msg.contains("not found or does not exist") {
+        127
+    } else if msg.contains("could not be invoked") {
+        126
+    } else {
+        125
+    };
+    std::process::exit(code);
 }
 
 /// Attaches to `id`, starts it, copies its output (and our stdin when
@@ -149,18 +170,10 @@ pub async fn attach_start_wait(
         .call("POST", &format!("/containers/{}/start", enc(id)), None)
         .await
     {
-        // As docker does: a command that is missing exits 127, one that
-        // cannot run 126, any other failure to start 125.
-        eprintln!("vessel: {e}");
-        let msg = e.to_string();
-        let code = if msg.contains("not found or does not exist") {
-            127
-        } else if msg.contains("could not be invoked") {
-            126
-        } else {
-            125
-        };
-        std::process::exit(code);
+        start_failed(&e);
+    }
+    if !tty {
+        forward_signals(client, format!("/containers/{}/kill", enc(id)));
     }
     let _raw = if tty && stdin {
         RawTerminal::enter()
@@ -176,6 +189,42 @@ pub async fn attach_start_wait(
         anyhow::bail!("{msg}");
     }
     Ok(answer["StatusCode"].as_i64().unwrap_or(-1))
+}
+
+/// Passes the signals a user sends to this command (Ctrl-C, `kill`) on to
+/// the container's first process with `POST {path}?signal=N`, as docker's
+/// `--sig-proxy` does for a container without a terminal (with one, the
+/// terminal itself sends them). This command then ends when the
+/// container does.
+pub fn forward_signals(client: &Client, path: String) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let kinds = [
+        SignalKind::hangup(),
+        SignalKind::interrupt(),
+        SignalKind::quit(),
+        SignalKind::terminate(),
+        SignalKind::user_defined1(),
+        SignalKind::user_defined2(),
+    ];
+    for kind in kinds {
+        let Ok(mut arrivals) = signal(kind) else {
+            continue;
+        };
+        let (client, path) = (client.clone(), path.clone());
+        tokio::spawn(async move {
+            while arrivals.recv().await.is_some() {
+                // A container that has just exited cannot be signalled;
+                // its exit ends this command anyway.
+                let _ = client
+                    .call(
+                        "POST",
+                        &format!("{path}?signal={}", kind.as_raw_value()),
+                        None,
+                    )
+                    .await;
+            }
+        });
+    }
 }
 
 /// Keeps the remote terminal's size ours after it started with it (the
