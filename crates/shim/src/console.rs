@@ -90,6 +90,21 @@ impl Drop for ConsoleSocket {
     }
 }
 
+/// Makes `tty` (a terminal's slave) the controlling terminal of this
+/// process's session; this process must lead the session. Succeeds when it
+/// already is.
+#[allow(unsafe_code)]
+pub fn make_controlling(tty: BorrowedFd<'_>) -> std::io::Result<()> {
+    // SAFETY: TIOCSCTTY takes an integer argument (0: do not steal the
+    // terminal from another session) and touches no memory of ours; `tty`
+    // is an open descriptor.
+    let rc = unsafe { libc::ioctl(tty.as_raw_fd(), libc::TIOCSCTTY, 0) };
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Sets a terminal's size (through its master, or its slave).
 #[allow(unsafe_code)]
 pub fn resize(tty: BorrowedFd<'_>, width: u16, height: u16) -> std::io::Result<()> {

@@ -34,10 +34,18 @@ pub(crate) fn restore_signals() {
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
-/// A process with a terminal starts with the spec's `consoleSize`: set
-/// here, on its own terminal, so that it is in place before the command
-/// runs (the shim only gets the terminal's master once the process runs).
-pub(crate) fn set_console_size(process: &Process) {
+/// Readies a process's terminal (its stdin) just before the exec: it
+/// becomes the session's controlling terminal, and takes the spec's
+/// `consoleSize`, set here so that it is in place before the command runs
+/// (the shim only gets the terminal's master once the process runs).
+pub(crate) fn prepare_terminal(process: &Process) {
+    if process.terminal() == Some(true) {
+        // The terminal is made in the container before libcontainer's init
+        // starts the process's session (`mounts`), too early to become its
+        // controlling terminal then: it becomes it now, so that the
+        // terminal's Ctrl-C and job control reach the process.
+        let _ = crate::console::make_controlling(std::io::stdin().as_fd());
+    }
     if let (Some(true), Some(size)) = (process.terminal(), process.console_size()) {
         let (w, h) = (size.width(), size.height());
         if let (Ok(w), Ok(h)) = (u16::try_from(w), u16::try_from(h)) {
@@ -90,7 +98,7 @@ impl Executor for ShimExecutor {
             .collect::<Result<_, _>>()?;
         restore_signals();
         if let Some(process) = spec.process() {
-            set_console_size(process);
+            prepare_terminal(process);
         }
         let err = nix::unistd::execvp(&c_args[0], &c_args).unwrap_err();
         exit_unrunnable(command, err)

@@ -511,7 +511,7 @@ fn become_process(
     // Ready: from here a failure is the command's, with its exit code.
     nix::unistd::write(report, &[0]).map_err(|e| format!("reporting: {e}"))?;
     executor::restore_signals();
-    executor::set_console_size(process);
+    executor::prepare_terminal(process);
     let err = exec_searching(&plan.args, &env, &plan.search_path);
     executor::exit_unrunnable(&plan.args[0].to_string_lossy(), err)
 }
