@@ -14,16 +14,18 @@ use crate::image::Image;
 pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// The process a container runs: entrypoint then cmd, the create request's
-/// overriding the image's (a given entrypoint drops the image's cmd).
+/// overriding the image's (a given entrypoint drops the image's cmd; `[""]`,
+/// docker's `--entrypoint ""`, is none at all).
 pub fn command(
     c_entry: &Option<Vec<String>>,
     c_cmd: &Option<Vec<String>>,
     image: &Image,
 ) -> Vec<String> {
-    let entrypoint = c_entry
-        .clone()
-        .or_else(|| image.config.entrypoint.clone())
-        .unwrap_or_default();
+    let entrypoint = match c_entry.as_deref() {
+        Some([reset]) if reset.is_empty() => Vec::new(),
+        Some(given) => given.to_vec(),
+        None => image.config.entrypoint.clone().unwrap_or_default(),
+    };
     let cmd = match (c_cmd, c_entry) {
         (Some(cmd), _) => cmd.clone(),
         (None, Some(_)) => Vec::new(),
@@ -33,8 +35,15 @@ pub fn command(
 }
 
 /// The environment: the image's, then the container's (later wins), with
-/// a default PATH and HOSTNAME.
-pub fn environment(image: &Image, container_env: &[String], hostname: &str) -> Vec<String> {
+/// a default PATH and HOSTNAME, and `TERM=xterm` for a terminal, as
+/// Docker's. A missing HOME is left to the runtime, which reads the user's
+/// from the container's /etc/passwd.
+pub fn environment(
+    image: &Image,
+    container_env: &[String],
+    hostname: &str,
+    tty: bool,
+) -> Vec<String> {
     let mut env: Vec<String> = Vec::new();
     let mut set = |entry: &str| {
         let key = entry.split('=').next().unwrap_or(entry);
@@ -43,11 +52,11 @@ pub fn environment(image: &Image, container_env: &[String], hostname: &str) -> V
     };
     set(DEFAULT_PATH);
     set(&format!("HOSTNAME={hostname}"));
+    if tty {
+        set("TERM=xterm");
+    }
     for e in image.config.env.iter().chain(container_env) {
         set(e);
-    }
-    if !env.iter().any(|e| e.starts_with("HOME=")) {
-        env.push("HOME=/root".into());
     }
     env
 }
@@ -125,7 +134,7 @@ pub fn build(c: &Container, image: &Image, layers: &[PathBuf]) -> Result<Value> 
         .rev()
         .map(|p| p.display().to_string())
         .collect();
-    let mut env = environment(image, &c.config.env, &hostname);
+    let mut env = environment(image, &c.config.env, &hostname, c.config.tty);
     env.dedup();
     let mut spec = json!({
         "ociVersion": "1.0.2",
@@ -208,11 +217,14 @@ fn bind_mount(bind: &str, index: usize) -> Result<Value> {
             )))
         }
     };
+    // As Docker's -v: a missing host path is made, as a directory.
     if !Path::new(src).exists() {
-        return Err(EngineError::InvalidParameter(format!(
-            "{}: bind source path does not exist: {src}",
-            field()
-        )));
+        std::fs::create_dir_all(src).map_err(|e| {
+            EngineError::InvalidParameter(format!(
+                "{}: making the missing bind source {src}: {e}",
+                field()
+            ))
+        })?;
     }
     let mut options = vec!["rbind", "rprivate"];
     options.push(if ro { "ro" } else { "rw" });
@@ -311,12 +323,27 @@ mod tests {
             command(&v(&["sh"]), &v(&["-c", "x"]), &img),
             ["sh", "-c", "x"]
         );
+        // --entrypoint "": none, and not the image's cmd either.
+        assert_eq!(
+            command(&v(&[""]), &v(&["echo", "hi"]), &img),
+            ["echo", "hi"]
+        );
+        assert!(command(&v(&[""]), &None, &img).is_empty());
     }
 
     #[test]
     fn the_containers_environment_overrides_the_images() {
-        let env = environment(&image(None, None), &["A=2".into(), "B=3".into()], "h");
-        assert_eq!(env, ["HOSTNAME=h", "PATH=/bin", "A=2", "B=3", "HOME=/root"]);
+        let env = environment(
+            &image(None, None),
+            &["A=2".into(), "B=3".into()],
+            "h",
+            false,
+        );
+        assert_eq!(env, ["HOSTNAME=h", "PATH=/bin", "A=2", "B=3"]);
+        let env = environment(&image(None, None), &["TERM=vt100".into()], "h", true);
+        assert_eq!(env, ["HOSTNAME=h", "PATH=/bin", "A=1", "TERM=vt100"]);
+        let env = environment(&image(None, None), &[], "h", true);
+        assert_eq!(env, ["HOSTNAME=h", "TERM=xterm", "PATH=/bin", "A=1"]);
     }
 
     #[test]
@@ -332,10 +359,19 @@ mod tests {
         );
         let e = bind_mount("/tmp:/data:zz", 0).unwrap_err().to_string();
         assert!(e.contains("zz"), "{e}");
-        let e = bind_mount("/nonexistent-vessel:/d", 0)
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("made/by/the/bind");
+        bind_mount(&format!("{}:/d", missing.display()), 0).unwrap();
+        assert!(missing.is_dir());
+        let file = dir.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let e = bind_mount(&format!("{}/under:/d", file.display()), 1)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("/nonexistent-vessel"), "{e}");
+        assert!(
+            e.contains("HostConfig.Binds[1]") && e.contains("under"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -85,6 +85,52 @@ fn an_attached_run_passes_its_signals_to_the_container() {
 }
 
 #[test]
+fn the_process_is_set_up_as_dockers() {
+    let e = Engine::start();
+    let sh = |opts: &[&str], script: &str| {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(opts);
+        args.extend_from_slice(&["busybox", "sh", "-c", script]);
+        e.ok(&args)
+    };
+    // HOME is the user's, from the image's /etc/passwd.
+    assert_eq!(sh(&[], "echo $HOME"), "/root\n");
+    assert_eq!(sh(&["-u", "nobody"], "echo $HOME"), "/nonexistent\n");
+    // A terminal gets TERM=xterm, unless one is given; no terminal, none.
+    assert_eq!(sh(&["-t"], "echo $TERM"), "xterm\r\n");
+    assert_eq!(sh(&["-t", "-e", "TERM=vt100"], "echo $TERM"), "vt100\r\n");
+    assert_eq!(sh(&[], "echo ${TERM:-none}"), "none\n");
+    // On the host's network, the host's name.
+    let host = nix::unistd::gethostname().unwrap().into_string().unwrap();
+    assert_eq!(sh(&["--network", "host"], "hostname"), format!("{host}\n"));
+    // --entrypoint "" clears the image's.
+    assert_eq!(
+        e.ok(&["run", "--rm", "--entrypoint", "", "busybox", "echo", "hi"]),
+        "hi\n"
+    );
+    // -v makes a missing host directory.
+    let made = e.dir.path().join("made/by/run");
+    let bind = format!("{}:/x", made.display());
+    assert_eq!(sh(&["-v", &bind], "ls -d /x"), "/x\n");
+    assert!(made.is_dir());
+    // -it wants a terminal to read from.
+    let out = e.vessel(&["run", "--rm", "-it", "busybox", "true"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        stderr(&out).contains("the input device is not a TTY"),
+        "{out:?}"
+    );
+    assert_eq!(e.ok(&["ps", "-aq"]), "");
+    // An exec with a terminal gets TERM too.
+    e.ok(&["run", "-d", "--name", "box", "busybox", "sleep", "60"]);
+    assert_eq!(
+        e.ok(&["exec", "-t", "box", "sh", "-c", "echo $TERM"]),
+        "xterm\r\n"
+    );
+    e.ok(&["rm", "-f", "box"]);
+}
+
+#[test]
 fn stdin_is_attached_with_i() {
     let e = Engine::start();
     let out = e.vessel_with_stdin(
@@ -116,8 +162,14 @@ fn a_missing_command_is_127_and_one_that_cannot_run_126() {
     // Any other failure before the container runs is docker's 125, the
     // command line's own mistakes included.
     for (args, why) in [
-        (&["run", "--rm", "no-such-image", "true"][..], "No such image"),
-        (&["run", "--name", "nf", "busybox", "true"], "is already in use"),
+        (
+            &["run", "--rm", "no-such-image", "true"][..],
+            "No such image",
+        ),
+        (
+            &["run", "--name", "nf", "busybox", "true"],
+            "is already in use",
+        ),
         (&["run", "--memory", "lots", "busybox", "true"], "--memory"),
         (&["run", "-d", "-w", "rel", "busybox", "true"], "rel"),
         (&["run", "--no-such-flag", "busybox"], "--no-such-flag"),

@@ -49,7 +49,7 @@ impl Daemon {
     pub fn exec_create(
         &self,
         name: &str,
-        process: vessel_runtime::protocol::ProcessSpec,
+        mut process: vessel_runtime::protocol::ProcessSpec,
         open_stdin: bool,
     ) -> Result<String> {
         if process.args.is_empty() {
@@ -67,6 +67,12 @@ impl Daemon {
                 "container {} is paused, unpause the container before exec",
                 c.id
             )));
+        }
+        // A terminal gets Docker's TERM unless the container or the exec
+        // sets one.
+        let sets_term = |env: &[String]| env.iter().any(|e| e.starts_with("TERM="));
+        if process.terminal && !sets_term(&process.env) && !sets_term(&c.config.env) {
+            process.env.insert(0, "TERM=xterm".into());
         }
         let id = random_id()?;
         let cmd = process.args.join(" ");

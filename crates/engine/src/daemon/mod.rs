@@ -231,6 +231,18 @@ impl Daemon {
         let path = argv.remove(0);
         let id = random_id()?;
         let dir = self.dir(&id);
+        let mut config = config;
+        if config.hostname.is_empty() {
+            // Docker's: the host's name on the host's network, the short
+            // id otherwise.
+            config.hostname = match host_config.network_mode.as_str() {
+                "host" => nix::unistd::gethostname()
+                    .ok()
+                    .and_then(|h| h.into_string().ok())
+                    .unwrap_or_else(|| id[..12].to_string()),
+                _ => id[..12].to_string(),
+            };
+        }
         let c = Container {
             id: id.clone(),
             created: now_rfc3339(),

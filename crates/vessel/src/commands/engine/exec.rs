@@ -27,6 +27,7 @@ pub struct ExecArgs {
 }
 
 pub async fn exec(client: &Client, a: ExecArgs) -> anyhow::Result<()> {
+    super::run::check_tty(a.interactive && !a.detach, a.tty)?;
     let mut body = json!({
         "Cmd": a.command,
         "Tty": a.tty,

@@ -112,6 +112,7 @@ pub async fn create(client: &Client, a: CreateArgs) -> anyhow::Result<()> {
 }
 
 pub async fn run(client: &Client, a: RunArgs) -> anyhow::Result<()> {
+    check_tty(a.create.interactive && !a.detach, a.create.tty)?;
     // As docker's: any failure before the container runs exits 125.
     let id = match create_container(client, &a.create).await {
         Ok(id) => id,
@@ -128,6 +129,18 @@ pub async fn run(client: &Client, a: RunArgs) -> anyhow::Result<()> {
     let c = &a.create;
     let code = attach_start_wait(client, &id, c.interactive, c.tty, c.rm).await?;
     std::process::exit(code as i32);
+}
+
+/// Refuses, as docker does, to copy a stdin that is no terminal into a
+/// container's terminal: its input would be echoed back and its end never
+/// reach the process (a terminal has no end of file).
+pub fn check_tty(stdin: bool, tty: bool) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    anyhow::ensure!(
+        !(stdin && tty) || std::io::stdin().is_terminal(),
+        "the input device is not a TTY"
+    );
+    Ok(())
 }
 
 /// Reports a failure to create or start a container and exits as docker
