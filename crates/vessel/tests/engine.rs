@@ -131,6 +131,39 @@ fn the_process_is_set_up_as_dockers() {
 }
 
 #[test]
+fn times_and_filters_are_checked_and_until_alone_reads_the_past() {
+    let e = Engine::start();
+    e.ok(&["run", "--name", "past", "busybox", "echo", "old"]);
+    // --until without --since: the kept events up to then.
+    let out = e.ok(&[
+        "events",
+        "--until",
+        "0s",
+        "--filter",
+        "container=past",
+        "--format",
+        "{{.Action}}",
+    ]);
+    assert_eq!(out, "create\nstart\ndie\n");
+    for args in [
+        &["events", "--since", "abc"][..],
+        &["logs", "--since", "abc", "past"],
+        &["logs", "--until", "yesterday", "past"],
+    ] {
+        let out = e.vessel(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        assert!(
+            stderr(&out).contains("failed to parse value as time or duration"),
+            "{out:?}"
+        );
+    }
+    let out = e.vessel(&["events", "--until", "0s", "--filter", "bogus=1"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(stderr(&out).contains("invalid filter 'bogus'"), "{out:?}");
+    assert_eq!(stdout(&out), "");
+}
+
+#[test]
 fn stdin_is_attached_with_i() {
     let e = Engine::start();
     let out = e.vessel_with_stdin(

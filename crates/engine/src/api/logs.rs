@@ -27,6 +27,19 @@ pub struct LogOptions {
     pub tty: bool,
 }
 
+/// The query parameter `name` (`since`, `until`) as a time: none when it is
+/// absent or empty, an error naming it and its value when it is no time.
+pub fn time_param(call: &crate::api::Call, name: &str) -> crate::error::Result<Option<i64>> {
+    match call.q(name).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => parse_time(v).map(Some).ok_or_else(|| {
+            crate::error::EngineError::InvalidParameter(format!(
+                "{name}: failed to parse value as time or duration: {v:?}"
+            ))
+        }),
+    }
+}
+
 /// Parses Docker's `since`/`until`: Unix seconds with optional fraction.
 pub fn parse_time(s: &str) -> Option<i64> {
     if s.is_empty() {

@@ -131,19 +131,20 @@ pub(super) async fn container_logs(d: Arc<Daemon>, id: String, call: &Call) -> R
             Err(e) => return error(&e),
         }
     };
+    let (since, until) = match (
+        logs::time_param(call, "since"),
+        logs::time_param(call, "until"),
+    ) {
+        (Ok(s), Ok(u)) => (s, u),
+        (Err(e), _) | (_, Err(e)) => return error(&e),
+    };
     let opts = LogOptions {
         stdout: call.flag("stdout"),
         stderr: call.flag("stderr"),
         follow: call.flag("follow"),
         timestamps: call.flag("timestamps"),
-        since: call
-            .q("since")
-            .and_then(logs::parse_time)
-            .filter(|t| *t > 0),
-        until: call
-            .q("until")
-            .and_then(logs::parse_time)
-            .filter(|t| *t > 0),
+        since: since.filter(|t| *t > 0),
+        until: until.filter(|t| *t > 0),
         tail: call.q("tail").and_then(|t| t.parse().ok()),
         tty,
     };

@@ -15,27 +15,48 @@ use crate::error::{EngineError, Result};
 /// `GET /events`: past events from `since`, then live ones until `until`
 /// (or the client leaves).
 pub(super) fn events(d: Arc<Daemon>, call: &Call) -> Reply {
-    let since = call.q("since").and_then(logs::parse_time);
-    let until = call.q("until").and_then(logs::parse_time);
+    let (since, until) = match (
+        logs::time_param(call, "since"),
+        logs::time_param(call, "until"),
+    ) {
+        (Ok(s), Ok(u)) => (s, u),
+        (Err(e), _) | (_, Err(e)) => return error(&e),
+    };
     let filters = match call.q("filters").map(parse_filters).transpose() {
         Ok(f) => f.unwrap_or_default(),
         Err(e) => return error(&e),
     };
     let (tx, body) = channel();
     std::thread::spawn(move || {
-        let (past, live) = d.events.subscribe(since.or(Some(i64::MAX)));
+        // Past events are sent when a time bounds them: from `since`, or
+        // from the oldest kept when only `until` is given.
+        let from = match (since, until) {
+            (Some(s), _) => Some(s),
+            (None, Some(_)) => Some(i64::MIN),
+            (None, None) => Some(i64::MAX),
+        };
+        let (past, live) = d.events.subscribe(from);
         let wanted = |e: &crate::events::Event| {
             filters.iter().all(|(key, values)| {
                 let got: Vec<&str> = match key.as_str() {
                     "type" => vec![e.kind.as_str()],
-                    "event" | "action" => vec![e.action.as_str()],
+                    "event" => vec![e.action.as_str()],
                     "container" if e.kind != "container" => return false,
                     "container" => vec![
                         e.actor.id.as_str(),
                         e.actor.attributes.get("name").map_or("", |s| s),
                     ],
                     "image" => vec![e.actor.attributes.get("image").map_or("", |s| s)],
-                    _ => return true,
+                    "label" => {
+                        // `key` or `key=value`, against the actor's
+                        // attributes (a container's labels are among them).
+                        return values.iter().any(|v| match v.split_once('=') {
+                            Some((k, val)) => e.actor.attributes.get(k).is_some_and(|a| a == val),
+                            None => e.actor.attributes.contains_key(v.as_str()),
+                        });
+                    }
+                    // Objects Vessel has none of yet: nothing matches.
+                    _ => return false,
                 };
                 values.iter().any(|v| {
                     got.iter().any(|g| {
@@ -95,7 +116,26 @@ pub(super) fn events(d: Arc<Daemon>, call: &Call) -> Reply {
         .expect("a valid response")
 }
 
-/// Filters as `{"k":{"v":true}}` or `{"k":["v"]}`.
+/// The filters `GET /events` knows (Docker's).
+const EVENT_FILTERS: &[&str] = &[
+    "config",
+    "container",
+    "daemon",
+    "event",
+    "image",
+    "label",
+    "network",
+    "node",
+    "plugin",
+    "scope",
+    "secret",
+    "service",
+    "type",
+    "volume",
+];
+
+/// Filters as `{"k":{"v":true}}` or `{"k":["v"]}`; a key that is not one
+/// of [`EVENT_FILTERS`] is refused, as Docker refuses it.
 fn parse_filters(s: &str) -> Result<Vec<(String, Vec<String>)>> {
     let v: Value = serde_json::from_str(s)
         .map_err(|e| EngineError::InvalidParameter(format!("filters: {s:?} is not JSON: {e}")))?;
@@ -104,6 +144,11 @@ fn parse_filters(s: &str) -> Result<Vec<(String, Vec<String>)>> {
             "filters: {s:?} is not an object"
         )));
     };
+    if let Some(bad) = obj.keys().find(|k| !EVENT_FILTERS.contains(&k.as_str())) {
+        return Err(EngineError::InvalidParameter(format!(
+            "invalid filter '{bad}'"
+        )));
+    }
     Ok(obj
         .iter()
         .map(|(k, v)| {
@@ -129,5 +174,7 @@ mod tests {
         let a = parse_filters(r#"{"type":{"container":true}}"#).unwrap();
         let b = parse_filters(r#"{"type":["container"]}"#).unwrap();
         assert_eq!(a, b);
+        let e = parse_filters(r#"{"type":["container"],"bogus":["1"]}"#).unwrap_err();
+        assert_eq!(e.to_string(), "invalid filter 'bogus'");
     }
 }

@@ -218,7 +218,7 @@ pub async fn logs(client: &Client, a: LogsArgs) -> anyhow::Result<()> {
     );
     for (k, v) in [("since", &a.since), ("until", &a.until)] {
         if let Some(v) = v {
-            path.push_str(&format!("&{k}={}", enc(&to_unix(v))));
+            path.push_str(&format!("&{k}={}", enc(&to_unix(k, v)?)));
         }
     }
     let mut pending: Vec<u8> = Vec::new();
@@ -254,26 +254,76 @@ pub async fn logs(client: &Client, a: LogsArgs) -> anyhow::Result<()> {
         .await
 }
 
-/// `since`/`until` as Unix seconds: RFC 3339 and durations (`10m`) too.
-fn to_unix(s: &str) -> String {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        let n = t.timestamp_nanos_opt().unwrap_or(0);
-        return format!("{}.{:09}", n / 1_000_000_000, n % 1_000_000_000);
-    }
-    let unit = match s.chars().last() {
-        Some('s') => 1,
-        Some('m') => 60,
-        Some('h') => 3600,
-        _ => return s.to_string(),
+/// `--since`/`--until` as Unix seconds, from what docker takes: Unix
+/// seconds (with a fraction), RFC 3339, a date and time without a zone
+/// (local; `2026-11-24T10:00:00`, or a date alone), or a duration back
+/// from now (`10m`, `1h30m`, `500ms`).
+fn to_unix(flag: &str, s: &str) -> anyhow::Result<String> {
+    use chrono::TimeZone;
+    let nanos = |n: i64| {
+        format!(
+            "{}.{:09}",
+            n.div_euclid(1_000_000_000),
+            n.rem_euclid(1_000_000_000)
+        )
     };
-    match s[..s.len() - 1].parse::<f64>() {
-        Ok(n) => {
-            let t = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
-                - (n * unit as f64 * 1e9) as i64;
-            format!("{}.{:09}", t / 1_000_000_000, t % 1_000_000_000)
-        }
-        Err(_) => s.to_string(),
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |x: &str| x.chars().all(|c| c.is_ascii_digit());
+    if !whole.is_empty() && digits(whole) && digits(frac) {
+        return Ok(s.to_string());
     }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(nanos(t.timestamp_nanos_opt().unwrap_or(0)));
+    }
+    let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M"))
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+        });
+    if let Ok(t) = naive {
+        if let Some(t) = chrono::Local.from_local_datetime(&t).earliest() {
+            return Ok(nanos(t.timestamp_nanos_opt().unwrap_or(0)));
+        }
+    }
+    match go_duration(s) {
+        Some(back) => {
+            let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+            Ok(nanos(now - back))
+        }
+        None => anyhow::bail!("--{flag}: failed to parse value as time or duration: {s:?}"),
+    }
+}
+
+/// A Go duration (`300ms`, `1.5h`, `2h45m`) in nanoseconds.
+fn go_duration(s: &str) -> Option<i64> {
+    let mut rest = s.strip_prefix('-').unwrap_or(s);
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .filter(|&n| n > 0)?;
+        let n: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1.0,
+            "us" | "µs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        total += n * scale;
+        rest = &rest[unit_len..];
+    }
+    Some(if s.starts_with('-') { -total } else { total } as i64)
 }
 
 #[derive(Debug, Args)]
@@ -300,7 +350,7 @@ pub async fn events(client: &Client, a: EventsArgs) -> anyhow::Result<()> {
     let mut path = "/events?".to_string();
     for (k, v) in [("since", &a.since), ("until", &a.until)] {
         if let Some(v) = v {
-            path.push_str(&format!("{k}={}&", enc(&to_unix(v))));
+            path.push_str(&format!("{k}={}&", enc(&to_unix(k, v)?)));
         }
     }
     if !a.filter.is_empty() {
@@ -365,4 +415,39 @@ fn describe_event(e: &Value) -> String {
         e["Actor"]["ID"].as_str().unwrap_or(""),
         attrs.join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_take_dockers_forms() {
+        assert_eq!(to_unix("since", "1700000000").unwrap(), "1700000000");
+        assert_eq!(to_unix("since", "1700000000.5").unwrap(), "1700000000.5");
+        assert_eq!(
+            to_unix("since", "2026-01-01T00:00:01Z").unwrap(),
+            "1767225601.000000000"
+        );
+        let now = chrono::Utc::now().timestamp();
+        let back: f64 = to_unix("since", "1h30m").unwrap().parse().unwrap();
+        assert!((now as f64 - 5400.0 - back).abs() < 5.0, "{back}");
+        assert!(to_unix("until", "2026-11-24").is_ok());
+        let e = to_unix("since", "abc").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "--since: failed to parse value as time or duration: \"abc\""
+        );
+        assert!(to_unix("until", "10x").is_err());
+    }
+
+    #[test]
+    fn durations_read_as_go_reads_them() {
+        assert_eq!(go_duration("300ms"), Some(300_000_000));
+        assert_eq!(go_duration("1.5h"), Some(5_400_000_000_000));
+        assert_eq!(go_duration("2h45m"), Some(9_900_000_000_000));
+        assert_eq!(go_duration("10"), None);
+        assert_eq!(go_duration("m"), None);
+        assert_eq!(go_duration(""), None);
+    }
 }
