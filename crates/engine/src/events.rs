@@ -19,9 +19,17 @@ pub struct Actor {
     pub attributes: BTreeMap<String, String>,
 }
 
-/// One event, in the Docker API's shape.
+/// One event, in the Docker API's shape, with the older fields Docker
+/// still sends for containers and images (`status`, `id`, `from`), which
+/// clients written against them read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
     #[serde(rename = "Type")]
     pub kind: String,
     #[serde(rename = "Action")]
@@ -51,7 +59,14 @@ impl Events {
     pub fn log(&self, kind: &str, action: &str, id: &str, attributes: BTreeMap<String, String>) {
         let now = chrono::Utc::now();
         let nanos = now.timestamp_nanos_opt().unwrap_or_default();
+        let legacy = matches!(kind, "container" | "image");
         let event = Event {
+            status: legacy.then(|| action.to_string()),
+            id: legacy.then(|| id.to_string()),
+            from: attributes
+                .get("image")
+                .filter(|_| kind == "container")
+                .cloned(),
             kind: kind.into(),
             action: action.into(),
             actor: Actor {

@@ -145,6 +145,11 @@ fn times_and_filters_are_checked_and_until_alone_reads_the_past() {
         "{{.Action}}",
     ]);
     assert_eq!(out, "create\nstart\ndie\n");
+    // With the older fields Docker still sends.
+    let first = &e.events("container=past")[0];
+    assert_eq!(first["status"], "create");
+    assert_eq!(first["id"], first["Actor"]["ID"]);
+    assert_eq!(first["from"], "busybox");
     for args in [
         &["events", "--since", "abc"][..],
         &["logs", "--since", "abc", "past"],

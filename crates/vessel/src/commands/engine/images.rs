@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::enc;
 use super::format::{go_time, Listing, IMAGES};
+use super::usage::decimal_size;
 use crate::api_client::Client;
 
 #[derive(Debug, Args)]
@@ -91,6 +92,7 @@ fn image_rows(i: &Value, trunc: bool, now: i64) -> Vec<Map<String, Value>> {
         _ => None,
     };
     let na = |n: Option<u64>, f: fn(u64) -> String| n.map_or("N/A".to_string(), f);
+    let decimal_size = |n: u64| decimal_size(n as f64);
     let shared = count(&i["SharedSize"]);
     let mut tags: Vec<(String, String)> = i["RepoTags"]
         .as_array()
@@ -120,14 +122,14 @@ fn image_rows(i: &Value, trunc: bool, now: i64) -> Vec<Map<String, Value>> {
                 ("Digest", "<none>".to_string()),
                 ("ID", id.to_string()),
                 ("Repository", repo),
-                ("SharedSize", na(shared, human_size)),
-                ("Size", human_size(size)),
+                ("SharedSize", na(shared, decimal_size)),
+                ("Size", decimal_size(size)),
                 ("Tag", tag),
                 (
                     "UniqueSize",
-                    na(shared.map(|s| size.saturating_sub(s)), human_size),
+                    na(shared.map(|s| size.saturating_sub(s)), decimal_size),
                 ),
-                ("VirtualSize", human_size(size)),
+                ("VirtualSize", decimal_size(size)),
             ];
             fields
                 .into_iter()
@@ -169,24 +171,4 @@ pub async fn rmi(client: &Client, a: RmiArgs) -> anyhow::Result<()> {
 pub fn short(id: &str) -> &str {
     let hex = id.trim_start_matches("sha256:");
     &hex[..hex.len().min(12)]
-}
-
-/// `4.1MB`, as docker prints sizes (decimal units).
-pub fn human_size(n: u64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u < units.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n}B")
-    } else {
-        format!("{v:.3}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
-            + units[u]
-    }
 }

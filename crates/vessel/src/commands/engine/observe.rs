@@ -175,7 +175,16 @@ pub async fn inspect(client: &Client, a: InspectArgs) -> anyhow::Result<()> {
                 println!("{v}");
             }
         }
-        (None, false) => println!("{}", serde_json::to_string_pretty(&found)?),
+        (None, false) => {
+            // docker indents by four spaces.
+            let mut text = Vec::new();
+            let indent = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+            serde::Serialize::serialize(
+                &found,
+                &mut serde_json::Serializer::with_formatter(&mut text, indent),
+            )?;
+            println!("{}", String::from_utf8_lossy(&text));
+        }
     }
     report(errors)
 }

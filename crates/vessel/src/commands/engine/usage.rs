@@ -262,8 +262,9 @@ fn binary_size(v: f64) -> String {
     )
 }
 
-/// I/O amounts, as docker prints them: 1000-based, 3 digits.
-fn decimal_size(v: f64) -> String {
+/// I/O amounts and image sizes, as docker prints them: 1000-based, 3
+/// digits.
+pub(super) fn decimal_size(v: f64) -> String {
     scaled(v, 1000.0, &["B", "kB", "MB", "GB", "TB", "PB", "EB"], 3)
 }
 
