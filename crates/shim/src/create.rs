@@ -100,6 +100,8 @@ pub fn create(
             .map_err(|e| internal("listening on the control socket", e))?;
         Ok((log, listener))
     };
+    let cwd = rb.spec["process"]["cwd"].as_str().unwrap_or("/");
+    crate::mounts::make_cwd(&rb.rootfs, cwd).map_err(invalid)?;
     let mut channels = None;
     let (container, console) = match crate::boot::plan(&rb.spec, &req.id) {
         Ok(plan) => {

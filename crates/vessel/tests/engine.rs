@@ -108,6 +108,8 @@ fn the_process_is_set_up_as_dockers() {
         e.ok(&["run", "--rm", "--entrypoint", "", "busybox", "echo", "hi"]),
         "hi\n"
     );
+    // -w makes a missing working directory.
+    assert_eq!(sh(&["-w", "/made/here"], "pwd"), "/made/here\n");
     // -v makes a missing host directory.
     let made = e.dir.path().join("made/by/run");
     let bind = format!("{}:/x", made.display());

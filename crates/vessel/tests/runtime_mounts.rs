@@ -190,3 +190,44 @@ fn a_device_outside_dev_is_refused_and_leaves_nothing() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_missing_working_directory_is_made_both_ways() {
+    let env = Env::new();
+    let rootfs = own_rootfs(&env);
+    let mut s = spec(&["sh", "-c", "pwd; stat -c '%a %U' ."]);
+    s["root"] = json!({"path": rootfs, "readonly": true});
+    s["process"]["cwd"] = "/work/here".into();
+    let mut through_libcontainer = s.clone();
+    through_libcontainer["process"]["cwd"] = "/work/there".into();
+    through_libcontainer["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "0"});
+    // On a mount that covers it, it is made on the mount.
+    let mut on_a_mount = s.clone();
+    on_a_mount["process"]["cwd"] = "/tmp/under/the/tmpfs".into();
+    on_a_mount["mounts"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}));
+    for (name, s, cwd, made_by) in [
+        ("cwd", &s, "/work/here", "no"),
+        (
+            "cwdlc",
+            &through_libcontainer,
+            "/work/there",
+            "linux.sysctl",
+        ),
+        ("cwdtmpfs", &on_a_mount, "/tmp/under/the/tmpfs", "no"),
+    ] {
+        let id = unique(name);
+        assert_eq!(env.run_kept(&id, s), format!("{cwd}\n755 root\n"), "{id}");
+        assert_eq!(mounts_by_libcontainer(&env, &id), made_by);
+        env.ok(&["delete", &id]);
+        assert_gone(&env, &id);
+    }
+    assert!(rootfs.join("work/here").is_dir());
+    // A working directory that is a file is refused, naming it.
+    let mut s = s.clone();
+    s["process"]["cwd"] = "/etc/passwd".into();
+    let stderr = env.fails("run", &unique("cwdfile"), &s);
+    assert!(stderr.contains("process.cwd /etc/passwd"), "{stderr}");
+}

@@ -31,7 +31,7 @@
 mod dev;
 mod one;
 
-use std::os::fd::{AsFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::Path;
 
 use libcontainer::namespaces::Namespaces;
@@ -191,6 +191,9 @@ fn fill_rootfs(
         one::mount(syscall, root.as_fd(), rootfs, m)
             .map_err(|e| format!("mounts: {}: {e}", m.destination().display()))?;
     }
+    if let Some(process) = spec.process() {
+        make_cwd_in(root.as_fd(), &process.cwd().to_string_lossy())?;
+    }
     let dev = one::mkdir_all(root.as_fd(), Path::new("/dev")).map_err(|e| format!("/dev: {e}"))?;
     dev::links(dev.as_fd())?;
     let defaults = default_devices();
@@ -200,6 +203,34 @@ fn fill_rootfs(
         .filter(|d| !added.iter().any(|a| a.path() == d.path()));
     dev::make_devices(root.as_fd(), dev.as_fd(), added.iter().chain(defaults))?;
     dev::ptmx_link(dev.as_fd())
+}
+
+/// Makes the process's working directory when the image lacks it, as runc
+/// does: each missing component 0755 and root's, resolved inside `root`.
+/// Nothing to do for `/`.
+fn make_cwd_in(root: BorrowedFd<'_>, cwd: &str) -> Result<(), String> {
+    if cwd.trim_matches('/').is_empty() {
+        return Ok(());
+    }
+    one::mkdir_all(root, Path::new(cwd))
+        .map(drop)
+        .map_err(|e| format!("process.cwd {cwd}: making it: {e}"))
+}
+
+/// [`make_cwd_in`] for a rootfs not yet set up: the spec's mounts are
+/// made after it (by libcontainer's init, or by [`prepare`], which makes
+/// the directory again on a mount that covers it).
+pub fn make_cwd(rootfs: &Path, cwd: &str) -> Result<(), String> {
+    if cwd.trim_matches('/').is_empty() {
+        return Ok(());
+    }
+    let root = rustix::fs::open(
+        rootfs,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| format!("opening the rootfs {}: {e}", rootfs.display()))?;
+    make_cwd_in(root.as_fd(), cwd)
 }
 
 /// After `pivot_root`: the read-only root, then the read-only and the
