@@ -8,6 +8,7 @@ pub mod api;
 pub mod container;
 pub mod daemon;
 pub mod error;
+pub mod etc;
 pub mod events;
 pub mod image;
 pub mod lookup;

@@ -61,15 +61,28 @@ pub fn environment(
     env
 }
 
-/// Builds the spec. `layers` are the image's layer directories, bottom
-/// first.
-pub fn build(c: &Container, image: &Image, layers: &[PathBuf]) -> Result<Value> {
-    let hc = &c.host_config;
-    let hostname = if c.config.hostname.is_empty() {
+/// The container's hostname: its own, or (for a record from before create
+/// set it) its short id.
+pub fn hostname(c: &Container) -> String {
+    if c.config.hostname.is_empty() {
         c.id[..12].to_string()
     } else {
         c.config.hostname.clone()
-    };
+    }
+}
+
+/// Builds the spec. `layers` are the image's layer directories, bottom
+/// first; `etc` is the directory holding the container's own `hostname`,
+/// `hosts` and `resolv.conf` (see [`crate::etc`]), mounted over the
+/// image's (none when the spec is only being checked).
+pub fn build(
+    c: &Container,
+    image: &Image,
+    layers: &[PathBuf],
+    etc: Option<&Path>,
+) -> Result<Value> {
+    let hc = &c.host_config;
+    let hostname = hostname(c);
     let args: Vec<String> = std::iter::once(c.path.clone())
         .chain(c.args.iter().cloned())
         .collect();
@@ -115,12 +128,9 @@ pub fn build(c: &Container, image: &Image, layers: &[PathBuf]) -> Result<Value> 
         json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]}),
         json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=67108864"]}),
     ];
-    if hc.network_mode == "host" {
-        for f in ["/etc/hosts", "/etc/resolv.conf"] {
-            if Path::new(f).exists() {
-                mounts.push(json!({"destination": f, "type": "bind", "source": f, "options": ["rbind", "ro"]}));
-            }
-        }
+    for (name, destination) in etc.map_or(&[][..], |_| &crate::etc::FILES[..]) {
+        let source = crate::etc::path(etc.unwrap_or(Path::new("/")), name);
+        mounts.push(json!({"destination": destination, "type": "bind", "source": source, "options": ["rbind", "rprivate"]}));
     }
     for (i, bind) in hc.binds.iter().enumerate() {
         mounts.push(bind_mount(bind, i)?);

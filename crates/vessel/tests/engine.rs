@@ -108,6 +108,30 @@ fn the_process_is_set_up_as_dockers() {
         e.ok(&["run", "--rm", "--entrypoint", "", "busybox", "echo", "hi"]),
         "hi\n"
     );
+    // Its own /etc/hostname, /etc/hosts and /etc/resolv.conf, kept in its
+    // directory.
+    assert_eq!(
+        sh(
+            &["--hostname", "web"],
+            "cat /etc/hostname; head -1 /etc/hosts; \
+             grep -q ^nameserver /etc/resolv.conf && echo resolvers; \
+             grep -c '^nameserver 127' /etc/resolv.conf || true"
+        ),
+        // The host's loopback resolvers are dropped: unreachable here.
+        "web\n127.0.0.1\tlocalhost\nresolvers\n0\n"
+    );
+    e.ok(&["create", "--name", "files", "busybox", "true"]);
+    e.ok(&["start", "-a", "files"]);
+    let hosts = e.inspect("files", "{{.HostsPath}}");
+    assert!(
+        hosts.starts_with(&e.root().display().to_string()),
+        "{hosts}"
+    );
+    assert!(std::fs::read_to_string(&hosts)
+        .unwrap()
+        .contains("localhost"));
+    e.ok(&["rm", "files"]);
+    assert!(!std::path::Path::new(&hosts).exists());
     // -w makes a missing working directory.
     assert_eq!(sh(&["-w", "/made/here"], "pwd"), "/made/here\n");
     // -v makes a missing host directory.

@@ -258,7 +258,7 @@ impl Daemon {
         };
         // The spec is built now to refuse a bad config at create, as Docker
         // does; it is built again at each start.
-        spec::build(&c, &image, &[])?;
+        spec::build(&c, &image, &[], None)?;
         {
             let mut table = self.table();
             if let Some((other, _)) = table.iter().find(|(_, e)| *e.name() == name) {
@@ -346,7 +346,14 @@ impl Daemon {
             .iter()
             .map(|l| self.images.layer_dir(l))
             .collect();
-        let spec = spec::build(c, &image, &layers)?;
+        let dir = self.dir(&c.id);
+        crate::etc::write(
+            &dir,
+            &spec::hostname(c),
+            c.host_config.network_mode == "host",
+        )
+        .map_err(EngineError::io("writing the container's /etc files"))?;
+        let spec = spec::build(c, &image, &layers, Some(&dir))?;
         // "start" is reported whether or not the task starts.
         struct StartEvent<'a>(&'a Daemon, Container);
         impl Drop for StartEvent<'_> {

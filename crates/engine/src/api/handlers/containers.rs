@@ -77,6 +77,15 @@ pub(super) fn inspect(c: &Container) -> Value {
     v["Driver"] = json!("overlay");
     v["Platform"] = json!("linux");
     v["LogPath"] = json!(c.log_path);
+    if let Some(dir) = std::path::Path::new(&c.log_path).parent() {
+        for (key, name) in [
+            ("HostnamePath", "hostname"),
+            ("HostsPath", "hosts"),
+            ("ResolvConfPath", "resolv.conf"),
+        ] {
+            v[key] = json!(crate::etc::path(dir, name));
+        }
+    }
     v["Mounts"] = json!([]);
     v["NetworkSettings"] = json!({"Networks": {}});
     v["Config"]["Image"] = json!(c.config.image);
