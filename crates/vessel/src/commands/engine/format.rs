@@ -75,9 +75,9 @@ impl Template {
                 Piece::Value { path, json } => {
                     let found = path.iter().try_fold(v, |cur, key| cur.get(key));
                     match found {
-                        Some(Value::String(s)) if !json => out.push_str(s),
                         None | Some(Value::Null) if !json => out.push_str("<no value>"),
-                        Some(other) => out.push_str(&other.to_string()),
+                        Some(v) if !json => go_print(v, &mut out),
+                        Some(v) => out.push_str(&v.to_string()),
                         None => out.push_str("null"),
                     }
                 }
@@ -92,6 +92,41 @@ impl Template {
             Piece::Value { path, .. } => path.first().map(String::as_str),
             Piece::Text(_) => None,
         })
+    }
+}
+
+/// `v` as Go's templates print a value decoded from JSON: strings bare,
+/// lists as `[a b]`, objects as `map[k:v]` (keys sorted), null inside
+/// them as `<nil>`.
+fn go_print(v: &Value, out: &mut String) {
+    match v {
+        Value::String(s) => out.push_str(s),
+        Value::Null => out.push_str("<nil>"),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                go_print(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push_str("map[");
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push_str(k);
+                out.push(':');
+                go_print(&map[k], out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
     }
 }
 
@@ -321,6 +356,13 @@ mod tests {
             "<no value> <no value>"
         );
         assert_eq!(r("{{json .}}"), v.to_string());
+        let v = json!({"Cmd": ["sleep", "60"], "Labels": {"b": "2", "a": "1"}, "Env": []});
+        let r = |t: &str| Template::parse(t).unwrap().render(&v);
+        assert_eq!(
+            r("{{.Cmd}} {{.Labels}} {{.Env}}"),
+            "[sleep 60] map[a:1 b:2] []"
+        );
+        assert_eq!(r("{{json .Cmd}}"), r#"["sleep","60"]"#);
     }
 
     #[test]

@@ -71,7 +71,11 @@ pub async fn stats(client: &Client, a: StatsArgs) -> anyhow::Result<()> {
             list_containers(client, a.all)
                 .await?
                 .iter()
-                .filter_map(|c| c["Id"].as_str().map(String::from))
+                .filter_map(|c| {
+                    c["Id"]
+                        .as_str()
+                        .map(|id| id[..12.min(id.len())].to_string())
+                })
                 .collect()
         } else {
             a.containers.clone()
@@ -93,9 +97,13 @@ pub async fn stats(client: &Client, a: StatsArgs) -> anyhow::Result<()> {
         }
         let mut rows = Vec::new();
         let mut errors = Vec::new();
-        for r in readings.into_iter().flatten() {
+        for (r, asked) in readings.into_iter().zip(&names) {
+            let Some(r) = r else { continue };
             match r {
-                Ok(v) => rows.push(Row::from_stats(&v)),
+                Ok(v) => rows.push(Row {
+                    container: asked.clone(),
+                    ..Row::from_stats(&v)
+                }),
                 Err(e) => errors.push(e.to_string()),
             }
         }
@@ -123,6 +131,8 @@ pub async fn stats(client: &Client, a: StatsArgs) -> anyhow::Result<()> {
 
 /// One container's line of `stats`, computed as docker's CLI does.
 struct Row {
+    /// The container as it was asked for (its short id when none was).
+    container: String,
     id: String,
     name: String,
     cpu: String,
@@ -193,6 +203,7 @@ impl Row {
         }
         let id = v["id"].as_str().unwrap_or("").to_string();
         Row {
+            container: id.chars().take(12).collect(),
             id: id.chars().take(12).collect(),
             name: v["name"]
                 .as_str()
@@ -213,7 +224,7 @@ impl Row {
         [
             ("BlockIO", &self.block),
             ("CPUPerc", &self.cpu),
-            ("Container", &self.id),
+            ("Container", &self.container),
             ("ID", &self.id),
             ("MemPerc", &self.mem_perc),
             ("MemUsage", &self.mem_usage),
