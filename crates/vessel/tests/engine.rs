@@ -638,6 +638,15 @@ fn listings_print_dockers_fields_and_formats() {
         ]),
         "[\"sleep\",\"60\"] /lister\n"
     );
+    assert_eq!(
+        e.ok(&[
+            "inspect",
+            "-f",
+            "{{range .Config.Cmd}}<{{.}}>{{end}} {{index .Config.Cmd 0}} {{if .State.Running}}up{{end}} {{.Config.Cmd}}",
+            "lister"
+        ]),
+        "<sleep><60> sleep up [sleep 60]\n"
+    );
     e.ok(&["rm", "-f", "lister", "idle"]);
 }
 

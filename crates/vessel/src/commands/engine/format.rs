@@ -6,141 +6,13 @@
 //! docker's field names), or a bare TEMPLATE printed once per row.
 //! `inspect` and `events` fill a template from the whole API object.
 //!
-//! The template language is the part of Go's that these commands are used
-//! with: `{{.Field}}`, `{{.A.B}}`, `{{.}}`, and `{{json .Field}}`. Anything
-//! else is refused before a line is printed, naming what was not understood.
+//! The templates are [`Template`]s: the part of Go's language these
+//! commands are used with.
 
 use anyhow::bail;
 use serde_json::{Map, Value};
 
-/// One piece of a parsed template.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Piece {
-    Text(String),
-    /// A path of keys (empty: the value itself), printed as JSON or not.
-    Value {
-        path: Vec<String>,
-        json: bool,
-    },
-}
-
-/// A parsed template.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Template {
-    pieces: Vec<Piece>,
-}
-
-impl Template {
-    /// Parses `format`. docker turns the two-character sequences `\t` and
-    /// `\n` into a tab and a newline first, so that they can be typed in a
-    /// shell; so does this.
-    pub fn parse(format: &str) -> anyhow::Result<Template> {
-        let text = format.replace("\\t", "\t").replace("\\n", "\n");
-        let mut pieces = Vec::new();
-        let mut rest = text.as_str();
-        while let Some(start) = rest.find("{{") {
-            if start > 0 {
-                pieces.push(Piece::Text(rest[..start].to_string()));
-            }
-            let Some(len) = rest[start..].find("}}") else {
-                bail!("--format {format:?}: a `{{{{` is never closed");
-            };
-            let expr = rest[start + 2..start + len].trim();
-            let (json, operand) = match expr.strip_prefix("json ") {
-                Some(p) => (true, p.trim()),
-                None => (false, expr),
-            };
-            let Some(path) = parse_path(operand) else {
-                bail!(
-                    "--format {format:?}: `{{{{{expr}}}}}` is not understood \
-                     (use {{{{.Field}}}}, {{{{.Field.Key}}}} or {{{{json .Field}}}})"
-                );
-            };
-            pieces.push(Piece::Value { path, json });
-            rest = &rest[start + len + 2..];
-        }
-        if !rest.is_empty() {
-            pieces.push(Piece::Text(rest.to_string()));
-        }
-        Ok(Template { pieces })
-    }
-
-    /// Fills the template from `v`. A key `v` does not have prints as
-    /// `<no value>`, as Go prints a missing map key.
-    pub fn render(&self, v: &Value) -> String {
-        let mut out = String::new();
-        for piece in &self.pieces {
-            match piece {
-                Piece::Text(t) => out.push_str(t),
-                Piece::Value { path, json } => {
-                    let found = path.iter().try_fold(v, |cur, key| cur.get(key));
-                    match found {
-                        None | Some(Value::Null) if !json => out.push_str("<no value>"),
-                        Some(v) if !json => go_print(v, &mut out),
-                        Some(v) => out.push_str(&v.to_string()),
-                        None => out.push_str("null"),
-                    }
-                }
-            }
-        }
-        out
-    }
-
-    /// The fields the template names, first key of each path.
-    fn fields(&self) -> impl Iterator<Item = &str> {
-        self.pieces.iter().filter_map(|p| match p {
-            Piece::Value { path, .. } => path.first().map(String::as_str),
-            Piece::Text(_) => None,
-        })
-    }
-}
-
-/// `v` as Go's templates print a value decoded from JSON: strings bare,
-/// lists as `[a b]`, objects as `map[k:v]` (keys sorted), null inside
-/// them as `<nil>`.
-fn go_print(v: &Value, out: &mut String) {
-    match v {
-        Value::String(s) => out.push_str(s),
-        Value::Null => out.push_str("<nil>"),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                go_print(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            out.push_str("map[");
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                out.push_str(k);
-                out.push(':');
-                go_print(&map[k], out);
-            }
-            out.push(']');
-        }
-        other => out.push_str(&other.to_string()),
-    }
-}
-
-/// `.` is the value itself, `.A.B` a path; anything else (functions,
-/// pipelines, variables) is not understood.
-fn parse_path(operand: &str) -> Option<Vec<String>> {
-    if operand == "." {
-        return Some(Vec::new());
-    }
-    let rest = operand.strip_prefix('.')?;
-    let keys: Vec<String> = rest.split('.').map(String::from).collect();
-    let word = |k: &String| !k.is_empty() && k.chars().all(|c| c.is_alphanumeric() || c == '_');
-    keys.iter().all(word).then_some(keys)
-}
+pub use super::template::Template;
 
 /// What a listing's rows are: their fields, with docker's column titles,
 /// and the default table.
@@ -233,7 +105,7 @@ impl Listing {
         };
         let template = Template::parse(text)?;
         let is_field = |f: &str| columns.titles.iter().any(|(name, _)| *name == f);
-        if let Some(bad) = template.fields().find(|f| !is_field(f)) {
+        if let Some(bad) = template.fields().into_iter().find(|f| !is_field(f)) {
             let known: Vec<&str> = columns.titles.iter().map(|(name, _)| *name).collect();
             bail!(
                 "--format {format:?}: a {} has no field {bad:?} (it has {})",
@@ -342,46 +214,6 @@ mod tests {
 
     fn row(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
-    }
-
-    #[test]
-    fn templates_read_paths_and_json() {
-        let v = json!({"State": {"ExitCode": 3, "Status": "exited"}, "Name": "/x"});
-        let r = |t: &str| Template::parse(t).unwrap().render(&v);
-        assert_eq!(r("{{.State.ExitCode}}"), "3");
-        assert_eq!(r("s={{ .State.Status }}\\t{{.Name}}"), "s=exited\t/x");
-        assert_eq!(r("{{json .State}}"), r#"{"ExitCode":3,"Status":"exited"}"#);
-        assert_eq!(
-            r("{{.Nope}} {{.State.Nope.Deeper}}"),
-            "<no value> <no value>"
-        );
-        assert_eq!(r("{{json .}}"), v.to_string());
-        let v = json!({"Cmd": ["sleep", "60"], "Labels": {"b": "2", "a": "1"}, "Env": []});
-        let r = |t: &str| Template::parse(t).unwrap().render(&v);
-        assert_eq!(
-            r("{{.Cmd}} {{.Labels}} {{.Env}}"),
-            "[sleep 60] map[a:1 b:2] []"
-        );
-        assert_eq!(r("{{json .Cmd}}"), r#"["sleep","60"]"#);
-    }
-
-    #[test]
-    fn templates_refuse_what_they_do_not_understand() {
-        for (t, expr) in [
-            ("{{upper .Names}}", "upper .Names"),
-            ("{{.Names | lower}}", ".Names | lower"),
-            ("{{$x := 1}}", "$x := 1"),
-            ("{{.A..B}}", ".A..B"),
-            ("{{}}", ""),
-        ] {
-            let e = Template::parse(t).unwrap_err().to_string();
-            assert!(
-                e.contains(&format!("`{{{{{expr}}}}}` is not understood")),
-                "{e}"
-            );
-        }
-        let e = Template::parse("{{.Names").unwrap_err().to_string();
-        assert!(e.contains("never closed"), "{e}");
     }
 
     #[test]
