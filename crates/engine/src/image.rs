@@ -346,7 +346,15 @@ impl ImageStore {
                 done.push(("Untagged".to_string(), r.clone()));
             }
             self.save_tags(&tags)?;
-            if users.stopped.is_some() {
+            if let Some(c) = &users.stopped {
+                if done.is_empty() {
+                    // Already untagged: there is nothing more -f can do
+                    // until that container goes.
+                    return Err(EngineError::Conflict(format!(
+                        "conflict: unable to delete {id12} - image is kept for stopped container {} until it is removed",
+                        short_id(c)
+                    )));
+                }
                 return Ok(done);
             }
         }

@@ -128,12 +128,27 @@ pub fn build(
         json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]}),
         json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=67108864"]}),
     ];
-    for (name, destination) in etc.map_or(&[][..], |_| &crate::etc::FILES[..]) {
-        let source = crate::etc::path(etc.unwrap_or(Path::new("/")), name);
-        mounts.push(json!({"destination": destination, "type": "bind", "source": source, "options": ["rbind", "rprivate"]}));
-    }
-    for (i, bind) in hc.binds.iter().enumerate() {
-        mounts.push(bind_mount(bind, i)?);
+    // A missing bind source is made only when the container starts: a
+    // create that fails later must leave nothing on the host.
+    let starting = etc.is_some();
+    let binds = hc
+        .binds
+        .iter()
+        .enumerate()
+        .map(|(i, bind)| bind_mount(bind, i, starting))
+        .collect::<Result<Vec<Value>>>()?;
+    mounts.extend(binds.iter().cloned());
+    // The container's own /etc files go over the image's, and over a bind
+    // of a directory above them (/etc), as Docker's: mounted after the
+    // binds. One the user binds is left to the user's.
+    if let Some(dir) = etc {
+        for (name, destination) in crate::etc::FILES {
+            if binds.iter().any(|b| b["destination"] == destination) {
+                continue;
+            }
+            let source = crate::etc::path(dir, name);
+            mounts.push(json!({"destination": destination, "type": "bind", "source": source, "options": ["rbind", "rprivate"]}));
+        }
     }
 
     let resources = resources(hc)?;
@@ -192,7 +207,7 @@ fn user_field(user: &str) -> Value {
 }
 
 /// `-v /host:/ctr[:ro|rw]`.
-fn bind_mount(bind: &str, index: usize) -> Result<Value> {
+fn bind_mount(bind: &str, index: usize, make_missing: bool) -> Result<Value> {
     let field = || format!("HostConfig.Binds[{index}]");
     let parts: Vec<&str> = bind.split(':').collect();
     let (src, dst, mode) = match parts.as_slice() {
@@ -228,7 +243,7 @@ fn bind_mount(bind: &str, index: usize) -> Result<Value> {
         }
     };
     // As Docker's -v: a missing host path is made, as a directory.
-    if !Path::new(src).exists() {
+    if make_missing && !Path::new(src).exists() {
         std::fs::create_dir_all(src).map_err(|e| {
             EngineError::InvalidParameter(format!(
                 "{}: making the missing bind source {src}: {e}",
@@ -358,24 +373,29 @@ mod tests {
 
     #[test]
     fn binds_are_checked_and_name_the_field() {
-        assert!(bind_mount("/tmp:/data:ro", 0).unwrap()["options"]
+        assert!(bind_mount("/tmp:/data:ro", 0, true).unwrap()["options"]
             .as_array()
             .unwrap()
             .contains(&json!("ro")));
-        let e = bind_mount("rel:/data", 2).unwrap_err().to_string();
+        let e = bind_mount("rel:/data", 2, true).unwrap_err().to_string();
         assert!(
             e.contains("HostConfig.Binds[2]") && e.contains("rel"),
             "{e}"
         );
-        let e = bind_mount("/tmp:/data:zz", 0).unwrap_err().to_string();
+        let e = bind_mount("/tmp:/data:zz", 0, true)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("zz"), "{e}");
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("made/by/the/bind");
-        bind_mount(&format!("{}:/d", missing.display()), 0).unwrap();
+        // Checked at create, made at start.
+        bind_mount(&format!("{}:/d", missing.display()), 0, false).unwrap();
+        assert!(!missing.exists());
+        bind_mount(&format!("{}:/d", missing.display()), 0, true).unwrap();
         assert!(missing.is_dir());
         let file = dir.path().join("file");
         std::fs::write(&file, "").unwrap();
-        let e = bind_mount(&format!("{}/under:/d", file.display()), 1)
+        let e = bind_mount(&format!("{}/under:/d", file.display()), 1, true)
             .unwrap_err()
             .to_string();
         assert!(

@@ -44,7 +44,18 @@ fn usage_exit_code(e: &clap::Error) -> u8 {
     if !e.use_stderr() {
         return 0;
     }
-    let first = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    // The command: the first word that is neither an option nor the
+    // value of --host/-H.
+    let mut args = std::env::args().skip(1);
+    let mut first = None;
+    while let Some(a) = args.next() {
+        if a == "-H" || a == "--host" {
+            args.next();
+        } else if !a.starts_with('-') {
+            first = Some(a);
+            break;
+        }
+    }
     match first.as_deref() {
         Some("runtime" | "hcs") => 2,
         _ => 125,

@@ -171,6 +171,20 @@ fn times_and_filters_are_checked_and_until_alone_reads_the_past() {
         "{{.Action}}",
     ]);
     assert_eq!(out, "create\nstart\ndie\n");
+    let scoped = e.ok(&[
+        "events",
+        "--until",
+        "0s",
+        "--filter",
+        "scope=local",
+        "--filter",
+        "container=past",
+        "--format",
+        "{{.Action}}",
+    ]);
+    assert_eq!(scoped, out);
+    let out = e.vessel(&["events", "--since", "60s", "--until", "120s"]);
+    assert!(stderr(&out).contains("cannot be after `until`"), "{out:?}");
     // With the older fields Docker still sends.
     let first = &e.events("container=past")[0];
     assert_eq!(first["status"], "create");
@@ -537,7 +551,8 @@ fn rmi_keeps_an_image_its_containers_use() {
         &["rmi", &id],
         "(must be forced) - image is being used by stopped container",
     );
-    e.ok(&["rmi", "-f", &id]);
+    // Already untagged, it stays while its container does, forced or not.
+    refused(&["rmi", "-f", &id], "is kept for stopped container");
     // Still there: the stopped container starts again on it.
     e.ok(&["start", "user"]);
     assert_eq!(e.inspect("user", "{{.State.Running}}"), "true");

@@ -55,7 +55,7 @@ pub fn parse_time(s: &str) -> Option<i64> {
         let digits: String = frac.chars().take(9).collect();
         nanos = format!("{digits:0<9}").parse().ok()?;
     }
-    Some(secs * 1_000_000_000 + nanos)
+    secs.checked_mul(1_000_000_000)?.checked_add(nanos)
 }
 
 fn entry_nanos(e: &LogEntry) -> i64 {
@@ -180,5 +180,6 @@ mod tests {
         assert_eq!(parse_time("1970-01-01T00:00:01Z"), Some(1_000_000_000));
         assert_eq!(parse_time(""), None);
         assert_eq!(parse_time("x"), None);
+        assert_eq!(parse_time("99999999999999999"), None);
     }
 }

@@ -68,10 +68,17 @@ impl Daemon {
                 c.id
             )));
         }
-        // A terminal gets Docker's TERM unless the container or the exec
-        // sets one.
+        // A terminal gets Docker's TERM unless the exec, the container or
+        // its image sets one.
         let sets_term = |env: &[String]| env.iter().any(|e| e.starts_with("TERM="));
-        if process.terminal && !sets_term(&process.env) && !sets_term(&c.config.env) {
+        if process.terminal
+            && !sets_term(&process.env)
+            && !sets_term(&c.config.env)
+            && !self
+                .images
+                .resolve(&c.image)
+                .is_ok_and(|i| sets_term(&i.config.env))
+        {
             process.env.insert(0, "TERM=xterm".into());
         }
         let id = random_id()?;

@@ -99,6 +99,8 @@ pub struct Daemon {
     /// Execs by id, and a condition signalled when one exits.
     execs: Mutex<HashMap<String, Exec>>,
     exec_exited: Condvar,
+    /// The host's files a container's /etc files are made from.
+    host_files: crate::etc::HostFiles,
 }
 
 impl Daemon {
@@ -146,6 +148,7 @@ impl Daemon {
                 pending_attach: Mutex::new(HashMap::new()),
                 execs: Mutex::new(HashMap::new()),
                 exec_exited: Condvar::new(),
+                host_files: crate::etc::HostFiles::default(),
             }
         });
         daemon.restore()?;
@@ -347,12 +350,9 @@ impl Daemon {
             .map(|l| self.images.layer_dir(l))
             .collect();
         let dir = self.dir(&c.id);
-        crate::etc::write(
-            &dir,
-            &spec::hostname(c),
-            c.host_config.network_mode == "host",
-        )
-        .map_err(EngineError::io("writing the container's /etc files"))?;
+        let host_network = c.host_config.network_mode == "host";
+        crate::etc::write(&dir, &spec::hostname(c), host_network, &self.host_files)
+            .map_err(EngineError::io("writing the container's /etc files"))?;
         let spec = spec::build(c, &image, &layers, Some(&dir))?;
         // "start" is reported whether or not the task starts.
         struct StartEvent<'a>(&'a Daemon, Container);

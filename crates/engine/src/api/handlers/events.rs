@@ -19,6 +19,13 @@ pub(super) fn events(d: Arc<Daemon>, call: &Call) -> Reply {
         logs::time_param(call, "since"),
         logs::time_param(call, "until"),
     ) {
+        (Ok(Some(s)), Ok(Some(u))) if s > u => {
+            return error(&EngineError::InvalidParameter(format!(
+                "`since` time ({}) cannot be after `until` time ({})",
+                call.q("since").unwrap_or_default(),
+                call.q("until").unwrap_or_default()
+            )))
+        }
         (Ok(s), Ok(u)) => (s, u),
         (Err(e), _) | (_, Err(e)) => return error(&e),
     };
@@ -40,7 +47,17 @@ pub(super) fn events(d: Arc<Daemon>, call: &Call) -> Reply {
             filters.iter().all(|(key, values)| {
                 let got: Vec<&str> = match key.as_str() {
                     "type" => vec![e.kind.as_str()],
-                    "event" => vec![e.action.as_str()],
+                    // Docker's: these three match actions that carry
+                    // more after a colon ("exec_create: sh").
+                    "event" => {
+                        return values.iter().any(|v| match v.as_str() {
+                            "exec_create" | "exec_start" | "health_status" => {
+                                e.action.starts_with(v.as_str())
+                            }
+                            _ => e.action == *v,
+                        });
+                    }
+                    "scope" => vec![e.scope.as_str()],
                     "container" if e.kind != "container" => return false,
                     "container" => vec![
                         e.actor.id.as_str(),
@@ -50,7 +67,8 @@ pub(super) fn events(d: Arc<Daemon>, call: &Call) -> Reply {
                     "label" => {
                         // `key` or `key=value`, against the actor's
                         // attributes (a container's labels are among them).
-                        return values.iter().any(|v| match v.split_once('=') {
+                        // Every one given must match, as Docker's.
+                        return values.iter().all(|v| match v.split_once('=') {
                             Some((k, val)) => e.actor.attributes.get(k).is_some_and(|a| a == val),
                             None => e.actor.attributes.contains_key(v.as_str()),
                         });

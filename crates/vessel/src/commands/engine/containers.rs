@@ -27,8 +27,12 @@ pub async fn start(client: &Client, a: StartArgs) -> anyhow::Result<()> {
             a.containers.len() == 1,
             "start --attach takes one container"
         );
-        let code =
-            super::run::attach_start_wait(client, &a.containers[0], false, false, false).await?;
+        let name = &a.containers[0];
+        let info = client
+            .json("GET", &format!("/containers/{}/json", enc(name)), None)
+            .await?;
+        let tty = info["Config"]["Tty"].as_bool().unwrap_or(false);
+        let code = super::run::attach_start_wait(client, name, false, tty, false).await?;
         std::process::exit(code as i32);
     }
     let mut errors = Vec::new();

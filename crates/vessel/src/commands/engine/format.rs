@@ -94,7 +94,10 @@ impl Listing {
     /// Reads a `--format` value for rows of `columns`: every field the
     /// template names must be one of theirs.
     pub fn parse(format: Option<&str>, columns: &Columns) -> anyhow::Result<Listing> {
-        let format = format.map(str::trim).unwrap_or("table");
+        let format = format
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .unwrap_or("table");
         if format == "json" {
             return Ok(Listing::Json);
         }

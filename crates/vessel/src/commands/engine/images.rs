@@ -84,7 +84,11 @@ pub async fn images(client: &Client, a: ImagesArgs) -> anyhow::Result<()> {
 /// tag, one `<none>` row for an untagged image.
 fn image_rows(i: &Value, trunc: bool, now: i64) -> Vec<Map<String, Value>> {
     let full = i["Id"].as_str().unwrap_or("");
-    let id = if trunc { short(full) } else { full };
+    let id = if trunc {
+        vessel_engine::image::short_id(full)
+    } else {
+        full
+    };
     let created = i["Created"].as_i64().unwrap_or(0);
     let size = i["Size"].as_u64().unwrap_or(0);
     let count = |v: &Value| match v.as_i64() {
@@ -166,9 +170,4 @@ pub async fn rmi(client: &Client, a: RmiArgs) -> anyhow::Result<()> {
         }
     }
     super::report(errors)
-}
-
-pub fn short(id: &str) -> &str {
-    let hex = id.trim_start_matches("sha256:");
-    &hex[..hex.len().min(12)]
 }

@@ -91,7 +91,8 @@ fn container_row(c: &Value, trunc: bool, now: i64) -> Map<String, Value> {
     };
     let created = c["Created"].as_i64().unwrap_or(0);
     let fields = [
-        ("Command", format!("\"{command}\"")),
+        // Quoted as Go's strconv.Quote does (close enough: JSON's).
+        ("Command", Value::String(command).to_string()),
         ("CreatedAt", go_time(created)),
         ("ID", id),
         ("Image", s(&c["Image"])),
@@ -295,11 +296,9 @@ fn to_unix(flag: &str, s: &str) -> anyhow::Result<String> {
             return Ok(nanos(t.timestamp_nanos_opt().unwrap_or(0)));
         }
     }
-    match go_duration(s) {
-        Some(back) => {
-            let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
-            Ok(nanos(now - back))
-        }
+    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+    match go_duration(s).and_then(|back| now.checked_sub(back)) {
+        Some(then) => Ok(nanos(then)),
         None => anyhow::bail!("--{flag}: failed to parse value as time or duration: {s:?}"),
     }
 }
@@ -332,7 +331,9 @@ fn go_duration(s: &str) -> Option<i64> {
         total += n * scale;
         rest = &rest[unit_len..];
     }
-    Some(if s.starts_with('-') { -total } else { total } as i64)
+    // Out of range is no duration (Go refuses it too).
+    let total = if s.starts_with('-') { -total } else { total };
+    (total.abs() < i64::MAX as f64).then_some(total as i64)
 }
 
 #[derive(Debug, Args)]
@@ -448,6 +449,7 @@ mod tests {
             "--since: failed to parse value as time or duration: \"abc\""
         );
         assert!(to_unix("until", "10x").is_err());
+        assert!(to_unix("until", "9999999h").is_err());
     }
 
     #[test]
@@ -458,5 +460,6 @@ mod tests {
         assert_eq!(go_duration("10"), None);
         assert_eq!(go_duration("m"), None);
         assert_eq!(go_duration(""), None);
+        assert_eq!(go_duration("-9999999999h"), None);
     }
 }

@@ -179,14 +179,17 @@ pub async fn attach_start_wait(
     // so no output and no exit can be missed; they are asked side by side.
     let (conn, waiter) =
         tokio::try_join!(client.upgrade(&attach), client.pending_json("POST", &wait))?;
+    // In place before the start, so that no signal sent once the
+    // container runs is missed (one before reaches a container not yet
+    // started, and is lost, as with docker).
+    if !tty {
+        forward_signals(client, format!("/containers/{}/kill", enc(id)));
+    }
     if let Err(e) = client
         .call("POST", &format!("/containers/{}/start", enc(id)), None)
         .await
     {
         start_failed(&e);
-    }
-    if !tty {
-        forward_signals(client, format!("/containers/{}/kill", enc(id)));
     }
     let _raw = if tty && stdin {
         RawTerminal::enter()

@@ -311,10 +311,8 @@ fn parse_operand(word: &str) -> Option<Operand> {
     if word.starts_with('.') {
         return path(word).map(Operand::Dot);
     }
-    if word.starts_with('"') {
-        return serde_json::from_str::<String>(word)
-            .ok()
-            .map(|s| Operand::Literal(Value::String(s)));
+    if let Some(quoted) = word.strip_prefix('"') {
+        return unquote(quoted.strip_suffix('"')?).map(|s| Operand::Literal(Value::String(s)));
     }
     match word {
         "true" => return Some(Operand::Literal(Value::Bool(true))),
@@ -326,7 +324,46 @@ fn parse_operand(word: &str) -> Option<Operand> {
         .map(|n| Operand::Literal(Value::Number(n)))
 }
 
+/// A Go string literal's text, its escapes read (a raw tab, which
+/// docker's `\t` replacement may have put there, is kept).
+fn unquote(text: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        out.push(match chars.next()? {
+            'n' => '\n',
+            't' => '\t',
+            'r' => '\r',
+            'a' => '\u{7}',
+            'b' => '\u{8}',
+            'f' => '\u{c}',
+            'v' => '\u{b}',
+            c @ ('\\' | '"' | '\'') => c,
+            'x' => {
+                let hex: String = chars.by_ref().take(2).collect();
+                char::from(u8::from_str_radix(&hex, 16).ok()?)
+            }
+            'u' => {
+                let hex: String = chars.by_ref().take(4).collect();
+                char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?
+            }
+            _ => return None,
+        });
+    }
+    Some(out)
+}
+
+/// The first keys read from the top value: paths from `.` outside the
+/// blocks that move it (range, with), and every `$` path.
 fn collect_fields(nodes: &[Node], found: &mut Vec<String>) {
+    collect(nodes, true, found);
+}
+
+fn collect(nodes: &[Node], dot_is_top: bool, found: &mut Vec<String>) {
     let pipeline = |p: &Pipeline, found: &mut Vec<String>| {
         for command in p {
             let operands = match command {
@@ -334,8 +371,10 @@ fn collect_fields(nodes: &[Node], found: &mut Vec<String>) {
                 Command::Call(_, args) => args.as_slice(),
             };
             for o in operands {
-                if let Operand::Dot(path) | Operand::Root(path) = o {
-                    found.extend(path.first().cloned());
+                match o {
+                    Operand::Dot(path) if dot_is_top => found.extend(path.first().cloned()),
+                    Operand::Root(path) => found.extend(path.first().cloned()),
+                    _ => {}
                 }
             }
         }
@@ -347,15 +386,15 @@ fn collect_fields(nodes: &[Node], found: &mut Vec<String>) {
             Node::If(branches, otherwise) => {
                 for (cond, body) in branches {
                     pipeline(cond, found);
-                    collect_fields(body, found);
+                    collect(body, dot_is_top, found);
                 }
-                collect_fields(otherwise, found);
+                collect(otherwise, dot_is_top, found);
             }
-            // Inside, `.` is something else: only the block's own
-            // pipeline reads the top value.
-            Node::Range(over, _, otherwise) | Node::With(over, _, otherwise) => {
+            // Inside, `.` is something else; `$` still is the top value.
+            Node::Range(over, body, otherwise) | Node::With(over, body, otherwise) => {
                 pipeline(over, found);
-                collect_fields(otherwise, found);
+                collect(body, false, found);
+                collect(otherwise, dot_is_top, found);
             }
         }
     }
@@ -547,26 +586,62 @@ fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
     }
 }
 
-/// Go's `printf` for the verbs docker's templates use.
+/// Go's `printf` for what docker's templates use: the verbs `s v d q`
+/// (and `%%`) with the flags `-` and `0`, a width and a precision
+/// (`%-20s`, `%.12s`, `%05d`).
 fn printf(format: &str, args: &[Option<Value>]) -> String {
     let mut out = String::new();
     let mut args = args.iter();
-    let mut chars = format.chars();
+    let mut chars = format.chars().peekable();
+    let number = |chars: &mut std::iter::Peekable<std::str::Chars>| {
+        let mut n = String::new();
+        while let Some(d) = chars.next_if(char::is_ascii_digit) {
+            n.push(d);
+        }
+        n.parse::<usize>().ok()
+    };
     while let Some(c) = chars.next() {
         if c != '%' {
             out.push(c);
             continue;
         }
-        match chars.next() {
-            Some('%') => out.push('%'),
-            Some(verb) => match args.next() {
-                Some(Some(v)) if verb == 'q' => out.push_str(&Value::String(plain(v)).to_string()),
-                Some(Some(v)) => go_print(v, &mut out),
-                Some(None) => out.push_str("<nil>"),
-                None => out.push_str(&format!("%!{verb}(MISSING)")),
-            },
-            None => out.push_str("%!(NOVERB)"),
+        let (mut left, mut zero) = (false, false);
+        while let Some(f) = chars.next_if(|f| matches!(f, '-' | '0' | '+' | ' ' | '#')) {
+            left |= f == '-';
+            zero |= f == '0';
         }
+        let width = number(&mut chars);
+        let precision = chars
+            .next_if_eq(&'.')
+            .map(|_| number(&mut chars).unwrap_or(0));
+        let Some(verb) = chars.next() else {
+            out.push_str("%!(NOVERB)");
+            break;
+        };
+        if verb == '%' {
+            out.push('%');
+            continue;
+        }
+        let mut text = match args.next() {
+            Some(Some(v)) if verb == 'q' => Value::String(plain(v)).to_string(),
+            Some(Some(v)) => plain(v),
+            Some(None) => "<nil>".to_string(),
+            None => format!("%!{verb}(MISSING)"),
+        };
+        if let (Some(p), 's' | 'v' | 'q') = (precision, verb) {
+            text = text.chars().take(p).collect();
+        }
+        let pad = width.unwrap_or(0).saturating_sub(text.chars().count());
+        if left {
+            text.push_str(&" ".repeat(pad));
+        } else if zero && verb == 'd' {
+            let digits = text.trim_start_matches('-').to_string();
+            let sign = if text.starts_with('-') { "-" } else { "" };
+            text = format!("{sign}{}{digits}", "0".repeat(pad));
+        } else {
+            text.insert_str(0, &" ".repeat(pad));
+        }
+        out.push_str(&text);
     }
     out
 }
@@ -679,6 +754,17 @@ mod tests {
         assert_eq!(r("{{.Name | lower | printf \"%q\"}}", &v), "\"/web\"");
         assert_eq!(r("{{printf \"%s=%d\" .Name .Code}}", &v), "/web=0");
         assert_eq!(
+            r(
+                "[{{printf \"%-6s|%6s|%.2s|%03d\" .Name .Name .Name 7}}]",
+                &v
+            ),
+            "[/web  |  /web|/w|007]"
+        );
+        assert_eq!(
+            r("{{join .Cmd \"\\t\"}}|{{join .Cmd \"\\u00e9\"}}", &v),
+            "sleep\t60|sleep\u{e9}60"
+        );
+        assert_eq!(
             r("{{if eq .Code 0}}zero{{end}}{{if not .Code}}!{{end}}", &v),
             "zero!"
         );
@@ -687,10 +773,10 @@ mod tests {
             "[sleep][60]"
         );
         assert_eq!(
-            Template::parse("{{range .Mounts}}{{.Source}}{{end}}{{$.Name}}")
+            Template::parse("{{range .Mounts}}{{.Source}}{{$.Id}}{{end}}{{$.Name}}")
                 .unwrap()
                 .fields(),
-            ["Mounts", "Name"]
+            ["Mounts", "Id", "Name"]
         );
     }
 
