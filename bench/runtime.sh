@@ -7,8 +7,15 @@
 # where /sys/fs/cgroup/unified/cgroup.controllers reads empty; all three
 # runtimes see the same host.
 #
-# Usage (root): bench/runtime.sh [ROUNDS]   (default 30; taken in 10
-# blocks that alternate the contenders)
+# Two passes: "back to back", each run started the moment the one before
+# returned (what a loop of runs gets: vessel's shim removes a container's
+# cgroups and mounts after the command has returned, crun and runc
+# before, so there the next run meets the last one's teardown), and
+# "from a quiet host", with 50 ms between runs (what one run costs the
+# user who waits for it).
+#
+# Usage (root): bench/runtime.sh [ROUNDS]   (default 30 per pass; taken in
+# 10 blocks that alternate the contenders)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-30}
@@ -49,20 +56,26 @@ fi
 v=(-n vessel "$vessel runtime --root $work/vessel run --bundle $work/bundle bench-v")
 c=(-n crun "crun --root $work/crun run --bundle $work/bundle bench-c")
 r=(-n runc "runc --root $work/runc run --bundle $work/bundle bench-r")
+for pass in back-to-back quiet; do
+prepare=()
+[ "\$pass" = quiet ] && prepare=(--prepare "sleep 0.05")
 for b in \$(seq $blocks); do
     case \$((b % 3)) in
         0) order=("\${v[@]}" "\${c[@]}" "\${r[@]}") ;;
         1) order=("\${c[@]}" "\${r[@]}" "\${v[@]}") ;;
         2) order=("\${r[@]}" "\${v[@]}" "\${c[@]}") ;;
     esac
-    hyperfine -N --style basic --warmup 2 --runs $per_block \
-        --export-json "$work/times-\$b.json" "\${order[@]}" >/dev/null
+    hyperfine -N --style basic --warmup 2 --runs $per_block "\${prepare[@]}" \
+        --export-json "$work/times-\$pass-\$b.json" "\${order[@]}" >/dev/null
+done
 done
 INNER
 )
 unshare -m --propagation private bash -c "$inner"
 
-python3 - "$work"/times-*.json <<'PY'
+for pass in back-to-back quiet; do
+echo "$pass:"
+python3 - "$work"/times-$pass-*.json <<'PY'
 import json, statistics, sys
 times = {}
 for path in sys.argv[1:]:
@@ -74,3 +87,4 @@ print(f"{'runtime':<8} {'median ms':>10} {'ratio to vessel':>16}   ({len(times['
 for name, ms in med.items():
     print(f"{name:<8} {ms:>10.2f} {ms / base:>16.2f}")
 PY
+done
