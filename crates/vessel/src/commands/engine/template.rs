@@ -473,11 +473,7 @@ fn operand(o: &Operand, dot: &Value, root: &Value) -> Option<Value> {
 
 fn call(name: &str, args: &[Option<Value>]) -> Option<Value> {
     let arg = |i: usize| args.get(i).cloned().flatten().unwrap_or(Value::Null);
-    let text = |v: &Value| {
-        let mut s = String::new();
-        go_print(v, &mut s);
-        s
-    };
+    let text = plain;
     let string = |s: String| Some(Value::String(s));
     match name {
         "json" => string(arg(0).to_string()),
@@ -646,6 +642,7 @@ fn printf(format: &str, args: &[Option<Value>]) -> String {
     out
 }
 
+/// `v` as [`go_print`] prints it.
 fn plain(v: &Value) -> String {
     let mut s = String::new();
     go_print(v, &mut s);
