@@ -8,11 +8,11 @@
 # runtimes see the same host.
 #
 # Two passes: "back to back", each run started the moment the one before
-# returned (what a loop of runs gets: vessel's shim removes a container's
+# returned (what a loop of runs gets; vessel's shim removes a container's
 # cgroups and mounts after the command has returned, crun and runc
-# before, so there the next run meets the last one's teardown), and
-# "from a quiet host", with 50 ms between runs (what one run costs the
-# user who waits for it).
+# before, so there the next run may meet the last one's teardown), and
+# "quiet", with 50 ms between runs (what one run costs the user who waits
+# for it).
 #
 # Usage (root): bench/runtime.sh [ROUNDS]   (default 30 per pass; taken in
 # 10 blocks that alternate the contenders)
