@@ -756,6 +756,32 @@ fn exec_runs_in_the_container_with_its_own_env_cwd_user_and_code() {
 }
 
 #[test]
+fn a_paused_container_is_resumed_by_the_signal_that_ends_it() {
+    let e = Engine::start();
+    e.ok(&["run", "-d", "--name", "frozen", "busybox", "sleep", "60"]);
+    e.ok(&["pause", "frozen"]);
+    e.ok(&["kill", "frozen"]);
+    assert_eq!(e.ok(&["wait", "frozen"]).trim(), "137");
+    assert_eq!(
+        e.actions("frozen"),
+        ["create", "start", "pause", "kill", "unpause", "die"]
+    );
+    assert_eq!(
+        e.inspect("frozen", "{{.State.Status}} {{.State.Paused}}"),
+        "exited false"
+    );
+    // stop: the stop signal thaws it (sleep as pid 1 ignores it), then
+    // SIGKILL ends it.
+    e.ok(&["run", "-d", "--name", "frozen2", "busybox", "sleep", "60"]);
+    e.ok(&["pause", "frozen2"]);
+    e.ok(&["stop", "-t", "1", "frozen2"]);
+    assert_eq!(
+        e.inspect("frozen2", "{{.State.Status}} {{.State.ExitCode}}"),
+        "exited 137"
+    );
+}
+
+#[test]
 fn top_lists_the_containers_processes_only() {
     let e = Engine::start();
     e.ok(&[

@@ -504,12 +504,36 @@ impl Daemon {
     pub fn kill(&self, name: &str, signal: Option<&str>) -> Result<()> {
         let signal = parse_signal(signal.unwrap_or("KILL"))?;
         let entry = self.get(name)?;
-        let c = entry.lock();
+        let mut c = entry.lock();
         if !c.state.running {
             return Err(not_running(&c));
         }
         self.runtime.signal(&c.id, INIT, signal)?;
+        // A frozen process only gets its signal once thawed. As Docker
+        // does, a paused container is resumed after a SIGKILL, or after
+        // its stop signal (any signal, when it has none of its own).
+        let stop_signal = c
+            .config
+            .stop_signal
+            .as_deref()
+            .map(parse_signal)
+            .transpose()?;
+        let ends_it = signal == libc::SIGKILL || stop_signal.is_none_or(|s| s == signal);
         self.event(&c, "kill", &[("signal", signal.to_string())]);
+        if c.state.paused && ends_it {
+            match self.runtime.resume(&c.id) {
+                Ok(()) => {
+                    c.state.set_paused(false);
+                    if let Err(e) = self.save(&c) {
+                        tracing::warn!(container = %c.id, error = %e, "saving the record after a resume");
+                    }
+                    self.event(&c, "unpause", &[]);
+                }
+                Err(e) => {
+                    tracing::warn!(container = %c.id, error = %e, "cannot resume a killed container")
+                }
+            }
+        }
         Ok(())
     }
 
@@ -529,9 +553,7 @@ impl Daemon {
             let timeout = timeout.or(c.config.stop_timeout).unwrap_or(10);
             (c.id.clone(), parse_signal(&sig)?, timeout)
         };
-        if entry.lock().state.paused {
-            let _ = self.runtime.resume(&id);
-        }
+        // A paused container is resumed by the kill (see there).
         let _ = self.kill(&id, Some(&sig.to_string()));
         let stopped =
             timeout >= 0 && self.wait_stopped(&entry, Some(Duration::from_secs(timeout as u64)));
