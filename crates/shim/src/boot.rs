@@ -62,6 +62,13 @@ pub struct Plan {
     mounts: Result<(), String>,
 }
 
+impl Plan {
+    /// Whether the first process makes its mount namespace itself.
+    pub fn makes_own_mounts(&self) -> bool {
+        self.mounts.is_ok()
+    }
+}
+
 /// Whether the shim creates this container itself; if not, why (the
 /// builder then does). Nothing is changed either way.
 pub fn plan(spec: &Value, id: &str) -> Result<Plan, String> {

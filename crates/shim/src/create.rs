@@ -100,10 +100,16 @@ pub fn create(
             .map_err(|e| internal("listening on the control socket", e))?;
         Ok((log, listener))
     };
-    let cwd = rb.spec["process"]["cwd"].as_str().unwrap_or("/");
-    crate::mounts::make_cwd(&rb.rootfs, cwd).map_err(invalid)?;
+    let plan = crate::boot::plan(&rb.spec, &req.id);
+    // A first process that makes its own mounts makes its working
+    // directory after them; where libcontainer's init mounts, it is made
+    // here, in the image.
+    if !plan.as_ref().is_ok_and(|p| p.makes_own_mounts()) {
+        let cwd = rb.spec["process"]["cwd"].as_str().unwrap_or("/");
+        crate::mounts::make_cwd(&rb.rootfs, cwd).map_err(invalid)?;
+    }
     let mut channels = None;
-    let (container, console) = match crate::boot::plan(&rb.spec, &req.id) {
+    let (container, console) = match plan {
         Ok(plan) => {
             // A start within the create (a foreground run's too) happens
             // during it when there is no terminal (see boot::create); all

@@ -217,9 +217,9 @@ fn make_cwd_in(root: BorrowedFd<'_>, cwd: &str) -> Result<(), String> {
         .map_err(|e| format!("process.cwd {cwd}: making it: {e}"))
 }
 
-/// [`make_cwd_in`] for a rootfs not yet set up: the spec's mounts are
-/// made after it (by libcontainer's init, or by [`prepare`], which makes
-/// the directory again on a mount that covers it).
+/// [`make_cwd_in`] for a rootfs whose mounts libcontainer's init makes,
+/// after this (a directory under one of them is made in the image only);
+/// [`prepare`] makes it itself, after its mounts.
 pub fn make_cwd(rootfs: &Path, cwd: &str) -> Result<(), String> {
     if cwd.trim_matches('/').is_empty() {
         return Ok(());
