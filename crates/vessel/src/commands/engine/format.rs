@@ -10,7 +10,7 @@
 //! commands are used with.
 
 use anyhow::bail;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 pub use super::template::Template;
 
@@ -83,6 +83,16 @@ pub const STATS: Columns = Columns {
     ],
 };
 
+/// One row of a listing: its fields, docker's names with text values.
+pub fn row<V: Into<String>>(fields: impl IntoIterator<Item = (&'static str, V)>) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(name, v)| (name.to_string(), Value::String(v.into())))
+            .collect(),
+    )
+}
+
 /// How a listing is printed, decided before any row is fetched.
 pub enum Listing {
     Json,
@@ -123,26 +133,17 @@ impl Listing {
         })
     }
 
-    /// The text of the listing: `rows` hold every field of `columns`.
-    pub fn print(&self, columns: &Columns, rows: &[Map<String, Value>]) -> String {
+    /// The text of the listing: `rows` ([`row`]s) hold every field of
+    /// `columns`.
+    pub fn print(&self, columns: &Columns, rows: &[Value]) -> String {
         match self {
-            Listing::Json => rows
-                .iter()
-                .map(|r| format!("{}\n", Value::Object(r.clone())))
-                .collect(),
-            Listing::Lines(t) => rows
-                .iter()
-                .map(|r| format!("{}\n", t.render(&Value::Object(r.clone()))))
-                .collect(),
+            Listing::Json => rows.iter().map(|r| format!("{r}\n")).collect(),
+            Listing::Lines(t) => rows.iter().map(|r| format!("{}\n", t.render(r))).collect(),
             Listing::Table(t) => {
-                let titles: Map<String, Value> = columns
-                    .titles
-                    .iter()
-                    .map(|(name, title)| (name.to_string(), Value::from(*title)))
-                    .collect();
+                let titles = row(columns.titles.iter().copied());
                 let lines: Vec<String> = std::iter::once(&titles)
                     .chain(rows)
-                    .map(|r| t.render(&Value::Object(r.clone())))
+                    .map(|r| t.render(r))
                     .collect();
                 align(&lines, 10)
             }
@@ -215,15 +216,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn row(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
-    }
-
     #[test]
     fn listings_take_docker_forms() {
         let rows = [
-            row(json!({"ID": "abc", "Names": "web", "Image": "busybox"})),
-            row(json!({"ID": "defdefdefdef", "Names": "db", "Image": "busybox"})),
+            row([("ID", "abc"), ("Names", "web"), ("Image", "busybox")]),
+            row([
+                ("ID", "defdefdefdef"),
+                ("Names", "db"),
+                ("Image", "busybox"),
+            ]),
         ];
         let cols = Columns {
             what: "container",

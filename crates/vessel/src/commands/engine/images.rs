@@ -1,10 +1,10 @@
 //! `import`, `images`, `rmi`.
 
 use clap::Args;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::enc;
-use super::format::{go_time, Listing, IMAGES};
+use super::format::{go_time, row, Listing, IMAGES};
 use super::usage::decimal_size;
 use crate::api_client::Client;
 
@@ -82,7 +82,7 @@ pub async fn images(client: &Client, a: ImagesArgs) -> anyhow::Result<()> {
 
 /// An image of `GET /images/json` as `docker images` shows it: a row per
 /// tag, one `<none>` row for an untagged image.
-fn image_rows(i: &Value, trunc: bool, now: i64) -> Vec<Map<String, Value>> {
+fn image_rows(i: &Value, trunc: bool, now: i64) -> Vec<Value> {
     let full = i["Id"].as_str().unwrap_or("");
     let id = if trunc {
         vessel_engine::image::short_id(full)
@@ -113,7 +113,7 @@ fn image_rows(i: &Value, trunc: bool, now: i64) -> Vec<Map<String, Value>> {
     }
     tags.into_iter()
         .map(|(repo, tag)| {
-            let fields = [
+            row([
                 ("Containers", na(count(&i["Containers"]), |n| n.to_string())),
                 ("CreatedAt", go_time(created)),
                 (
@@ -134,11 +134,7 @@ fn image_rows(i: &Value, trunc: bool, now: i64) -> Vec<Map<String, Value>> {
                     na(shared.map(|s| size.saturating_sub(s)), decimal_size),
                 ),
                 ("VirtualSize", decimal_size(size)),
-            ];
-            fields
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), Value::String(v)))
-                .collect()
+            ])
         })
         .collect()
 }

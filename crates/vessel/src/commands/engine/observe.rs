@@ -5,9 +5,7 @@ use std::io::Write;
 use clap::Args;
 use serde_json::Value;
 
-use serde_json::Map;
-
-use super::format::{ellipsis, go_time, Listing, Template, CONTAINERS};
+use super::format::{ellipsis, go_time, row, Listing, Template, CONTAINERS};
 use super::{enc, list_containers, report};
 use crate::api_client::{ApiError, Client};
 
@@ -44,7 +42,7 @@ pub async fn ps(client: &Client, a: PsArgs) -> anyhow::Result<()> {
 }
 
 /// A container of `GET /containers/json` as `docker ps` shows it.
-fn container_row(c: &Value, trunc: bool, now: i64) -> Map<String, Value> {
+fn container_row(c: &Value, trunc: bool, now: i64) -> Value {
     let s = |v: &Value| v.as_str().unwrap_or("").to_string();
     let mut id = s(&c["Id"]);
     let mut command = s(&c["Command"]);
@@ -90,7 +88,7 @@ fn container_row(c: &Value, trunc: bool, now: i64) -> Map<String, Value> {
             .unwrap_or_default(),
     };
     let created = c["Created"].as_i64().unwrap_or(0);
-    let fields = [
+    row([
         // Quoted as Go's strconv.Quote does (close enough: JSON's).
         ("Command", Value::String(command).to_string()),
         ("CreatedAt", go_time(created)),
@@ -112,11 +110,7 @@ fn container_row(c: &Value, trunc: bool, now: i64) -> Map<String, Value> {
         ("Size", "0B".to_string()),
         ("State", s(&c["State"])),
         ("Status", s(&c["Status"])),
-    ];
-    fields
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), Value::String(v)))
-        .collect()
+    ])
 }
 
 /// The strings of a JSON array.

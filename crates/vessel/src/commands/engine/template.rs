@@ -473,7 +473,6 @@ fn operand(o: &Operand, dot: &Value, root: &Value) -> Option<Value> {
 
 fn call(name: &str, args: &[Option<Value>]) -> Option<Value> {
     let arg = |i: usize| args.get(i).cloned().flatten().unwrap_or(Value::Null);
-    let text = plain;
     let string = |s: String| Some(Value::String(s));
     match name {
         "json" => string(arg(0).to_string()),
@@ -498,21 +497,21 @@ fn call(name: &str, args: &[Option<Value>]) -> Option<Value> {
         })),
         "join" => {
             let items: Vec<String> = match arg(0) {
-                Value::Array(a) => a.iter().map(text).collect(),
-                other => vec![text(&other)],
+                Value::Array(a) => a.iter().map(plain).collect(),
+                other => vec![plain(&other)],
             };
-            string(items.join(&text(&arg(1))))
+            string(items.join(&plain(&arg(1))))
         }
         "split" => Some(Value::Array(
-            text(&arg(0))
-                .split(text(&arg(1)).as_str())
+            plain(&arg(0))
+                .split(plain(&arg(1)).as_str())
                 .map(|s| Value::String(s.to_string()))
                 .collect(),
         )),
-        "upper" => string(text(&arg(0)).to_uppercase()),
-        "lower" => string(text(&arg(0)).to_lowercase()),
+        "upper" => string(plain(&arg(0)).to_uppercase()),
+        "lower" => string(plain(&arg(0)).to_lowercase()),
         "title" => string(
-            text(&arg(0))
+            plain(&arg(0))
                 .split(' ')
                 .map(|w| {
                     let mut c = w.chars();
@@ -526,7 +525,7 @@ fn call(name: &str, args: &[Option<Value>]) -> Option<Value> {
         "print" | "println" => {
             let mut s = args
                 .iter()
-                .map(|a| a.as_ref().map_or("<nil>".to_string(), text))
+                .map(|a| a.as_ref().map_or("<nil>".to_string(), plain))
                 .collect::<Vec<_>>()
                 .join(if name == "println" { " " } else { "" });
             if name == "println" {
@@ -534,7 +533,7 @@ fn call(name: &str, args: &[Option<Value>]) -> Option<Value> {
             }
             string(s)
         }
-        "printf" => string(printf(&text(&arg(0)), &args[1.min(args.len())..])),
+        "printf" => string(printf(&plain(&arg(0)), &args[1.min(args.len())..])),
         "not" => Some(Value::Bool(!truthy(args.first().and_then(Option::as_ref)))),
         "and" => args
             .iter()

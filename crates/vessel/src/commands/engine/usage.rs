@@ -4,9 +4,9 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use clap::Args;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use super::format::{align, Listing, STATS};
+use super::format::{align, row, Listing, STATS};
 use super::limits::Limits;
 use super::{enc, list_containers, report};
 use crate::api_client::Client;
@@ -220,8 +220,8 @@ impl Row {
     }
 
     /// The row under docker's field names.
-    fn fields(&self) -> Map<String, Value> {
-        [
+    fn fields(&self) -> Value {
+        row([
             ("BlockIO", &self.block),
             ("CPUPerc", &self.cpu),
             ("Container", &self.container),
@@ -232,9 +232,7 @@ impl Row {
             ("NetIO", &self.net),
             ("PIDs", &self.pids),
         ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
-        .collect()
+        .map(|(name, v)| (name, v.clone())))
     }
 }
 
