@@ -1,0 +1,201 @@
+//! Unpacking a layer tar into its directory, refusing every entry that
+//! would write outside it.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{EngineError, Result};
+
+/// Unpacks a layer tar into `root`, refusing any entry that would write
+/// outside it: absolute paths, `..`, hard links to outside, and writes
+/// through a symlink the archive made earlier.
+pub fn unpack_layer(tar: impl Read, root: &Path) -> Result<()> {
+    let mut archive = tar::Archive::new(tar);
+    archive.set_preserve_permissions(true);
+    archive.set_preserve_ownerships(true);
+    archive.set_preserve_mtime(true);
+    archive.set_overwrite(true);
+    let entries = archive
+        .entries()
+        .map_err(|e| EngineError::InvalidParameter(format!("reading the layer tar: {e}")))?;
+    for entry in entries {
+        let mut entry = entry
+            .map_err(|e| EngineError::InvalidParameter(format!("reading the layer tar: {e}")))?;
+        let path = entry
+            .path()
+            .map_err(|e| EngineError::InvalidParameter(format!("reading the layer tar: {e}")))?
+            .into_owned();
+        let rel = inside(&path).ok_or_else(|| escape(&path, "its path leaves the layer"))?;
+        if rel.as_os_str().is_empty() {
+            continue; // "./" itself
+        }
+        if through_symlink(root, &rel) {
+            return Err(escape(&path, "it would be written through a symbolic link"));
+        }
+        let kind = entry.header().entry_type();
+        if kind.is_hard_link() {
+            let target = entry
+                .link_name()
+                .ok()
+                .flatten()
+                .ok_or_else(|| escape(&path, "its hard link has no target"))?
+                .into_owned();
+            let target_rel = inside(&target)
+                .filter(|t| !t.as_os_str().is_empty())
+                .ok_or_else(|| escape(&path, "its hard link points outside the layer"))?;
+            if through_symlink(root, &target_rel) {
+                return Err(escape(
+                    &path,
+                    "its hard link points through a symbolic link",
+                ));
+            }
+        }
+        if kind.is_symlink() {
+            let target = entry.link_name().ok().flatten().map(|t| t.into_owned());
+            let Some(target) = target else {
+                return Err(escape(&path, "its symbolic link has no target"));
+            };
+            // Absolute targets resolve inside the container's root; relative
+            // ones must not climb above it.
+            if target.is_relative()
+                && inside(&rel.parent().unwrap_or(Path::new("")).join(&target)).is_none()
+            {
+                return Err(escape(&path, "its symbolic link points outside the layer"));
+            }
+        }
+        let unpacked = entry.unpack_in(root).map_err(|e| {
+            let cause = std::error::Error::source(&e)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default();
+            EngineError::InvalidParameter(format!("unpacking {}: {e}{cause}", path.display()))
+        })?;
+        if !unpacked {
+            return Err(escape(&path, "its path leaves the layer"));
+        }
+    }
+    Ok(())
+}
+
+fn escape(path: &Path, why: &str) -> EngineError {
+    EngineError::InvalidParameter(format!(
+        "layer tar entry {:?} is refused: {why}",
+        path.display().to_string()
+    ))
+}
+
+/// `path` as a normalized relative path that stays inside its root, or
+/// `None` when it is absolute or climbs out with `..`.
+fn inside(path: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::Normal(p) => out.push(p),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Whether a proper ancestor of `rel` under `root` is a symbolic link.
+fn through_symlink(root: &Path, rel: &Path) -> bool {
+    let mut cur = root.to_path_buf();
+    let parts: Vec<_> = rel.components().collect();
+    for part in &parts[..parts.len().saturating_sub(1)] {
+        cur.push(part);
+        match fs::symlink_metadata(&cur) {
+            Ok(m) if m.file_type().is_symlink() => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A tar whose entries are written with raw names (so that `..` and
+    /// absolute paths get in, as a hostile archive would have them).
+    pub(crate) fn tar_of(entries: &[(&str, tar::EntryType, &str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, kind, link, data) in entries {
+            let mut h = tar::Header::new_gnu();
+            let raw = &mut h.as_gnu_mut().unwrap().name;
+            raw[..name.len()].copy_from_slice(name.as_bytes());
+            h.set_entry_type(*kind);
+            h.set_mode(0o755);
+            h.set_uid(0);
+            h.set_gid(0);
+            h.set_mtime(0);
+            h.set_size(data.len() as u64);
+            if !link.is_empty() {
+                let raw = &mut h.as_gnu_mut().unwrap().linkname;
+                raw[..link.len()].copy_from_slice(link.as_bytes());
+            }
+            h.set_cksum();
+            b.append(&h, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    fn unpack(entries: &[(&str, tar::EntryType, &str, &[u8])]) -> (tempfile::TempDir, Result<()>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("layer")).unwrap();
+        let r = unpack_layer(&tar_of(entries)[..], &dir.path().join("layer"));
+        (dir, r)
+    }
+
+    use tar::EntryType::{Directory, Link, Regular, Symlink};
+
+    #[test]
+    fn an_ordinary_layer_unpacks() {
+        let (dir, r) = unpack(&[
+            ("./", Directory, "", b""),
+            ("./bin/", Directory, "", b""),
+            ("./bin/busybox", Regular, "", b"elf"),
+            ("./bin/sh", Symlink, "/bin/busybox", b""),
+            ("./bin/ash", Link, "bin/busybox", b""),
+        ]);
+        r.unwrap();
+        let l = dir.path().join("layer");
+        assert_eq!(std::fs::read(l.join("bin/ash")).unwrap(), b"elf");
+        assert_eq!(
+            std::fs::read_link(l.join("bin/sh")).unwrap(),
+            Path::new("/bin/busybox")
+        );
+    }
+
+    #[test]
+    fn entries_that_escape_the_layer_are_refused_and_nothing_is_written_outside() {
+        for (entries, what) in [
+            (vec![("../escaped", Regular, "", &b"x"[..])], "../escaped"),
+            (vec![("/escaped", Regular, "", &b"x"[..])], "/escaped"),
+            (
+                vec![("a/../../escaped", Regular, "", &b"x"[..])],
+                "a/../../escaped",
+            ),
+            (vec![("link", Link, "../escaped", &b""[..])], "link"),
+            (vec![("up", Symlink, "../..", &b""[..])], "up"),
+            (
+                vec![
+                    ("out", Symlink, "/", &b""[..]),
+                    ("out/escaped", Regular, "", &b"x"[..]),
+                ],
+                "out/escaped",
+            ),
+        ] {
+            let (dir, r) = unpack(&entries);
+            let e = r.expect_err(what).to_string();
+            assert!(e.contains(what), "{what}: {e}");
+            assert!(!dir.path().join("escaped").exists(), "{what} wrote outside");
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! The image store: records, tags, look-ups and removal.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use vessel_runtime::record::{read_json, write_atomic, Durability};
+
+use super::{normalize_reference, remove_tree, short_id, Image, ImageUsers};
+use crate::error::{EngineError, Result};
+
+/// The layer and image store.
+#[derive(Debug)]
+pub struct ImageStore {
+    pub(super) dir: PathBuf,
+    pub(super) tmp: PathBuf,
+}
+
+type Tags = BTreeMap<String, String>;
+
+impl ImageStore {
+    pub fn open(dir: &Path, tmp: &Path) -> Result<Self> {
+        for d in [
+            dir.join("layers/sha256"),
+            dir.join("images"),
+            tmp.to_path_buf(),
+        ] {
+            fs::create_dir_all(&d).map_err(EngineError::io(format!("creating {}", d.display())))?;
+        }
+        let store = ImageStore {
+            dir: dir.to_path_buf(),
+            tmp: tmp.to_path_buf(),
+        };
+        store.remove_partial_imports();
+        Ok(store)
+    }
+
+    /// Removes what an import that crashed half-way left in the scratch
+    /// directory (finished layers and records are never there).
+    fn remove_partial_imports(&self) {
+        crate::paths::clear_scratch(&self.tmp, "import-");
+    }
+
+    /// The unpacked tree of a layer.
+    pub fn layer_dir(&self, diff_id: &str) -> PathBuf {
+        self.dir
+            .join("layers/sha256")
+            .join(diff_id.trim_start_matches("sha256:"))
+    }
+
+    fn tags(&self) -> Result<Tags> {
+        Ok(read_json(&self.dir.join("repositories.json"))
+            .map_err(EngineError::io("reading the image tags"))?
+            .unwrap_or_default())
+    }
+
+    fn save_tags(&self, tags: &Tags) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(tags)
+            .map_err(|e| EngineError::Internal(format!("encoding the image tags: {e}")))?;
+        write_atomic(
+            &self.dir.join("repositories.json"),
+            &bytes,
+            Durability::MachineCrash,
+        )
+        .map_err(EngineError::io("writing the image tags"))
+    }
+
+    /// Points `reference` (normalized `name:tag`) at image `id`.
+    pub fn tag(&self, reference: &str, id: &str) -> Result<()> {
+        let mut tags = self.tags()?;
+        tags.insert(reference.to_string(), id.to_string());
+        self.save_tags(&tags)
+    }
+
+    /// Every image, with its tags.
+    pub fn list(&self) -> Result<Vec<(Image, Vec<String>)>> {
+        let tags = self.tags()?;
+        let mut out = Vec::new();
+        let entries =
+            fs::read_dir(self.dir.join("images")).map_err(EngineError::io("listing the images"))?;
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(hexid) = name.strip_suffix(".json") else {
+                continue;
+            };
+            if let Ok(image) = self.load(hexid) {
+                let refs = tags
+                    .iter()
+                    .filter(|(_, id)| **id == image.id)
+                    .map(|(r, _)| r.clone())
+                    .collect();
+                out.push((image, refs));
+            }
+        }
+        out.sort_by(|a, b| b.0.created.cmp(&a.0.created));
+        Ok(out)
+    }
+
+    fn load(&self, hexid: &str) -> Result<Image> {
+        let mut image: Image = read_json(&self.dir.join("images").join(format!("{hexid}.json")))
+            .map_err(EngineError::io("reading an image record"))?
+            .ok_or_else(|| EngineError::NotFound(format!("No such image: {hexid}")))?;
+        image.id = format!("sha256:{hexid}");
+        Ok(image)
+    }
+
+    /// Finds an image by `name[:tag]`, full id, or unique id prefix.
+    pub fn resolve(&self, name: &str) -> Result<Image> {
+        let not_found = || EngineError::NotFound(format!("No such image: {name}"));
+        if let Ok(reference) = normalize_reference(name) {
+            if let Some(id) = self.tags()?.get(&reference) {
+                return self.load(id.trim_start_matches("sha256:"));
+            }
+        }
+        let prefix = name.trim_start_matches("sha256:");
+        if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(not_found());
+        }
+        let mut found = Vec::new();
+        let entries =
+            fs::read_dir(self.dir.join("images")).map_err(EngineError::io("listing the images"))?;
+        for e in entries.flatten() {
+            let file = e.file_name().to_string_lossy().into_owned();
+            if let Some(hexid) = file.strip_suffix(".json") {
+                if hexid.starts_with(prefix) {
+                    found.push(hexid.to_string());
+                }
+            }
+        }
+        match found.as_slice() {
+            [one] => self.load(one),
+            [] => Err(not_found()),
+            _ => Err(EngineError::InvalidParameter(format!(
+                "image id prefix {name} is ambiguous"
+            ))),
+        }
+    }
+
+    /// `docker rmi`, with Docker's rules. A tag is only untagged while
+    /// the image has others; removing an image's last tag while a
+    /// container uses it takes `force`, and then leaves the image,
+    /// untagged, to its containers. An image is deleted only when no
+    /// running container uses it (not even with `force`), no stopped one
+    /// does unless forced, and, when named by id, it has at most one tag
+    /// unless forced. A stopped container's image is kept, untagged, even
+    /// when forced: the container still needs it to start again. Answers
+    /// the `Untagged` and `Deleted` records, in order.
+    pub fn remove(
+        &self,
+        name: &str,
+        force: bool,
+        users: impl Fn(&str) -> ImageUsers,
+    ) -> Result<Vec<(String, String)>> {
+        let image = self.resolve(name)?;
+        let id12 = short_id(&image.id).to_string();
+        let mut tags = self.tags()?;
+        let mut done = Vec::new();
+        let image_tags: Vec<String> = tags
+            .iter()
+            .filter(|(_, id)| **id == image.id)
+            .map(|(r, _)| r.clone())
+            .collect();
+        let users = users(&image.id);
+        let by_tag = normalize_reference(name)
+            .ok()
+            .filter(|r| tags.get(r) == Some(&image.id));
+        if let Some(reference) = by_tag {
+            if !force && image_tags.len() == 1 {
+                if let Some(c) = users.running.as_ref().or(users.stopped.as_ref()) {
+                    return Err(EngineError::Conflict(format!(
+                        "conflict: unable to remove repository reference {name:?} (must force) - container {} is using its referenced image {id12}",
+                        short_id(c)
+                    )));
+                }
+            }
+            tags.remove(&reference);
+            self.save_tags(&tags)?;
+            done.push(("Untagged".to_string(), reference));
+            if image_tags.len() > 1 || users.running.is_some() || users.stopped.is_some() {
+                // Other tags still name it, or its containers keep it.
+                return Ok(done);
+            }
+        } else {
+            if let Some(c) = &users.running {
+                return Err(EngineError::Conflict(format!(
+                    "conflict: unable to delete {id12} (cannot be forced) - image is being used by running container {}",
+                    short_id(c)
+                )));
+            }
+            if !force {
+                if let Some(c) = &users.stopped {
+                    return Err(EngineError::Conflict(format!(
+                        "conflict: unable to delete {id12} (must be forced) - image is being used by stopped container {}",
+                        short_id(c)
+                    )));
+                }
+                if image_tags.len() > 1 {
+                    return Err(EngineError::Conflict(format!(
+                        "conflict: unable to delete {id12} (must be forced) - image is referenced in multiple repositories"
+                    )));
+                }
+            }
+            for r in &image_tags {
+                tags.remove(r);
+                done.push(("Untagged".to_string(), r.clone()));
+            }
+            self.save_tags(&tags)?;
+            if let Some(c) = &users.stopped {
+                if done.is_empty() {
+                    // Already untagged: there is nothing more -f can do
+                    // until that container goes.
+                    return Err(EngineError::Conflict(format!(
+                        "conflict: unable to delete {id12} - image is kept for stopped container {} until it is removed",
+                        short_id(c)
+                    )));
+                }
+                return Ok(done);
+            }
+        }
+        let hexid = image.id.trim_start_matches("sha256:");
+        fs::remove_file(self.dir.join("images").join(format!("{hexid}.json")))
+            .map_err(EngineError::io("removing the image record"))?;
+        done.push(("Deleted".to_string(), image.id.clone()));
+        // Layers no other image names go too.
+        let still_used: Vec<String> = self
+            .list()?
+            .into_iter()
+            .flat_map(|(i, _)| i.layers)
+            .collect();
+        for layer in image.layers.iter().filter(|l| !still_used.contains(l)) {
+            if let Err(e) = remove_tree(&self.layer_dir(layer)) {
+                tracing::warn!(layer = %layer, error = %e, "cannot remove a layer");
+            }
+        }
+        Ok(done)
+    }
+}
