@@ -5,6 +5,7 @@
 mod body;
 mod handlers;
 mod logs;
+pub mod models;
 
 use std::collections::HashMap;
 use std::convert::Infallible;

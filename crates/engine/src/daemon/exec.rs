@@ -1,5 +1,5 @@
-//! The container's processes as streams: attaching to its first process
-//! (now, or at its next start), and execs.
+//! `docker exec`: processes started in a running container, their
+//! records (in memory, as Docker keeps them), resizes and exits.
 
 use std::collections::HashMap;
 use std::sync::MutexGuard;
@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use vessel_runtime::protocol::INIT;
 
-use super::{not_running, random_id, Daemon, PendingAttach, Streams};
+use super::names::random_id;
+use super::{Daemon, Streams};
+use crate::container::Verb;
 use crate::error::{EngineError, Result};
 
 /// An exec: a process started in a running container (`docker exec`).
@@ -30,16 +32,6 @@ pub struct Exec {
 }
 
 impl Daemon {
-    /// Removes (and returns) the attaches waiting for `id`'s next start;
-    /// dropping one ends its client's stream.
-    pub(super) fn take_pending_attach(&self, id: &str) -> Vec<PendingAttach> {
-        self.pending_attach
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id)
-            .unwrap_or_default()
-    }
-
     pub(super) fn execs(&self) -> MutexGuard<'_, HashMap<String, Exec>> {
         self.execs.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -59,21 +51,13 @@ impl Daemon {
         }
         let entry = self.get(name)?;
         let c = entry.lock();
-        if !c.state.running {
-            return Err(not_running(&c));
-        }
-        if c.state.paused {
-            return Err(EngineError::Conflict(format!(
-                "container {} is paused, unpause the container before exec",
-                c.id
-            )));
-        }
+        c.check(Verb::Exec)?;
         // A terminal gets Docker's TERM unless the exec, the container or
         // its image sets one.
         let sets_term = |env: &[String]| env.iter().any(|e| e.starts_with("TERM="));
         if process.terminal
             && !sets_term(&process.env)
-            && !sets_term(&c.config.env)
+            && !sets_term(c.env())
             && !self
                 .images
                 .resolve(&c.image)
@@ -127,9 +111,7 @@ impl Daemon {
         };
         let entry = self.get(&container)?;
         let c = entry.lock();
-        if !c.state.running || c.state.paused {
-            return Err(not_running(&c));
-        }
+        c.check(Verb::Exec)?;
         let cmd = process.args.join(" ");
         let (pid, streams) = match self.runtime.exec(&c.id, exec_id, process, !detach, stdin) {
             Ok(started) => started,
@@ -170,6 +152,19 @@ impl Daemon {
             (None, None) => return Err(EngineError::InvalidParameter("nothing to resize".into())),
         };
         self.runtime.resize(&container, &process, width, height)
+    }
+
+    /// The execs of container `id` that have not exited, as inspect
+    /// lists them.
+    pub fn exec_ids(&self, id: &str) -> Vec<String> {
+        let execs = self.execs();
+        let mut ids: Vec<String> = execs
+            .values()
+            .filter(|e| e.container_id == id && e.exit_code.is_none())
+            .map(|e| e.id.clone())
+            .collect();
+        ids.sort();
+        ids
     }
 
     /// An exec's record.
@@ -218,29 +213,5 @@ impl Daemon {
                 ],
             );
         }
-    }
-
-    /// Attaches to the first process: at once when the container runs,
-    /// else when it next starts. Returns where the streams will arrive,
-    /// and whether the container has a terminal.
-    pub fn attach(
-        &self,
-        name: &str,
-        stdin: bool,
-    ) -> Result<(std::sync::mpsc::Receiver<Streams>, bool)> {
-        let entry = self.get(name)?;
-        let c = entry.lock();
-        let (tx, rx) = std::sync::mpsc::channel();
-        if c.state.running {
-            let _ = tx.send(self.runtime.attach(&c.id, INIT, stdin)?);
-        } else {
-            self.pending_attach
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry(c.id.clone())
-                .or_default()
-                .push(PendingAttach { stdin, to: tx });
-        }
-        Ok((rx, c.config.tty))
     }
 }

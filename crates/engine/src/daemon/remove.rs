@@ -6,6 +6,7 @@ use std::time::Duration;
 use vessel_runtime::record::now_rfc3339;
 
 use super::{Daemon, Entry};
+use crate::container::Verb;
 use crate::error::{EngineError, Result};
 
 /// The prefix of a removed container's directory in the scratch space.
@@ -17,21 +18,10 @@ impl Daemon {
         let entry = self.get(name)?;
         {
             let mut c = entry.lock();
-            if c.state.removal_in_progress {
-                return Err(EngineError::Conflict(format!(
-                    "removal of container {} is already in progress",
-                    c.id
-                )));
-            }
-            if c.state.running && !force {
-                return Err(EngineError::Conflict(format!(
-                    "cannot remove container \"{}\": container is running: stop the container before removing or force remove",
-                    c.name
-                )));
-            }
-            c.state.removal_in_progress = true;
+            c.check(Verb::Remove { force })?;
+            c.state.set_removing(true);
             if let Err(e) = self.save(&c) {
-                c.state.removal_in_progress = false;
+                c.state.set_removing(false);
                 return Err(e);
             }
         }
@@ -50,7 +40,7 @@ impl Daemon {
         let mut c = entry.lock();
         if let Err(e) = self.runtime.delete(&c.id) {
             // Keep the container, so that removing it can be tried again.
-            c.state.removal_in_progress = false;
+            c.state.set_removing(false);
             let _ = self.save(&c);
             drop(c);
             entry.changed.notify_all();
@@ -60,7 +50,7 @@ impl Daemon {
             // Its exit was never reported (the task would not answer).
             self.exited(&mut c, 137, &now_rfc3339(), false);
         }
-        c.state.dead = true;
+        c.state.set_dead();
         if let Err(e) = self.discard_dir(&c.id) {
             drop(c);
             entry.changed.notify_all();

@@ -54,7 +54,7 @@ impl Daemon {
             }
             // Docker removes every auto-remove container that is not
             // running when it restarts, one never started included.
-            let remove = !c.state.running && c.host_config.auto_remove;
+            let remove = !c.state.running && c.auto_remove();
             drop(c);
             if remove {
                 let _ = self.remove(&id, true);
@@ -68,8 +68,8 @@ impl Daemon {
     fn reconcile_running(&self, id: &str, c: &mut Container) {
         match self.runtime.restore(id) {
             Some(task) if matches!(task.status, Status::Running | Status::Paused) => {
-                c.state.pid = task.pid as i64;
-                c.state.set_paused(task.status == Status::Paused);
+                c.state
+                    .set_restored(task.pid as i64, task.status == Status::Paused);
                 tracing::info!(container = %id, "re-attached to a running container");
             }
             Some(task) => {

@@ -4,7 +4,8 @@ use std::collections::HashSet;
 
 use vessel_runtime::record::now_rfc3339;
 
-use super::{not_running, Daemon};
+use super::Daemon;
+use crate::container::Verb;
 use crate::error::{EngineError, Result};
 use crate::stats::{self, Sample};
 
@@ -22,9 +23,7 @@ impl Daemon {
         let entry = self.get(name)?;
         let id = {
             let c = entry.lock();
-            if !c.state.running {
-                return Err(not_running(&c));
-            }
+            c.check(Verb::Top)?;
             c.id.clone()
         };
         let pids: HashSet<i32> = self.runtime.summary(&id)?.iter().map(|p| p.pid).collect();
@@ -43,8 +42,7 @@ impl Daemon {
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
-        let top = parse_ps(&String::from_utf8_lossy(&out.stdout), &pids)
-            .map_err(|e| EngineError::InvalidParameter(format!("ps_args: {args:?}: {e}")))?;
+        let top = parse_ps(&String::from_utf8_lossy(&out.stdout), &pids, args)?;
         let c = entry.lock();
         self.event(&c, "top", &[]);
         Ok(top)
@@ -89,7 +87,9 @@ impl Daemon {
 /// Keeps the rows of `ps` output whose PID is in `pids`. The last column
 /// (the command) may hold spaces: what is past the other columns is
 /// joined into it.
-fn parse_ps(output: &str, pids: &HashSet<i32>) -> std::result::Result<Top, String> {
+/// Errors name `ps_args` and the arguments given.
+fn parse_ps(output: &str, pids: &HashSet<i32>, args: &str) -> Result<Top> {
+    let bad = |why: String| EngineError::InvalidParameter(format!("ps_args: {args:?}: {why}"));
     let mut lines = output.lines();
     let titles: Vec<String> = lines
         .next()
@@ -100,7 +100,7 @@ fn parse_ps(output: &str, pids: &HashSet<i32>) -> std::result::Result<Top, Strin
     let pid_col = titles
         .iter()
         .position(|t| t == "PID")
-        .ok_or("ps printed no PID column")?;
+        .ok_or_else(|| bad("ps printed no PID column".into()))?;
     let mut processes = Vec::new();
     for line in lines {
         let fields: Vec<&str> = line.split_whitespace().collect();
@@ -109,7 +109,7 @@ fn parse_ps(output: &str, pids: &HashSet<i32>) -> std::result::Result<Top, Strin
         }
         let pid: i32 = fields[pid_col]
             .parse()
-            .map_err(|_| format!("ps printed {:?} as a PID", fields[pid_col]))?;
+            .map_err(|_| bad(format!("ps printed {:?} as a PID", fields[pid_col])))?;
         if !pids.contains(&pid) {
             continue;
         }
@@ -132,7 +132,7 @@ mod tests {
                    root  420     1  0 10:01 ?   00:00:00 sleep 100\n\
                    root  421   420  0 10:01 ?   00:00:00 sh -c echo a  b\n";
         let pids = HashSet::from([420, 421]);
-        let top = parse_ps(out, &pids).unwrap();
+        let top = parse_ps(out, &pids, "-ef").unwrap();
         assert_eq!(top.titles.len(), 8);
         assert_eq!(top.processes.len(), 2);
         assert_eq!(top.processes[0][1], "420");
@@ -142,8 +142,9 @@ mod tests {
 
     #[test]
     fn output_without_pids_is_an_error() {
-        assert!(parse_ps("USER COMMAND\nroot init\n", &HashSet::new())
+        let e = parse_ps("USER COMMAND\nroot init\n", &HashSet::new(), "-o user")
             .unwrap_err()
-            .contains("PID"));
+            .to_string();
+        assert!(e.contains("PID") && e.contains("-o user"), "{e}");
     }
 }

@@ -1,14 +1,41 @@
 //! The OCI runtime spec of a container, from its record and its image (the
-//! daemon's `createSpec`).
+//! daemon's `createSpec`), as `oci_spec`'s typed values.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value};
+use oci_spec::runtime::{
+    BoxBuilder, Linux, LinuxNamespace, LinuxNamespaceType, Process, Root, Spec, User,
+};
 use vessel_runtime::bundle::LAYERS_ANNOTATION;
 
-use crate::container::{Container, HostConfig};
+use crate::container::Container;
 use crate::error::{EngineError, Result};
 use crate::image::Image;
+
+mod mounts;
+mod resources;
+
+pub use mounts::SHM_SIZE;
+
+/// The paths under /proc and /sys every container sees empty.
+pub const MASKED_PATHS: &[&str] = &[
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/timer_list",
+    "/sys/firmware",
+];
+
+/// The paths under /proc every container sees read-only.
+pub const READONLY_PATHS: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+pub use resources::resources;
 
 /// The PATH a container gets when neither the image nor the user set one.
 pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -64,35 +91,82 @@ pub fn environment(
 /// The container's hostname: its own, or (for a record from before create
 /// set it) its short id.
 pub fn hostname(c: &Container) -> String {
-    if c.config.hostname.is_empty() {
-        c.id[..12].to_string()
-    } else {
-        c.config.hostname.clone()
+    match c.config.hostname.as_deref() {
+        None | Some("") => c.id[..12].to_string(),
+        Some(h) => h.to_string(),
     }
+}
+
+/// An error of `oci_spec`'s builders: a value Vessel made itself is wrong.
+fn oci_error(e: oci_spec::OciSpecError) -> EngineError {
+    EngineError::Internal(format!("building the runtime spec: {e}"))
 }
 
 /// Builds the spec. `layers` are the image's layer directories, bottom
 /// first; `etc` is the directory holding the container's own `hostname`,
 /// `hosts` and `resolv.conf` (see [`crate::etc`]), mounted over the
 /// image's (none when the spec is only being checked).
-pub fn build(
-    c: &Container,
-    image: &Image,
-    layers: &[PathBuf],
-    etc: Option<&Path>,
-) -> Result<Value> {
+pub fn build(c: &Container, image: &Image, layers: &[PathBuf], etc: Option<&Path>) -> Result<Spec> {
     let hc = &c.host_config;
     let hostname = hostname(c);
+    let process = process(c, image, &hostname)?;
+
+    let mut mounts = mounts::defaults()?;
+    // A missing bind source is made only when the container starts: a
+    // create that fails later must leave nothing on the host.
+    let starting = etc.is_some();
+    let binds = hc
+        .binds
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, bind)| mounts::bind(bind, i, starting))
+        .collect::<Result<Vec<_>>>()?;
+    let etc_files = match etc {
+        Some(dir) => mounts::etc_files(dir, &binds)?,
+        None => Vec::new(),
+    };
+    mounts.extend(binds);
+    mounts.extend(etc_files);
+
+    // Overlayfs wants the top layer first.
+    let lower: Vec<String> = layers
+        .iter()
+        .rev()
+        .map(|p| p.display().to_string())
+        .collect();
+    let lower = serde_json::to_string(&lower).unwrap_or_default();
+
+    let mut root = Root::default();
+    root.set_path(PathBuf::from("rootfs"))
+        .set_readonly(Some(hc.readonly_rootfs.unwrap_or(false)));
+
+    let mut spec = Spec::default();
+    spec.set_version("1.0.2".into())
+        .set_process(Some(process))
+        .set_root(Some(root))
+        .set_hostname(Some(hostname))
+        .set_mounts(Some(mounts))
+        .set_annotations(Some(HashMap::from([(
+            LAYERS_ANNOTATION.to_string(),
+            lower,
+        )])))
+        .set_linux(Some(linux(c)?));
+    Ok(spec)
+}
+
+/// The first process: the command, its user, environment, working
+/// directory and terminal.
+fn process(c: &Container, image: &Image, hostname: &str) -> Result<Process> {
     let args: Vec<String> = std::iter::once(c.path.clone())
         .chain(c.args.iter().cloned())
         .collect();
-    let user = user_field(if c.config.user.is_empty() {
-        &image.config.user
-    } else {
-        &c.config.user
-    });
+    let user = match c.config.user.as_deref() {
+        None | Some("") => user(&image.config.user),
+        Some(u) => user(u),
+    };
     let cwd = match (
-        c.config.working_dir.as_str(),
+        c.config.working_dir.as_deref().unwrap_or_default(),
         image.config.working_dir.as_str(),
     ) {
         ("", "") => "/".to_string(),
@@ -103,15 +177,51 @@ pub fn build(
             "WorkingDir: {cwd:?} is not an absolute path"
         )));
     }
+    let mut env = environment(image, c.env(), hostname, c.tty());
+    env.dedup();
+    let console_size = match c.host_config.console_size.as_deref() {
+        Some(&[height, width]) if c.tty() && height > 0 && width > 0 => {
+            let size = BoxBuilder::default()
+                .height(height as u64)
+                .width(width as u64)
+                .build()
+                .map_err(oci_error)?;
+            Some(size)
+        }
+        _ => None,
+    };
+    // Every member is set: `Process::default` holds a shell, capabilities
+    // and rlimits of its own that are not Vessel's.
+    let mut p = Process::default();
+    p.set_terminal(Some(c.tty()))
+        .set_console_size(console_size)
+        .set_user(user)
+        .set_args(Some(args))
+        .set_command_line(None)
+        .set_env(Some(env))
+        .set_cwd(PathBuf::from(cwd))
+        .set_capabilities(None)
+        .set_rlimits(None)
+        .set_no_new_privileges(Some(false))
+        .set_apparmor_profile(None)
+        .set_oom_score_adj(None)
+        .set_selinux_label(None)
+        .set_scheduler(None)
+        .set_io_priority(None)
+        .set_exec_cpu_affinity(None);
+    Ok(p)
+}
 
-    let mut namespaces = vec![
-        json!({"type": "pid"}),
-        json!({"type": "ipc"}),
-        json!({"type": "uts"}),
-        json!({"type": "mount"}),
+/// The namespaces, cgroup, limits and hidden paths.
+fn linux(c: &Container) -> Result<Linux> {
+    let mut kinds = vec![
+        LinuxNamespaceType::Pid,
+        LinuxNamespaceType::Ipc,
+        LinuxNamespaceType::Uts,
+        LinuxNamespaceType::Mount,
     ];
-    match hc.network_mode.as_str() {
-        "" | "none" | "default" => namespaces.push(json!({"type": "network"})),
+    match c.network_mode() {
+        "" | "none" | "default" => kinds.push(LinuxNamespaceType::Network),
         "host" => {}
         other => {
             return Err(EngineError::InvalidParameter(format!(
@@ -119,198 +229,55 @@ pub fn build(
             )))
         }
     }
-
-    let mut mounts = vec![
-        json!({"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]}),
-        json!({"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]}),
-        json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]}),
-        json!({"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}),
-        json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]}),
-        json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=67108864"]}),
-    ];
-    // A missing bind source is made only when the container starts: a
-    // create that fails later must leave nothing on the host.
-    let starting = etc.is_some();
-    let binds = hc
-        .binds
-        .iter()
-        .enumerate()
-        .map(|(i, bind)| bind_mount(bind, i, starting))
-        .collect::<Result<Vec<Value>>>()?;
-    mounts.extend(binds.iter().cloned());
-    // The container's own /etc files go over the image's, and over a bind
-    // of a directory above them (/etc), as Docker's: mounted after the
-    // binds. One the user binds is left to the user's.
-    if let Some(dir) = etc {
-        for (name, destination) in crate::etc::FILES {
-            if binds.iter().any(|b| b["destination"] == destination) {
-                continue;
-            }
-            let source = crate::etc::path(dir, name);
-            mounts.push(json!({"destination": destination, "type": "bind", "source": source, "options": ["rbind", "rprivate"]}));
-        }
-    }
-
-    let resources = resources(hc)?;
-
-    // Overlayfs wants the top layer first.
-    let lower: Vec<String> = layers
-        .iter()
-        .rev()
-        .map(|p| p.display().to_string())
+    let namespaces = kinds
+        .into_iter()
+        .map(|typ| {
+            let mut ns = LinuxNamespace::default();
+            ns.set_typ(typ).set_path(None);
+            ns
+        })
         .collect();
-    let mut env = environment(image, &c.config.env, &hostname, c.config.tty);
-    env.dedup();
-    let mut spec = json!({
-        "ociVersion": "1.0.2",
-        "process": {
-            "terminal": c.config.tty,
-            "user": user,
-            "args": args,
-            "env": env,
-            "cwd": cwd,
-            "noNewPrivileges": false
-        },
-        "root": {"path": "rootfs", "readonly": hc.readonly_rootfs},
-        "hostname": hostname,
-        "mounts": mounts,
-        "annotations": {
-            LAYERS_ANNOTATION: serde_json::to_string(&lower).unwrap_or_default()
-        },
-        "linux": {
-            "namespaces": namespaces,
-            "cgroupsPath": vessel_runtime::bundle::default_cgroups_path(&c.id),
-            "resources": resources,
-            "maskedPaths": ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"],
-            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
-        }
-    });
-    let [height, width] = hc.console_size;
-    if c.config.tty && height > 0 && width > 0 {
-        spec["process"]["consoleSize"] = json!({"height": height, "width": width});
-    }
-    Ok(spec)
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // Every member is set: `Linux::default` has namespaces, devices and
+    // paths of its own.
+    let mut linux = Linux::default();
+    linux
+        .set_uid_mappings(None)
+        .set_gid_mappings(None)
+        .set_sysctl(None)
+        .set_resources(Some(resources(&c.host_config)?))
+        .set_cgroups_path(Some(PathBuf::from(
+            vessel_runtime::bundle::default_cgroups_path(&c.id),
+        )))
+        .set_namespaces(Some(namespaces))
+        .set_devices(None)
+        .set_seccomp(None)
+        .set_rootfs_propagation(None)
+        .set_masked_paths(Some(strings(MASKED_PATHS)))
+        .set_readonly_paths(Some(strings(READONLY_PATHS)))
+        .set_mount_label(None)
+        .set_intel_rdt(None)
+        .set_personality(None)
+        .set_net_devices(None)
+        .set_memory_policy(None)
+        .set_time_offsets(None);
+    Ok(linux)
 }
 
 /// `uid[:gid]` as numbers, or a name the shim looks up in the container's
 /// passwd.
-fn user_field(user: &str) -> Value {
+fn user(user: &str) -> User {
+    let mut u = User::default();
     if user.is_empty() {
-        return json!({"uid": 0, "gid": 0});
+        return u;
     }
-    let (u, g) = user.split_once(':').unwrap_or((user, ""));
-    match (u.parse::<u32>(), g.parse::<u32>()) {
-        (Ok(uid), Ok(gid)) => json!({"uid": uid, "gid": gid}),
-        (Ok(uid), Err(_)) if g.is_empty() => json!({"uid": uid, "gid": 0}),
-        _ => json!({"uid": 0, "gid": 0, "username": user}),
-    }
-}
-
-/// `-v /host:/ctr[:ro|rw]`.
-fn bind_mount(bind: &str, index: usize, make_missing: bool) -> Result<Value> {
-    let field = || format!("HostConfig.Binds[{index}]");
-    let parts: Vec<&str> = bind.split(':').collect();
-    let (src, dst, mode) = match parts.as_slice() {
-        [s, d] => (*s, *d, "rw"),
-        [s, d, m] => (*s, *d, *m),
-        _ => {
-            return Err(EngineError::InvalidParameter(format!(
-                "{}: {bind:?} is not SOURCE:DESTINATION[:ro|rw]",
-                field()
-            )))
-        }
+    let (name, group) = user.split_once(':').unwrap_or((user, ""));
+    match (name.parse::<u32>(), group.parse::<u32>()) {
+        (Ok(uid), Ok(gid)) => u.set_uid(uid).set_gid(gid),
+        (Ok(uid), Err(_)) if group.is_empty() => u.set_uid(uid),
+        _ => u.set_username(Some(user.to_string())),
     };
-    if !src.starts_with('/') {
-        return Err(EngineError::InvalidParameter(format!(
-            "{}: {src:?} is not an absolute host path (named volumes come later)",
-            field()
-        )));
-    }
-    if !dst.starts_with('/') {
-        return Err(EngineError::InvalidParameter(format!(
-            "{}: {dst:?} is not an absolute path in the container",
-            field()
-        )));
-    }
-    let ro = match mode {
-        "ro" => true,
-        "rw" | "" => false,
-        other => {
-            return Err(EngineError::InvalidParameter(format!(
-                "{}: mode {other:?} is not ro or rw",
-                field()
-            )))
-        }
-    };
-    // As Docker's -v: a missing host path is made, as a directory.
-    if make_missing && !Path::new(src).exists() {
-        std::fs::create_dir_all(src).map_err(|e| {
-            EngineError::InvalidParameter(format!(
-                "{}: making the missing bind source {src}: {e}",
-                field()
-            ))
-        })?;
-    }
-    let mut options = vec!["rbind", "rprivate"];
-    options.push(if ro { "ro" } else { "rw" });
-    Ok(json!({"destination": dst, "type": "bind", "source": src, "options": options}))
-}
-
-/// The OCI `linux.resources` of a host config, each limit checked.
-pub fn resources(hc: &HostConfig) -> Result<Value> {
-    let mut resources = json!({});
-    if hc.memory != 0 {
-        if hc.memory < 6 * 1024 * 1024 {
-            return Err(EngineError::InvalidParameter(format!(
-                "HostConfig.Memory: {} is below the minimum of 6MB",
-                hc.memory
-            )));
-        }
-        resources["memory"] = json!({"limit": hc.memory});
-    }
-    let mut cpu = serde_json::Map::new();
-    if hc.cpu_shares != 0 {
-        if hc.cpu_shares < 2 {
-            return Err(EngineError::InvalidParameter(format!(
-                "HostConfig.CpuShares: {} is below the minimum of 2",
-                hc.cpu_shares
-            )));
-        }
-        cpu.insert("shares".into(), json!(hc.cpu_shares));
-    }
-    if hc.nano_cpus != 0 {
-        if hc.cpu_quota != 0 || hc.cpu_period != 0 {
-            return Err(EngineError::InvalidParameter(
-                "HostConfig.NanoCpus: cannot be combined with CpuQuota or CpuPeriod".into(),
-            ));
-        }
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as i64;
-        if hc.nano_cpus < 0 || hc.nano_cpus > cpus * 1_000_000_000 {
-            return Err(EngineError::InvalidParameter(format!(
-                "HostConfig.NanoCpus: {} is outside 0.01 to {cpus} CPUs (this host has {cpus})",
-                hc.nano_cpus
-            )));
-        }
-        cpu.insert("period".into(), json!(100_000));
-        cpu.insert(
-            "quota".into(),
-            json!(hc.nano_cpus * 100_000 / 1_000_000_000),
-        );
-    } else {
-        if hc.cpu_period != 0 {
-            cpu.insert("period".into(), json!(hc.cpu_period));
-        }
-        if hc.cpu_quota != 0 {
-            cpu.insert("quota".into(), json!(hc.cpu_quota));
-        }
-    }
-    if !cpu.is_empty() {
-        resources["cpu"] = Value::Object(cpu);
-    }
-    if let Some(limit) = hc.pids_limit.filter(|l| *l != 0) {
-        resources["pids"] = json!({"limit": limit});
-    }
-    Ok(resources)
+    u
 }
 
 #[cfg(test)]
@@ -371,43 +338,44 @@ mod tests {
         assert_eq!(env, ["HOSTNAME=h", "TERM=xterm", "PATH=/bin", "A=1"]);
     }
 
+    /// `oci_spec`'s defaults (a shell, capabilities, rlimits, its own
+    /// namespaces and mounts) never reach a container's spec.
     #[test]
-    fn binds_are_checked_and_name_the_field() {
-        assert!(bind_mount("/tmp:/data:ro", 0, true).unwrap()["options"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("ro")));
-        let e = bind_mount("rel:/data", 2, true).unwrap_err().to_string();
-        assert!(
-            e.contains("HostConfig.Binds[2]") && e.contains("rel"),
-            "{e}"
-        );
-        let e = bind_mount("/tmp:/data:zz", 0, true)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("zz"), "{e}");
-        let dir = tempfile::tempdir().unwrap();
-        let missing = dir.path().join("made/by/the/bind");
-        // Checked at create, made at start.
-        bind_mount(&format!("{}:/d", missing.display()), 0, false).unwrap();
-        assert!(!missing.exists());
-        bind_mount(&format!("{}:/d", missing.display()), 0, true).unwrap();
-        assert!(missing.is_dir());
-        let file = dir.path().join("file");
-        std::fs::write(&file, "").unwrap();
-        let e = bind_mount(&format!("{}/under:/d", file.display()), 1, true)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("HostConfig.Binds[1]") && e.contains("under"),
-            "{e}"
-        );
+    fn the_spec_holds_only_what_vessel_sets() {
+        let c = Container {
+            id: "b".repeat(64),
+            created: String::new(),
+            path: "echo".into(),
+            args: vec!["hi".into()],
+            state: Default::default(),
+            image: "sha256:1".into(),
+            name: "/c".into(),
+            restart_count: 0,
+            log_path: String::new(),
+            config: Default::default(),
+            host_config: Default::default(),
+        };
+        let spec = build(&c, &image(None, None), &[], None).unwrap();
+        let p = spec.process().as_ref().unwrap();
+        assert_eq!(p.args().as_deref().unwrap(), ["echo", "hi"]);
+        assert!(p.capabilities().is_none() && p.rlimits().is_none());
+        assert_eq!(p.no_new_privileges(), Some(false));
+        assert_eq!(spec.hostname().as_deref(), Some("bbbbbbbbbbbb"));
+        assert_eq!(spec.root().as_ref().unwrap().readonly(), Some(false));
+        assert_eq!(spec.mounts().as_ref().unwrap().len(), 6);
+        let linux = spec.linux().as_ref().unwrap();
+        assert_eq!(linux.namespaces().as_ref().unwrap().len(), 5);
+        assert!(linux.devices().is_none() && linux.seccomp().is_none());
+        let text = serde_json::to_string(&spec).unwrap();
+        assert!(!text.contains("youki") && !text.contains("CAP_"), "{text}");
     }
 
     #[test]
     fn users_are_numbers_or_names() {
-        assert_eq!(user_field("1000:100"), json!({"uid": 1000, "gid": 100}));
-        assert_eq!(user_field("7"), json!({"uid": 7, "gid": 0}));
-        assert_eq!(user_field("nobody")["username"], "nobody");
+        let ids = |u: &User| (u.uid(), u.gid(), u.username().clone());
+        assert_eq!(ids(&user("1000:100")), (1000, 100, None));
+        assert_eq!(ids(&user("7")), (7, 0, None));
+        assert_eq!(ids(&user("")), (0, 0, None));
+        assert_eq!(ids(&user("nobody")), (0, 0, Some("nobody".into())));
     }
 }

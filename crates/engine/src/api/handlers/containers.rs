@@ -2,29 +2,20 @@
 
 use std::sync::Arc;
 
+use bollard_stubs::models::ContainerSummary;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::{blocking, off_runtime, read_json, stream_type};
 use crate::api::body::channel;
 use crate::api::logs::{self, LogOptions};
+use crate::api::models::{self, summary, CreateBody};
 use crate::api::{error, json, Call, Reply};
-use crate::container::{Config, Container, HostConfig};
 use crate::daemon::Daemon;
 use crate::daemon::WaitCondition;
 use crate::error::EngineError;
-
-/// The body of `POST /containers/create`: Config with HostConfig inside.
-#[derive(Debug, Deserialize)]
-struct CreateBody {
-    #[serde(flatten)]
-    config: Config,
-    #[serde(rename = "HostConfig", default)]
-    host_config: HostConfig,
-}
 
 pub(super) async fn create(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) -> Reply {
     let body: CreateBody = match read_json(req).await {
@@ -33,7 +24,8 @@ pub(super) async fn create(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) 
     };
     let name = call.q("name").map(String::from);
     blocking(move || {
-        let (id, warnings) = d.create(name.as_deref(), body.config, body.host_config)?;
+        let host_config = body.host_config.unwrap_or_default();
+        let (id, warnings) = d.create(name.as_deref(), body.config, host_config)?;
         Ok(json(
             StatusCode::CREATED,
             &json!({"Id": id, "Warnings": warnings}),
@@ -42,57 +34,25 @@ pub(super) async fn create(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) 
     .await
 }
 
-pub(super) fn list(d: &Daemon, all: bool) -> Vec<Value> {
-    let now = chrono::Utc::now();
-    d.list(all)
-        .into_iter()
-        .map(|c| {
-            let created = chrono::DateTime::parse_from_rfc3339(&c.created)
-                .map(|t| t.timestamp())
-                .unwrap_or(0);
-            let command = std::iter::once(c.path.clone())
-                .chain(c.args.iter().cloned())
-                .collect::<Vec<_>>()
-                .join(" ");
-            json!({
-                "Id": c.id,
-                "Names": [c.name],
-                "Image": c.config.image,
-                "ImageID": c.image,
-                "Command": command,
-                "Created": created,
-                "State": c.state.status,
-                "Status": c.state.describe(now),
-                "Ports": [],
-                "Labels": c.config.labels,
-                "HostConfig": {"NetworkMode": c.host_config.network_mode},
-                "Mounts": [],
-            })
-        })
-        .collect()
+/// `GET /containers/json`.
+pub(super) async fn list(d: Arc<Daemon>, call: &Call) -> Reply {
+    let all = call.flag("all");
+    blocking(move || {
+        let now = chrono::Utc::now();
+        let rows: Vec<ContainerSummary> = d.list(all).iter().map(|c| summary(c, now)).collect();
+        Ok(json(StatusCode::OK, &rows))
+    })
+    .await
 }
 
-pub(super) fn inspect(c: &Container) -> Value {
-    let mut v = serde_json::to_value(c).unwrap_or_default();
-    v["Driver"] = json!("overlay");
-    v["Platform"] = json!("linux");
-    v["LogPath"] = json!(c.log_path);
-    if let Some(dir) = std::path::Path::new(&c.log_path).parent() {
-        for (key, name) in [
-            ("HostnamePath", "hostname"),
-            ("HostsPath", "hosts"),
-            ("ResolvConfPath", "resolv.conf"),
-        ] {
-            v[key] = json!(crate::etc::path(dir, name));
-        }
-    }
-    v["Mounts"] = json!([]);
-    v["NetworkSettings"] = json!({"Networks": {}});
-    v["Config"]["Image"] = json!(c.config.image);
-    if v["HostConfig"]["NetworkMode"] == "" {
-        v["HostConfig"]["NetworkMode"] = json!("none");
-    }
-    v
+/// `GET /containers/{id}/json`.
+pub(super) async fn inspect(d: Arc<Daemon>, name: String) -> Reply {
+    blocking(move || {
+        let c = d.inspect(&name)?;
+        let execs = d.exec_ids(&c.id);
+        Ok(json(StatusCode::OK, &models::inspect(&c, execs)))
+    })
+    .await
 }
 
 pub(super) async fn wait(d: Arc<Daemon>, id: String, call: &Call) -> Reply {

@@ -6,11 +6,12 @@ use http_body_util::BodyExt;
 use hyper::{Response, StatusCode};
 use serde_json::Value;
 
-use crate::api::body::channel;
+use crate::api::body::{channel, Sender};
 use crate::api::logs;
 use crate::api::{error, Call, Reply};
 use crate::daemon::Daemon;
 use crate::error::{EngineError, Result};
+use crate::events::Event;
 
 /// `GET /events`: past events from `since`, then live ones until `until`
 /// (or the client leaves).
@@ -34,104 +35,108 @@ pub(super) fn events(d: Arc<Daemon>, call: &Call) -> Reply {
         Err(e) => return error(&e),
     };
     let (tx, body) = channel();
-    std::thread::spawn(move || {
-        // Past events are sent when a time bounds them: from `since`, or
-        // from the oldest kept when only `until` is given.
-        let from = match (since, until) {
-            (Some(s), _) => Some(s),
-            (None, Some(_)) => Some(i64::MIN),
-            (None, None) => Some(i64::MAX),
-        };
-        let (past, live) = d.events.subscribe(from);
-        let wanted = |e: &crate::events::Event| {
-            filters.iter().all(|(key, values)| {
-                let got: Vec<&str> = match key.as_str() {
-                    "type" => vec![e.kind.as_str()],
-                    // Docker's: these three match actions that carry
-                    // more after a colon ("exec_create: sh").
-                    "event" => {
-                        return values.iter().any(|v| match v.as_str() {
-                            "exec_create" | "exec_start" | "health_status" => {
-                                e.action.starts_with(v.as_str())
-                            }
-                            _ => e.action == *v,
-                        });
-                    }
-                    "scope" => vec![e.scope.as_str()],
-                    "container" if e.kind != "container" => return false,
-                    "container" => vec![
-                        e.actor.id.as_str(),
-                        e.actor.attributes.get("name").map_or("", |s| s),
-                    ],
-                    "image" => vec![e.actor.attributes.get("image").map_or("", |s| s)],
-                    "label" => {
-                        // `key` or `key=value`, against the actor's
-                        // attributes (a container's labels are among them).
-                        // Every one given must match, as Docker's.
-                        return values.iter().all(|v| match v.split_once('=') {
-                            Some((k, val)) => e.actor.attributes.get(k).is_some_and(|a| a == val),
-                            None => e.actor.attributes.contains_key(v.as_str()),
-                        });
-                    }
-                    // Objects Vessel has none of yet: nothing matches.
-                    _ => return false,
-                };
-                values.iter().any(|v| {
-                    got.iter().any(|g| {
-                        !g.is_empty()
-                            && (g == v || (key == "container" && g.starts_with(v.as_str())))
-                    })
-                })
-            })
-        };
-        let emit = |e: &crate::events::Event| -> bool {
-            if !wanted(e) {
-                return true;
-            }
-            tx.send(format!(
-                "{}\n",
-                serde_json::to_string(e).unwrap_or_default()
-            ))
-        };
-        for e in &past {
-            if until.is_some_and(|u| e.time_nano > u) {
-                return;
-            }
-            if !emit(e) {
-                return;
-            }
-        }
-        loop {
-            let timeout = match until {
-                Some(u) => {
-                    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
-                    if now >= u {
-                        return;
-                    }
-                    std::time::Duration::from_nanos((u - now) as u64)
-                }
-                None => std::time::Duration::from_secs(1),
-            };
-            match live.recv_timeout(timeout) {
-                Ok(e) => {
-                    if until.is_some_and(|u| e.time_nano > u) || !emit(&e) {
-                        return;
-                    }
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                    if tx.is_closed() {
-                        return;
-                    }
-                }
-                Err(_) => return,
-            }
-        }
-    });
+    // Its own thread: a subscription lasts as long as the client stays.
+    std::thread::spawn(move || stream(&d, since, until, &filters, &tx));
     Response::builder()
         .status(StatusCode::OK)
         .header("Content-Type", "application/json")
         .body(body.boxed())
         .expect("a valid response")
+}
+
+type Filters = Vec<(String, Vec<String>)>;
+
+/// Sends the events `filters` match: past ones when a time bounds them
+/// (from `since`, or from the oldest kept when only `until` is given),
+/// then live ones until `until` or until the client leaves.
+fn stream(d: &Daemon, since: Option<i64>, until: Option<i64>, filters: &Filters, tx: &Sender) {
+    let from = match (since, until) {
+        (Some(s), _) => Some(s),
+        (None, Some(_)) => Some(i64::MIN),
+        (None, None) => Some(i64::MAX),
+    };
+    let (past, live) = d.events.subscribe(from);
+    let emit = |e: &Event| -> bool {
+        if !matches(filters, e) {
+            return true;
+        }
+        tx.send(format!(
+            "{}\n",
+            serde_json::to_string(e).unwrap_or_default()
+        ))
+    };
+    for e in &past {
+        if until.is_some_and(|u| e.time_nano > u) || !emit(e) {
+            return;
+        }
+    }
+    loop {
+        let timeout = match until {
+            Some(u) => {
+                let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+                if now >= u {
+                    return;
+                }
+                std::time::Duration::from_nanos((u - now) as u64)
+            }
+            None => std::time::Duration::from_secs(1),
+        };
+        match live.recv_timeout(timeout) {
+            Ok(e) => {
+                if until.is_some_and(|u| e.time_nano > u) || !emit(&e) {
+                    return;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if tx.is_closed() {
+                    return;
+                }
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+/// Whether event `e` passes every filter (Docker's rules).
+fn matches(filters: &Filters, e: &Event) -> bool {
+    filters.iter().all(|(key, values)| {
+        let got: Vec<&str> = match key.as_str() {
+            "type" => vec![e.kind.as_str()],
+            // Docker's: these three match actions that carry more after
+            // a colon ("exec_create: sh").
+            "event" => {
+                return values.iter().any(|v| match v.as_str() {
+                    "exec_create" | "exec_start" | "health_status" => {
+                        e.action.starts_with(v.as_str())
+                    }
+                    _ => e.action == *v,
+                });
+            }
+            "scope" => vec![e.scope.as_str()],
+            "container" if e.kind != "container" => return false,
+            "container" => vec![
+                e.actor.id.as_str(),
+                e.actor.attributes.get("name").map_or("", |s| s),
+            ],
+            "image" => vec![e.actor.attributes.get("image").map_or("", |s| s)],
+            "label" => {
+                // `key` or `key=value`, against the actor's attributes (a
+                // container's labels are among them). Every one given
+                // must match, as Docker's.
+                return values.iter().all(|v| match v.split_once('=') {
+                    Some((k, val)) => e.actor.attributes.get(k).is_some_and(|a| a == val),
+                    None => e.actor.attributes.contains_key(v.as_str()),
+                });
+            }
+            // Objects Vessel has none of yet: nothing matches.
+            _ => return false,
+        };
+        values.iter().any(|v| {
+            got.iter().any(|g| {
+                !g.is_empty() && (g == v || (key == "container" && g.starts_with(v.as_str())))
+            })
+        })
+    })
 }
 
 /// The filters `GET /events` knows (Docker's).
@@ -154,7 +159,7 @@ const EVENT_FILTERS: &[&str] = &[
 
 /// Filters as `{"k":{"v":true}}` or `{"k":["v"]}`; a key that is not one
 /// of [`EVENT_FILTERS`] is refused, as Docker refuses it.
-fn parse_filters(s: &str) -> Result<Vec<(String, Vec<String>)>> {
+fn parse_filters(s: &str) -> Result<Filters> {
     let v: Value = serde_json::from_str(s)
         .map_err(|e| EngineError::InvalidParameter(format!("filters: {s:?} is not JSON: {e}")))?;
     let Some(obj) = v.as_object() else {

@@ -136,6 +136,17 @@ pub(super) async fn image_inspect(d: Arc<Daemon>, name: String) -> Reply {
     .await
 }
 
+/// `DELETE /images/{name}`: what was untagged and deleted.
+pub(super) async fn image_remove(d: Arc<Daemon>, name: String, call: &Call) -> Reply {
+    let force = call.flag("force");
+    blocking(move || {
+        let done = d.remove_image(&name, force)?;
+        let out: Vec<Value> = done.into_iter().map(|(k, v)| json!({ k: v })).collect();
+        Ok(json(StatusCode::OK, &out))
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,24 +5,25 @@ use std::sync::Arc;
 
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::{Method, Request, StatusCode};
-use serde_json::{json, Value};
+use hyper::{Method, Request};
+use serde_json::Value;
 
-use super::{empty, error, json, Call, Reply};
+use super::{error, Call, Reply};
 use crate::daemon::Daemon;
 use crate::error::{EngineError, Result};
 
 mod containers;
 mod events;
 mod images;
+mod lifecycle;
 mod streams;
 mod system;
 mod usage;
 
 use containers::{container_logs, create, inspect, list, wait};
 use events::events;
-use images::{image_inspect, images, import};
-use streams::{attach, exec_create, exec_start};
+use images::{image_inspect, image_remove, images, import};
+use streams::{attach, exec_create, exec_inspect, exec_start, resize};
 use system::{info, ping, version};
 use usage::{stats, top, update};
 
@@ -50,123 +51,45 @@ fn stream_type(tty: bool) -> &'static str {
     }
 }
 
+/// The routing table: one line per endpoint, its handler in the file of
+/// its resource.
 pub async fn handle(d: Arc<Daemon>, call: Call, req: Request<Incoming>) -> Reply {
     let segs: Vec<&str> = call.segments.iter().map(String::as_str).collect();
+    let c = &call;
     match (&call.method, segs.as_slice()) {
         (&Method::GET | &Method::HEAD, ["_ping"]) => ping(),
         (&Method::GET, ["version"]) => version(),
         (&Method::GET, ["info"]) => info(d).await,
-        (&Method::GET, ["events"]) => events(d, &call),
+        (&Method::GET, ["events"]) => events(d, c),
 
-        (&Method::POST, ["images", "create"]) => import(d, &call, req).await,
+        (&Method::POST, ["images", "create"]) => import(d, c, req).await,
         (&Method::GET, ["images", "json"]) => images(d).await,
         (&Method::GET, ["images", name, "json"]) => image_inspect(d, name.to_string()).await,
-        (&Method::DELETE, ["images", name]) => {
-            let (name, force) = (name.to_string(), call.flag("force"));
-            blocking(move || {
-                let done = d.remove_image(&name, force)?;
-                let out: Vec<Value> = done.into_iter().map(|(k, v)| json!({ k: v })).collect();
-                Ok(json(StatusCode::OK, &out))
-            })
-            .await
-        }
+        (&Method::DELETE, ["images", name]) => image_remove(d, name.to_string(), c).await,
 
-        (&Method::POST, ["containers", "create"]) => create(d, &call, req).await,
-        (&Method::GET, ["containers", "json"]) => {
-            let all = call.flag("all");
-            blocking(move || Ok(json(StatusCode::OK, &list(&d, all)))).await
-        }
-        (&Method::GET, ["containers", id, "json"]) => {
-            let id = id.to_string();
-            blocking(move || Ok(json(StatusCode::OK, &inspect(&d.inspect(&id)?)))).await
-        }
-        (&Method::POST, ["containers", id, "start"]) => {
-            let id = id.to_string();
-            blocking(move || d.start(&id).map(|()| empty(StatusCode::NO_CONTENT))).await
-        }
-        (&Method::POST, ["containers", id, "stop"]) => {
-            let id = id.to_string();
-            let t = call.q("t").and_then(|t| t.parse().ok());
-            let sig = call.q("signal").map(String::from);
-            blocking(move || {
-                d.stop(&id, t, sig.as_deref())
-                    .map(|()| empty(StatusCode::NO_CONTENT))
-            })
-            .await
-        }
-        (&Method::POST, ["containers", id, "restart"]) => {
-            let id = id.to_string();
-            let t = call.q("t").and_then(|t| t.parse().ok());
-            blocking(move || {
-                match d.stop(&id, t, None) {
-                    Ok(()) | Err(EngineError::NotModified(_)) => {}
-                    Err(e) => return Err(e),
-                }
-                d.start(&id).map(|()| empty(StatusCode::NO_CONTENT))
-            })
-            .await
-        }
-        (&Method::POST, ["containers", id, "kill"]) => {
-            let id = id.to_string();
-            let sig = call.q("signal").map(String::from);
-            blocking(move || {
-                d.kill(&id, sig.as_deref())
-                    .map(|()| empty(StatusCode::NO_CONTENT))
-            })
-            .await
-        }
-        (&Method::POST, ["containers", id, "pause"]) => {
-            let id = id.to_string();
-            blocking(move || d.pause(&id).map(|()| empty(StatusCode::NO_CONTENT))).await
-        }
-        (&Method::POST, ["containers", id, "unpause"]) => {
-            let id = id.to_string();
-            blocking(move || d.unpause(&id).map(|()| empty(StatusCode::NO_CONTENT))).await
-        }
-        (&Method::DELETE, ["containers", id]) => {
-            let (id, force) = (id.to_string(), call.flag("force"));
-            blocking(move || d.remove(&id, force).map(|()| empty(StatusCode::NO_CONTENT))).await
-        }
-        (&Method::POST, ["containers", id, "rename"]) => {
-            let id = id.to_string();
-            let new_name = call.q("name").unwrap_or("").to_string();
-            blocking(move || {
-                d.rename(&id, &new_name)
-                    .map(|()| empty(StatusCode::NO_CONTENT))
-            })
-            .await
-        }
+        (&Method::POST, ["containers", "create"]) => create(d, c, req).await,
+        (&Method::GET, ["containers", "json"]) => list(d, c).await,
+        (&Method::GET, ["containers", id, "json"]) => inspect(d, id.to_string()).await,
+        (&Method::POST, ["containers", id, "start"]) => lifecycle::start(d, id, c).await,
+        (&Method::POST, ["containers", id, "stop"]) => lifecycle::stop(d, id, c).await,
+        (&Method::POST, ["containers", id, "restart"]) => lifecycle::restart(d, id, c).await,
+        (&Method::POST, ["containers", id, "kill"]) => lifecycle::kill(d, id, c).await,
+        (&Method::POST, ["containers", id, "pause"]) => lifecycle::pause(d, id, c).await,
+        (&Method::POST, ["containers", id, "unpause"]) => lifecycle::unpause(d, id, c).await,
+        (&Method::DELETE, ["containers", id]) => lifecycle::remove(d, id, c).await,
+        (&Method::POST, ["containers", id, "rename"]) => lifecycle::rename(d, id, c).await,
         (&Method::POST, ["containers", id, "update"]) => update(d, id.to_string(), req).await,
-        (&Method::GET, ["containers", id, "top"]) => top(d, id.to_string(), &call).await,
-        (&Method::GET, ["containers", id, "stats"]) => stats(d, id.to_string(), &call).await,
-        (&Method::POST, ["containers", id, "wait"]) => wait(d, id.to_string(), &call).await,
-        (&Method::GET, ["containers", id, "logs"]) => {
-            container_logs(d, id.to_string(), &call).await
-        }
-        (&Method::POST, ["containers", id, "attach"]) => {
-            attach(d, id.to_string(), &call, req).await
-        }
+        (&Method::GET, ["containers", id, "top"]) => top(d, id.to_string(), c).await,
+        (&Method::GET, ["containers", id, "stats"]) => stats(d, id.to_string(), c).await,
+        (&Method::POST, ["containers", id, "wait"]) => wait(d, id.to_string(), c).await,
+        (&Method::GET, ["containers", id, "logs"]) => container_logs(d, id.to_string(), c).await,
+        (&Method::POST, ["containers", id, "attach"]) => attach(d, id.to_string(), c, req).await,
+        (&Method::POST, ["containers", id, "resize"]) => resize(d, Some(id), None, c).await,
+
         (&Method::POST, ["containers", id, "exec"]) => exec_create(d, id.to_string(), req).await,
         (&Method::POST, ["exec", id, "start"]) => exec_start(d, id.to_string(), req).await,
-        (&Method::GET, ["exec", id, "json"]) => {
-            let id = id.to_string();
-            blocking(move || Ok(json(StatusCode::OK, &d.exec_inspect(&id)?))).await
-        }
-        (&Method::POST, ["containers", id, "resize"]) | (&Method::POST, ["exec", id, "resize"]) => {
-            let is_exec = segs[0] == "exec";
-            let id = id.to_string();
-            let w = call.q("w").and_then(|v| v.parse().ok()).unwrap_or(0);
-            let h = call.q("h").and_then(|v| v.parse().ok()).unwrap_or(0);
-            blocking(move || {
-                let (name, exec) = if is_exec {
-                    (None, Some(id.as_str()))
-                } else {
-                    (Some(id.as_str()), None)
-                };
-                d.resize(name, exec, w, h).map(|()| empty(StatusCode::OK))
-            })
-            .await
-        }
+        (&Method::GET, ["exec", id, "json"]) => exec_inspect(d, id.to_string()).await,
+        (&Method::POST, ["exec", id, "resize"]) => resize(d, None, Some(id), c).await,
         _ => error(&EngineError::NotFound(format!(
             "page not found: {} /{}",
             call.method,

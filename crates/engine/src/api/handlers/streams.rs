@@ -220,3 +220,26 @@ async fn splice(
     let _ = wr.shutdown().await;
     reader.abort();
 }
+
+/// `GET /exec/{id}/json`.
+pub(super) async fn exec_inspect(d: Arc<Daemon>, id: String) -> Reply {
+    blocking(move || Ok(json(StatusCode::OK, &d.exec_inspect(&id)?))).await
+}
+
+/// `POST /containers/{id}/resize` and `POST /exec/{id}/resize`: the
+/// terminal of a container's first process, or of an exec.
+pub(super) async fn resize(
+    d: Arc<Daemon>,
+    container: Option<&str>,
+    exec: Option<&str>,
+    call: &Call,
+) -> Reply {
+    let w = call.q("w").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let h = call.q("h").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let (container, exec) = (container.map(String::from), exec.map(String::from));
+    blocking(move || {
+        d.resize(container.as_deref(), exec.as_deref(), w, h)
+            .map(|()| empty(StatusCode::OK))
+    })
+    .await
+}

@@ -101,17 +101,13 @@ pub(super) async fn stats(d: Arc<Daemon>, id: String, call: &Call) -> Reply {
 }
 
 pub(super) async fn update(d: Arc<Daemon>, id: String, req: Request<Incoming>) -> Reply {
-    let body: serde_json::Map<String, Value> = match read_json(req).await {
-        Ok(b) => b,
+    let update: UpdateConfig = match read_json(req).await {
+        Ok(u) => u,
         Err(e) => return error(&e),
     };
-    if let Err(e) = check_supported(&body) {
+    if let Err(e) = check_supported(&update) {
         return error(&e);
     }
-    let update: UpdateConfig = match serde_json::from_value(Value::Object(body)) {
-        Ok(u) => u,
-        Err(e) => return error(&EngineError::InvalidParameter(format!("update: {e}"))),
-    };
     blocking(move || {
         let warnings = d.update(&id, &update)?;
         Ok(json(StatusCode::OK, &json!({"Warnings": warnings})))
@@ -121,50 +117,35 @@ pub(super) async fn update(d: Arc<Daemon>, id: String, req: Request<Incoming>) -
 
 /// Refuses members of an update that Vessel does not apply yet, unless
 /// they hold Docker's "leave as it is" (zero, empty, or no restart policy).
-fn check_supported(body: &serde_json::Map<String, Value>) -> crate::error::Result<()> {
-    for (key, value) in body {
-        if UpdateConfig::SUPPORTED.contains(&key.as_str()) {
-            continue;
-        }
-        let unset = match value {
-            Value::Number(n) => n.as_f64() == Some(0.0),
-            Value::String(s) => s.is_empty(),
-            Value::Bool(b) => !b,
-            Value::Array(a) => a.is_empty(),
-            Value::Null => true,
-            Value::Object(o) if key == "RestartPolicy" => {
-                matches!(
-                    o.get("Name").and_then(Value::as_str),
-                    None | Some("" | "no")
-                )
-            }
-            Value::Object(o) => o.is_empty(),
-        };
-        if !unset {
-            return Err(EngineError::InvalidParameter(format!(
-                "{key}: {value} cannot be updated yet (Vessel updates {})",
-                UpdateConfig::SUPPORTED.join(", ")
-            )));
-        }
+fn check_supported(update: &UpdateConfig) -> crate::error::Result<()> {
+    let asked = crate::api::models::non_default(update);
+    match asked
+        .iter()
+        .find(|f| !UpdateConfig::SUPPORTED.contains(&f.path.as_str()))
+    {
+        None => Ok(()),
+        Some(field) => Err(EngineError::InvalidParameter(format!(
+            "{field} cannot be updated yet (Vessel updates {})",
+            UpdateConfig::SUPPORTED.join(", ")
+        ))),
     }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn check(body: Value) -> crate::error::Result<()> {
+        check_supported(&serde_json::from_value(body).unwrap())
+    }
+
     #[test]
     fn unset_members_pass_and_set_ones_are_named() {
         let body = json!({"Memory": 64, "CpusetCpus": "", "BlkioWeight": 0,
                           "RestartPolicy": {"Name": "", "MaximumRetryCount": 0}});
-        assert!(check_supported(body.as_object().unwrap()).is_ok());
-        let body = json!({"CpusetCpus": "0-1"});
-        let e = check_supported(body.as_object().unwrap())
-            .unwrap_err()
-            .to_string();
+        assert!(check(body).is_ok());
+        let e = check(json!({"CpusetCpus": "0-1"})).unwrap_err().to_string();
         assert!(e.contains("CpusetCpus") && e.contains("0-1"), "{e}");
-        let body = json!({"RestartPolicy": {"Name": "always"}});
-        assert!(check_supported(body.as_object().unwrap()).is_err());
+        assert!(check(json!({"RestartPolicy": {"Name": "always"}})).is_err());
     }
 }

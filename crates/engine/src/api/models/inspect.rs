@@ -1,0 +1,277 @@
+//! A container as `docker inspect` and `docker ps` show it: the record
+//! turned into Docker's `ContainerInspectResponse` and
+//! `ContainerSummary`, with what Vessel applies filled in (masked paths,
+//! IPC and cgroup namespace modes, `/dev/shm`'s size), and every key
+//! Docker 20.10 shows present, with Docker's default where Vessel has no
+//! value of its own (`inspect_defaults.json`, taken from dockerd 20.10's
+//! answer for a created container).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use bollard_stubs::models::{
+    ContainerInspectResponse, ContainerState, ContainerStateStatusEnum, ContainerSummary,
+    ContainerSummaryHostConfig, EndpointSettings, GraphDriverData, HostConfig,
+    HostConfigCgroupnsModeEnum, MountPoint, MountPointTypeEnum, NetworkSettings,
+};
+use serde_json::Value;
+
+use crate::container::{Container, State, Status};
+use crate::spec;
+
+/// The keys of Docker 20.10's inspect, with its defaults.
+fn defaults() -> &'static Value {
+    static DEFAULTS: OnceLock<Value> = OnceLock::new();
+    DEFAULTS.get_or_init(|| {
+        serde_json::from_str(include_str!("inspect_defaults.json"))
+            .expect("inspect_defaults.json is valid JSON")
+    })
+}
+
+/// `GET /containers/{id}/json`. `exec_ids` are the container's execs that
+/// have not exited.
+pub fn inspect(c: &Container, exec_ids: Vec<String>) -> Value {
+    let dir = Path::new(&c.log_path).parent();
+    let etc = |name: &str| dir.map(|d| crate::etc::path(d, name).display().to_string());
+    let mut config = c.config.clone();
+    config.image = Some(c.image_name().to_string());
+    let response = ContainerInspectResponse {
+        id: Some(c.id.clone()),
+        created: Some(c.created.clone()),
+        path: Some(c.path.clone()),
+        args: Some(c.args.clone()),
+        state: Some(state(&c.state)),
+        image: Some(c.image.clone()),
+        resolv_conf_path: etc("resolv.conf"),
+        hostname_path: etc("hostname"),
+        hosts_path: etc("hosts"),
+        log_path: Some(c.log_path.clone()),
+        name: Some(c.name.clone()),
+        restart_count: Some(c.restart_count),
+        driver: Some("overlay".into()),
+        platform: Some("linux".into()),
+        mount_label: Some(String::new()),
+        process_label: Some(String::new()),
+        app_armor_profile: Some(String::new()),
+        exec_ids: (!exec_ids.is_empty()).then_some(exec_ids),
+        host_config: Some(host_config(c)),
+        graph_driver: Some(GraphDriverData {
+            name: "overlay".into(),
+            data: HashMap::new(),
+        }),
+        size_rw: None,
+        size_root_fs: None,
+        mounts: Some(mounts(c)),
+        config: Some(config),
+        network_settings: Some(network_settings(c)),
+    };
+    let mut v = serde_json::to_value(&response).unwrap_or_default();
+    // Docker shows no data for a driver it has none for as null.
+    v["GraphDriver"]["Data"] = Value::Null;
+    fill(&mut v, defaults());
+    v
+}
+
+/// Inserts every key of `defaults` missing from `v`, in objects at any
+/// depth (not into lists).
+fn fill(v: &mut Value, defaults: &Value) {
+    let (Value::Object(v), Value::Object(defaults)) = (v, defaults) else {
+        return;
+    };
+    for (k, d) in defaults {
+        match v.get_mut(k) {
+            Some(existing) => fill(existing, d),
+            None => {
+                v.insert(k.clone(), d.clone());
+            }
+        }
+    }
+}
+
+fn state(s: &State) -> ContainerState {
+    let status = match s.status {
+        Status::Created => ContainerStateStatusEnum::CREATED,
+        Status::Running => ContainerStateStatusEnum::RUNNING,
+        Status::Paused => ContainerStateStatusEnum::PAUSED,
+        Status::Restarting => ContainerStateStatusEnum::RESTARTING,
+        Status::Removing => ContainerStateStatusEnum::REMOVING,
+        Status::Exited => ContainerStateStatusEnum::EXITED,
+        Status::Dead => ContainerStateStatusEnum::DEAD,
+    };
+    ContainerState {
+        status: Some(status),
+        running: Some(s.running),
+        paused: Some(s.paused),
+        restarting: Some(s.restarting),
+        oom_killed: Some(s.oom_killed),
+        dead: Some(s.dead),
+        pid: Some(s.pid),
+        exit_code: Some(s.exit_code),
+        error: Some(s.error.clone()),
+        started_at: Some(s.started_at.clone()),
+        finished_at: Some(s.finished_at.clone()),
+        health: None,
+    }
+}
+
+/// The host config as recorded, with what Vessel applies to every
+/// container in the members that show it.
+fn host_config(c: &Container) -> HostConfig {
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut hc = c.host_config.clone();
+    if c.network_mode().is_empty() {
+        hc.network_mode = Some("none".into());
+    }
+    hc.ipc_mode.get_or_insert_with(|| "private".into());
+    hc.cgroupns_mode
+        .get_or_insert(HostConfigCgroupnsModeEnum::HOST);
+    hc.shm_size.get_or_insert(spec::SHM_SIZE);
+    hc.runtime.get_or_insert_with(|| "vessel".into());
+    hc.masked_paths = Some(strings(spec::MASKED_PATHS));
+    hc.readonly_paths = Some(strings(spec::READONLY_PATHS));
+    hc
+}
+
+/// The binds, as mount points.
+fn mounts(c: &Container) -> Vec<MountPoint> {
+    let binds = c.host_config.binds.iter().flatten();
+    binds
+        .filter_map(|b| {
+            let mut parts = b.split(':');
+            let (source, destination) = (parts.next()?, parts.next()?);
+            let mode = parts.next().unwrap_or_default();
+            Some(MountPoint {
+                typ: Some(MountPointTypeEnum::BIND),
+                name: None,
+                source: Some(source.into()),
+                destination: Some(destination.into()),
+                driver: None,
+                mode: Some(mode.into()),
+                rw: Some(mode != "ro"),
+                propagation: Some("rprivate".into()),
+            })
+        })
+        .collect()
+}
+
+/// The network the container is on: its own namespace with only `lo`
+/// (`none`), or the host's.
+fn network_name(c: &Container) -> &'static str {
+    match c.network_mode() {
+        "host" => "host",
+        _ => "none",
+    }
+}
+
+fn network_settings(c: &Container) -> NetworkSettings {
+    let endpoint = EndpointSettings {
+        network_id: Some(String::new()),
+        endpoint_id: Some(String::new()),
+        gateway: Some(String::new()),
+        ip_address: Some(String::new()),
+        ip_prefix_len: Some(0),
+        ipv6_gateway: Some(String::new()),
+        global_ipv6_address: Some(String::new()),
+        global_ipv6_prefix_len: Some(0),
+        mac_address: Some(String::new()),
+        ..Default::default()
+    };
+    NetworkSettings {
+        networks: Some(HashMap::from([(network_name(c).to_string(), endpoint)])),
+        ..Default::default()
+    }
+}
+
+/// A row of `GET /containers/json`.
+pub fn summary(c: &Container, now: chrono::DateTime<chrono::Utc>) -> ContainerSummary {
+    let created = chrono::DateTime::parse_from_rfc3339(&c.created)
+        .map(|t| t.timestamp())
+        .unwrap_or(0);
+    let command = std::iter::once(c.path.as_str())
+        .chain(c.args.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ");
+    ContainerSummary {
+        id: Some(c.id.clone()),
+        names: Some(vec![c.name.clone()]),
+        image: Some(c.image_name().to_string()),
+        image_id: Some(c.image.clone()),
+        command: Some(command),
+        created: Some(created),
+        ports: Some(Vec::new()),
+        labels: Some(c.config.labels.clone().unwrap_or_default()),
+        state: Some(c.state.status.as_str().to_string()),
+        status: Some(c.state.describe(now)),
+        host_config: Some(ContainerSummaryHostConfig {
+            network_mode: Some(c.network_mode().to_string()),
+        }),
+        mounts: Some(mounts(c)),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::container::Config;
+
+    fn container() -> Container {
+        Container {
+            id: "a".repeat(64),
+            created: "2026-01-01T00:00:00Z".into(),
+            path: "sleep".into(),
+            args: vec!["60".into()],
+            state: State::default(),
+            image: "sha256:1".into(),
+            name: "/c1".into(),
+            restart_count: 0,
+            log_path: "/var/lib/vessel/containers/a/a-json.log".into(),
+            config: Config {
+                image: Some("busybox".into()),
+                ..Default::default()
+            },
+            host_config: HostConfig {
+                binds: Some(vec!["/tmp:/data:ro".into()]),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// Every key dockerd 20.10 shows for a created container, at the top
+    /// level and in Config, HostConfig, State and NetworkSettings.
+    #[test]
+    fn inspect_has_every_key_docker_has() {
+        let v = inspect(&container(), Vec::new());
+        let want = defaults();
+        for (section, keys) in want.as_object().unwrap() {
+            assert!(v.get(section).is_some(), "{section}");
+            if let Value::Object(keys) = keys {
+                for k in keys.keys() {
+                    assert!(v[section].get(k).is_some(), "{section}.{k}");
+                }
+            }
+        }
+        assert!(v["HostConfig"].as_object().unwrap().len() >= 65);
+        assert_eq!(v["State"]["Status"], "created");
+        assert_eq!(v["HostConfig"]["CapAdd"], Value::Null);
+        assert_eq!(v["HostConfig"]["Binds"][0], "/tmp:/data:ro");
+        assert_eq!(v["Mounts"][0]["RW"], false);
+        assert_eq!(v["NetworkSettings"]["Networks"]["none"]["IPAddress"], "");
+        assert_eq!(v["HostConfig"]["MaskedPaths"][1], "/proc/keys");
+    }
+
+    #[test]
+    fn a_row_has_dockers_state_and_status() {
+        let mut c = container();
+        c.state.set_running(5, "2026-01-01T00:00:00Z");
+        let now = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:03Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let row = serde_json::to_value(summary(&c, now)).unwrap();
+        assert_eq!(row["State"], "running");
+        assert_eq!(row["Status"], "Up 3 seconds");
+        assert_eq!(row["Command"], "sleep 60");
+        assert_eq!(row["Names"][0], "/c1");
+    }
+}

@@ -1,0 +1,43 @@
+//! `docker attach`: the first process's streams, now or at its next
+//! start.
+
+use vessel_runtime::protocol::INIT;
+
+use super::{Daemon, PendingAttach, Streams};
+use crate::error::Result;
+
+impl Daemon {
+    /// Removes (and returns) the attaches waiting for `id`'s next start;
+    /// dropping one ends its client's stream.
+    pub(super) fn take_pending_attach(&self, id: &str) -> Vec<PendingAttach> {
+        self.pending_attach
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
+            .unwrap_or_default()
+    }
+
+    /// Attaches to the first process: at once when the container runs,
+    /// else when it next starts. Returns where the streams will arrive,
+    /// and whether the container has a terminal.
+    pub fn attach(
+        &self,
+        name: &str,
+        stdin: bool,
+    ) -> Result<(std::sync::mpsc::Receiver<Streams>, bool)> {
+        let entry = self.get(name)?;
+        let c = entry.lock();
+        let (tx, rx) = std::sync::mpsc::channel();
+        if c.state.running {
+            let _ = tx.send(self.runtime.attach(&c.id, INIT, stdin)?);
+        } else {
+            self.pending_attach
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(c.id.clone())
+                .or_default()
+                .push(PendingAttach { stdin, to: tx });
+        }
+        Ok((rx, c.tty()))
+    }
+}

@@ -1,0 +1,97 @@
+//! `docker create`: a container recorded, nothing running yet.
+
+use vessel_runtime::record::now_rfc3339;
+
+use super::names::{generated_name, random_id, valid_name};
+use super::{Daemon, Entry};
+use crate::container::DEFAULT_LOG_DRIVER;
+use crate::container::{Config, Container, HostConfig, HostConfigLogConfig, State};
+use crate::error::{EngineError, Result};
+use crate::spec;
+
+impl Daemon {
+    /// Records a container named `name` (or a generated name); returns
+    /// its id and warnings. The spec is built once to refuse a bad config
+    /// now, as Docker does; it is built again at each start.
+    pub fn create(
+        &self,
+        name: Option<&str>,
+        mut config: Config,
+        mut host_config: HostConfig,
+    ) -> Result<(String, Vec<String>)> {
+        let image_name = config.image.clone().unwrap_or_default();
+        let image = self.images.resolve(&image_name)?;
+        let name = match name.filter(|n| !n.is_empty()) {
+            Some(n) => {
+                let n = n.trim_start_matches('/');
+                if !valid_name(n) {
+                    return Err(EngineError::InvalidParameter(format!(
+                        "Invalid container name ({n}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+                    )));
+                }
+                format!("/{n}")
+            }
+            None => format!("/{}", generated_name()),
+        };
+        let mut argv = spec::command(&config.entrypoint, &config.cmd, &image);
+        if argv.is_empty() {
+            return Err(EngineError::InvalidParameter(
+                "No command specified: give one, or use an image with Cmd or Entrypoint".into(),
+            ));
+        }
+        let path = argv.remove(0);
+        let id = random_id()?;
+        let dir = self.dir(&id);
+        if config.hostname.as_deref().unwrap_or_default().is_empty() {
+            // Docker's: the host's name on the host's network, the short
+            // id otherwise.
+            let host = host_config.network_mode.as_deref() == Some("host");
+            config.hostname = Some(match host {
+                true => nix::unistd::gethostname()
+                    .ok()
+                    .and_then(|h| h.into_string().ok())
+                    .unwrap_or_else(|| id[..12].to_string()),
+                false => id[..12].to_string(),
+            });
+        }
+        // The daemon's default log driver, as Docker fills it in.
+        let log = host_config.log_config.get_or_insert_with(Default::default);
+        if log.typ.as_deref().unwrap_or_default().is_empty() {
+            *log = HostConfigLogConfig {
+                typ: Some(DEFAULT_LOG_DRIVER.into()),
+                config: log.config.take(),
+            };
+        }
+        let c = Container {
+            id: id.clone(),
+            created: now_rfc3339(),
+            path,
+            args: argv,
+            state: State::default(),
+            image: image.id.clone(),
+            name: name.clone(),
+            restart_count: 0,
+            log_path: dir.join(format!("{id}-json.log")).display().to_string(),
+            config,
+            host_config,
+        };
+        spec::build(&c, &image, &[], None)?;
+        {
+            let mut table = self.table();
+            if let Some((other, _)) = table.iter().find(|(_, e)| *e.name() == name) {
+                return Err(EngineError::Conflict(format!(
+                    "Conflict. The container name \"{name}\" is already in use by container \"{other}\". You have to remove (or rename) that container to be able to reuse that name."
+                )));
+            }
+            std::fs::create_dir_all(&dir)
+                .map_err(EngineError::io(format!("creating {}", dir.display())))?;
+            if let Err(e) = c.save(&dir) {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(e);
+            }
+            table.insert(id.clone(), Entry::new(c.clone()));
+        }
+        self.event(&c, "create", &[]);
+        Ok((id, Vec::new()))
+    }
+}

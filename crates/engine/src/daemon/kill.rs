@@ -1,0 +1,77 @@
+//! `docker kill`: a signal to the container's first process.
+
+use super::Daemon;
+use crate::container::Verb;
+use crate::error::{EngineError, Result};
+use vessel_runtime::protocol::INIT;
+
+impl Daemon {
+    /// Sends `signal` (default SIGKILL). A frozen process only gets its
+    /// signal once thawed: as Docker does, a paused container is resumed
+    /// after a SIGKILL, or after its stop signal (any signal, when it has
+    /// none of its own).
+    pub fn kill(&self, name: &str, signal: Option<&str>) -> Result<()> {
+        let signal = parse_signal(signal.unwrap_or("KILL"))?;
+        let entry = self.get(name)?;
+        let mut c = entry.lock();
+        c.check(Verb::Kill)?;
+        self.runtime.signal(&c.id, INIT, signal)?;
+        let stop_signal = c
+            .config
+            .stop_signal
+            .as_deref()
+            .map(parse_signal)
+            .transpose()?;
+        let ends_it = signal == libc::SIGKILL || stop_signal.is_none_or(|s| s == signal);
+        self.event(&c, "kill", &[("signal", signal.to_string())]);
+        if c.state.paused && ends_it {
+            match self.runtime.resume(&c.id) {
+                Ok(()) => {
+                    c.state.set_paused(false);
+                    if let Err(e) = self.save(&c) {
+                        tracing::warn!(container = %c.id, error = %e, "saving the record after a resume");
+                    }
+                    self.event(&c, "unpause", &[]);
+                }
+                Err(e) => {
+                    tracing::warn!(container = %c.id, error = %e, "cannot resume a killed container")
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A signal by name (`TERM`, `SIGTERM`) or number.
+pub fn parse_signal(s: &str) -> Result<i32> {
+    if let Ok(n) = s.parse::<i32>() {
+        if (1..=64).contains(&n) {
+            return Ok(n);
+        }
+    }
+    let name = s.to_ascii_uppercase();
+    let name = if name.starts_with("SIG") {
+        name
+    } else {
+        format!("SIG{name}")
+    };
+    name.parse::<nix::sys::signal::Signal>()
+        .map(|s| s as i32)
+        .map_err(|_| EngineError::InvalidParameter(format!("invalid signal: {s}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_parse_by_name_or_number() {
+        assert_eq!(parse_signal("TERM").unwrap(), libc::SIGTERM);
+        assert_eq!(parse_signal("SIGKILL").unwrap(), libc::SIGKILL);
+        assert_eq!(parse_signal("9").unwrap(), 9);
+        assert!(parse_signal("NOPE")
+            .unwrap_err()
+            .to_string()
+            .contains("NOPE"));
+    }
+}

@@ -1,0 +1,154 @@
+//! `docker start`: the daemon's start path (`containerStart`), from the
+//! state check to the task running, and every cleanup on the way.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+
+use vessel_runtime::launch::Start;
+use vessel_runtime::protocol::INIT;
+use vessel_runtime::record::now_rfc3339;
+
+use super::Daemon;
+use crate::container::{Container, Verb};
+use crate::error::{EngineError, Result};
+use crate::lookup::{self, CommandError};
+use crate::runtime::TaskSpec;
+use crate::spec;
+
+impl Daemon {
+    /// Starts a container, with the reference's rules (see
+    /// [`crate::container::State::check`]); a failed start records its
+    /// error and an exit code (128 unless one is set), removes the task,
+    /// ends waiting attaches and reports "die".
+    pub fn start(&self, name: &str) -> Result<()> {
+        let entry = self.get(name)?;
+        let mut c = entry.lock();
+        c.check(Verb::Start)?;
+        let result = self.start_task(&mut c);
+        if let Err(err) = &result {
+            c.state.set_start_failed(err.to_string());
+            if let Err(e) = self.save(&c) {
+                tracing::error!(container = %c.id, error = %e, "saving the record of a failed start");
+            }
+            if let Err(e) = self.runtime.delete(&c.id) {
+                tracing::warn!(container = %c.id, error = %e, "cleaning up after a failed start");
+            }
+            // Waiting attaches end: nothing will run.
+            self.take_pending_attach(&c.id);
+            self.event(&c, "die", &[("exitCode", c.state.exit_code.to_string())]);
+            entry.ends.fetch_add(1, Ordering::SeqCst);
+            if c.auto_remove() {
+                let id = c.id.clone();
+                drop(c);
+                entry.changed.notify_all();
+                if let Err(e) = self.remove(&id, true) {
+                    tracing::error!(container = %id, error = %e, "removing an auto-remove container after a failed start");
+                }
+                return result;
+            }
+        }
+        drop(c);
+        entry.changed.notify_all();
+        result
+    }
+
+    fn start_task(&self, c: &mut Container) -> Result<()> {
+        let image = self.images.resolve(&c.image)?;
+        let layers: Vec<PathBuf> = image
+            .layers
+            .iter()
+            .map(|l| self.images.layer_dir(l))
+            .collect();
+        let dir = self.dir(&c.id);
+        let host_network = c.network_mode() == "host";
+        crate::etc::write(&dir, &spec::hostname(c), host_network, &self.host_files)
+            .map_err(EngineError::io("writing the container's /etc files"))?;
+        let spec = spec::build(c, &image, &layers, Some(&dir))?;
+        // "start" is reported whether or not the task starts.
+        struct StartEvent<'a>(&'a Daemon, Container);
+        impl Drop for StartEvent<'_> {
+            fn drop(&mut self) {
+                self.0.event(&self.1, "start", &[]);
+            }
+        }
+        let _start_event = StartEvent(self, c.clone());
+
+        let process = spec.process().as_ref();
+        let env = process.and_then(|p| p.env().clone()).unwrap_or_default();
+        let cwd = process.map_or_else(|| "/".into(), |p| p.cwd().display().to_string());
+        match lookup::check(&layers, &env, &cwd, &c.path) {
+            Ok(()) => {}
+            Err(CommandError::NotFound) => {
+                c.state.exit_code = 127;
+                return Err(EngineError::InvalidParameter(format!(
+                    "container command '{}' not found or does not exist",
+                    c.path
+                )));
+            }
+            Err(CommandError::NotExecutable) => {
+                c.state.exit_code = 126;
+                return Err(EngineError::InvalidParameter(format!(
+                    "container command '{}' could not be invoked",
+                    c.path
+                )));
+            }
+        }
+
+        let bundle = dir.join("bundle");
+        std::fs::create_dir_all(&bundle).map_err(EngineError::io("creating the bundle"))?;
+        let bytes = serde_json::to_vec_pretty(&spec)
+            .map_err(|e| EngineError::Internal(format!("encoding the spec: {e}")))?;
+        vessel_runtime::record::write_atomic(
+            &bundle.join("config.json"),
+            &bytes,
+            vessel_runtime::record::Durability::ProcessCrash,
+        )
+        .map_err(EngineError::io("writing the spec"))?;
+        // A task left by an earlier run of this container goes first.
+        self.runtime.delete(&c.id)?;
+        let pid = self.create_task(c, &bundle)?;
+        c.state.set_running(pid, &now_rfc3339());
+        self.save(c)?;
+        Ok(())
+    }
+
+    /// Creates and starts the task. Attaches waiting for this start are
+    /// connected before the process runs, so they miss none of its
+    /// output: the task is created and started in one request to its
+    /// shim, whose answer is the one waiting attach's stream (if any);
+    /// several connect between a create and a start.
+    fn create_task(&self, c: &Container, bundle: &std::path::Path) -> Result<i64> {
+        let mut task = TaskSpec {
+            id: c.id.clone(),
+            bundle: bundle.to_path_buf(),
+            log: PathBuf::from(&c.log_path),
+            open_stdin: c.open_stdin(),
+            start: None,
+        };
+        let mut waiting = self.take_pending_attach(&c.id);
+        if waiting.len() <= 1 {
+            let attach = waiting.pop();
+            task.start = Some(Start {
+                attach: attach.is_some(),
+                stdin: attach.as_ref().is_some_and(|p| p.stdin),
+            });
+            let (pid, streams) = self.runtime.create(&task)?;
+            if let (Some(p), Some(streams)) = (attach, streams) {
+                let _ = p.to.send(streams);
+            }
+            return Ok(pid);
+        }
+        self.runtime.create(&task)?;
+        for p in waiting {
+            match self.runtime.attach(&c.id, INIT, p.stdin) {
+                Ok(streams) => {
+                    let _ = p.to.send(streams);
+                }
+                Err(e) => {
+                    tracing::warn!(container = %c.id, error = %e, "connecting a waiting attach")
+                }
+            }
+        }
+        self.runtime.start(&c.id)
+    }
+}

@@ -1,0 +1,89 @@
+//! A container's cgroup limits: Docker's `HostConfig` resources, each
+//! checked, as the OCI `linux.resources` the shim applies.
+
+use oci_spec::runtime::{
+    LinuxCpuBuilder, LinuxMemoryBuilder, LinuxPidsBuilder, LinuxResources, LinuxResourcesBuilder,
+};
+
+use super::oci_error;
+use crate::container::HostConfig;
+use crate::error::{EngineError, Result};
+
+/// The CPU period `NanoCpus` is expressed in, Docker's.
+const NANO_CPUS_PERIOD: u64 = 100_000;
+
+/// The limits of a host config, checked (names the field and the value of
+/// the first one that is out of range).
+pub fn resources(hc: &HostConfig) -> Result<LinuxResources> {
+    let mut res = LinuxResourcesBuilder::default();
+    let memory = hc.memory.unwrap_or(0);
+    if memory != 0 {
+        if memory < 6 * 1024 * 1024 {
+            return Err(EngineError::InvalidParameter(format!(
+                "HostConfig.Memory: {memory} is below the minimum of 6MB"
+            )));
+        }
+        let limit = LinuxMemoryBuilder::default().limit(memory).build();
+        res = res.memory(limit.map_err(oci_error)?);
+    }
+    if let Some(cpu) = cpu(hc)? {
+        res = res.cpu(cpu);
+    }
+    if let Some(limit) = hc.pids_limit.filter(|l| *l != 0) {
+        let pids = LinuxPidsBuilder::default().limit(limit).build();
+        res = res.pids(pids.map_err(oci_error)?);
+    }
+    res.build().map_err(oci_error)
+}
+
+/// Shares, and a quota over a period (from `NanoCpus`, or given).
+fn cpu(hc: &HostConfig) -> Result<Option<oci_spec::runtime::LinuxCpu>> {
+    let shares = hc.cpu_shares.unwrap_or(0);
+    let nano_cpus = hc.nano_cpus.unwrap_or(0);
+    let (quota, period) = (hc.cpu_quota.unwrap_or(0), hc.cpu_period.unwrap_or(0));
+    let mut cpu = LinuxCpuBuilder::default();
+    let mut any = false;
+    if shares != 0 {
+        if shares < 2 {
+            return Err(EngineError::InvalidParameter(format!(
+                "HostConfig.CpuShares: {shares} is below the minimum of 2"
+            )));
+        }
+        cpu = cpu.shares(shares as u64);
+        any = true;
+    }
+    if nano_cpus != 0 {
+        if quota != 0 || period != 0 {
+            return Err(EngineError::InvalidParameter(
+                "HostConfig.NanoCpus: cannot be combined with CpuQuota or CpuPeriod".into(),
+            ));
+        }
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as i64;
+        if nano_cpus < 0 || nano_cpus > cpus * 1_000_000_000 {
+            return Err(EngineError::InvalidParameter(format!(
+                "HostConfig.NanoCpus: {nano_cpus} is outside 0.01 to {cpus} CPUs (this host has {cpus})"
+            )));
+        }
+        let quota = nano_cpus * NANO_CPUS_PERIOD as i64 / 1_000_000_000;
+        cpu = cpu.period(NANO_CPUS_PERIOD).quota(quota);
+        any = true;
+    } else {
+        if period < 0 {
+            return Err(EngineError::InvalidParameter(format!(
+                "HostConfig.CpuPeriod: {period} is negative"
+            )));
+        }
+        if period != 0 {
+            cpu = cpu.period(period as u64);
+            any = true;
+        }
+        if quota != 0 {
+            cpu = cpu.quota(quota);
+            any = true;
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    cpu.build().map(Some).map_err(oci_error)
+}
