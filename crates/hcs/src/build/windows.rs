@@ -22,7 +22,6 @@ pub(super) fn build(
     host: &HostFacts,
     layer_ids: &dyn LayerIdSource,
 ) -> Result<Document, HcsConfigError> {
-    let mut warnings = Vec::new();
     let mut cfg = ContainerConfig {
         system_type: "Container".into(),
         name: opts.id.clone(),
@@ -33,35 +32,63 @@ pub(super) fn build(
         servicing: windows.servicing,
         ..Default::default()
     };
-
-    if let Some(res) = &windows.resources {
-        if let Some(cpu) = &res.cpu {
-            if let Some(count) = cpu.count {
-                warnings.extend(set_cpu_count(&mut cfg, count, host.cpu_count));
-            }
-            if let Some(shares) = cpu.shares {
-                cfg.processor_weight = u64::from(shares);
-            }
-            if let Some(maximum) = cpu.maximum {
-                cfg.processor_maximum = i64::from(maximum);
-            }
-        }
-        if let Some(limit) = res.memory.as_ref().and_then(|m| m.limit) {
-            cfg.memory_maximum_in_mb = bytes_to_mb(i64::try_from(limit).unwrap_or(i64::MAX));
-        }
-        if let Some(storage) = &res.storage {
-            cfg.storage_bandwidth_maximum = storage.bps.unwrap_or(0);
-            cfg.storage_iops_maximum = storage.iops.unwrap_or(0);
-        }
-    }
-
+    let warnings = match &windows.resources {
+        Some(res) => set_resources(&mut cfg, res, host),
+        None => Vec::new(),
+    };
     set_network(&mut cfg, windows.network.as_ref());
     if let Some(serde_json::Value::String(credentials)) = &windows.credential_spec {
         cfg.credentials = credentials.clone();
     }
+    let image_layers = set_layer_folder(&mut cfg, windows)?;
+    set_root(&mut cfg, spec, windows.hyperv.as_ref(), image_layers, host)?;
+    cfg.layers = Some(layers_of(
+        "windows.layerFolders",
+        image_layers,
+        layer_ids,
+        str::to_string,
+    )?);
+    map_mounts(&mut cfg, mounts, host)?;
 
-    // The bottom folders are the image; the top one is the container's own
-    // writable layer, which HCS takes separately.
+    Ok(Document {
+        config: cfg,
+        flavor: Flavor::Windows,
+        servicing: windows.servicing,
+        guest_spec: None,
+        warnings,
+    })
+}
+
+/// CPU, memory and storage limits. Returns the warnings they give.
+fn set_resources(cfg: &mut ContainerConfig, res: &oci::Resources, host: &HostFacts) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(cpu) = &res.cpu {
+        if let Some(count) = cpu.count {
+            warnings.extend(set_cpu_count(cfg, count, host.cpu_count));
+        }
+        if let Some(shares) = cpu.shares {
+            cfg.processor_weight = u64::from(shares);
+        }
+        if let Some(maximum) = cpu.maximum {
+            cfg.processor_maximum = i64::from(maximum);
+        }
+    }
+    if let Some(limit) = res.memory.as_ref().and_then(|m| m.limit) {
+        cfg.memory_maximum_in_mb = bytes_to_mb(i64::try_from(limit).unwrap_or(i64::MAX));
+    }
+    if let Some(storage) = &res.storage {
+        cfg.storage_bandwidth_maximum = storage.bps.unwrap_or(0);
+        cfg.storage_iops_maximum = storage.iops.unwrap_or(0);
+    }
+    warnings
+}
+
+/// The layer folders: the bottom ones are the image, returned; the top one
+/// is the container's own writable layer, which HCS takes separately.
+fn set_layer_folder<'w>(
+    cfg: &mut ContainerConfig,
+    windows: &'w oci::Windows,
+) -> Result<&'w [String], HcsConfigError> {
     let folders = windows.layer_folders.as_deref().unwrap_or_default();
     let Some((top, image_layers)) = folders.split_last().filter(|_| folders.len() >= 2) else {
         return Err(HcsConfigError::TooFewLayerFolders {
@@ -74,8 +101,19 @@ pub(super) fn build(
     if !cfg.hv_partition || cfg.servicing {
         cfg.layer_folder_path = top.clone();
     }
+    Ok(image_layers)
+}
 
-    if let Some(hyperv) = &windows.hyperv {
+/// The root file system: a Hyper-V container's utility VM, or a process
+/// container's volume. Neither may be read-only.
+fn set_root(
+    cfg: &mut ContainerConfig,
+    spec: &Spec,
+    hyperv: Option<&oci::HyperV>,
+    image_layers: &[String],
+    host: &HostFacts,
+) -> Result<(), HcsConfigError> {
+    if let Some(hyperv) = hyperv {
         if !hyperv.utility_vm_path.is_empty() {
             return Err(HcsConfigError::ExplicitUtilityVmPath {
                 path: hyperv.utility_vm_path.clone(),
@@ -103,22 +141,7 @@ pub(super) fn build(
     if spec.root.readonly {
         return Err(HcsConfigError::ReadonlyRoot);
     }
-
-    cfg.layers = Some(layers_of(
-        "windows.layerFolders",
-        image_layers,
-        layer_ids,
-        str::to_string,
-    )?);
-    map_mounts(&mut cfg, mounts, host)?;
-
-    Ok(Document {
-        config: cfg,
-        flavor: Flavor::Windows,
-        servicing: windows.servicing,
-        guest_spec: None,
-        warnings,
-    })
+    Ok(())
 }
 
 /// Endpoints, DNS and network sharing, the same for Windows and LCOW.
