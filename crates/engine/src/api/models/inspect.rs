@@ -70,8 +70,19 @@ pub fn inspect(c: &Container, exec_ids: Vec<String>) -> Value {
     // Docker shows no data for a driver it has none for as null.
     v["GraphDriver"]["Data"] = Value::Null;
     fill(&mut v, defaults());
+    // An endpoint's members Docker shows as null when unset.
+    if let Some(Value::Object(networks)) = v.pointer_mut("/NetworkSettings/Networks") {
+        for endpoint in networks.values_mut() {
+            fill(endpoint, &ENDPOINT_NULLS);
+        }
+    }
     v
 }
+
+/// The members of an endpoint Docker shows as null when unset.
+static ENDPOINT_NULLS: std::sync::LazyLock<Value> = std::sync::LazyLock::new(
+    || serde_json::json!({"IPAMConfig": null, "Links": null, "Aliases": null, "DriverOpts": null}),
+);
 
 /// Inserts every key of `defaults` missing from `v`, in objects at any
 /// depth (not into lists).
@@ -258,6 +269,10 @@ mod tests {
         assert_eq!(v["HostConfig"]["Binds"][0], "/tmp:/data:ro");
         assert_eq!(v["Mounts"][0]["RW"], false);
         assert_eq!(v["NetworkSettings"]["Networks"]["none"]["IPAddress"], "");
+        assert_eq!(
+            v["NetworkSettings"]["Networks"]["none"]["Aliases"],
+            Value::Null
+        );
         assert_eq!(v["HostConfig"]["MaskedPaths"][1], "/proc/keys");
     }
 
