@@ -36,8 +36,6 @@ use nix::fcntl::OFlag;
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::waitpid;
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
-use serde::Deserialize;
-use serde_json::Value;
 use vessel_runtime::protocol::{ErrorKind, RemoteError};
 
 use crate::cgroups::ready::ReadyCgroups;
@@ -71,9 +69,7 @@ impl Plan {
 
 /// Whether the shim creates this container itself; if not, why (the
 /// builder then does). Nothing is changed either way.
-pub fn plan(spec: &Value, id: &str) -> Result<Plan, String> {
-    // Read from the JSON in place, without a copy of it.
-    let spec = Spec::deserialize(spec).map_err(|e| format!("spec: {e}"))?;
+pub fn plan(spec: &Spec, id: &str) -> Result<Plan, String> {
     let linux = spec.linux().as_ref().ok_or("no linux section")?;
     if !matches!(
         libcgroups::common::get_cgroup_setup(),
@@ -137,9 +133,9 @@ pub fn plan(spec: &Value, id: &str) -> Result<Plan, String> {
         .iter()
         .flatten()
         .any(|ns| ns.typ() == LinuxNamespaceType::Network && ns.path().is_none());
-    let mounts = crate::mounts::fits(&spec);
+    let mounts = crate::mounts::fits(spec);
     Ok(Plan {
-        spec,
+        spec: spec.clone(),
         cgroups_path,
         makes_network,
         mounts,

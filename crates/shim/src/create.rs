@@ -9,7 +9,6 @@ use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::Container;
 use libcontainer::syscall::syscall::SyscallType;
 use nix::sys::signalfd::SignalFd;
-use serde_json::{json, Value};
 use vessel_runtime::bundle::{self, RuntimeBundle};
 use vessel_runtime::launch::CreateRequest;
 use vessel_runtime::logs::LogWriter;
@@ -80,8 +79,9 @@ pub fn create(
     let t_bundle = t0.elapsed();
     let terminal = rb
         .spec
-        .pointer("/process/terminal")
-        .and_then(Value::as_bool)
+        .process()
+        .as_ref()
+        .and_then(|p| p.terminal())
         .unwrap_or(false);
     let mut init = Proc::new(INIT, true);
     let console_path = cdir.console_socket();
@@ -105,8 +105,12 @@ pub fn create(
     // directory after them; where libcontainer's init mounts, it is made
     // here, in the image.
     if !plan.as_ref().is_ok_and(|p| p.makes_own_mounts()) {
-        let cwd = rb.spec["process"]["cwd"].as_str().unwrap_or("/");
-        crate::mounts::make_cwd(&rb.rootfs, cwd).map_err(invalid)?;
+        let cwd = rb
+            .spec
+            .process()
+            .as_ref()
+            .map(|p| p.cwd().to_string_lossy());
+        crate::mounts::make_cwd(&rb.rootfs, cwd.as_deref().unwrap_or("/")).map_err(invalid)?;
     }
     let mut channels = None;
     let (container, console) = match plan {
@@ -225,25 +229,20 @@ fn build(
 
 /// A `process.user.username` is looked up in the container's own passwd.
 fn resolve_username(rb: &mut RuntimeBundle) -> Result<(), RemoteError> {
-    let Some(name) = rb
-        .spec
-        .pointer("/process/user/username")
-        .and_then(Value::as_str)
-        .filter(|n| !n.is_empty())
-        .map(String::from)
-    else {
+    let Some(user) = rb.spec.process_mut().as_mut().map(|p| p.user_mut()) else {
         return Ok(());
     };
-    let ids = users::resolve(&rb.rootfs, &name)
-        .map_err(|e| invalid(format!("process.user.username: {e}")))?;
-    if let Some(user) = rb
-        .spec
-        .pointer_mut("/process/user")
-        .and_then(Value::as_object_mut)
-    {
-        user.insert("uid".into(), json!(ids.uid));
-        user.insert("gid".into(), json!(ids.gid));
-        user.remove("username");
-    }
+    let Some(name) = user.username().clone().filter(|n| !n.is_empty()) else {
+        return Ok(());
+    };
+    let ids = users::resolve(&rb.rootfs, &name).map_err(|e| {
+        invalid(format!(
+            "process.user.username: {}",
+            crate::error::chain(&e)
+        ))
+    })?;
+    user.set_uid(ids.uid);
+    user.set_gid(ids.gid);
+    user.set_username(None);
     Ok(())
 }

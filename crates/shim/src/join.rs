@@ -22,7 +22,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use libcontainer::oci_spec::runtime::{LinuxSeccomp, Process};
+use libcontainer::oci_spec::runtime::{LinuxNamespaceType, LinuxSeccomp, Process, Spec};
 use libcontainer::syscall::syscall::create_syscall;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -30,8 +30,6 @@ use nix::sched::CloneFlags;
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, Gid, Pid, Uid};
-use serde::Deserialize;
-use serde_json::Value;
 
 use crate::executor;
 use crate::process::ChildStdio;
@@ -104,63 +102,65 @@ pub struct Started {
 const DEFAULT_PATH: &str = "/bin:/usr/bin";
 
 impl Plan {
-    /// A plan for running `process` (an OCI process) in the container
-    /// described by `spec`, whose cgroup directories are `cgroups` (see
+    /// A plan for running `process` in the container described by `spec`,
+    /// whose cgroup directories are `cgroups` (see
     /// [`crate::cgroups::container_dirs`]).
-    pub fn new(spec: &Value, process: &Value, cgroups: Vec<PathBuf>) -> Result<Plan, Unsupported> {
-        let linux = spec.get("linux").unwrap_or(&Value::Null);
-        for field in ["personality", "memoryPolicy", "intelRdt"] {
-            if linux.get(field).is_some_and(|v| !v.is_null()) {
-                return Err(Unsupported(format!("linux.{field}")));
-            }
+    pub fn new(spec: &Spec, process: &Process, cgroups: Vec<PathBuf>) -> Result<Plan, Unsupported> {
+        let linux = spec.linux().as_ref();
+        let linux_fields = [
+            (
+                linux.is_some_and(|l| l.personality().is_some()),
+                "personality",
+            ),
+            (
+                linux.is_some_and(|l| l.memory_policy().is_some()),
+                "memoryPolicy",
+            ),
+            (linux.is_some_and(|l| l.intel_rdt().is_some()), "intelRdt"),
+        ];
+        if let Some((_, field)) = linux_fields.iter().find(|(set, _)| *set) {
+            return Err(Unsupported(format!("linux.{field}")));
         }
-        for field in [
-            "apparmorProfile",
-            "selinuxLabel",
-            "scheduler",
-            "ioPriority",
-            "execCPUAffinity",
-        ] {
-            if process.get(field).is_some_and(|v| !v.is_null()) {
-                return Err(Unsupported(format!("process.{field}")));
-            }
+        let process_fields = [
+            (process.apparmor_profile().is_some(), "apparmorProfile"),
+            (process.selinux_label().is_some(), "selinuxLabel"),
+            (process.scheduler().is_some(), "scheduler"),
+            (process.io_priority().is_some(), "ioPriority"),
+            (process.exec_cpu_affinity().is_some(), "execCPUAffinity"),
+        ];
+        if let Some((_, field)) = process_fields.iter().find(|(set, _)| *set) {
+            return Err(Unsupported(format!("process.{field}")));
         }
         let mut namespaces = CloneFlags::empty();
         let mut pid_namespace = false;
         let types = linux
-            .get("namespaces")
-            .and_then(Value::as_array)
+            .and_then(|l| l.namespaces().as_ref())
             .into_iter()
             .flatten()
-            .filter_map(|n| n.get("type").and_then(Value::as_str));
+            .map(|n| n.typ());
         for kind in types {
             namespaces |= match kind {
-                "pid" => {
+                LinuxNamespaceType::Pid => {
                     pid_namespace = true;
                     continue;
                 }
-                "network" => CloneFlags::CLONE_NEWNET,
-                "mount" => CloneFlags::CLONE_NEWNS,
-                "ipc" => CloneFlags::CLONE_NEWIPC,
-                "uts" => CloneFlags::CLONE_NEWUTS,
-                "cgroup" => CloneFlags::CLONE_NEWCGROUP,
-                other => return Err(Unsupported(format!("a {other} namespace"))),
+                LinuxNamespaceType::Network => CloneFlags::CLONE_NEWNET,
+                LinuxNamespaceType::Mount => CloneFlags::CLONE_NEWNS,
+                LinuxNamespaceType::Ipc => CloneFlags::CLONE_NEWIPC,
+                LinuxNamespaceType::Uts => CloneFlags::CLONE_NEWUTS,
+                LinuxNamespaceType::Cgroup => CloneFlags::CLONE_NEWCGROUP,
+                other @ (LinuxNamespaceType::User | LinuxNamespaceType::Time) => {
+                    return Err(Unsupported(format!("a {other} namespace")))
+                }
             };
         }
-        let seccomp = match linux.get("seccomp").filter(|v| !v.is_null()) {
-            Some(v) => {
-                let seccomp = LinuxSeccomp::deserialize(v)
-                    .map_err(|e| Unsupported(format!("linux.seccomp: {e}")))?;
-                if libcontainer::seccomp::is_notify(&seccomp) {
-                    return Err(Unsupported("seccomp notify".into()));
-                }
-                Some(seccomp)
-            }
-            None => None,
-        };
-        let process =
-            Process::deserialize(process).map_err(|e| Unsupported(format!("process: {e}")))?;
-
+        let seccomp = linux.and_then(|l| l.seccomp().clone());
+        if seccomp
+            .as_ref()
+            .is_some_and(libcontainer::seccomp::is_notify)
+        {
+            return Err(Unsupported("seccomp notify".into()));
+        }
         let args = cstrings(process.args().iter().flatten())?;
         if args.is_empty() {
             return Err(Unsupported("no args".into()));
@@ -185,7 +185,7 @@ impl Plan {
             return Err(Unsupported("no cgroup directory of the container".into()));
         }
         Ok(Plan {
-            process,
+            process: process.clone(),
             args,
             env,
             search_path,
@@ -570,12 +570,16 @@ fn exec_searching(args: &[CString], env: &[CString], search_path: &str) -> Errno
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
+
+    fn typed<T: serde::de::DeserializeOwned>(v: &Value) -> T {
+        serde_json::from_value(v.clone()).unwrap()
+    }
 
     fn plan(spec: Value, process: Value) -> Result<Plan, Unsupported> {
         Plan::new(
-            &spec,
-            &process,
+            &typed(&spec),
+            &typed(&process),
             vec![PathBuf::from("/sys/fs/cgroup/pids/vessel/t")],
         )
     }
@@ -634,6 +638,6 @@ mod tests {
         )
         .is_err());
         let mount = json!({"linux": {"namespaces": [{"type": "mount"}]}});
-        assert!(Plan::new(&mount, &own_home, Vec::new()).is_err());
+        assert!(Plan::new(&typed(&mount), &typed(&own_home), Vec::new()).is_err());
     }
 }

@@ -13,6 +13,7 @@ pub mod cgroups;
 pub mod cleanup;
 pub mod console;
 pub mod create;
+pub mod error;
 pub mod executor;
 pub mod join;
 pub mod mounts;
@@ -222,7 +223,8 @@ fn setup(
     sigfd: SignalFd,
     ahead: create::Ahead,
 ) -> Result<server::Shim, RemoteError> {
-    validate_id(&req.id).map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, e))?;
+    validate_id(&req.id)
+        .map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, e.to_string()))?;
     let cdir = ContainerDir::new(&req.root, &req.id);
     std::fs::create_dir_all(&req.root).map_err(|e| {
         RemoteError::new(

@@ -8,7 +8,7 @@
 
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::syscall::syscall::SyscallType;
-use serde_json::{json, Value};
+use oci_spec::runtime::{BoxBuilder, Process, User};
 use vessel_runtime::protocol::{ErrorKind, ProcessSpec, RemoteError, Response, INIT};
 use vessel_runtime::users;
 
@@ -60,7 +60,7 @@ pub fn exec(shim: &mut Shim, id: String, spec: ProcessSpec, attach: bool, stdin:
 }
 
 fn start(shim: &mut Shim, id: &str, spec: &ProcessSpec, stdin: bool) -> Result<Proc, RemoteError> {
-    let process = process_json(shim, spec)?;
+    let process = exec_process(shim, spec)?;
     // Where the exec's exit is recorded.
     std::fs::create_dir_all(shim.cdir.path().join("execs"))
         .map_err(|e| internal("creating the exec directory", e))?;
@@ -123,7 +123,7 @@ fn start_joined(
 fn start_tenant(
     shim: &mut Shim,
     id: &str,
-    process: &Value,
+    process: &Process,
     terminal: bool,
     stdin: bool,
 ) -> Result<Proc, RemoteError> {
@@ -158,49 +158,46 @@ fn start_tenant(
 }
 
 /// The exec's OCI process, derived from the first process's.
-fn process_json(shim: &Shim, spec: &ProcessSpec) -> Result<Value, RemoteError> {
+fn exec_process(shim: &Shim, spec: &ProcessSpec) -> Result<Process, RemoteError> {
     let mut process = shim
         .bundle
         .spec
-        .get("process")
-        .cloned()
-        .unwrap_or_else(|| json!({}));
-    let obj = process
-        .as_object_mut()
-        .ok_or_else(|| internal("reading the first process", "not an object"))?;
-    obj.insert("args".into(), json!(spec.args));
-    obj.insert("terminal".into(), json!(spec.terminal));
-    let mut env: Vec<String> = obj
-        .get("env")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
+        .process()
+        .clone()
+        .ok_or_else(|| internal("reading the first process", "the spec has none"))?;
+    process.set_args(Some(spec.args.clone()));
+    process.set_terminal(Some(spec.terminal));
+    let mut env = process.env().clone().unwrap_or_default();
     for var in &spec.env {
         let key = var.split('=').next().unwrap_or(var);
         env.retain(|e| e.split('=').next() != Some(key));
         env.push(var.clone());
     }
-    obj.insert("env".into(), json!(env));
+    process.set_env(Some(env));
     if let Some(cwd) = &spec.cwd {
-        obj.insert("cwd".into(), json!(cwd));
+        process.set_cwd(cwd.into());
     }
     if let Some(user) = &spec.user {
-        let ids = users::resolve(&shim.bundle.rootfs, user)
-            .map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, format!("user: {e}")))?;
-        obj.insert("user".into(), json!({"uid": ids.uid, "gid": ids.gid}));
+        let ids = users::resolve(&shim.bundle.rootfs, user).map_err(|e| {
+            RemoteError::new(
+                ErrorKind::InvalidParameter,
+                format!("user: {}", crate::error::chain(&e)),
+            )
+        })?;
+        let mut user = User::default();
+        user.set_uid(ids.uid);
+        user.set_gid(ids.gid);
+        process.set_user(user);
     }
     // Set by the process itself, on its terminal, before the command
     // runs (see the executor).
-    match spec.console_size.filter(|_| spec.terminal) {
-        Some(size) => obj.insert(
-            "consoleSize".into(),
-            json!({"height": size.height, "width": size.width}),
-        ),
-        None => obj.remove("consoleSize"),
-    };
+    let size = spec.console_size.filter(|_| spec.terminal).map(|size| {
+        BoxBuilder::default()
+            .height(size.height)
+            .width(size.width)
+            .build()
+            .expect("both fields are given")
+    });
+    process.set_console_size(size);
     Ok(process)
 }
