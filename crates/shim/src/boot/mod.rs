@@ -85,6 +85,8 @@ pub struct Created {
 #[derive(Debug)]
 pub struct Booting(Stage);
 
+// One per create, moved once: a box would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Stage {
     Own(own::OwnBoot),
