@@ -220,3 +220,31 @@ fn resolve_username(rb: &mut RuntimeBundle) -> Result<(), ShimError> {
     user.set_username(None);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_username_becomes_the_ids_from_the_containers_passwd() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        std::fs::write(dir.path().join("etc/passwd"), "app:x:10:20::/app:/bin/sh\n").unwrap();
+        let spec = json!({"process": {"args": ["true"], "cwd": "/",
+            "user": {"uid": 0, "gid": 0, "username": "app", "additionalGids": [5]}}});
+        let mut rb = RuntimeBundle {
+            source: dir.path().to_path_buf(),
+            dir: dir.path().to_path_buf(),
+            spec: serde_json::from_value(spec).unwrap(),
+            layers: None,
+            rootfs: dir.path().to_path_buf(),
+            cgroups_path: "/vessel/c1".into(),
+            warnings: Vec::new(),
+        };
+        resolve_username(&mut rb).unwrap();
+        let user = serde_json::to_value(rb.spec.process().as_ref().unwrap().user()).unwrap();
+        assert_eq!(user, json!({"uid": 10, "gid": 20, "additionalGids": [5]}));
+    }
+}

@@ -185,6 +185,33 @@ impl Stdio {
     }
 }
 
+/// The rootfs as libcontainer's init takes it: absolute, without
+/// symlinks.
+fn rootfs(spec: &Spec) -> Result<PathBuf, ShimError> {
+    let rootfs = spec
+        .root()
+        .as_ref()
+        .map(|r| r.path().clone())
+        .ok_or_else(|| ShimError::create(SpecError::NoRoot))?;
+    std::fs::canonicalize(&rootfs).map_err(|e| ShimError::create(SpecError::Rootfs(rootfs, e)))
+}
+
+/// libcontainer's state directory of the container, and its state in it,
+/// `Creating`.
+fn libcontainer_state(req: &BootRequest<'_>) -> Result<(PathBuf, Container), ShimError> {
+    let dir = req.root.join(req.id);
+    std::fs::create_dir_all(&dir).map_err(ShimError::internal("making libcontainer's state"))?;
+    let container = Container::new(
+        req.id,
+        ContainerStatus::Creating,
+        None,
+        &req.bundle.dir,
+        &dir,
+    )
+    .map_err(ShimError::internal("making libcontainer's state"))?;
+    Ok((dir, container))
+}
+
 /// Forks the first process of `plan`'s container, as `req` describes it,
 /// and sets up what it waits for: its cgroups, libcontainer's config and
 /// the runtime bundle. Cgroups a spare shim made ahead become the
@@ -201,23 +228,8 @@ pub(super) fn create(plan: Plan, mut req: BootRequest<'_>) -> Result<OwnBoot, Sh
     if makes_network {
         join_own_network(&mut spec);
     }
-    let rootfs = spec
-        .root()
-        .as_ref()
-        .map(|r| r.path().clone())
-        .ok_or_else(|| ShimError::create(SpecError::NoRoot))?;
-    let rootfs = std::fs::canonicalize(&rootfs)
-        .map_err(|e| ShimError::create(SpecError::Rootfs(rootfs, e)))?;
-    let dir = req.root.join(req.id);
-    std::fs::create_dir_all(&dir).map_err(ShimError::internal("making libcontainer's state"))?;
-    let container = Container::new(
-        req.id,
-        ContainerStatus::Creating,
-        None,
-        &req.bundle.dir,
-        &dir,
-    )
-    .map_err(ShimError::internal("making libcontainer's state"))?;
+    let rootfs = rootfs(&spec)?;
+    let (dir, container) = libcontainer_state(&req)?;
     // As libcontainer's builder does: the shim, which holds the
     // container's descriptors and forks its processes (an exec's child
     // starts inside the container's pid namespace), is not dumpable, so

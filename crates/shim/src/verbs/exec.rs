@@ -6,6 +6,8 @@
 //! The shim starts it itself ([`join`]) unless the process needs something
 //! only libcontainer's tenant builder does.
 
+use std::path::Path;
+
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::syscall::syscall::SyscallType;
 use oci_spec::runtime::{BoxBuilder, Process, User};
@@ -57,7 +59,13 @@ fn start(
     spec: &ProcessSpec,
     stdin: bool,
 ) -> Result<Proc, ShimError> {
-    let process = exec_process(state, spec)?;
+    let first = state
+        .bundle
+        .spec
+        .process()
+        .as_ref()
+        .ok_or(ShimError::NoFirstProcess)?;
+    let process = exec_process(first, &state.bundle.rootfs, spec)?;
     // Where the exec's exit is recorded.
     std::fs::create_dir_all(state.cdir.path().join("execs"))
         .map_err(ShimError::internal("creating the exec directory"))?;
@@ -150,14 +158,10 @@ fn start_tenant(
     Ok(proc_)
 }
 
-/// The exec's OCI process, derived from the first process's.
-fn exec_process(state: &ShimState, spec: &ProcessSpec) -> Result<Process, ShimError> {
-    let mut process = state
-        .bundle
-        .spec
-        .process()
-        .clone()
-        .ok_or(ShimError::NoFirstProcess)?;
+/// The exec's OCI process, derived from the first process's, `first`; a
+/// user is looked up in the rootfs at `rootfs`.
+fn exec_process(first: &Process, rootfs: &Path, spec: &ProcessSpec) -> Result<Process, ShimError> {
+    let mut process = first.clone();
     process.set_args(Some(spec.args.clone()));
     process.set_terminal(Some(spec.terminal));
     let mut env = process.env().clone().unwrap_or_default();
@@ -171,7 +175,7 @@ fn exec_process(state: &ShimState, spec: &ProcessSpec) -> Result<Process, ShimEr
         process.set_cwd(cwd.into());
     }
     if let Some(user) = &spec.user {
-        let ids = users::resolve(&state.bundle.rootfs, user).map_err(|source| ShimError::User {
+        let ids = users::resolve(rootfs, user).map_err(|source| ShimError::User {
             field: "user",
             source,
         })?;
@@ -191,4 +195,72 @@ fn exec_process(state: &ShimState, spec: &ProcessSpec) -> Result<Process, ShimEr
     });
     process.set_console_size(size);
     Ok(process)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use vessel_runtime::protocol::ConsoleSize;
+
+    use super::*;
+
+    #[test]
+    fn an_exec_is_the_first_process_with_its_own_args_env_user_and_terminal() {
+        let rootfs = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(rootfs.path().join("etc")).unwrap();
+        std::fs::write(
+            rootfs.path().join("etc/passwd"),
+            "app:x:10:20::/app:/bin/sh\n",
+        )
+        .unwrap();
+        let first: Process = serde_json::from_value(json!({
+            "args": ["sleep", "1d"], "cwd": "/srv", "env": ["PATH=/bin", "A=1"],
+            "user": {"uid": 0, "gid": 0, "additionalGids": [5]},
+            "terminal": true, "consoleSize": {"height": 1, "width": 2},
+            "noNewPrivileges": true
+        }))
+        .unwrap();
+        let spec = ProcessSpec {
+            args: vec!["ls".into()],
+            env: vec!["A=2".into(), "B=3".into()],
+            user: Some("app".into()),
+            ..ProcessSpec::default()
+        };
+        let exec =
+            serde_json::to_value(exec_process(&first, rootfs.path(), &spec).unwrap()).unwrap();
+        assert_eq!(
+            exec,
+            json!({
+                "args": ["ls"], "cwd": "/srv", "env": ["PATH=/bin", "A=2", "B=3"],
+                "user": {"uid": 10, "gid": 20}, "terminal": false, "noNewPrivileges": true
+            })
+        );
+        let spec = ProcessSpec {
+            args: vec!["sh".into()],
+            cwd: Some("/tmp".into()),
+            terminal: true,
+            console_size: Some(ConsoleSize {
+                height: 24,
+                width: 80,
+            }),
+            ..ProcessSpec::default()
+        };
+        let exec = exec_process(&first, rootfs.path(), &spec).unwrap();
+        assert_eq!(exec.cwd(), Path::new("/tmp"));
+        assert_eq!(exec.user().additional_gids().as_deref(), Some(&[5][..]));
+        let size = exec.console_size().unwrap();
+        assert_eq!((size.height(), size.width()), (24, 80));
+        let e = exec_process(
+            &first,
+            rootfs.path(),
+            &ProcessSpec {
+                user: Some("nobody".into()),
+                ..spec
+            },
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), vessel_runtime::ErrorKind::InvalidParameter);
+        assert_eq!(e.to_string(), "user");
+        assert!(crate::error::chain(&e).contains("\"nobody\""), "{e}");
+    }
 }
