@@ -10,7 +10,7 @@
 //! the first process runs libcontainer's init.
 //!
 //! It boots one of two ways, as [`plan::plan`] finds the spec: the
-//! shim's own ([`own`]: the shim forks the first process straight into
+//! shim's own (`own`: the shim forks the first process straight into
 //! its namespaces and cgroups), or libcontainer's builder for anything
 //! the shim's way does not do.
 

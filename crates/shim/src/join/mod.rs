@@ -8,7 +8,7 @@
 //! holds all of that, so for a process it can describe fully it does the
 //! work with one fork, straight into the container's pid namespace. The
 //! child moves itself into the container's cgroups (see
-//! [`crate::cgroups::CgroupEntry`]), enters its other namespaces through
+//! `cgroups::CgroupEntry`), enters its other namespaces through
 //! the first process's pidfd, and then takes on the process's terminal,
 //! user, capabilities and seccomp filter in libcontainer's order and with
 //! libcontainer's own functions for those. Anything this path does not do
@@ -16,8 +16,8 @@
 //! priorities, CPU affinity, personality, seccomp notify) is left to
 //! libcontainer: see [`Plan::new`].
 //!
-//! [`plan`] works out what the child needs, before the fork; this module
-//! forks it and reads its report; [`child`] is the child's side.
+//! `plan` works out what the child needs, before the fork; this module
+//! forks it and reads its report; `child` is the child's side.
 
 mod child;
 mod plan;

@@ -3,12 +3,12 @@
 //! It waits on SIGCHLD (a signalfd; the signal was blocked before any child
 //! existed, so no exit is missed), the control socket, every connection,
 //! and every output of every process. The server owns the connections
-//! ([`conns`]: requests read and dispatched to [`crate::verbs`], replies
+//! (`conns`: requests read and dispatched to [`crate::verbs`], replies
 //! written, attached streams) and the container's log; the verbs act on
 //! the container's state ([`ShimState`]) and never see a connection.
-//! Output goes to the log and to the attached connections ([`output`]);
+//! Output goes to the log and to the attached connections (`output`);
 //! an exit is recorded on disk at once and announced once the process's
-//! output is drained ([`exits`]).
+//! output is drained (`exits`).
 
 mod conns;
 mod exits;
