@@ -169,7 +169,7 @@ fn parse(path: &Path, text: &str) -> Result<(Spec, Option<Value>), BundleError> 
 
 /// A section of the spec with none of its fields given. (oci-spec's
 /// `Default` is runc's example spec, namespaces, capabilities and all.)
-pub fn empty<T: DeserializeOwned>() -> T {
+pub(crate) fn empty<T: DeserializeOwned>() -> T {
     serde_json::from_str("{}").expect("a spec section whose fields are all optional")
 }
 
