@@ -7,8 +7,6 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
-use crate::error::BoxError;
-
 use libcontainer::rootfs::utils::{is_bind, parse_mount, MountOptionConfig};
 use libcontainer::syscall::linux::{self, MountAttr};
 use libcontainer::syscall::{Syscall, SyscallError};
@@ -16,6 +14,8 @@ use nix::mount::MsFlags;
 use oci_spec::runtime::Mount;
 use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
+
+use crate::error::BoxError;
 
 /// Why one of the spec's mounts could not be made.
 #[derive(Debug, thiserror::Error)]
