@@ -14,6 +14,7 @@
 //! its namespaces and cgroups), or libcontainer's builder for anything
 //! the shim's way does not do.
 
+mod args;
 mod first;
 mod gate;
 mod own;

@@ -22,18 +22,17 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use libcgroups::common::CgroupConfig;
 use libcontainer::config::YoukiConfig;
 use libcontainer::container::{Container, ContainerStatus};
 use libcontainer::notify_socket::{NotifyListener, NotifySocket, NOTIFY_FILE};
-use libcontainer::process::args::{ContainerArgs, ContainerType};
+use libcontainer::process::args::ContainerArgs;
 use libcontainer::process::channel::{self, InitReceiver, InitSender, MainReceiver, MainSender};
-use libcontainer::syscall::syscall::SyscallType;
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
 
+use super::args::ContainerArgsFor;
 use super::first::{become_init, First, OwnMounts};
 use super::gate::{adopt, cgroup_gate, cgroups_for, CgroupGate, GateWait};
 use super::plan::Plan;
@@ -42,7 +41,6 @@ use crate::cgroups::ready::ReadyCgroups;
 use crate::child::{fork_into, PidNamespace};
 use crate::console::ConsoleSocket;
 use crate::error::ShimError;
-use crate::executor::ShimExecutor;
 use crate::fallback::Unsupported;
 use crate::process::{pipes, ChildStdio};
 
@@ -400,63 +398,6 @@ impl OwnBoot {
             through_builder: None,
             mounts_by_libcontainer: self.mounts.err(),
         })
-    }
-}
-
-/// What libcontainer's init is given.
-struct ContainerArgsFor<'a> {
-    id: &'a str,
-    spec: &'a Rc<Spec>,
-    /// Whether the first process makes its mount namespace itself: it then
-    /// keeps the whole spec, and its stdio, for that, and libcontainer's
-    /// init does the rest as for a process joining the container (whose
-    /// notify descriptor only libcontainer's intermediate process uses).
-    own_mounts: bool,
-    rootfs: PathBuf,
-    container: &'a Container,
-    cgroups_path: &'a Path,
-    stdio: Option<[RawFd; 3]>,
-    console: Option<RawFd>,
-}
-
-impl ContainerArgsFor<'_> {
-    fn args(self, notify_listener: NotifyListener) -> ContainerArgs {
-        let (container_type, init_spec) = match self.own_mounts {
-            true => (
-                ContainerType::TenantContainer { exec_notify_fd: -1 },
-                Rc::new(crate::mounts::for_libcontainer(self.spec)),
-            ),
-            false => (ContainerType::InitContainer, Rc::clone(self.spec)),
-        };
-        // libcontainer's init sets up only what the first process did not.
-        let [stdin, stdout, stderr] = match self.stdio.filter(|_| !self.own_mounts) {
-            Some(fds) => fds.map(Some),
-            None => [None; 3],
-        };
-        ContainerArgs {
-            container_type,
-            syscall: SyscallType::default(),
-            spec: init_spec,
-            rootfs: self.rootfs,
-            console_socket: self.console.filter(|_| !self.own_mounts),
-            notify_listener,
-            preserve_fds: 0,
-            container: Some(self.container.clone()),
-            user_ns_config: None,
-            cgroup_config: CgroupConfig {
-                cgroup_path: self.cgroups_path.to_path_buf(),
-                systemd_cgroup: false,
-                container_name: self.id.to_string(),
-            },
-            detached: true,
-            executor: Box::new(ShimExecutor),
-            no_pivot: false,
-            stdin,
-            stdout,
-            stderr,
-            as_sibling: false,
-            pid_file: None,
-        }
     }
 }
 
