@@ -9,7 +9,9 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value};
+use oci_spec::runtime::{Linux, RootBuilder, Spec};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 use thiserror::Error;
 
 use crate::layout::ContainerDir;
@@ -49,7 +51,9 @@ pub struct RuntimeBundle {
     pub source: PathBuf,
     /// The directory holding our `config.json`.
     pub dir: PathBuf,
-    pub spec: Value,
+    /// The spec as the container runs it: what the user's says (a field
+    /// it leaves out stays out), rewritten as the module's page says.
+    pub spec: Spec,
     /// The image's layers, when the rootfs is an overlay of them.
     pub layers: Option<Vec<PathBuf>>,
     /// What the container sees as `/`.
@@ -71,31 +75,26 @@ pub fn prepare(
         path: path.clone(),
         source,
     })?;
-    let mut spec: Value = serde_json::from_str(&text).map_err(|e| BundleError::Parse {
-        path: path.clone(),
-        reason: e.to_string(),
-    })?;
-    if !spec.is_object() {
-        return Err(BundleError::Parse {
-            path,
-            reason: "not a JSON object".into(),
-        });
-    }
+    let (mut spec, windows) = parse(&path, &text)?;
     let root_path = spec
-        .pointer("/root/path")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+        .root()
+        .as_ref()
+        .map(|r| r.path().clone())
+        .unwrap_or_default();
     let layers = layers(&spec, bundle)?;
     let rootfs = match &layers {
         Some(_) => cdir.rootfs(),
         None => {
-            if root_path.is_empty() {
+            if root_path.as_os_str().is_empty() {
                 return field("root.path", "", "must name the container's root filesystem");
             }
             let abs = bundle.join(&root_path);
             if !abs.is_dir() {
-                return field("root.path", &root_path, "is not a directory");
+                return field(
+                    "root.path",
+                    &root_path.to_string_lossy(),
+                    "is not a directory",
+                );
             }
             abs
         }
@@ -117,24 +116,27 @@ pub fn prepare(
             ),
         }
     };
-    let warnings = apply_windows_resources(&mut spec, host)?;
+    let warnings = apply_windows_resources(&mut spec, windows.as_ref(), host)?;
 
-    let cgroups_path = match spec.pointer("/linux/cgroupsPath").and_then(Value::as_str) {
-        Some(p) if !p.is_empty() => p.to_string(),
+    let given = spec.linux().as_ref().and_then(|l| l.cgroups_path().clone());
+    let cgroups_path = match given {
+        Some(p) if !p.as_os_str().is_empty() => p.to_string_lossy().into_owned(),
         _ => default_cgroups_path(id),
     };
-    let obj = spec.as_object_mut().expect("checked above");
-    obj.insert(
-        "root".into(),
-        json!({
-            "path": rootfs,
-            "readonly": spec_readonly(obj),
-        }),
-    );
-    let linux = obj.entry("linux").or_insert_with(|| json!({}));
-    if let Some(linux) = linux.as_object_mut() {
-        linux.insert("cgroupsPath".into(), json!(cgroups_path));
-    }
+    let readonly = spec
+        .root()
+        .as_ref()
+        .and_then(|r| r.readonly())
+        .unwrap_or(false);
+    let root = RootBuilder::default()
+        .path(rootfs.clone())
+        .readonly(readonly)
+        .build()
+        .expect("both fields are given");
+    spec.set_root(Some(root));
+    spec.linux_mut()
+        .get_or_insert_with(empty_linux)
+        .set_cgroups_path(Some(PathBuf::from(&cgroups_path)));
     let dir = cdir.bundle();
     std::fs::create_dir_all(&dir)?;
     Ok(RuntimeBundle {
@@ -148,6 +150,33 @@ pub fn prepare(
     })
 }
 
+/// The spec in `text` (the file at `path`), and apart from it its Windows
+/// section, which a Linux container does not run with: its resources are
+/// mapped onto Linux ones (see [`crate::resources`]) and it is dropped.
+fn parse(path: &Path, text: &str) -> Result<(Spec, Option<Value>), BundleError> {
+    let invalid = |reason: String| BundleError::Parse {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let value: Value = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    let Value::Object(mut fields) = value else {
+        return Err(invalid("not a JSON object".into()));
+    };
+    let windows = fields.remove("windows");
+    let spec = serde_json::from_value(Value::Object(fields)).map_err(|e| invalid(e.to_string()))?;
+    Ok((spec, windows))
+}
+
+/// A section of the spec with none of its fields given. (oci-spec's
+/// `Default` is runc's example spec, namespaces, capabilities and all.)
+pub(crate) fn empty<T: DeserializeOwned>() -> T {
+    serde_json::from_str("{}").expect("a spec section whose fields are all optional")
+}
+
+fn empty_linux() -> Linux {
+    empty()
+}
+
 /// Where Vessel's containers' cgroups are, in every hierarchy.
 pub const CGROUP_PARENT: &str = "/vessel";
 
@@ -158,26 +187,18 @@ pub fn default_cgroups_path(id: &str) -> String {
 
 /// The cgroup the runtime bundle in `cdir` gave its container, if written.
 pub fn written_cgroups_path(cdir: &ContainerDir) -> Option<String> {
-    crate::record::read_json::<Value>(&cdir.bundle().join("config.json"))
+    let spec = crate::record::read_json::<Spec>(&cdir.bundle().join("config.json"))
         .ok()
-        .flatten()?
-        .pointer("/linux/cgroupsPath")?
-        .as_str()
-        .map(String::from)
+        .flatten()?;
+    let path = spec.linux().as_ref()?.cgroups_path().as_ref()?;
+    Some(path.to_string_lossy().into_owned())
 }
 
-fn spec_readonly(obj: &serde_json::Map<String, Value>) -> bool {
-    obj.get("root")
-        .and_then(|r| r.get("readonly"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
-}
-
-fn layers(spec: &Value, bundle: &Path) -> Result<Option<Vec<PathBuf>>, BundleError> {
+fn layers(spec: &Spec, bundle: &Path) -> Result<Option<Vec<PathBuf>>, BundleError> {
     let Some(raw) = spec
-        .pointer("/annotations")
+        .annotations()
+        .as_ref()
         .and_then(|a| a.get(LAYERS_ANNOTATION))
-        .and_then(Value::as_str)
     else {
         return Ok(None);
     };
@@ -244,6 +265,8 @@ pub fn dev_minor(dev: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn bundle_with(spec: Value) -> (tempfile::TempDir, PathBuf, ContainerDir) {
@@ -259,14 +282,33 @@ mod tests {
 
     #[test]
     fn rootfs_is_made_absolute_and_cgroups_path_set() {
-        let (_d, bundle, cdir) =
-            bundle_with(json!({"root": {"path": "rootfs"}, "process": {"args": ["true"]}}));
+        let (_d, bundle, cdir) = bundle_with(json!({"root": {"path": "rootfs"},
+            "process": {"args": ["true"], "cwd": "/", "user": {"uid": 0, "gid": 0}}}));
         let rb = prepare(&bundle, &cdir, "c1", || 2).unwrap();
         assert_eq!(rb.rootfs, bundle.join("rootfs"));
         assert_eq!(rb.cgroups_path, "/vessel/c1");
-        assert_eq!(rb.spec["root"]["path"], json!(bundle.join("rootfs")));
-        assert_eq!(rb.spec["linux"]["cgroupsPath"], "/vessel/c1");
+        let spec = serde_json::to_value(&rb.spec).unwrap();
+        assert_eq!(spec["root"]["path"], json!(bundle.join("rootfs")));
+        assert_eq!(spec["linux"]["cgroupsPath"], "/vessel/c1");
         assert_eq!(rb.dir, cdir.bundle());
+    }
+
+    #[test]
+    fn what_the_spec_leaves_out_stays_out() {
+        let process = json!({"args": ["true"], "cwd": "/", "user": {"uid": 0, "gid": 0}});
+        let (_d, bundle, cdir) = bundle_with(json!({"ociVersion": "1.0.2",
+            "root": {"path": "rootfs"}, "process": process,
+            "windows": {"resources": {"memory": {"limit": 4096}}}}));
+        let rb = prepare(&bundle, &cdir, "c1", || 2).unwrap();
+        let spec = serde_json::to_value(&rb.spec).unwrap();
+        assert_eq!(spec["process"], process);
+        assert_eq!(
+            spec["linux"],
+            json!({"cgroupsPath": "/vessel/c1", "resources": {"memory": {"limit": 4096}}})
+        );
+        for absent in ["mounts", "hostname", "hooks", "windows", "annotations"] {
+            assert!(spec.get(absent).is_none(), "{absent}: {spec}");
+        }
     }
 
     #[test]

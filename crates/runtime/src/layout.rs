@@ -88,9 +88,18 @@ impl ContainerDir {
     }
 }
 
+/// A container or exec ID that cannot name a directory and a cgroup.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "container id {id:?} must be 1-128 letters, digits, '_', '-' or '.', not starting with '.'"
+)]
+pub struct InvalidId {
+    pub id: String,
+}
+
 /// Checks a container ID: it names a directory and a cgroup, so it is kept
 /// to letters, digits, `_`, `-` and `.`, not starting with a dot.
-pub fn validate_id(id: &str) -> Result<(), String> {
+pub fn validate_id(id: &str) -> Result<(), InvalidId> {
     let ok = !id.is_empty()
         && id.len() <= 128
         && !id.starts_with('.')
@@ -100,9 +109,7 @@ pub fn validate_id(id: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "container id {id:?} must be 1-128 letters, digits, '_', '-' or '.', not starting with '.'"
-        ))
+        Err(InvalidId { id: id.to_string() })
     }
 }
 

@@ -14,15 +14,32 @@ pub struct Ids {
     pub gid: u32,
 }
 
+/// Why a user could not be resolved in the container.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("reading the container's /{file}")]
+    Read {
+        file: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("user {0:?} is not in the container's /etc/passwd")]
+    NoSuchUser(String),
+    #[error("group {0:?} is not in the container's /etc/group")]
+    NoSuchGroup(String),
+}
+
 /// Resolves `user` (`name`, `uid`, `name:group`, `uid:gid`, ...) against
 /// the rootfs at `rootfs`. A bare UID without an entry gets GID 0.
-pub fn resolve(rootfs: &Path, user: &str) -> Result<Ids, String> {
+pub fn resolve(rootfs: &Path, user: &str) -> Result<Ids, UserError> {
     let (u, g) = match user.split_once(':') {
         Some((u, g)) => (u, Some(g)),
         None => (user, None),
     };
-    let passwd = read_in_root(rootfs, "etc/passwd")
-        .map_err(|e| format!("reading the container's /etc/passwd: {e}"))?;
+    let read = |file: &'static str| {
+        read_in_root(rootfs, file).map_err(|source| UserError::Read { file, source })
+    };
+    let passwd = read("etc/passwd")?;
     let entry = passwd_entries(&passwd)
         .find(|e| e.name == u || e.uid.to_string() == u)
         .map(|e| Ids {
@@ -32,24 +49,20 @@ pub fn resolve(rootfs: &Path, user: &str) -> Result<Ids, String> {
     let mut ids = match (entry, u.parse::<u32>()) {
         (Some(ids), _) => ids,
         (None, Ok(uid)) => Ids { uid, gid: 0 },
-        (None, Err(_)) => return Err(format!("user {u:?} is not in the container's /etc/passwd")),
+        (None, Err(_)) => return Err(UserError::NoSuchUser(u.to_string())),
     };
     if let Some(g) = g {
         ids.gid = match g.parse::<u32>() {
             Ok(gid) => gid,
-            Err(_) => {
-                let group = read_in_root(rootfs, "etc/group")
-                    .map_err(|e| format!("reading the container's /etc/group: {e}"))?;
-                group
-                    .lines()
-                    .find_map(|line| {
-                        let f: Vec<&str> = line.split(':').collect();
-                        (f.len() >= 3 && f[0] == g)
-                            .then(|| f[2].parse::<u32>().ok())
-                            .flatten()
-                    })
-                    .ok_or_else(|| format!("group {g:?} is not in the container's /etc/group"))?
-            }
+            Err(_) => read("etc/group")?
+                .lines()
+                .find_map(|line| {
+                    let f: Vec<&str> = line.split(':').collect();
+                    (f.len() >= 3 && f[0] == g)
+                        .then(|| f[2].parse::<u32>().ok())
+                        .flatten()
+                })
+                .ok_or_else(|| UserError::NoSuchGroup(g.to_string()))?,
         };
     }
     Ok(ids)
@@ -137,7 +150,7 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.path().join("etc/group"), "root:x:0:\nstaff:x:50:\n").unwrap();
-        let r = |u| resolve(dir.path(), u);
+        let r = |u| resolve(dir.path(), u).map_err(|e| e.to_string());
         assert_eq!(
             r("nobody"),
             Ok(Ids {
@@ -182,7 +195,7 @@ mod tests {
         )
         .unwrap();
         std::os::unix::fs::symlink("/etc/passwd.real", rootfs.join("etc/passwd")).unwrap();
-        assert_eq!(resolve(&rootfs, "app"), Ok(Ids { uid: 10, gid: 20 }));
+        assert_eq!(resolve(&rootfs, "app").ok(), Some(Ids { uid: 10, gid: 20 }));
         // Not a regular file: nothing.
         std::fs::remove_file(rootfs.join("etc/passwd")).unwrap();
         std::fs::create_dir(rootfs.join("etc/passwd")).unwrap();

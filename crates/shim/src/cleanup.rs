@@ -8,6 +8,7 @@ use libcontainer::container::Container;
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
+use oci_spec::runtime::Spec;
 use vessel_runtime::bundle::{default_cgroups_path, written_cgroups_path};
 use vessel_runtime::ContainerDir;
 
@@ -44,12 +45,17 @@ fn reap_children() {
 /// either, Vessel removes the cgroups itself, since it knows their paths
 /// (libcontainer's delete rediscovers every hierarchy's mount point first,
 /// about 3 ms of a 17 ms `run`).
-pub fn needs_runtime_delete(spec: &serde_json::Value) -> bool {
+pub fn needs_runtime_delete(spec: &Spec) -> bool {
     let poststop = spec
-        .pointer("/hooks/poststop")
-        .and_then(serde_json::Value::as_array)
+        .hooks()
+        .as_ref()
+        .and_then(|h| h.poststop().as_ref())
         .is_some_and(|hooks| !hooks.is_empty());
-    poststop || spec.pointer("/linux/intelRdt").is_some()
+    poststop
+        || spec
+            .linux()
+            .as_ref()
+            .is_some_and(|l| l.intel_rdt().is_some())
 }
 
 /// Removes the container; every step is tried even if one fails. When

@@ -1,33 +1,33 @@
-//! Creating the container: bundle, rootfs, stdio, libcontainer.
+//! Creating the container: this module prepares, [`crate::boot`] boots.
 //!
-//! Any failure removes everything made so far (cgroups, mount, state
-//! directory, processes) before the error is reported.
+//! Here the create request becomes what the container runs from: the
+//! runtime bundle (`vessel_runtime::bundle`), the layered rootfs mounted in
+//! the shim's own mount namespace, the user named in the spec resolved,
+//! the network namespace a spare made offered. That goes to the boot as
+//! one [`BootRequest`]; while the first process runs libcontainer's init,
+//! the log and the control socket are opened here; then the boot is
+//! finished and the supervised state ([`ShimState`]) assembled. Calls go
+//! one way: this module calls the boot, never the other way round.
+//!
+//! Any failure is returned as it is; the caller removes everything made so
+//! far (cgroups, mount, state directory, processes).
 
 use std::os::unix::net::UnixListener;
 
-use libcontainer::container::builder::ContainerBuilder;
-use libcontainer::container::Container;
-use libcontainer::syscall::syscall::SyscallType;
-use nix::sys::signalfd::SignalFd;
-use serde_json::{json, Value};
 use vessel_runtime::bundle::{self, RuntimeBundle};
 use vessel_runtime::launch::CreateRequest;
 use vessel_runtime::logs::LogWriter;
-use vessel_runtime::protocol::{ErrorKind, RemoteError, INIT};
-use vessel_runtime::record::{now_rfc3339, write_json};
+use vessel_runtime::protocol::{Status, INIT};
+use vessel_runtime::record::now_rfc3339;
 use vessel_runtime::{users, ContainerDir};
 
+use crate::boot::{BootRequest, Created};
 use crate::cgroups::ready::ReadyCgroups;
-use crate::console::ConsoleSocket;
-use crate::executor::ShimExecutor;
+use crate::error::ShimError;
+use crate::fallback::Unsupported;
 use crate::network::ReadyNetwork;
-use crate::process::{take_terminal, wire_stdio, Proc};
-use crate::server::Shim;
-use crate::verbs::internal;
-
-fn invalid(e: impl std::fmt::Display) -> RemoteError {
-    RemoteError::new(ErrorKind::InvalidParameter, e.to_string())
-}
+use crate::process::{take_terminal, Proc};
+use crate::shim_state::ShimState;
 
 /// What a spare shim made while it waited for its request. The container
 /// takes each if it can; what it does not take is given up.
@@ -40,159 +40,162 @@ pub struct Ahead {
     pub cgroups: Option<ReadyCgroups>,
 }
 
+/// What the supervision of a created container needs besides its state:
+/// the container's log and the shim's control socket.
+#[derive(Debug)]
+pub struct Channels {
+    pub log: LogWriter,
+    pub listener: UnixListener,
+}
+
 /// Creates the container described by `req`; `cdir` exists and is ours.
-/// A foreground run's container may come back started already (see
-/// [`crate::boot::create`]).
+/// A container that starts within the create comes back started, unless
+/// its process has a terminal (whose master only comes once it runs: that
+/// start follows the create).
 pub fn create(
     req: &CreateRequest,
     cdir: &ContainerDir,
-    sigfd: SignalFd,
     ahead: Ahead,
-) -> Result<Shim, RemoteError> {
-    let Ahead {
-        network: ready_network,
-        cgroups: ready_cgroups,
-    } = ahead;
+) -> Result<(ShimState, Channels), ShimError> {
+    let Ahead { network, cgroups } = ahead;
     let t0 = std::time::Instant::now();
+    let rb = prepare(req, cdir, network.as_ref())?;
+    let t_bundle = t0.elapsed();
+    let terminal = rb
+        .spec
+        .process()
+        .as_ref()
+        .and_then(|p| p.terminal())
+        .unwrap_or(false);
+    let mut init = Proc::new(INIT, true);
+    let console_path = cdir.console_socket();
+    // A start within the create (a foreground run's too) happens during it
+    // when there is no terminal; all that can still fail is done first,
+    // so that a failed create has run nothing of the container's.
+    let booting = crate::boot::create(BootRequest {
+        id: &req.id,
+        bundle: &rb,
+        root: cdir.libcontainer_root(),
+        init: &mut init,
+        console: terminal.then_some(console_path.as_path()),
+        open_stdin: req.open_stdin,
+        start: starts_within(req) && !terminal,
+        ready_cgroups: cgroups,
+    })?;
+    // While the first process runs libcontainer's init.
+    let channels = open_channels(req, cdir)?;
+    let created = booting.finish()?;
+    let t_build = t0.elapsed();
+    // The container holds its network namespace now.
+    drop(network);
+    let ways = (
+        created.through_builder.clone(),
+        created.mounts_by_libcontainer.clone(),
+    );
+    let state = supervise(req, cdir, rb, init, created)?;
+    log_created(&req.id, ways, t_bundle, t_build, t0.elapsed());
+    Ok((state, channels))
+}
+
+/// The runtime bundle of `req`: its rootfs mounted when layered, its user
+/// resolved, and offered the network namespace a spare made.
+fn prepare(
+    req: &CreateRequest,
+    cdir: &ContainerDir,
+    network: Option<&ReadyNetwork>,
+) -> Result<RuntimeBundle, ShimError> {
     // Only a spec with Windows-style resources asks (a CPU count).
     let host_cpus = || std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
-    let bundle_dir = std::path::absolute(&req.bundle).map_err(invalid)?;
-    let mut rb = bundle::prepare(&bundle_dir, cdir, &req.id, host_cpus).map_err(invalid)?;
+    let bundle_dir = std::path::absolute(&req.bundle).map_err(|source| ShimError::BundlePath {
+        path: req.bundle.clone(),
+        source,
+    })?;
+    let mut rb = bundle::prepare(&bundle_dir, cdir, &req.id, host_cpus)?;
     for w in &rb.warnings {
         tracing::warn!(container = %req.id, "{w}");
     }
     if let Some(layers) = &rb.layers {
         crate::rootfs::private_mount_namespace()
-            .map_err(|e| internal("making the shim's mount namespace", e))?;
+            .map_err(ShimError::internal("making the shim's mount namespace"))?;
         crate::rootfs::mount_overlay(cdir, layers)
-            .map_err(|e| internal("mounting the layered rootfs", e))?;
+            .map_err(ShimError::internal("mounting the layered rootfs"))?;
     }
     resolve_username(&mut rb)?;
-    if let Some(network) = &ready_network {
+    if let Some(network) = network {
         network.offer(&mut rb.spec);
     }
-    // The spec as run, for whoever reads the container's state later.
-    let write_bundle = |rb: &RuntimeBundle| {
-        write_json(&rb.dir.join("config.json"), &rb.spec)
-            .map_err(|e| internal("writing the runtime bundle", e))
-    };
+    Ok(rb)
+}
 
-    let t_bundle = t0.elapsed();
-    let terminal = rb
-        .spec
-        .pointer("/process/terminal")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let mut init = Proc::new(INIT, true);
-    let console_path = cdir.console_socket();
-    let console_path = terminal.then_some(console_path.as_path());
-    let mut through_builder = None;
-    let mut mounts_by_libcontainer = None;
-    let mut loopback_up = false;
-    let mut started = false;
-    // The log and the control socket, which the supervision needs.
+/// The log and the control socket, which the supervision needs.
+fn open_channels(req: &CreateRequest, cdir: &ContainerDir) -> Result<Channels, ShimError> {
     let log_path = req.log.clone().unwrap_or_else(|| cdir.log());
-    let open_channels = || -> Result<(LogWriter, UnixListener), RemoteError> {
-        let log =
-            LogWriter::open(&log_path).map_err(|e| internal("opening the container log", e))?;
-        let listener = UnixListener::bind(cdir.socket())
-            .and_then(|l| l.set_nonblocking(true).map(|()| l))
-            .map_err(|e| internal("listening on the control socket", e))?;
-        Ok((log, listener))
-    };
-    let plan = crate::boot::plan(&rb.spec, &req.id);
-    // A first process that makes its own mounts makes its working
-    // directory after them; where libcontainer's init mounts, it is made
-    // here, in the image.
-    if !plan.as_ref().is_ok_and(|p| p.makes_own_mounts()) {
-        let cwd = rb.spec["process"]["cwd"].as_str().unwrap_or("/");
-        crate::mounts::make_cwd(&rb.rootfs, cwd).map_err(invalid)?;
-    }
-    let mut channels = None;
-    let (container, console) = match plan {
-        Ok(plan) => {
-            // A start within the create (a foreground run's too) happens
-            // during it when there is no terminal (see boot::create); all
-            // that can still fail is done first, so that a failed create
-            // has run nothing of the container's. A terminal's master only
-            // comes once the process runs: that start follows the create.
-            let start = starts_within(req) && !terminal;
-            let created = crate::boot::create(
-                plan,
-                &req.id,
-                &rb.dir,
-                &cdir.libcontainer_root(),
-                &mut init,
-                console_path,
-                req.open_stdin,
-                start,
-                ready_cgroups,
-                || {
-                    write_bundle(&rb)?;
-                    channels = Some(open_channels()?);
-                    Ok(())
-                },
-            )?;
-            loopback_up = created.loopback_up;
-            mounts_by_libcontainer = created.mounts_by_libcontainer;
-            started = created.started;
-            (created.container, created.console)
-        }
-        Err(why) => {
-            // Given up before the builder forks: none of its processes
-            // starts in them.
-            drop(ready_cgroups);
-            // libcontainer's builder reads the spec from the bundle.
-            write_bundle(&rb)?;
-            let built = build(req, cdir, &rb, &mut init, console_path)?;
-            through_builder = Some(why);
-            built
-        }
-    };
-    let t_build = t0.elapsed();
-    // The container holds its network namespace now.
-    drop(ready_network);
-    init.pid = container.pid();
+    let log =
+        LogWriter::open(&log_path).map_err(ShimError::internal("opening the container log"))?;
+    let listener = UnixListener::bind(cdir.socket())
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .map_err(ShimError::internal("listening on the control socket"))?;
+    Ok(Channels { log, listener })
+}
+
+/// The created container, under supervision: its loopback up, its
+/// terminal taken, its state recorded.
+fn supervise(
+    req: &CreateRequest,
+    cdir: &ContainerDir,
+    rb: RuntimeBundle,
+    mut init: Proc,
+    created: Created,
+) -> Result<ShimState, ShimError> {
+    init.pid = created.container.pid();
     if let Some(pid) = init
         .pid
-        .filter(|_| !loopback_up && crate::network::has_own_network(&rb.spec))
+        .filter(|_| !created.loopback_up && crate::network::has_own_network(&rb.spec))
     {
         crate::network::loopback_up(pid.as_raw())
-            .map_err(|e| internal("bringing up the container's loopback", e))?;
+            .map_err(ShimError::internal("bringing up the container's loopback"))?;
     }
-    take_terminal(&mut init, console).map_err(|e| internal("receiving the terminal", e))?;
-    let (log, listener) = match channels {
-        Some(opened) => opened,
-        None => open_channels()?,
-    };
-    let mut shim = Shim::new(
+    take_terminal(&mut init, created.console)
+        .map_err(ShimError::internal("receiving the terminal"))?;
+    let mut state = ShimState::new(
         req.id.clone(),
         cdir.clone(),
-        container,
+        created.container,
         rb,
         now_rfc3339(),
         init,
-        log,
-        listener,
-        sigfd,
     );
-    if started {
-        shim.status = vessel_runtime::Status::Running;
+    if created.started {
+        state.status = Status::Running;
     }
-    shim.save_state();
+    state.save_state();
+    Ok(state)
+}
+
+/// Logs how the container was made (which way, and why) and how long
+/// each part took.
+fn log_created(
+    id: &str,
+    (through_builder, mounts_by_libcontainer): (Option<Unsupported>, Option<Unsupported>),
+    bundle: std::time::Duration,
+    build: std::time::Duration,
+    total: std::time::Duration,
+) {
+    let through_builder = through_builder.as_ref().map(ToString::to_string);
+    let mounts_by_libcontainer = match (&mounts_by_libcontainer, &through_builder) {
+        (Some(why), _) => why.to_string(),
+        (None, Some(_)) => "the builder".to_string(),
+        (None, None) => "no".to_string(),
+    };
     tracing::info!(
-        container = %req.id,
-        bundle_us = t_bundle.as_micros() as u64,
-        build_us = (t_build - t_bundle).as_micros() as u64,
-        total_us = t0.elapsed().as_micros() as u64,
+        container = %id,
+        bundle_us = bundle.as_micros() as u64,
+        build_us = (build - bundle).as_micros() as u64,
+        total_us = total.as_micros() as u64,
         through_builder = through_builder.as_deref().unwrap_or("no"),
-        mounts_by_libcontainer = mounts_by_libcontainer
-            .as_deref()
-            .or(through_builder.as_deref().map(|_| "the builder"))
-            .unwrap_or("no"),
+        mounts_by_libcontainer = mounts_by_libcontainer.as_str(),
         "container created"
     );
-    Ok(shim)
 }
 
 /// Whether `req` starts the first process within the create.
@@ -200,50 +203,48 @@ pub fn starts_within(req: &CreateRequest) -> bool {
     req.start.is_some() || req.foreground.is_some()
 }
 
-/// Creates the container with libcontainer's builder.
-fn build(
-    req: &CreateRequest,
-    cdir: &ContainerDir,
-    rb: &RuntimeBundle,
-    init: &mut Proc,
-    console_path: Option<&std::path::Path>,
-) -> Result<(Container, Option<ConsoleSocket>), RemoteError> {
-    let builder = ContainerBuilder::new(req.id.clone(), SyscallType::default())
-        .with_root_path(cdir.libcontainer_root())
-        .map_err(|e| internal("preparing libcontainer's state", e))?
-        .with_executor(ShimExecutor);
-    let (builder, console) = wire_stdio(builder, init, console_path, req.open_stdin)
-        .map_err(|e| internal("setting up the stdio", e))?;
-    let container = builder
-        .as_init(&rb.dir)
-        .with_systemd(false)
-        .with_detach(true)
-        .build()
-        .map_err(|e| invalid(format!("creating the container: {e}")))?;
-    Ok((container, console))
-}
-
 /// A `process.user.username` is looked up in the container's own passwd.
-fn resolve_username(rb: &mut RuntimeBundle) -> Result<(), RemoteError> {
-    let Some(name) = rb
-        .spec
-        .pointer("/process/user/username")
-        .and_then(Value::as_str)
-        .filter(|n| !n.is_empty())
-        .map(String::from)
-    else {
+fn resolve_username(rb: &mut RuntimeBundle) -> Result<(), ShimError> {
+    let Some(user) = rb.spec.process_mut().as_mut().map(|p| p.user_mut()) else {
         return Ok(());
     };
-    let ids = users::resolve(&rb.rootfs, &name)
-        .map_err(|e| invalid(format!("process.user.username: {e}")))?;
-    if let Some(user) = rb
-        .spec
-        .pointer_mut("/process/user")
-        .and_then(Value::as_object_mut)
-    {
-        user.insert("uid".into(), json!(ids.uid));
-        user.insert("gid".into(), json!(ids.gid));
-        user.remove("username");
-    }
+    let Some(name) = user.username().clone().filter(|n| !n.is_empty()) else {
+        return Ok(());
+    };
+    let ids = users::resolve(&rb.rootfs, &name).map_err(|source| ShimError::User {
+        field: "process.user.username",
+        source,
+    })?;
+    user.set_uid(ids.uid);
+    user.set_gid(ids.gid);
+    user.set_username(None);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_username_becomes_the_ids_from_the_containers_passwd() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        std::fs::write(dir.path().join("etc/passwd"), "app:x:10:20::/app:/bin/sh\n").unwrap();
+        let spec = json!({"process": {"args": ["true"], "cwd": "/",
+            "user": {"uid": 0, "gid": 0, "username": "app", "additionalGids": [5]}}});
+        let mut rb = RuntimeBundle {
+            source: dir.path().to_path_buf(),
+            dir: dir.path().to_path_buf(),
+            spec: serde_json::from_value(spec).unwrap(),
+            layers: None,
+            rootfs: dir.path().to_path_buf(),
+            cgroups_path: "/vessel/c1".into(),
+            warnings: Vec::new(),
+        };
+        resolve_username(&mut rb).unwrap();
+        let user = serde_json::to_value(rb.spec.process().as_ref().unwrap().user()).unwrap();
+        assert_eq!(user, json!({"uid": 10, "gid": 20, "additionalGids": [5]}));
+    }
 }

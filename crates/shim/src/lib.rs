@@ -10,16 +10,20 @@
 
 pub mod boot;
 pub mod cgroups;
+mod child;
 pub mod cleanup;
 pub mod console;
 pub mod create;
+pub mod error;
 pub mod executor;
+pub mod fallback;
 pub mod join;
 pub mod mounts;
 pub mod network;
 pub mod process;
 pub mod rootfs;
 pub mod server;
+pub mod shim_state;
 pub mod state;
 pub mod verbs;
 
@@ -34,8 +38,12 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::unistd::ForkResult;
 use vessel_runtime::launch::{self, CreateRequest, LaunchError, Ready};
 use vessel_runtime::layout::validate_id;
-use vessel_runtime::protocol::{ErrorKind, RemoteError};
+use vessel_runtime::protocol::RemoteError;
 use vessel_runtime::ContainerDir;
+
+use crate::error::ShimError;
+use crate::server::Server;
+use crate::shim_state::ShimState;
 
 /// The shim's entry point.
 pub fn main() -> ExitCode {
@@ -70,8 +78,7 @@ pub fn main() -> ExitCode {
         Some(line) => line,
         None => return ExitCode::SUCCESS,
     };
-    let req = serde_json::from_str::<CreateRequest>(&request)
-        .map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, format!("shim request: {e}")));
+    let req = serde_json::from_str::<CreateRequest>(&request).map_err(ShimError::Request);
     match serve(req, sigfd, ahead, answer) {
         true => ExitCode::SUCCESS,
         false => ExitCode::FAILURE,
@@ -140,7 +147,7 @@ fn forked_main(req: &CreateRequest, answer: UnixStream) -> ! {
 /// on `answer`, then supervises the container until it is deleted. False
 /// if it was not created.
 fn serve(
-    req: Result<CreateRequest, RemoteError>,
+    req: Result<CreateRequest, ShimError>,
     sigfd: SignalFd,
     ahead: create::Ahead,
     mut answer: UnixStream,
@@ -149,39 +156,41 @@ fn serve(
     let start = req.as_ref().ok().and_then(|r| r.start);
     let starts = req.as_ref().is_ok_and(create::starts_within);
     let result = req
-        .and_then(|req| setup(&req, sigfd, ahead))
-        .and_then(|shim| match starts {
-            true => start_within(shim),
-            false => Ok(shim),
+        .and_then(|req| setup(&req, ahead))
+        .and_then(|(mut state, channels)| {
+            if starts {
+                start_within(&mut state)?;
+            }
+            Ok((state, channels))
         });
-    let (ready, shim) = match result {
-        Ok(shim) => (Ready::Created(shim.state()), Some(shim)),
-        Err(e) => (Ready::Failed(e), None),
+    let (ready, created) = match result {
+        Ok((state, channels)) => (Ready::Created(state.state()), Some((state, channels))),
+        Err(e) => (Ready::Failed(RemoteError::from(&e)), None),
     };
     let mut line = serde_json::to_vec(&ready).expect("answers serialize");
     line.push(b'\n');
     let _ = answer.write_all(&line);
-    let Some(mut shim) = shim else { return false };
+    let Some((state, channels)) = created else {
+        return false;
+    };
+    let mut server = Server::new(state, channels.log, channels.listener, sigfd);
     match (foreground, start) {
-        (Some(fg), _) => shim.attach_foreground(answer, fg),
-        (None, Some(s)) if s.attach => shim.attach_first(answer, s.stdin),
+        (Some(fg), _) => server.attach_foreground(answer, fg),
+        (None, Some(s)) if s.attach => server.attach_first(answer, s.stdin),
         _ => drop(answer),
     }
-    shim.run();
+    server.run();
     true
 }
 
 /// A start within the create, before the caller is answered, unless the
 /// create did it already: a failed start has removed the container, and
 /// is the create's failure.
-fn start_within(mut shim: server::Shim) -> Result<server::Shim, RemoteError> {
-    if shim.status != vessel_runtime::Status::Created {
-        return Ok(shim);
+fn start_within(state: &mut ShimState) -> Result<(), ShimError> {
+    if state.status != vessel_runtime::Status::Created {
+        return Ok(());
     }
-    match verbs::start::start(&mut shim) {
-        server::Reply::Now(vessel_runtime::Response::Error(e)) => Err(e),
-        _ => Ok(shim),
-    }
+    verbs::start::start(state).map(drop)
 }
 
 /// SIGCHLD blocked and read from a signalfd.
@@ -217,38 +226,29 @@ fn null_stdio() {
     }
 }
 
+/// Makes the container's state directory and creates the container in
+/// it; on failure removes whatever was made.
 fn setup(
     req: &CreateRequest,
-    sigfd: SignalFd,
     ahead: create::Ahead,
-) -> Result<server::Shim, RemoteError> {
-    validate_id(&req.id).map_err(|e| RemoteError::new(ErrorKind::InvalidParameter, e))?;
+) -> Result<(ShimState, create::Channels), ShimError> {
+    validate_id(&req.id)?;
     let cdir = ContainerDir::new(&req.root, &req.id);
-    std::fs::create_dir_all(&req.root).map_err(|e| {
-        RemoteError::new(
-            ErrorKind::Internal,
-            format!("creating {}: {e}", req.root.display()),
-        )
+    std::fs::create_dir_all(&req.root).map_err(|source| ShimError::StateRoot {
+        root: req.root.clone(),
+        source,
     })?;
     cleanup::sweep_tombstones(&req.root);
-    if let Err(e) = std::fs::create_dir(cdir.path()) {
-        let kind = if e.kind() == std::io::ErrorKind::AlreadyExists {
-            ErrorKind::Conflict
-        } else {
-            ErrorKind::Internal
-        };
-        return Err(RemoteError::new(kind, format!("container {}: {e}", req.id)));
-    }
+    std::fs::create_dir(cdir.path()).map_err(|source| ShimError::ContainerDir {
+        id: req.id.clone(),
+        source,
+    })?;
     init_logging(&cdir);
     let _ = std::fs::write(cdir.shim_pid(), std::process::id().to_string());
-    match create::create(req, &cdir, sigfd, ahead) {
-        Ok(shim) => Ok(shim),
-        Err(e) => {
-            tracing::error!(container = %req.id, error = %e, "create failed; cleaning up");
-            cleanup::remove_leftovers(&cdir, &req.id);
-            Err(e)
-        }
-    }
+    create::create(req, &cdir, ahead).inspect_err(|e| {
+        tracing::error!(container = %req.id, error = %error::chain(e), "create failed; cleaning up");
+        cleanup::remove_leftovers(&cdir, &req.id);
+    })
 }
 
 /// `vessel-shim --cleanup '<create request>'`: removes a container whose

@@ -7,22 +7,22 @@
 //! container joins that instead of making its own.
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::PathBuf;
 
 use nix::sched::{setns, unshare, CloneFlags};
 use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
-use serde_json::Value;
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
 
 /// Whether the spec gives the container a network namespace of its own
 /// (one without a `path` to join).
-pub fn has_own_network(spec: &Value) -> bool {
-    spec.pointer("/linux/namespaces")
-        .and_then(Value::as_array)
+pub fn has_own_network(spec: &Spec) -> bool {
+    spec.linux()
+        .as_ref()
+        .and_then(|l| l.namespaces().as_ref())
         .is_some_and(|ns| {
             ns.iter().any(|n| {
-                n["type"] == "network"
-                    && n.get("path")
-                        .and_then(Value::as_str)
-                        .is_none_or(str::is_empty)
+                n.typ() == LinuxNamespaceType::Network
+                    && n.path().as_ref().is_none_or(|p| p.as_os_str().is_empty())
             })
         })
 }
@@ -51,17 +51,22 @@ impl ReadyNetwork {
     /// Points the spec's own network namespace, if it asks for one, at
     /// this one (which has `lo` up already: the spec then no longer asks
     /// for a namespace of its own, see [`has_own_network`]).
-    pub fn offer(&self, spec: &mut Value) {
+    pub fn offer(&self, spec: &mut Spec) {
         if !has_own_network(spec) {
             return;
         }
-        let path = format!("/proc/{}/fd/{}", std::process::id(), self.ns.as_raw_fd());
+        let path = PathBuf::from(format!(
+            "/proc/{}/fd/{}",
+            std::process::id(),
+            self.ns.as_raw_fd()
+        ));
         let namespaces = spec
-            .pointer_mut("/linux/namespaces")
-            .and_then(Value::as_array_mut);
+            .linux_mut()
+            .as_mut()
+            .and_then(|l| l.namespaces_mut().as_mut());
         for ns in namespaces.into_iter().flatten() {
-            if ns["type"] == "network" {
-                ns["path"] = Value::String(path.clone());
+            if ns.typ() == LinuxNamespaceType::Network {
+                ns.set_path(Some(path.clone()));
             }
         }
     }
@@ -117,16 +122,20 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn spec(v: serde_json::Value) -> Spec {
+        serde_json::from_value(v).unwrap()
+    }
+
     #[test]
     fn only_a_new_network_namespace_needs_its_loopback() {
-        assert!(has_own_network(
-            &json!({"linux": {"namespaces": [{"type": "network"}]}})
-        ));
-        assert!(!has_own_network(
-            &json!({"linux": {"namespaces": [{"type": "network", "path": "/proc/1/ns/net"}]}})
-        ));
-        assert!(!has_own_network(
-            &json!({"linux": {"namespaces": [{"type": "pid"}]}})
-        ));
+        assert!(has_own_network(&spec(
+            json!({"linux": {"namespaces": [{"type": "network"}]}})
+        )));
+        assert!(!has_own_network(&spec(
+            json!({"linux": {"namespaces": [{"type": "network", "path": "/proc/1/ns/net"}]}})
+        )));
+        assert!(!has_own_network(&spec(
+            json!({"linux": {"namespaces": [{"type": "pid"}]}})
+        )));
     }
 }

@@ -75,6 +75,52 @@ pub fn container_dirs(hierarchies: &[PathBuf], cgroups_path: &str) -> Vec<PathBu
         .collect()
 }
 
+/// A container's cgroups, opened by the shim for a child it forks: the
+/// child moves itself in by writing 0 (itself) into each `cgroup.procs`.
+///
+/// A process moving itself costs the kernel less than being moved by pid
+/// (measured on cgroup v1: about 35 against 65 µs a hierarchy), and the
+/// shim, once it has forked, only waits: on a host that keeps a parent and
+/// its new child on one CPU, the child runs at once instead of after the
+/// shim's writes.
+#[derive(Debug)]
+pub(crate) struct CgroupEntry(Vec<(PathBuf, std::fs::File)>);
+
+/// A process could not move itself into a cgroup.
+#[derive(Debug, thiserror::Error)]
+#[error("joining the cgroup {}", procs.display())]
+pub struct JoinCgroupError {
+    procs: PathBuf,
+    #[source]
+    source: std::io::Error,
+}
+
+impl CgroupEntry {
+    /// Opens the `cgroup.procs` of each of `dirs` for writing.
+    pub(crate) fn open(dirs: &[PathBuf]) -> std::io::Result<CgroupEntry> {
+        dirs.iter()
+            .map(|dir| {
+                let procs = dir.join("cgroup.procs");
+                let file = std::fs::OpenOptions::new().write(true).open(&procs)?;
+                Ok((procs, file))
+            })
+            .collect::<std::io::Result<_>>()
+            .map(CgroupEntry)
+    }
+
+    /// Moves this (single-threaded) process into every cgroup.
+    pub(crate) fn join(&self) -> Result<(), JoinCgroupError> {
+        use std::io::Write;
+        for (procs, file) in &self.0 {
+            (&*file).write_all(b"0").map_err(|source| JoinCgroupError {
+                procs: procs.clone(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+}
+
 /// The cgroup and cgroup2 filesystems in a mountinfo. A v1 hierarchy
 /// mounted again (the same controllers) counts once, where it was first
 /// mounted, as libcgroups takes it.

@@ -22,7 +22,7 @@
 use std::path::{Path, PathBuf};
 
 use super::v1::{CgroupError, Layout};
-use crate::join::CgroupEntry;
+use super::CgroupEntry;
 
 /// Placeholder cgroups, with this process inside those that do not
 /// account for it.
@@ -92,10 +92,13 @@ impl ReadyCgroups {
             adopted: false,
         };
         // Dropped on failure: back home, and the placeholders removed.
-        CgroupEntry::open(&ready.placeholders(false))
-            .map_err(|e| e.to_string())
-            .and_then(|entry| entry.join())
-            .map_err(CgroupError::Join)?;
+        let waited_in = ready.placeholders(false);
+        let entry = CgroupEntry::open(&waited_in).map_err(|source| CgroupError::Io {
+            what: "opening",
+            path: waited_in.first().cloned().unwrap_or_default(),
+            source,
+        })?;
+        entry.join()?;
         Ok(ready)
     }
 
@@ -126,12 +129,9 @@ impl ReadyCgroups {
     /// processes in them stay. This process stays too, until
     /// [`ReadyCgroups::leave`].
     pub fn adopt(&mut self, cgroups_path: &Path) -> Result<&Layout, CgroupError> {
-        let name = cgroups_path.file_name().ok_or_else(|| {
-            CgroupError::Join(format!(
-                "cgroupsPath {}: no name to give the cgroups",
-                cgroups_path.display()
-            ))
-        })?;
+        let name = cgroups_path
+            .file_name()
+            .ok_or_else(|| CgroupError::NoName(cgroups_path.to_path_buf()))?;
         // Directories already renamed go with the container's if the rest
         // fail; those left are removed with the placeholders.
         self.layout.rename(name)?;
@@ -144,7 +144,7 @@ impl ReadyCgroups {
     pub fn leave(&mut self) {
         let Some(home) = self.home.take() else { return };
         if let Err(e) = home.join() {
-            tracing::warn!(error = %e, "going back to the shim's own cgroups; going to the roots");
+            tracing::warn!(error = %crate::error::chain(&e), "going back to the shim's own cgroups; going to the roots");
             for h in waited_in() {
                 let _ = std::fs::write(h.point.join("cgroup.procs"), "0");
             }

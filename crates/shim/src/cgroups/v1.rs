@@ -11,9 +11,10 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use oci_spec::runtime::{LinuxDeviceCgroup, LinuxResources};
+use oci_spec::runtime::{LinuxBlockIo, LinuxCpu, LinuxDeviceCgroup, LinuxMemory, LinuxResources};
 
-use super::Hierarchy;
+use super::{Hierarchy, JoinCgroupError};
+use crate::fallback::Unsupported;
 
 /// The v1 controllers a container is put in (libcgroups' list).
 pub const CONTROLLERS: &[&str] = &[
@@ -71,19 +72,21 @@ pub enum CgroupError {
     NoV1,
     #[error("this process's own {0} cgroup is not in /proc/self/cgroup")]
     NoHome(String),
-    #[error("{0}")]
-    Join(String),
+    #[error(transparent)]
+    Join(#[from] JoinCgroupError),
+    #[error("cgroupsPath {}: no name to give the cgroups", .0.display())]
+    NoName(PathBuf),
 }
 
 /// Whether this module can set up cgroups for `resources` at
 /// `cgroups_path`; if not, the reason (the container then goes through
 /// libcontainer).
-pub fn check(resources: Option<&LinuxResources>, cgroups_path: &Path) -> Result<(), String> {
+pub fn check(resources: Option<&LinuxResources>, cgroups_path: &Path) -> Result<(), Unsupported> {
     let plain = cgroups_path
         .components()
         .all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
     if !plain || relative(cgroups_path).as_os_str().is_empty() {
-        return Err(format!("cgroupsPath {}", cgroups_path.display()));
+        return Err(Unsupported::CgroupsPath(cgroups_path.to_path_buf()));
     }
     let Some(r) = resources else { return Ok(()) };
     let (m, c, b) = (r.memory().as_ref(), r.cpu().as_ref(), r.block_io().as_ref());
@@ -134,14 +137,14 @@ pub fn check(resources: Option<&LinuxResources>, cgroups_path: &Path) -> Result<
             "unified",
         ),
     ];
-    let asked: Vec<&str> = not_written
+    let asked: Vec<&'static str> = not_written
         .iter()
         .filter(|(set, _)| *set)
         .map(|(_, name)| *name)
         .collect();
     match asked.is_empty() {
         true => Ok(()),
-        false => Err(format!("linux.resources.{}", asked.join(", "))),
+        false => Err(Unsupported::Resources(asked)),
     }
 }
 
@@ -227,69 +230,10 @@ impl Layout {
         let Some(r) = resources else { return Ok(()) };
         self.devices(r)?;
         if let Some(m) = r.memory() {
-            let dir = self.dir("memory")?;
-            let limit = m.limit().filter(|l| *l != 0);
-            // Memory plus swap; "unlimited" memory without a word on swap
-            // means unlimited swap too.
-            let swap = match (m.swap(), limit) {
-                (Some(swap), _) => Some(swap),
-                (None, Some(-1)) => Some(-1),
-                (None, _) => None,
-            }
-            .filter(|s| *s != 0);
-            // The kernel keeps memory+swap at or above memory: a swap
-            // limit above the current memory limit goes first.
-            let swap_first = match (limit, swap) {
-                (Some(_), Some(swap)) => {
-                    swap == -1 || current_limit(dir)?.is_some_and(|current| current < swap)
-                }
-                _ => false,
-            };
-            if swap_first {
-                write(dir, "memory.memsw.limit_in_bytes", swap.unwrap_or(-1))?;
-            }
-            if let Some(limit) = limit {
-                write(dir, "memory.limit_in_bytes", limit)?;
-            }
-            if let Some(swap) = swap.filter(|_| !swap_first) {
-                write(dir, "memory.memsw.limit_in_bytes", swap)?;
-            }
-            if let Some(reservation) = m.reservation().filter(|r| *r != 0) {
-                write(dir, "memory.soft_limit_in_bytes", reservation)?;
-            }
-            // The OOM killer stays on (a new cgroup copies its parent's
-            // setting).
-            write(dir, "memory.oom_control", 0)?;
-            if let Some(swappiness) = m.swappiness() {
-                if swappiness > 100 {
-                    return Err(CgroupError::Swappiness(swappiness));
-                }
-                write(dir, "memory.swappiness", swappiness)?;
-            }
+            self.memory(m)?;
         }
         if let Some(c) = r.cpu() {
-            if c.cpus().is_some() || c.mems().is_some() {
-                let dir = self.dir("cpuset")?;
-                if let Some(cpus) = c.cpus() {
-                    write(dir, "cpuset.cpus", cpus)?;
-                }
-                if let Some(mems) = c.mems() {
-                    write(dir, "cpuset.mems", mems)?;
-                }
-            }
-            if c.shares().is_some() || c.period().is_some() || c.quota().is_some() {
-                let dir = self.dir("cpu")?;
-                // The period first: a quota is checked against it.
-                if let Some(shares) = c.shares().filter(|s| *s != 0) {
-                    write(dir, "cpu.shares", shares)?;
-                }
-                if let Some(period) = c.period().filter(|p| *p != 0) {
-                    write(dir, "cpu.cfs_period_us", period)?;
-                }
-                if let Some(quota) = c.quota().filter(|q| *q != 0) {
-                    write(dir, "cpu.cfs_quota_us", quota)?;
-                }
-            }
+            self.cpu(c)?;
         }
         if let Some(p) = r.pids() {
             let limit = match p.limit() {
@@ -299,38 +243,116 @@ impl Layout {
             write(self.dir("pids")?, "pids.max", limit)?;
         }
         if let Some(b) = r.block_io() {
-            let dir = self.dir("blkio")?;
-            if let Some(weight) = b.weight().filter(|w| *w != 0) {
-                // Kernels with the BFQ scheduler only have its own file.
-                let file = match dir.join("blkio.weight").exists() {
-                    true => "blkio.weight",
-                    false => "blkio.bfq.weight",
-                };
-                write(dir, file, weight)?;
+            self.block_io(b)?;
+        }
+        Ok(())
+    }
+
+    /// The memory limits: memory, memory plus swap, the reservation, the
+    /// OOM killer on, the swappiness.
+    fn memory(&self, m: &LinuxMemory) -> Result<(), CgroupError> {
+        let dir = self.dir("memory")?;
+        let limit = m.limit().filter(|l| *l != 0);
+        // Memory plus swap; "unlimited" memory without a word on swap
+        // means unlimited swap too.
+        let swap = match (m.swap(), limit) {
+            (Some(swap), _) => Some(swap),
+            (None, Some(-1)) => Some(-1),
+            (None, _) => None,
+        }
+        .filter(|s| *s != 0);
+        // The kernel keeps memory+swap at or above memory: a swap
+        // limit above the current memory limit goes first.
+        let swap_first = match (limit, swap) {
+            (Some(_), Some(swap)) => {
+                swap == -1 || current_limit(dir)?.is_some_and(|current| current < swap)
             }
-            let throttles = [
-                (
-                    "blkio.throttle.read_bps_device",
-                    b.throttle_read_bps_device(),
-                ),
-                (
-                    "blkio.throttle.write_bps_device",
-                    b.throttle_write_bps_device(),
-                ),
-                (
-                    "blkio.throttle.read_iops_device",
-                    b.throttle_read_iops_device(),
-                ),
-                (
-                    "blkio.throttle.write_iops_device",
-                    b.throttle_write_iops_device(),
-                ),
-            ];
-            for (file, devices) in throttles {
-                for d in devices.iter().flatten() {
-                    let rule = format!("{}:{} {}", d.major(), d.minor(), d.rate());
-                    write(dir, file, rule)?;
-                }
+            _ => false,
+        };
+        if swap_first {
+            write(dir, "memory.memsw.limit_in_bytes", swap.unwrap_or(-1))?;
+        }
+        if let Some(limit) = limit {
+            write(dir, "memory.limit_in_bytes", limit)?;
+        }
+        if let Some(swap) = swap.filter(|_| !swap_first) {
+            write(dir, "memory.memsw.limit_in_bytes", swap)?;
+        }
+        if let Some(reservation) = m.reservation().filter(|r| *r != 0) {
+            write(dir, "memory.soft_limit_in_bytes", reservation)?;
+        }
+        // The OOM killer stays on (a new cgroup copies its parent's
+        // setting).
+        write(dir, "memory.oom_control", 0)?;
+        if let Some(swappiness) = m.swappiness() {
+            if swappiness > 100 {
+                return Err(CgroupError::Swappiness(swappiness));
+            }
+            write(dir, "memory.swappiness", swappiness)?;
+        }
+        Ok(())
+    }
+
+    /// The cpuset, then the CFS shares, period and quota.
+    fn cpu(&self, c: &LinuxCpu) -> Result<(), CgroupError> {
+        if c.cpus().is_some() || c.mems().is_some() {
+            let dir = self.dir("cpuset")?;
+            if let Some(cpus) = c.cpus() {
+                write(dir, "cpuset.cpus", cpus)?;
+            }
+            if let Some(mems) = c.mems() {
+                write(dir, "cpuset.mems", mems)?;
+            }
+        }
+        if c.shares().is_some() || c.period().is_some() || c.quota().is_some() {
+            let dir = self.dir("cpu")?;
+            // The period first: a quota is checked against it.
+            if let Some(shares) = c.shares().filter(|s| *s != 0) {
+                write(dir, "cpu.shares", shares)?;
+            }
+            if let Some(period) = c.period().filter(|p| *p != 0) {
+                write(dir, "cpu.cfs_period_us", period)?;
+            }
+            if let Some(quota) = c.quota().filter(|q| *q != 0) {
+                write(dir, "cpu.cfs_quota_us", quota)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The block I/O weight and throttles.
+    fn block_io(&self, b: &LinuxBlockIo) -> Result<(), CgroupError> {
+        let dir = self.dir("blkio")?;
+        if let Some(weight) = b.weight().filter(|w| *w != 0) {
+            // Kernels with the BFQ scheduler only have its own file.
+            let file = match dir.join("blkio.weight").exists() {
+                true => "blkio.weight",
+                false => "blkio.bfq.weight",
+            };
+            write(dir, file, weight)?;
+        }
+        let throttles = [
+            (
+                "blkio.throttle.read_bps_device",
+                b.throttle_read_bps_device(),
+            ),
+            (
+                "blkio.throttle.write_bps_device",
+                b.throttle_write_bps_device(),
+            ),
+            (
+                "blkio.throttle.read_iops_device",
+                b.throttle_read_iops_device(),
+            ),
+            (
+                "blkio.throttle.write_iops_device",
+                b.throttle_write_iops_device(),
+            ),
+        ];
+        for (file, devices) in throttles {
+            for d in devices.iter().flatten() {
+                let rule = format!("{}:{} {}", d.major(), d.minor(), d.rate());
+                write(dir, file, rule)?;
             }
         }
         Ok(())
@@ -472,7 +494,7 @@ mod tests {
             "hugepageLimits": [{"pageSize": "2MB", "limit": 1}],
             "cpu": {"realtimeRuntime": 1}
         }));
-        let why = check(Some(&hugetlb), p).unwrap_err();
+        let why = check(Some(&hugetlb), p).unwrap_err().to_string();
         assert_eq!(why, "linux.resources.cpu.realtimeRuntime, hugepageLimits");
     }
 

@@ -11,11 +11,27 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
 use super::one::mkdir_all;
+use super::MountError;
+
+/// Why one of the spec's device nodes could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error("not under /dev")]
+    NotUnderDev,
+    #[error("not a device path")]
+    NotADevicePath,
+    #[error(transparent)]
+    Parent(Errno),
+    #[error("mknod")]
+    Mknod(#[source] nix::Error),
+    #[error("chown")]
+    Chown(#[source] nix::Error),
+}
 
 /// The links libcontainer makes in the container's /dev, open as `dev`: its
 /// process's descriptors, and the kernel's memory image when the host has
 /// one.
-pub(super) fn links(dev: BorrowedFd<'_>) -> Result<(), String> {
+pub(super) fn links(dev: BorrowedFd<'_>) -> Result<(), MountError> {
     let mut links = vec![
         ("/proc/self/fd", "fd"),
         ("/proc/self/fd/0", "stdin"),
@@ -26,8 +42,11 @@ pub(super) fn links(dev: BorrowedFd<'_>) -> Result<(), String> {
         links.insert(0, ("/proc/kcore", "kcore"));
     }
     for (target, name) in links {
-        rustix::fs::symlinkat(target, dev, name)
-            .map_err(|e| format!("linking /dev/{name} to {target}: {e}"))?;
+        rustix::fs::symlinkat(target, dev, name).map_err(|source| MountError::DevLink {
+            name,
+            target,
+            source,
+        })?;
     }
     Ok(())
 }
@@ -40,32 +59,32 @@ pub(super) fn make_devices<'a>(
     root: BorrowedFd<'_>,
     dev_dir: BorrowedFd<'_>,
     mut devices: impl Iterator<Item = &'a LinuxDevice>,
-) -> Result<(), String> {
+) -> Result<(), MountError> {
     // The spec's modes as they are, not under this process's umask.
     let umask = nix::sys::stat::umask(nix::sys::stat::Mode::empty());
     let made = devices.try_for_each(|dev| {
-        make_device(root, dev_dir, dev).map_err(|e| format!("{}: {e}", dev.path().display()))
+        make_device(root, dev_dir, dev).map_err(|e| MountError::Device(dev.path().clone(), e))
     });
     nix::sys::stat::umask(umask);
-    made.map_err(|e| format!("linux.devices: {e}"))
+    made
 }
 
 fn make_device(
     root: BorrowedFd<'_>,
     dev_dir: BorrowedFd<'_>,
     dev: &LinuxDevice,
-) -> Result<(), String> {
+) -> Result<(), DeviceError> {
     let path = dev.path();
     if !path.starts_with("/dev") {
-        return Err("not under /dev".into());
+        return Err(DeviceError::NotUnderDev);
     }
     let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
-        return Err("not a device path".into());
+        return Err(DeviceError::NotADevicePath);
     };
     // Most nodes are right in /dev, already open.
     let below = match parent == Path::new("/dev") {
         true => None,
-        false => Some(mkdir_all(root, parent).map_err(|e| e.to_string())?),
+        false => Some(mkdir_all(root, parent).map_err(DeviceError::Parent)?),
     };
     let parent = below.as_ref().map_or(dev_dir, AsFd::as_fd);
     let node = nix::sys::stat::makedev(dev.major() as u64, dev.minor() as u64);
@@ -76,7 +95,7 @@ fn make_device(
         nix::sys::stat::Mode::from_bits_truncate(dev.file_mode().unwrap_or(0o666)),
         node,
     )
-    .map_err(|e| format!("mknod: {e}"))?;
+    .map_err(DeviceError::Mknod)?;
     nix::unistd::fchownat(
         Some(parent.as_raw_fd()),
         name,
@@ -84,38 +103,38 @@ fn make_device(
         dev.gid().map(nix::unistd::Gid::from_raw),
         nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
     )
-    .map_err(|e| format!("chown: {e}"))
+    .map_err(DeviceError::Chown)
 }
 
 /// /dev/ptmx, in /dev open as `dev`, as a link to the container's own
 /// devpts instance.
-pub(super) fn ptmx_link(dev: BorrowedFd<'_>) -> Result<(), String> {
+pub(super) fn ptmx_link(dev: BorrowedFd<'_>) -> Result<(), MountError> {
     match rustix::fs::unlinkat(dev, "ptmx", AtFlags::empty()) {
         Ok(()) | Err(Errno::NOENT) => {}
-        Err(e) => return Err(format!("removing /dev/ptmx: {e}")),
+        Err(e) => return Err(MountError::RemovePtmx(e)),
     }
-    rustix::fs::symlinkat("pts/ptmx", dev, "ptmx").map_err(|e| format!("linking /dev/ptmx: {e}"))
+    rustix::fs::symlinkat("pts/ptmx", dev, "ptmx").map_err(MountError::LinkPtmx)
 }
 
 /// Opens the container's /dev/null (after `pivot_root`) and checks that it
 /// is the null device (character device 1:3); points any of the standard
 /// descriptors that are the host's /dev/null at it. The masked files go
 /// under it next.
-pub(super) fn own_null() -> Result<OwnedFd, String> {
+pub(super) fn own_null() -> Result<OwnedFd, MountError> {
     let null = rustix::fs::open("/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|e| format!("opening the container's /dev/null: {e}"))?;
-    let own = rustix::fs::fstat(&null).map_err(|e| e.to_string())?;
+        .map_err(MountError::OpenNull)?;
+    let own = rustix::fs::fstat(&null).map_err(MountError::StatNull)?;
     let is_null = FileType::from_raw_mode(own.st_mode) == FileType::CharacterDevice
         && rustix::fs::major(own.st_rdev) == 1
         && rustix::fs::minor(own.st_rdev) == 3;
     if !is_null {
-        return Err("the container's /dev/null is not the null device".into());
+        return Err(MountError::NotNull);
     }
     for fd in 0..3 {
-        let stat = nix::sys::stat::fstat(fd).map_err(|e| format!("descriptor {fd}: {e}"))?;
+        let stat = nix::sys::stat::fstat(fd).map_err(|e| MountError::Descriptor(fd, e))?;
         let is_null = stat.st_mode & libc::S_IFMT == libc::S_IFCHR && stat.st_rdev == own.st_rdev;
         if is_null {
-            nix::unistd::dup2(null.as_raw_fd(), fd).map_err(|e| format!("descriptor {fd}: {e}"))?;
+            nix::unistd::dup2(null.as_raw_fd(), fd).map_err(|e| MountError::Descriptor(fd, e))?;
         }
     }
     Ok(null)

@@ -32,7 +32,7 @@ mod dev;
 mod one;
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use libcontainer::namespaces::Namespaces;
 use libcontainer::rootfs::utils::default_devices;
@@ -41,20 +41,88 @@ use nix::mount::MsFlags;
 use nix::sched::CloneFlags;
 use oci_spec::runtime::{Linux, LinuxNamespaceType, Spec};
 use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
+
+pub use dev::DeviceError;
+pub use one::SpecMountError;
+
+use crate::error::BoxError;
+use crate::fallback::Unsupported;
+
+/// Why the container's mount namespace could not be made; each names the
+/// spec field or the step it was for.
+#[derive(Debug, thiserror::Error)]
+pub enum MountError {
+    #[error("no linux section")]
+    NoLinux,
+    #[error("linux.namespaces")]
+    Namespaces(#[source] BoxError),
+    #[error("entering the namespaces")]
+    EnterNamespaces(#[source] BoxError),
+    #[error("hostname {0:?}")]
+    Hostname(String, #[source] SyscallError),
+    #[error("domainname {0:?}")]
+    Domainname(String, #[source] SyscallError),
+    #[error("making / {0:?}")]
+    Propagation(MsFlags, #[source] SyscallError),
+    #[error("binding the rootfs {}", .0.display())]
+    BindRootfs(PathBuf, #[source] SyscallError),
+    #[error("opening the rootfs {}", .0.display())]
+    OpenRootfs(PathBuf, #[source] Errno),
+    #[error("mounts: {}", .0.display())]
+    Mount(PathBuf, #[source] SpecMountError),
+    #[error("process.cwd {0}: making it")]
+    Cwd(String, #[source] Errno),
+    #[error("/dev")]
+    Dev(#[source] Errno),
+    #[error("linking /dev/{name} to {target}")]
+    DevLink {
+        name: &'static str,
+        target: &'static str,
+        #[source]
+        source: Errno,
+    },
+    #[error("linux.devices: {}", .0.display())]
+    Device(PathBuf, #[source] DeviceError),
+    #[error("removing /dev/ptmx")]
+    RemovePtmx(#[source] Errno),
+    #[error("linking /dev/ptmx")]
+    LinkPtmx(#[source] Errno),
+    #[error("pivot_root to {}", .0.display())]
+    PivotRoot(PathBuf, #[source] SyscallError),
+    #[error("making / unbindable")]
+    Unbindable(#[source] SyscallError),
+    #[error("opening the container's /dev/null")]
+    OpenNull(#[source] Errno),
+    #[error("the container's /dev/null")]
+    StatNull(#[source] Errno),
+    #[error("the container's /dev/null is not the null device")]
+    NotNull,
+    #[error("descriptor {0}")]
+    Descriptor(i32, #[source] nix::Error),
+    #[error("process.terminal")]
+    Terminal(#[source] BoxError),
+    #[error("root.readonly")]
+    RootReadonly(#[source] BoxError),
+    #[error("linux.readonlyPaths: {0}")]
+    ReadonlyPath(String, #[source] SyscallError),
+    #[error("linux.maskedPaths: {}", .0.display())]
+    MaskedPath(PathBuf, #[source] SyscallError),
+}
 
 /// Whether the first process can make its mount namespace itself (see the
 /// module's page); if not, why: libcontainer's init then does.
-pub fn fits(spec: &Spec) -> Result<(), String> {
-    let linux = spec.linux().as_ref().ok_or("no linux section")?;
+pub fn fits(spec: &Spec) -> Result<(), Unsupported> {
+    let linux = spec.linux().as_ref().ok_or(Unsupported::NoLinux)?;
     if linux.sysctl().as_ref().is_some_and(|s| !s.is_empty()) {
-        return Err("linux.sysctl".into());
+        return Err(Unsupported::Field("linux.sysctl"));
     }
     if linux.mount_label().is_some() {
-        return Err("linux.mountLabel".into());
+        return Err(Unsupported::Field("linux.mountLabel"));
     }
     match linux.rootfs_propagation().as_deref() {
         None | Some("private" | "slave" | "unbindable") => {}
-        Some(other) => return Err(format!("linux.rootfsPropagation {other}")),
+        Some(other) => return Err(Unsupported::RootfsPropagation(other.to_string())),
     }
     let own_mount_namespace = linux
         .namespaces()
@@ -62,7 +130,7 @@ pub fn fits(spec: &Spec) -> Result<(), String> {
         .flatten()
         .any(|ns| ns.typ() == LinuxNamespaceType::Mount && ns.path().is_none());
     if !own_mount_namespace {
-        return Err("no mount namespace of its own".into());
+        return Err(Unsupported::NoOwnMountNamespace);
     }
     if let Some(m) = spec
         .mounts()
@@ -70,7 +138,7 @@ pub fn fits(spec: &Spec) -> Result<(), String> {
         .flatten()
         .find(|m| m.typ().as_deref() == Some("cgroup"))
     {
-        return Err(format!("a cgroup mount at {}", m.destination().display()));
+        return Err(Unsupported::CgroupMount(m.destination().clone()));
     }
     Ok(())
 }
@@ -96,52 +164,52 @@ pub fn for_libcontainer(spec: &Spec) -> Spec {
 /// With `console` (the socket the terminal's master is sent on), the
 /// process's terminal is made there and mounted as /dev/console. In the
 /// first process, in its cgroups, its stdio in place.
-pub fn prepare(spec: &Spec, rootfs: &Path, console: Option<RawFd>) -> Result<(), String> {
-    let linux = spec.linux().as_ref().ok_or("no linux section")?;
+pub fn prepare(spec: &Spec, rootfs: &Path, console: Option<RawFd>) -> Result<(), MountError> {
+    let linux = spec.linux().as_ref().ok_or(MountError::NoLinux)?;
     let syscall = libcontainer::syscall::syscall::create_syscall();
     let syscall = syscall.as_ref();
     enter_namespaces(spec, linux, syscall)?;
     fill_rootfs(spec, linux, syscall, rootfs)?;
     syscall
         .pivot_rootfs(rootfs)
-        .map_err(|e| format!("pivot_root to {}: {e}", rootfs.display()))?;
+        .map_err(|e| MountError::PivotRoot(rootfs.to_path_buf(), e))?;
     if linux.rootfs_propagation().as_deref() == Some("unbindable") {
         syscall
             .mount(None, Path::new("/"), None, MsFlags::MS_UNBINDABLE, None)
-            .map_err(|e| format!("making / unbindable: {e}"))?;
+            .map_err(MountError::Unbindable)?;
     }
     let null = dev::own_null()?;
     if let Some(socket) = console {
         libcontainer::tty::setup_console(syscall, socket, true)
-            .map_err(|e| format!("process.terminal: {e}"))?;
+            .map_err(|e| MountError::Terminal(e.into()))?;
     }
     protect(spec, linux, syscall, &null)
 }
 
 /// Makes or joins the spec's namespaces but pid, user and time (in
 /// libcontainer's order, mount last), and names the new UTS namespace.
-fn enter_namespaces(spec: &Spec, linux: &Linux, syscall: &dyn Syscall) -> Result<(), String> {
+fn enter_namespaces(spec: &Spec, linux: &Linux, syscall: &dyn Syscall) -> Result<(), MountError> {
     let namespaces = Namespaces::try_from(linux.namespaces().as_ref())
-        .map_err(|e| format!("linux.namespaces: {e}"))?;
+        .map_err(|e| MountError::Namespaces(e.into()))?;
     let time = CloneFlags::from_bits_retain(libc::CLONE_NEWTIME);
     namespaces
         .apply_namespaces(|ns| {
             ns != CloneFlags::CLONE_NEWUSER && ns != CloneFlags::CLONE_NEWPID && ns != time
         })
-        .map_err(|e| format!("entering the namespaces: {e}"))?;
+        .map_err(|e| MountError::EnterNamespaces(e.into()))?;
     let uts = namespaces
         .get(LinuxNamespaceType::Uts)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| MountError::Namespaces(e.into()))?;
     if uts.is_some_and(|ns| ns.path().is_none()) {
         if let Some(name) = spec.hostname() {
             syscall
                 .set_hostname(name)
-                .map_err(|e| format!("hostname {name:?}: {e}"))?;
+                .map_err(|e| MountError::Hostname(name.clone(), e))?;
         }
         if let Some(name) = spec.domainname() {
             syscall
                 .set_domainname(name)
-                .map_err(|e| format!("domainname {name:?}: {e}"))?;
+                .map_err(|e| MountError::Domainname(name.clone(), e))?;
         }
     }
     Ok(())
@@ -155,7 +223,7 @@ fn fill_rootfs(
     linux: &Linux,
     syscall: &dyn Syscall,
     rootfs: &Path,
-) -> Result<(), String> {
+) -> Result<(), MountError> {
     let propagation = match linux.rootfs_propagation().as_deref() {
         Some("private") => MsFlags::MS_PRIVATE,
         _ => MsFlags::MS_SLAVE,
@@ -168,7 +236,7 @@ fn fill_rootfs(
             MsFlags::MS_REC | propagation,
             None,
         )
-        .map_err(|e| format!("making / {propagation:?}: {e}"))?;
+        .map_err(|e| MountError::Propagation(propagation, e))?;
     // libcontainer then makes the rootfs's parent mount private if it is
     // shared; after the line above no mount here is shared.
     syscall
@@ -179,22 +247,17 @@ fn fill_rootfs(
             MsFlags::MS_BIND | MsFlags::MS_REC,
             None,
         )
-        .map_err(|e| format!("binding the rootfs {}: {e}", rootfs.display()))?;
+        .map_err(|e| MountError::BindRootfs(rootfs.to_path_buf(), e))?;
     // Opened after the bind: the mounts go on it.
-    let root = rustix::fs::open(
-        rootfs,
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| format!("opening the rootfs {}: {e}", rootfs.display()))?;
+    let root = open_rootfs(rootfs)?;
     for m in spec.mounts().iter().flatten() {
         one::mount(syscall, root.as_fd(), rootfs, m)
-            .map_err(|e| format!("mounts: {}: {e}", m.destination().display()))?;
+            .map_err(|e| MountError::Mount(m.destination().clone(), e))?;
     }
     if let Some(process) = spec.process() {
         make_cwd_in(root.as_fd(), &process.cwd().to_string_lossy())?;
     }
-    let dev = one::mkdir_all(root.as_fd(), Path::new("/dev")).map_err(|e| format!("/dev: {e}"))?;
+    let dev = one::mkdir_all(root.as_fd(), Path::new("/dev")).map_err(MountError::Dev)?;
     dev::links(dev.as_fd())?;
     let defaults = default_devices();
     let added = linux.devices().as_deref().unwrap_or_default();
@@ -205,32 +268,36 @@ fn fill_rootfs(
     dev::ptmx_link(dev.as_fd())
 }
 
+/// The rootfs at `rootfs`, opened for lookups inside it.
+fn open_rootfs(rootfs: &Path) -> Result<OwnedFd, MountError> {
+    rustix::fs::open(
+        rootfs,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| MountError::OpenRootfs(rootfs.to_path_buf(), e))
+}
+
 /// Makes the process's working directory when the image lacks it, as runc
 /// does: each missing component 0755 and root's, resolved inside `root`.
 /// Nothing to do for `/`.
-fn make_cwd_in(root: BorrowedFd<'_>, cwd: &str) -> Result<(), String> {
+fn make_cwd_in(root: BorrowedFd<'_>, cwd: &str) -> Result<(), MountError> {
     if cwd.trim_matches('/').is_empty() {
         return Ok(());
     }
     one::mkdir_all(root, Path::new(cwd))
         .map(drop)
-        .map_err(|e| format!("process.cwd {cwd}: making it: {e}"))
+        .map_err(|e| MountError::Cwd(cwd.to_string(), e))
 }
 
 /// [`make_cwd_in`] for a rootfs whose mounts libcontainer's init makes,
 /// after this (a directory under one of them is made in the image only);
 /// [`prepare`] makes it itself, after its mounts.
-pub fn make_cwd(rootfs: &Path, cwd: &str) -> Result<(), String> {
+pub fn make_cwd(rootfs: &Path, cwd: &str) -> Result<(), MountError> {
     if cwd.trim_matches('/').is_empty() {
         return Ok(());
     }
-    let root = rustix::fs::open(
-        rootfs,
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| format!("opening the rootfs {}: {e}", rootfs.display()))?;
-    make_cwd_in(root.as_fd(), cwd)
+    make_cwd_in(open_rootfs(rootfs)?.as_fd(), cwd)
 }
 
 /// After `pivot_root`: the read-only root, then the read-only and the
@@ -240,7 +307,7 @@ fn protect(
     linux: &Linux,
     syscall: &dyn Syscall,
     null: &OwnedFd,
-) -> Result<(), String> {
+) -> Result<(), MountError> {
     if spec
         .root()
         .as_ref()
@@ -248,7 +315,7 @@ fn protect(
         .unwrap_or(false)
     {
         let flags = nix::sys::statfs::statfs("/")
-            .map_err(|e| format!("root.readonly: {e}"))?
+            .map_err(|e| MountError::RootReadonly(e.into()))?
             .flags()
             .bits();
         syscall
@@ -262,11 +329,11 @@ fn protect(
                     | MsFlags::from_bits_truncate(flags),
                 None,
             )
-            .map_err(|e| format!("root.readonly: {e}"))?;
+            .map_err(|e| MountError::RootReadonly(e.into()))?;
     }
     for path in linux.readonly_paths().iter().flatten() {
         readonly(syscall, Path::new(path))
-            .map_err(|e| format!("linux.readonlyPaths: {path}: {e}"))?;
+            .map_err(|e| MountError::ReadonlyPath(path.clone(), e))?;
     }
     match linux.masked_paths() {
         Some(paths) => mask(syscall, paths, null),
@@ -303,7 +370,7 @@ fn readonly(syscall: &dyn Syscall, path: &Path) -> Result<(), SyscallError> {
 
 /// Hides each of `paths` that exists: a directory under an empty read-only
 /// tmpfs, a file under `null`, the container's /dev/null.
-fn mask(syscall: &dyn Syscall, paths: &[String], null: &OwnedFd) -> Result<(), String> {
+fn mask(syscall: &dyn Syscall, paths: &[String], null: &OwnedFd) -> Result<(), MountError> {
     for path in paths.iter().map(Path::new) {
         let masked = if path.is_dir() {
             syscall.mount(
@@ -318,7 +385,7 @@ fn mask(syscall: &dyn Syscall, paths: &[String], null: &OwnedFd) -> Result<(), S
         } else {
             continue;
         };
-        masked.map_err(|e| format!("linux.maskedPaths: {}: {e}", path.display()))?;
+        masked.map_err(|e| MountError::MaskedPath(path.to_path_buf(), e))?;
     }
     Ok(())
 }
@@ -382,7 +449,8 @@ mod tests {
             ),
         ];
         for (linux, mounts, want) in cases {
-            assert_eq!(fits(&spec(linux.clone(), mounts)), want, "{linux}");
+            let why = fits(&spec(linux.clone(), mounts)).map_err(|e| e.to_string());
+            assert_eq!(why, want, "{linux}");
         }
     }
 

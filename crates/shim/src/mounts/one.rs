@@ -15,6 +15,35 @@ use oci_spec::runtime::Mount;
 use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 
+use crate::error::BoxError;
+
+/// Why one of the spec's mounts could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecMountError {
+    #[error(transparent)]
+    Options(BoxError),
+    #[error(transparent)]
+    Lookup(Errno),
+    #[error("{0} can only be mounted on a directory")]
+    NotADirectory(String),
+    #[error(transparent)]
+    Proc(BoxError),
+    #[error("no source")]
+    NoSource,
+    #[error("source {}", .0.display())]
+    Source(PathBuf, #[source] std::io::Error),
+    #[error("making the mount point")]
+    MountPoint(#[source] Errno),
+    #[error("a source that is not UTF-8")]
+    NotUtf8,
+    #[error("cloning {0}")]
+    Clone(String, #[source] SyscallError),
+    #[error(transparent)]
+    Failed(#[from] MountFailed),
+    #[error("no type")]
+    NoType,
+}
+
 /// Mounts `m` in the rootfs open as `root` (at `rootfs`), as libcontainer
 /// does.
 pub(super) fn mount(
@@ -22,8 +51,8 @@ pub(super) fn mount(
     root: BorrowedFd<'_>,
     rootfs: &Path,
     m: &Mount,
-) -> Result<(), String> {
-    let mut options = parse_mount(m).map_err(|e| e.to_string())?;
+) -> Result<(), SpecMountError> {
+    let mut options = parse_mount(m).map_err(|e| SpecMountError::Options(e.into()))?;
     let dest = m.destination();
     let typ = m.typ().as_deref();
     match typ {
@@ -32,44 +61,44 @@ pub(super) fn mount(
             // followed), and never over a part of /proc.
             match open_in_root(root, dest, OFlags::PATH | OFlags::NOFOLLOW) {
                 Ok(found) => {
-                    let stat = rustix::fs::fstat(&found).map_err(|e| e.to_string())?;
+                    let stat = rustix::fs::fstat(&found).map_err(SpecMountError::Lookup)?;
                     if FileType::from_raw_mode(stat.st_mode) != FileType::Directory {
-                        return Err(format!("{typ} can only be mounted on a directory"));
+                        return Err(SpecMountError::NotADirectory(typ.to_string()));
                     }
                 }
                 Err(Errno::NOENT) => {}
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(SpecMountError::Lookup(e)),
             }
             libcontainer::rootfs::Mount::new()
                 .check_proc_mount(rootfs, m)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| SpecMountError::Proc(e.into()))?;
         }
         // /dev stays writable: its devices and links are made next.
         _ if dest == Path::new("/dev") => options.flags.remove(MsFlags::MS_RDONLY),
         _ => {}
     }
-    let source = m.source().as_ref().ok_or("no source")?;
+    let source = m.source().as_ref().ok_or(SpecMountError::NoSource)?;
     if is_bind(m) {
-        let source = std::fs::canonicalize(source)
-            .map_err(|e| format!("source {}: {e}", source.display()))?;
+        let source =
+            std::fs::canonicalize(source).map_err(|e| SpecMountError::Source(source.clone(), e))?;
         let target = match source.is_dir() {
             true => mkdir_all(root, dest),
             false => file_in_root(root, dest),
         }
-        .map_err(|e| format!("making the mount point: {e}"))?;
-        let source = source.to_str().ok_or("a source that is not UTF-8")?;
+        .map_err(SpecMountError::MountPoint)?;
+        let source = source.to_str().ok_or(SpecMountError::NotUtf8)?;
         let mut flags = libc::OPEN_TREE_CLOEXEC | libc::OPEN_TREE_CLONE;
         if m.options().iter().flatten().any(|o| o == "rbind") {
             flags |= libc::AT_RECURSIVE as u32;
         }
         let tree = syscall
             .open_tree(libc::AT_FDCWD, Some(source), flags)
-            .map_err(|e| format!("cloning {source}: {e}"))?;
-        attach(syscall, tree.as_fd(), target.as_fd(), &options).map_err(|e| e.to_string())
+            .map_err(|e| SpecMountError::Clone(source.to_string(), e))?;
+        Ok(attach(syscall, tree.as_fd(), target.as_fd(), &options)?)
     } else {
-        let target = mkdir_all(root, dest).map_err(|e| format!("making the mount point: {e}"))?;
-        let source = source.to_str().ok_or("a source that is not UTF-8")?;
-        let typ = typ.ok_or("no type")?;
+        let target = mkdir_all(root, dest).map_err(SpecMountError::MountPoint)?;
+        let source = source.to_str().ok_or(SpecMountError::NotUtf8)?;
+        let typ = typ.ok_or(SpecMountError::NoType)?;
         // As libcontainer does: once more after EINVAL, and up to twice
         // more after EBUSY, a while apart.
         let (mut invalid, mut busy) = (0, 0);
@@ -83,23 +112,19 @@ pub(super) fn mount(
                     busy += 1;
                     std::thread::sleep(Duration::from_millis(100));
                 }
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(e.into()),
             }
         }
     }
 }
 
 /// A step of a mount that failed.
-#[derive(Debug)]
-struct MountFailed {
+#[derive(Debug, thiserror::Error)]
+#[error("{step}")]
+pub struct MountFailed {
     step: &'static str,
+    #[source]
     errno: Errno,
-}
-
-impl std::fmt::Display for MountFailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.step, self.errno)
-    }
 }
 
 fn failed(step: &'static str) -> impl FnOnce(SyscallError) -> MountFailed {

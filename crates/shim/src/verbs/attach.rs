@@ -3,15 +3,15 @@
 
 use vessel_runtime::protocol::Response;
 
-use crate::server::{Reply, Shim};
+use super::Reply;
+use crate::error::ShimError;
+use crate::shim_state::ShimState;
 
-pub fn attach(shim: &mut Shim, process: &str, stdin: bool) -> Reply {
-    match shim.process(process) {
-        Ok(p) => Reply::Attach {
-            response: Response::Ok,
-            process: process.to_string(),
-            stdin: stdin && p.stdin.is_some(),
-        },
-        Err(e) => e.into(),
-    }
+pub fn attach(state: &mut ShimState, process: &str, stdin: bool) -> Result<Reply, ShimError> {
+    let p = state.process(process)?;
+    Ok(Reply::Attach {
+        response: Response::Ok,
+        process: process.to_string(),
+        stdin: stdin && p.stdin.is_some(),
+    })
 }

@@ -2,14 +2,11 @@
 
 use vessel_runtime::protocol::Response;
 
-use crate::server::{Reply, Shim};
+use super::Reply;
+use crate::error::ShimError;
+use crate::shim_state::ShimState;
 
-pub fn close_stdin(shim: &mut Shim, process: &str) -> Reply {
-    match shim.process_mut(process) {
-        Ok(p) => {
-            p.close_stdin();
-            Reply::Now(Response::Ok)
-        }
-        Err(e) => e.into(),
-    }
+pub fn close_stdin(state: &mut ShimState, process: &str) -> Result<Reply, ShimError> {
+    state.process_mut(process)?.close_stdin();
+    Ok(Reply::Now(Response::Ok))
 }

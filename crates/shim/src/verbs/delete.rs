@@ -4,56 +4,54 @@
 
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::waitpid;
-use vessel_runtime::protocol::{ErrorKind, RemoteError, Response};
+use vessel_runtime::protocol::Response;
 use vessel_runtime::Status;
 
-use crate::server::{Reply, Shim};
+use super::Reply;
+use crate::error::ShimError;
+use crate::shim_state::{ConnId, ShimState};
 
-pub fn delete(shim: &mut Shim, conn: usize, force: bool) -> Reply {
-    if shim.init.running() {
-        if matches!(shim.status, Status::Running | Status::Paused) && !force {
-            return RemoteError::new(
-                ErrorKind::Conflict,
-                format!(
-                    "container {} is {}: stop it first, or delete with force",
-                    shim.id, shim.status
-                ),
-            )
-            .into();
+pub fn delete(state: &mut ShimState, conn: ConnId, force: bool) -> Result<Reply, ShimError> {
+    if state.init.running() {
+        if matches!(state.status, Status::Running | Status::Paused) && !force {
+            return Err(ShimError::Running {
+                id: state.id.clone(),
+                status: state.status,
+            });
         }
-        super::shutdown::thaw_if_paused(shim);
-        if let Some(pid) = shim.init.pid {
+        super::shutdown::thaw_if_paused(state);
+        if let Some(pid) = state.init.pid {
             let _ = kill(pid, Signal::SIGKILL);
         }
     }
-    if !shim.init.finished {
-        shim.delete_waiter = Some(conn);
-        return Reply::Later;
+    if !state.init.finished {
+        state.delete_waiter = Some(conn);
+        return Ok(Reply::Later);
     }
-    finish(shim)
+    Ok(finish(state))
 }
 
 /// Tears the container down once its first process is gone.
-pub fn finish(shim: &mut Shim) -> Reply {
+pub fn finish(state: &mut ShimState) -> Reply {
     let container =
-        crate::cleanup::needs_runtime_delete(&shim.bundle.spec).then_some(&mut shim.container);
-    shim.tombstone = crate::cleanup::teardown(container, &shim.cdir, &shim.bundle.cgroups_path);
-    shim.done = true;
+        crate::cleanup::needs_runtime_delete(&state.bundle.spec).then_some(&mut state.container);
+    state.tombstone = crate::cleanup::teardown(container, &state.cdir, &state.bundle.cgroups_path);
+    state.done = true;
     Reply::Now(Response::Ok)
 }
 
 /// After a failed start: kill, reap and remove, at once.
-pub fn abandon(shim: &mut Shim) {
-    if let Some(pid) = shim.init.pid.filter(|_| shim.init.running()) {
+pub fn abandon(state: &mut ShimState) {
+    if let Some(pid) = state.init.pid.filter(|_| state.init.running()) {
         let _ = kill(pid, Signal::SIGKILL);
         let _ = waitpid(pid, None);
     }
     if let Some(t) = crate::cleanup::teardown(
-        Some(&mut shim.container),
-        &shim.cdir,
-        &shim.bundle.cgroups_path,
+        Some(&mut state.container),
+        &state.cdir,
+        &state.bundle.cgroups_path,
     ) {
         t.remove();
     }
-    shim.done = true;
+    state.done = true;
 }

@@ -1,4 +1,6 @@
-//! One file per verb of the shim's protocol.
+//! One file per verb of the shim's protocol. A verb takes the container
+//! under supervision ([`ShimState`]) and returns what to answer
+//! ([`Reply`]) or why it failed; the server writes the answer.
 
 pub mod attach;
 pub mod close_stdin;
@@ -16,56 +18,66 @@ pub mod update;
 pub mod wait;
 
 use libcgroups::common::{AnyCgroupManager, CgroupConfig};
-use vessel_runtime::protocol::{ErrorKind, RemoteError, Request, Response};
+use vessel_runtime::protocol::{Request, Response};
 
-use crate::server::{Reply, Shim};
+use crate::error::ShimError;
+use crate::shim_state::{ConnId, ShimState};
 
-/// Routes a request to its verb.
-pub fn handle(shim: &mut Shim, conn: usize, req: Request) -> Reply {
+/// What a verb answers.
+#[derive(Debug)]
+pub enum Reply {
+    Now(Response),
+    /// The verb keeps the connection and answers later.
+    Later,
+    /// Answer, then stream `process`'s output on the connection.
+    Attach {
+        response: Response,
+        process: String,
+        stdin: bool,
+    },
+}
+
+/// Routes a request, which came on connection `conn`, to its verb.
+pub fn handle(state: &mut ShimState, conn: ConnId, req: Request) -> Result<Reply, ShimError> {
     match req {
-        Request::State => Reply::Now(Response::State(shim.state())),
-        Request::Start => start::start(shim),
+        Request::State => Ok(Reply::Now(Response::State(state.state()))),
+        Request::Start => start::start(state),
         Request::Exec {
             id,
             process,
             attach,
             stdin,
-        } => exec::exec(shim, id, process, attach, stdin),
+        } => exec::exec(state, id, process, attach, stdin),
         Request::Signal {
             process,
             signal,
             all,
-        } => signal::signal(shim, &process, signal, all),
+        } => signal::signal(state, &process, signal, all),
         Request::Resize {
             process,
             width,
             height,
-        } => resize::resize(shim, &process, width, height),
-        Request::CloseStdin { process } => close_stdin::close_stdin(shim, &process),
-        Request::Pause => pause::pause(shim),
-        Request::Resume => resume::resume(shim),
-        Request::Stats => stats::stats(shim),
-        Request::Ps => ps::ps(shim),
-        Request::Wait { process } => wait::wait(shim, conn, &process),
-        Request::Update { resources } => update::update(shim, &resources),
-        Request::Shutdown { timeout_secs } => shutdown::shutdown(shim, conn, timeout_secs),
-        Request::Terminate => shutdown::terminate(shim),
-        Request::Delete { force } => delete::delete(shim, conn, force),
-        Request::Attach { process, stdin } => attach::attach(shim, &process, stdin),
+        } => resize::resize(state, &process, width, height),
+        Request::CloseStdin { process } => close_stdin::close_stdin(state, &process),
+        Request::Pause => pause::pause(state),
+        Request::Resume => resume::resume(state),
+        Request::Stats => stats::stats(state),
+        Request::Ps => ps::ps(state),
+        Request::Wait { process } => wait::wait(state, conn, &process),
+        Request::Update { resources } => update::update(state, &resources),
+        Request::Shutdown { timeout_secs } => shutdown::shutdown(state, conn, timeout_secs),
+        Request::Terminate => shutdown::terminate(state),
+        Request::Delete { force } => delete::delete(state, conn, force),
+        Request::Attach { process, stdin } => attach::attach(state, &process, stdin),
     }
 }
 
 /// The container's cgroup.
-pub fn cgroup(shim: &Shim) -> Result<AnyCgroupManager, RemoteError> {
+pub fn cgroup(state: &ShimState) -> Result<AnyCgroupManager, ShimError> {
     libcgroups::common::create_cgroup_manager(CgroupConfig {
-        cgroup_path: shim.bundle.cgroups_path.clone().into(),
+        cgroup_path: state.bundle.cgroups_path.clone().into(),
         systemd_cgroup: false,
-        container_name: shim.id.clone(),
+        container_name: state.id.clone(),
     })
-    .map_err(|e| internal("opening the container's cgroup", e))
-}
-
-/// An unexpected failure, with what was being done.
-pub fn internal(doing: &str, e: impl std::fmt::Display) -> RemoteError {
-    RemoteError::new(ErrorKind::Internal, format!("{doing}: {e}"))
+    .map_err(ShimError::internal("opening the container's cgroup"))
 }

@@ -3,18 +3,18 @@
 use vessel_runtime::protocol::Response;
 use vessel_runtime::Status;
 
-use super::internal;
-use crate::server::{Reply, Shim};
+use super::Reply;
+use crate::error::ShimError;
+use crate::shim_state::ShimState;
 use crate::state::{check, Verb};
 
-pub fn pause(shim: &mut Shim) -> Reply {
-    if let Err(e) = check(&shim.id, shim.status, Verb::Pause) {
-        return e.into();
-    }
-    if let Err(e) = shim.container.pause() {
-        return internal("freezing the container", e).into();
-    }
-    shim.status = Status::Paused;
-    shim.save_state();
-    Reply::Now(Response::Ok)
+pub fn pause(state: &mut ShimState) -> Result<Reply, ShimError> {
+    check(&state.id, state.status, Verb::Pause)?;
+    state
+        .container
+        .pause()
+        .map_err(ShimError::internal("freezing the container"))?;
+    state.status = Status::Paused;
+    state.save_state();
+    Ok(Reply::Now(Response::Ok))
 }

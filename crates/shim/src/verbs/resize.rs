@@ -2,25 +2,23 @@
 
 use std::os::fd::AsFd;
 
-use vessel_runtime::protocol::{ErrorKind, RemoteError, Response};
+use vessel_runtime::protocol::Response;
 
-use super::internal;
-use crate::server::{Reply, Shim};
+use super::Reply;
+use crate::error::ShimError;
+use crate::shim_state::ShimState;
 
-pub fn resize(shim: &mut Shim, process: &str, width: u16, height: u16) -> Reply {
-    let p = match shim.process(process) {
-        Ok(p) => p,
-        Err(e) => return e.into(),
-    };
+pub fn resize(
+    state: &mut ShimState,
+    process: &str,
+    width: u16,
+    height: u16,
+) -> Result<Reply, ShimError> {
+    let p = state.process(process)?;
     let Some(master) = p.pty.as_ref().filter(|_| !p.finished) else {
-        return RemoteError::new(
-            ErrorKind::InvalidParameter,
-            format!("process {process:?} has no terminal to resize"),
-        )
-        .into();
+        return Err(ShimError::NoTerminal(process.to_string()));
     };
-    match crate::console::resize(master.as_fd(), width, height) {
-        Ok(()) => Reply::Now(Response::Ok),
-        Err(e) => internal("resizing the terminal", e).into(),
-    }
+    crate::console::resize(master.as_fd(), width, height)
+        .map_err(ShimError::internal("resizing the terminal"))?;
+    Ok(Reply::Now(Response::Ok))
 }

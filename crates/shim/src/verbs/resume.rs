@@ -3,22 +3,22 @@
 use vessel_runtime::protocol::Response;
 use vessel_runtime::Status;
 
-use super::internal;
-use crate::server::{Reply, Shim};
+use super::Reply;
+use crate::error::ShimError;
+use crate::shim_state::ShimState;
 use crate::state::{check, Verb};
 
-pub fn resume(shim: &mut Shim) -> Reply {
-    if let Err(e) = check(&shim.id, shim.status, Verb::Resume) {
-        return e.into();
-    }
-    if let Err(e) = shim.container.resume() {
-        return internal("thawing the container", e).into();
-    }
-    shim.status = if shim.init.running() {
+pub fn resume(state: &mut ShimState) -> Result<Reply, ShimError> {
+    check(&state.id, state.status, Verb::Resume)?;
+    state
+        .container
+        .resume()
+        .map_err(ShimError::internal("thawing the container"))?;
+    state.status = if state.init.running() {
         Status::Running
     } else {
         Status::Stopped
     };
-    shim.save_state();
-    Reply::Now(Response::Ok)
+    state.save_state();
+    Ok(Reply::Now(Response::Ok))
 }

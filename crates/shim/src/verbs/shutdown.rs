@@ -6,39 +6,42 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use vessel_runtime::protocol::Response;
 
-use crate::server::{Reply, Shim};
+use super::Reply;
+use crate::error::ShimError;
+use crate::shim_state::{ConnId, ShimState};
 
-pub fn shutdown(shim: &mut Shim, conn: usize, timeout_secs: u64) -> Reply {
-    if shim.init.finished {
-        return Reply::Now(Response::Exited(shim.init.exit.clone().expect("finished")));
+pub fn shutdown(
+    state: &mut ShimState,
+    conn: ConnId,
+    timeout_secs: u64,
+) -> Result<Reply, ShimError> {
+    if state.init.finished {
+        let exit = state.init.exit.clone().expect("finished");
+        return Ok(Reply::Now(Response::Exited(exit)));
     }
-    if let Some(pid) = shim.init.pid.filter(|_| shim.init.running()) {
-        thaw_if_paused(shim);
-        if let Reply::Now(Response::Error(e)) = super::signal::send(pid, Signal::SIGTERM) {
-            return e.into();
-        }
-        shim.kill_deadline = Some(Instant::now() + Duration::from_secs(timeout_secs));
+    if let Some(pid) = state.init.pid.filter(|_| state.init.running()) {
+        thaw_if_paused(state);
+        super::signal::send(pid, Signal::SIGTERM)?;
+        state.kill_deadline = Some(Instant::now() + Duration::from_secs(timeout_secs));
     }
-    shim.shutdown_waiters.push(conn);
-    Reply::Later
+    state.shutdown_waiters.push(conn);
+    Ok(Reply::Later)
 }
 
-pub fn terminate(shim: &mut Shim) -> Reply {
-    match shim.init.pid.filter(|_| shim.init.running()) {
-        Some(pid) => {
-            thaw_if_paused(shim);
-            super::signal::send(pid, Signal::SIGKILL)
-        }
-        None => Reply::Now(Response::Ok),
+pub fn terminate(state: &mut ShimState) -> Result<Reply, ShimError> {
+    if let Some(pid) = state.init.pid.filter(|_| state.init.running()) {
+        thaw_if_paused(state);
+        super::signal::send(pid, Signal::SIGKILL)?;
     }
+    Ok(Reply::Now(Response::Ok))
 }
 
 /// A frozen process cannot act on a signal: thaw it first.
-pub(crate) fn thaw_if_paused(shim: &mut Shim) {
-    if shim.status == vessel_runtime::Status::Paused {
-        if let Err(e) = shim.container.resume() {
-            tracing::warn!(container = %shim.id, error = %e, "cannot thaw before stopping");
+pub(crate) fn thaw_if_paused(state: &mut ShimState) {
+    if state.status == vessel_runtime::Status::Paused {
+        if let Err(e) = state.container.resume() {
+            tracing::warn!(container = %state.id, error = %e, "cannot thaw before stopping");
         }
-        shim.status = vessel_runtime::Status::Running;
+        state.status = vessel_runtime::Status::Running;
     }
 }

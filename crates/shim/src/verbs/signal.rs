@@ -1,58 +1,43 @@
 //! `signal`: one process, or every process of the container.
 
+use libcgroups::common::CgroupManager;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use vessel_runtime::protocol::{ErrorKind, RemoteError, Response};
+use vessel_runtime::protocol::Response;
 
-use super::{cgroup, internal};
-use crate::server::{Reply, Shim};
+use super::{cgroup, Reply};
+use crate::error::ShimError;
+use crate::shim_state::ShimState;
 use crate::state::{check, Verb};
-use libcgroups::common::CgroupManager;
 
-pub fn signal(shim: &mut Shim, process: &str, signal: i32, all: bool) -> Reply {
-    let sig = match Signal::try_from(signal) {
-        Ok(s) => s,
-        Err(_) => {
-            return RemoteError::new(
-                ErrorKind::InvalidParameter,
-                format!("signal: {signal} is not a signal"),
-            )
-            .into()
-        }
-    };
-    if let Err(e) = check(&shim.id, shim.status, Verb::Signal) {
-        return e.into();
-    }
+pub fn signal(
+    state: &mut ShimState,
+    process: &str,
+    signal: i32,
+    all: bool,
+) -> Result<Reply, ShimError> {
+    let sig = Signal::try_from(signal).map_err(|_| ShimError::NotASignal(signal))?;
+    check(&state.id, state.status, Verb::Signal)?;
     if all {
-        let pids = match cgroup(shim).and_then(|m| {
-            m.get_all_pids()
-                .map_err(|e| internal("listing the container's processes", e))
-        }) {
-            Ok(p) => p,
-            Err(e) => return e.into(),
-        };
+        let pids = cgroup(state)?
+            .get_all_pids()
+            .map_err(ShimError::internal("listing the container's processes"))?;
         for pid in pids {
             let _ = kill(pid, sig);
         }
-        return Reply::Now(Response::Ok);
+        return Ok(Reply::Now(Response::Ok));
     }
-    let p = match shim.process(process) {
-        Ok(p) => p,
-        Err(e) => return e.into(),
-    };
+    let p = state.process(process)?;
     match p.pid.filter(|_| p.running()) {
-        Some(pid) => send(pid, sig),
-        None => RemoteError::new(
-            ErrorKind::NotRunning,
-            format!("process {process:?} is not running"),
-        )
-        .into(),
+        Some(pid) => send(pid, sig).map(|()| Reply::Now(Response::Ok)),
+        None => Err(ShimError::ProcessNotRunning(process.to_string())),
     }
 }
 
-pub(crate) fn send(pid: Pid, sig: Signal) -> Reply {
-    match kill(pid, sig) {
-        Ok(()) => Reply::Now(Response::Ok),
-        Err(e) => internal(&format!("sending {sig} to {pid}"), e).into(),
-    }
+pub(crate) fn send(pid: Pid, signal: Signal) -> Result<(), ShimError> {
+    kill(pid, signal).map_err(|source| ShimError::Kill {
+        signal,
+        pid,
+        source,
+    })
 }

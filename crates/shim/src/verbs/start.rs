@@ -3,21 +3,20 @@
 
 use vessel_runtime::protocol::Response;
 
-use super::internal;
-use crate::server::{Reply, Shim};
+use super::Reply;
+use crate::error::ShimError;
+use crate::shim_state::ShimState;
 use crate::state::{check, Verb};
 
-pub fn start(shim: &mut Shim) -> Reply {
-    if let Err(e) = check(&shim.id, shim.status, Verb::Start) {
-        return e.into();
+pub fn start(state: &mut ShimState) -> Result<Reply, ShimError> {
+    check(&state.id, state.status, Verb::Start)?;
+    if let Err(e) = state.container.start() {
+        tracing::error!(container = %state.id, error = %e, "start failed; removing the container");
+        let err = ShimError::internal("starting the container")(e);
+        super::delete::abandon(state);
+        return Err(err);
     }
-    if let Err(e) = shim.container.start() {
-        tracing::error!(container = %shim.id, error = %e, "start failed; removing the container");
-        let err = internal("starting the container", e);
-        super::delete::abandon(shim);
-        return err.into();
-    }
-    shim.status = vessel_runtime::Status::Running;
-    shim.save_state();
-    Reply::Now(Response::Ok)
+    state.status = vessel_runtime::Status::Running;
+    state.save_state();
+    Ok(Reply::Now(Response::Ok))
 }

@@ -3,23 +3,16 @@
 use libcgroups::common::CgroupManager;
 use vessel_runtime::protocol::Response;
 
-use super::{cgroup, internal};
-use crate::server::{Reply, Shim};
+use super::{cgroup, Reply};
+use crate::error::ShimError;
+use crate::shim_state::ShimState;
 use crate::state::{check, Verb};
 
-pub fn stats(shim: &mut Shim) -> Reply {
-    if let Err(e) = check(&shim.id, shim.status, Verb::Stats) {
-        return e.into();
-    }
-    let stats = match cgroup(shim).and_then(|m| {
-        m.stats()
-            .map_err(|e| internal("reading the cgroup's statistics", e))
-    }) {
-        Ok(s) => s,
-        Err(e) => return e.into(),
-    };
-    match serde_json::to_value(&stats) {
-        Ok(v) => Reply::Now(Response::Stats(v)),
-        Err(e) => internal("encoding statistics", e).into(),
-    }
+pub fn stats(state: &mut ShimState) -> Result<Reply, ShimError> {
+    check(&state.id, state.status, Verb::Stats)?;
+    let stats = cgroup(state)?
+        .stats()
+        .map_err(ShimError::internal("reading the cgroup's statistics"))?;
+    let stats = serde_json::to_value(&stats).map_err(ShimError::internal("encoding statistics"))?;
+    Ok(Reply::Now(Response::Stats(stats)))
 }

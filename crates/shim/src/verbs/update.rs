@@ -6,14 +6,13 @@ use oci_spec::runtime::{
 };
 use vessel_runtime::protocol::{ResourceUpdate, Response};
 
-use super::{cgroup, internal};
-use crate::server::{Reply, Shim};
+use super::{cgroup, Reply};
+use crate::error::ShimError;
+use crate::shim_state::ShimState;
 use crate::state::{check, Verb};
 
-pub fn update(shim: &mut Shim, update: &ResourceUpdate) -> Reply {
-    if let Err(e) = check(&shim.id, shim.status, Verb::Update) {
-        return e.into();
-    }
+pub fn update(state: &mut ShimState, update: &ResourceUpdate) -> Result<Reply, ShimError> {
+    check(&state.id, state.status, Verb::Update)?;
     let mut res = LinuxResourcesBuilder::default();
     if let Some(limit) = update.memory {
         res = res.memory(
@@ -55,11 +54,8 @@ pub fn update(shim: &mut Shim, update: &ResourceUpdate) -> Reply {
         oom_score_adj: None,
         freezer_state: None,
     };
-    match cgroup(shim).and_then(|m| {
-        m.apply(&opt)
-            .map_err(|e| internal("updating the cgroup", e))
-    }) {
-        Ok(()) => Reply::Now(Response::Ok),
-        Err(e) => e.into(),
-    }
+    cgroup(state)?
+        .apply(&opt)
+        .map_err(ShimError::internal("updating the cgroup"))?;
+    Ok(Reply::Now(Response::Ok))
 }

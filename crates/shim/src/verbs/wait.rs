@@ -2,17 +2,16 @@
 
 use vessel_runtime::protocol::Response;
 
-use crate::server::{Reply, Shim};
+use super::Reply;
+use crate::error::ShimError;
+use crate::shim_state::{ConnId, ShimState};
 
-pub fn wait(shim: &mut Shim, conn: usize, process: &str) -> Reply {
-    match shim.process_mut(process) {
-        Ok(p) if p.finished => Reply::Now(Response::Exited(
-            p.exit.clone().expect("finished means exited"),
-        )),
-        Ok(p) => {
-            p.waiters.push(conn);
-            Reply::Later
-        }
-        Err(e) => e.into(),
+pub fn wait(state: &mut ShimState, conn: ConnId, process: &str) -> Result<Reply, ShimError> {
+    let p = state.process_mut(process)?;
+    if p.finished {
+        let exit = p.exit.clone().expect("finished means exited");
+        return Ok(Reply::Now(Response::Exited(exit)));
     }
+    p.waiters.push(conn);
+    Ok(Reply::Later)
 }
