@@ -15,7 +15,9 @@
 # for it).
 #
 # Usage (root): bench/runtime.sh [ROUNDS]   (default 30 per pass; taken in
-# 10 blocks that alternate the contenders)
+# 10 blocks that alternate the contenders). With BASELINE=DIR (a directory
+# holding another build's vessel), that build runs too, as
+# "vessel-base": an A/B of two builds in one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-30}
@@ -41,6 +43,11 @@ scripts/demo-bundle.sh "$work/bundle" /bin/true
 # until its pages are read afresh.
 install -m 0755 -D -t "$work/bin" target/release/vessel target/release/vessel-shim
 vessel=$work/bin/vessel
+base=
+if [ -n "${BASELINE:-}" ]; then
+    install -m 0755 -D "$BASELINE/vessel" "$work/base/vessel"
+    base=$work/base/vessel
+fi
 
 # This host's speed drifts by a third between minutes, so the contenders
 # take turns: blocks of a few rounds each, in a rotating order, and the
@@ -56,17 +63,22 @@ fi
 v=(-n vessel "$vessel runtime --root $work/vessel run --bundle $work/bundle bench-v")
 c=(-n crun "crun --root $work/crun run --bundle $work/bundle bench-c")
 r=(-n runc "runc --root $work/runc run --bundle $work/bundle bench-r")
+b=()
+if [ -n "$base" ]; then
+    b=(-n vessel-base "$base runtime --root $work/vbase run --bundle $work/bundle bench-b")
+fi
 for pass in back-to-back quiet; do
 prepare=()
 [ "\$pass" = quiet ] && prepare=(--prepare "sleep 0.05")
-for b in \$(seq $blocks); do
-    case \$((b % 3)) in
-        0) order=("\${v[@]}" "\${c[@]}" "\${r[@]}") ;;
-        1) order=("\${c[@]}" "\${r[@]}" "\${v[@]}") ;;
-        2) order=("\${r[@]}" "\${v[@]}" "\${c[@]}") ;;
+for i in \$(seq $blocks); do
+    case \$((i % 4)) in
+        0) order=("\${v[@]}" "\${c[@]}" "\${r[@]}" "\${b[@]}") ;;
+        1) order=("\${c[@]}" "\${r[@]}" "\${b[@]}" "\${v[@]}") ;;
+        2) order=("\${r[@]}" "\${b[@]}" "\${v[@]}" "\${c[@]}") ;;
+        3) order=("\${b[@]}" "\${v[@]}" "\${c[@]}" "\${r[@]}") ;;
     esac
     hyperfine -N --style basic --warmup 2 --runs $per_block "\${prepare[@]}" \
-        --export-json "$work/times-\$pass-\$b.json" "\${order[@]}" >/dev/null
+        --export-json "$work/times-\$pass-\$i.json" "\${order[@]}" >/dev/null
 done
 done
 INNER
@@ -81,10 +93,10 @@ times = {}
 for path in sys.argv[1:]:
     for r in json.load(open(path))["results"]:
         times.setdefault(r["command"], []).extend(r["times"])
-med = {name: statistics.median(times[name]) * 1000 for name in ("vessel", "crun", "runc")}
+med = {name: statistics.median(t) * 1000 for name, t in sorted(times.items())}
 base = med["vessel"]
-print(f"{'runtime':<8} {'median ms':>10} {'ratio to vessel':>16}   ({len(times['vessel'])} rounds each)")
+print(f"{'runtime':<12} {'median ms':>10} {'ratio to vessel':>16}   ({len(times['vessel'])} rounds each)")
 for name, ms in med.items():
-    print(f"{name:<8} {ms:>10.2f} {ms / base:>16.2f}")
+    print(f"{name:<12} {ms:>10.2f} {ms / base:>16.2f}")
 PY
 done
