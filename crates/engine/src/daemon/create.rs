@@ -62,6 +62,12 @@ impl Daemon {
                 config: log.config.take(),
             };
         }
+        let driver = log.typ.as_deref().unwrap_or_default();
+        if driver != DEFAULT_LOG_DRIVER {
+            return Err(EngineError::InvalidParameter(format!(
+                "HostConfig.LogConfig.Type: {driver:?} is not supported: Vessel logs with {DEFAULT_LOG_DRIVER}"
+            )));
+        }
         let c = Container {
             id: id.clone(),
             created: now_rfc3339(),
@@ -75,7 +81,7 @@ impl Daemon {
             config,
             host_config,
         };
-        spec::build(&c, &image, &[], None)?;
+        spec::build(&c, &image, &[], None, &self.host)?;
         {
             let mut table = self.table();
             if let Some((other, _)) = table.iter().find(|(_, e)| *e.name() == name) {

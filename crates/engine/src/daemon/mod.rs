@@ -96,6 +96,8 @@ pub struct Daemon {
     exec_exited: Condvar,
     /// The host's files a container's /etc files are made from.
     host_files: crate::etc::HostFiles,
+    /// What containers' specs take from the host.
+    host: crate::spec::HostFacts,
 }
 
 impl Daemon {
@@ -145,6 +147,9 @@ impl Daemon {
                 execs: Mutex::new(HashMap::new()),
                 exec_exited: Condvar::new(),
                 host_files: crate::etc::HostFiles::default(),
+                host: crate::spec::HostFacts {
+                    bounding: crate::spec::host_bounding_set(std::path::Path::new("/proc")),
+                },
             }
         });
         daemon.restore()?;

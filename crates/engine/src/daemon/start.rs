@@ -63,7 +63,7 @@ impl Daemon {
         let host_network = c.network_mode() == "host";
         crate::etc::write(&dir, &spec::hostname(c), host_network, &self.host_files)
             .map_err(EngineError::io("writing the container's /etc files"))?;
-        let spec = spec::build(c, &image, &layers, Some(&dir))?;
+        let spec = spec::build(c, &image, &layers, Some(&dir), &self.host)?;
         // "start" is reported whether or not the task starts.
         struct StartEvent<'a>(&'a Daemon, Container);
         impl Drop for StartEvent<'_> {

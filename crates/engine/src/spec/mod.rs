@@ -13,27 +13,21 @@ use crate::container::Container;
 use crate::error::{EngineError, Result};
 use crate::image::Image;
 
+mod devices;
 mod mounts;
 mod resources;
+mod security;
 
 pub use mounts::SHM_SIZE;
+pub use security::{host_bounding_set, MASKED_PATHS, READONLY_PATHS};
 
-/// The paths under /proc and /sys every container sees empty.
-pub const MASKED_PATHS: &[&str] = &[
-    "/proc/kcore",
-    "/proc/keys",
-    "/proc/timer_list",
-    "/sys/firmware",
-];
-
-/// The paths under /proc every container sees read-only.
-pub const READONLY_PATHS: &[&str] = &[
-    "/proc/bus",
-    "/proc/fs",
-    "/proc/irq",
-    "/proc/sys",
-    "/proc/sysrq-trigger",
-];
+/// What the spec takes from the host, read once by the daemon.
+#[derive(Debug, Clone, Default)]
+pub struct HostFacts {
+    /// The daemon's capability bounding set: what a container may be
+    /// given (all of it, when privileged).
+    pub bounding: Vec<oci_spec::runtime::Capability>,
+}
 
 pub use resources::resources;
 
@@ -106,12 +100,18 @@ fn oci_error(e: oci_spec::OciSpecError) -> EngineError {
 /// first; `etc` is the directory holding the container's own `hostname`,
 /// `hosts` and `resolv.conf` (see [`crate::etc`]), mounted over the
 /// image's (none when the spec is only being checked).
-pub fn build(c: &Container, image: &Image, layers: &[PathBuf], etc: Option<&Path>) -> Result<Spec> {
+pub fn build(
+    c: &Container,
+    image: &Image,
+    layers: &[PathBuf],
+    etc: Option<&Path>,
+    host: &HostFacts,
+) -> Result<Spec> {
     let hc = &c.host_config;
     let hostname = hostname(c);
-    let process = process(c, image, &hostname)?;
+    let process = process(c, image, &hostname, host)?;
 
-    let mut mounts = mounts::defaults()?;
+    let mut mounts = mounts::defaults(privileged(c))?;
     // A missing bind source is made only when the container starts: a
     // create that fails later must leave nothing on the host.
     let starting = etc.is_some();
@@ -151,13 +151,13 @@ pub fn build(c: &Container, image: &Image, layers: &[PathBuf], etc: Option<&Path
             LAYERS_ANNOTATION.to_string(),
             lower,
         )])))
-        .set_linux(Some(linux(c)?));
+        .set_linux(Some(linux(c, etc.is_some())?));
     Ok(spec)
 }
 
 /// The first process: the command, its user, environment, working
 /// directory and terminal.
-fn process(c: &Container, image: &Image, hostname: &str) -> Result<Process> {
+fn process(c: &Container, image: &Image, hostname: &str, host: &HostFacts) -> Result<Process> {
     let args: Vec<String> = std::iter::once(c.path.clone())
         .chain(c.args.iter().cloned())
         .collect();
@@ -165,6 +165,17 @@ fn process(c: &Container, image: &Image, hostname: &str) -> Result<Process> {
         None | Some("") => user(&image.config.user),
         Some(u) => user(u),
     };
+    let hc = &c.host_config;
+    let caps = match privileged(c) {
+        true => host.bounding.clone(),
+        false => security::capabilities(
+            hc.cap_add.as_deref().unwrap_or_default(),
+            hc.cap_drop.as_deref().unwrap_or_default(),
+            &host.bounding,
+        )?,
+    };
+    let root = user.uid() == 0 && user.username().as_deref().is_none_or(|n| n == "root");
+    let caps = security::capability_sets(&caps, root);
     let cwd = match (
         c.config.working_dir.as_deref().unwrap_or_default(),
         image.config.working_dir.as_str(),
@@ -200,7 +211,7 @@ fn process(c: &Container, image: &Image, hostname: &str) -> Result<Process> {
         .set_command_line(None)
         .set_env(Some(env))
         .set_cwd(PathBuf::from(cwd))
-        .set_capabilities(None)
+        .set_capabilities(Some(caps))
         .set_rlimits(None)
         .set_no_new_privileges(Some(false))
         .set_apparmor_profile(None)
@@ -212,8 +223,15 @@ fn process(c: &Container, image: &Image, hostname: &str) -> Result<Process> {
     Ok(p)
 }
 
-/// The namespaces, cgroup, limits and hidden paths.
-fn linux(c: &Container) -> Result<Linux> {
+/// Whether the container is privileged: every capability of the host,
+/// every device, nothing hidden.
+fn privileged(c: &Container) -> bool {
+    c.host_config.privileged.unwrap_or(false)
+}
+
+/// The namespaces, cgroup, limits, devices and hidden paths. The host's
+/// devices a privileged container gets are listed only when `starting`.
+fn linux(c: &Container, starting: bool) -> Result<Linux> {
     let mut kinds = vec![
         LinuxNamespaceType::Pid,
         LinuxNamespaceType::Ipc,
@@ -238,6 +256,14 @@ fn linux(c: &Container) -> Result<Linux> {
         })
         .collect();
     let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let privileged = privileged(c);
+    let mut resources = resources(&c.host_config)?;
+    resources.set_devices(Some(security::device_rules(privileged)?));
+    let devices = match privileged && starting {
+        true => Some(devices::host_devices(Path::new("/dev"))),
+        false => None,
+    };
+    let hidden = |paths: &[&str]| (!privileged).then(|| strings(paths));
     // Every member is set: `Linux::default` has namespaces, devices and
     // paths of its own.
     let mut linux = Linux::default();
@@ -245,16 +271,16 @@ fn linux(c: &Container) -> Result<Linux> {
         .set_uid_mappings(None)
         .set_gid_mappings(None)
         .set_sysctl(None)
-        .set_resources(Some(resources(&c.host_config)?))
+        .set_resources(Some(resources))
         .set_cgroups_path(Some(PathBuf::from(
             vessel_runtime::bundle::default_cgroups_path(&c.id),
         )))
         .set_namespaces(Some(namespaces))
-        .set_devices(None)
+        .set_devices(devices)
         .set_seccomp(None)
         .set_rootfs_propagation(None)
-        .set_masked_paths(Some(strings(MASKED_PATHS)))
-        .set_readonly_paths(Some(strings(READONLY_PATHS)))
+        .set_masked_paths(hidden(MASKED_PATHS))
+        .set_readonly_paths(hidden(READONLY_PATHS))
         .set_mount_label(None)
         .set_intel_rdt(None)
         .set_personality(None)
@@ -355,10 +381,15 @@ mod tests {
             config: Default::default(),
             host_config: Default::default(),
         };
-        let spec = build(&c, &image(None, None), &[], None).unwrap();
+        let host = HostFacts {
+            bounding: security::bounding_set("CapBnd:\t000001ffffffffff\n"),
+        };
+        let spec = build(&c, &image(None, None), &[], None, &host).unwrap();
         let p = spec.process().as_ref().unwrap();
         assert_eq!(p.args().as_deref().unwrap(), ["echo", "hi"]);
-        assert!(p.capabilities().is_none() && p.rlimits().is_none());
+        let caps = p.capabilities().as_ref().unwrap();
+        assert_eq!(caps.bounding().as_ref().unwrap().len(), 14);
+        assert!(p.rlimits().is_none());
         assert_eq!(p.no_new_privileges(), Some(false));
         assert_eq!(spec.hostname().as_deref(), Some("bbbbbbbbbbbb"));
         assert_eq!(spec.root().as_ref().unwrap().readonly(), Some(false));
@@ -366,8 +397,12 @@ mod tests {
         let linux = spec.linux().as_ref().unwrap();
         assert_eq!(linux.namespaces().as_ref().unwrap().len(), 5);
         assert!(linux.devices().is_none() && linux.seccomp().is_none());
+        assert_eq!(linux.masked_paths().as_ref().unwrap().len(), 10);
         let text = serde_json::to_string(&spec).unwrap();
-        assert!(!text.contains("youki") && !text.contains("CAP_"), "{text}");
+        assert!(
+            !text.contains("youki") && !text.contains("CAP_SYS_ADMIN"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -23,9 +23,14 @@ fn mount(destination: &str, kind: &str, source: &str, options: &[&str]) -> Resul
 pub const SHM_SIZE: i64 = 64 << 20;
 
 /// `/proc`, `/dev` and its pseudo-terminals, message queues and shared
-/// memory, and a read-only `/sys`, with Docker's options.
-pub fn defaults() -> Result<Vec<Mount>> {
+/// memory, and `/sys` (read-only unless `privileged`), with Docker's
+/// options.
+pub fn defaults(privileged: bool) -> Result<Vec<Mount>> {
     let nodev = ["nosuid", "noexec", "nodev"];
+    let sys: &[&str] = match privileged {
+        true => &nodev,
+        false => &["nosuid", "noexec", "nodev", "ro"],
+    };
     Ok(vec![
         mount("/proc", "proc", "proc", &nodev)?,
         mount(
@@ -47,12 +52,7 @@ pub fn defaults() -> Result<Vec<Mount>> {
                 "gid=5",
             ],
         )?,
-        mount(
-            "/sys",
-            "sysfs",
-            "sysfs",
-            &["nosuid", "noexec", "nodev", "ro"],
-        )?,
+        mount("/sys", "sysfs", "sysfs", sys)?,
         mount("/dev/mqueue", "mqueue", "mqueue", &nodev)?,
         mount(
             "/dev/shm",

@@ -92,6 +92,15 @@ impl Engine {
         std::fs::read_to_string(self.dir.path().join("vesseld.log")).unwrap_or_default()
     }
 
+    /// The stock docker CLI, pointed at this daemon.
+    pub fn docker(&self, args: &[&str]) -> Output {
+        Command::new("docker")
+            .args(args)
+            .env("DOCKER_HOST", self.host())
+            .output()
+            .expect("the docker CLI is installed on this machine")
+    }
+
     pub fn vessel(&self, args: &[&str]) -> Output {
         self.vessel_with_stdin(args, None)
     }

@@ -8,7 +8,7 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use serde_json::json;
 
-use super::{blocking, off_runtime, read_json, stream_type};
+use super::{blocking, off_runtime, read_value, stream_type, typed};
 use crate::api::body::channel;
 use crate::api::logs::{self, LogOptions};
 use crate::api::models::{self, summary, CreateBody};
@@ -18,7 +18,13 @@ use crate::daemon::WaitCondition;
 use crate::error::EngineError;
 
 pub(super) async fn create(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) -> Reply {
-    let body: CreateBody = match read_json(req).await {
+    // What the request asks for is checked as it came, so that members
+    // Docker's types do not know are refused too.
+    let body = read_value(req).await.and_then(|raw| {
+        models::check_create(&models::non_default_json(&raw))?;
+        typed::<CreateBody>(raw)
+    });
+    let body = match body {
         Ok(b) => b,
         Err(e) => return error(&e),
     };

@@ -99,6 +99,11 @@ pub async fn handle(d: Arc<Daemon>, call: Call, req: Request<Incoming>) -> Reply
 }
 
 async fn read_json<T: serde::de::DeserializeOwned>(req: Request<Incoming>) -> Result<T> {
+    typed(read_value(req).await?)
+}
+
+/// A request's body as JSON, its `null` members dropped.
+async fn read_value(req: Request<Incoming>) -> Result<Value> {
     let bytes = req
         .into_body()
         .collect()
@@ -109,6 +114,11 @@ async fn read_json<T: serde::de::DeserializeOwned>(req: Request<Incoming>) -> Re
         .map_err(|e| EngineError::InvalidParameter(format!("the request body is not JSON: {e}")))?;
     // Docker's clients send `null` for empty lists and maps.
     drop_nulls(&mut value);
+    Ok(value)
+}
+
+/// A request's body read into its type; an error names the member.
+fn typed<T: serde::de::DeserializeOwned>(value: Value) -> Result<T> {
     serde_path_to_error::deserialize(value)
         .map_err(|e| EngineError::InvalidParameter(format!("{}: {}", e.path(), e.inner())))
 }

@@ -139,8 +139,9 @@ fn host_config(c: &Container) -> HostConfig {
         .get_or_insert(HostConfigCgroupnsModeEnum::HOST);
     hc.shm_size.get_or_insert(spec::SHM_SIZE);
     hc.runtime.get_or_insert_with(|| "vessel".into());
-    hc.masked_paths = Some(strings(spec::MASKED_PATHS));
-    hc.readonly_paths = Some(strings(spec::READONLY_PATHS));
+    let privileged = hc.privileged.unwrap_or(false);
+    hc.masked_paths = (!privileged).then(|| strings(spec::MASKED_PATHS));
+    hc.readonly_paths = (!privileged).then(|| strings(spec::READONLY_PATHS));
     hc
 }
 
@@ -273,7 +274,7 @@ mod tests {
             v["NetworkSettings"]["Networks"]["none"]["Aliases"],
             Value::Null
         );
-        assert_eq!(v["HostConfig"]["MaskedPaths"][1], "/proc/keys");
+        assert_eq!(v["HostConfig"]["MaskedPaths"][3], "/proc/keys");
     }
 
     #[test]

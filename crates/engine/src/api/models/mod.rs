@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 mod inspect;
+mod support;
 
 pub use inspect::{inspect, summary};
+pub use support::check_create;
 
 /// The body of `POST /containers/create`: the container's config with its
 /// host config and networking config inside.
@@ -56,6 +58,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("HostConfig.LogConfig.Type", "\"json-file\""),
     ("HostConfig.ConsoleSize", "[0,0]"),
     ("HostConfig.Isolation", "\"default\""),
+    ("HostConfig.Runtime", "\"vessel\""),
 ];
 
 /// Members that hold the user's own data (labels, environment, ...): a
@@ -77,10 +80,16 @@ const VALUES: &[&str] = &[
 /// nor one of [`DEFAULTS`]. Nested objects are walked; lists and the
 /// user's maps are values.
 pub fn non_default(request: &impl Serialize) -> Vec<Field> {
+    serde_json::to_value(request)
+        .map(|v| non_default_json(&v))
+        .unwrap_or_default()
+}
+
+/// [`non_default`] of a request as it came, before it is read into
+/// Docker's types: members those types do not know are named too.
+pub fn non_default_json(request: &Value) -> Vec<Field> {
     let mut out = Vec::new();
-    if let Ok(v) = serde_json::to_value(request) {
-        walk("", &v, &mut out);
-    }
+    walk("", request, &mut out);
     out
 }
 

@@ -8,6 +8,7 @@ mod limits;
 mod observe;
 mod process;
 mod run;
+mod security;
 mod template;
 mod usage;
 

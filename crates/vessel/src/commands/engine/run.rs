@@ -11,6 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::enc;
 use super::limits::Limits;
 use super::process::ProcessFlags;
+use super::security::SecurityFlags;
 use crate::api_client::Client;
 use crate::commands::runtime::stream::{terminal_size, RawTerminal};
 
@@ -34,6 +35,8 @@ pub struct CreateArgs {
     hostname: Option<String>,
     #[command(flatten)]
     limits: Limits,
+    #[command(flatten)]
+    security: SecurityFlags,
     /// Override the image's entrypoint.
     #[arg(long)]
     entrypoint: Option<String>,
@@ -65,6 +68,7 @@ fn body(a: &CreateArgs) -> anyhow::Result<Value> {
         "LogConfig": {"Type": "json-file", "Config": {}},
     });
     a.limits.apply(&mut host)?;
+    a.security.apply(&mut host);
     if let Some(size) = console_size(a.tty) {
         host["ConsoleSize"] = json!(size);
     }

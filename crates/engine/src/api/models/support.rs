@@ -1,0 +1,182 @@
+//! What Vessel carries out of a create request, and the refusal of the
+//! rest: every member a request sets beyond Docker's defaults (see
+//! [`super::non_default`]) is either in [`CARRIED_OUT`] or refused with a
+//! 400 that names it and its value. Nothing is silently dropped.
+
+use crate::error::{EngineError, Result};
+
+use super::Field;
+
+/// The members of a create request Vessel carries out (a member, or all
+/// below one when it ends with a dot). Their values are checked where
+/// they are used (the record, the spec).
+const CARRIED_OUT: &[&str] = &[
+    // What runs, and how it is attached: the process, its environment
+    // and its terminal.
+    "Hostname",
+    "Domainname",
+    "User",
+    "AttachStdin",
+    "AttachStdout",
+    "AttachStderr",
+    "Tty",
+    "OpenStdin",
+    "StdinOnce",
+    "Env",
+    "Cmd",
+    "Image",
+    "WorkingDir",
+    "Entrypoint",
+    "Labels",
+    "StopSignal",
+    "StopTimeout",
+    // Only an image build reads these; a container has nothing to do.
+    "OnBuild",
+    "Shell",
+    "ArgsEscaped",
+    "HostConfig.Binds",
+    "HostConfig.NetworkMode",
+    "HostConfig.AutoRemove",
+    "HostConfig.LogConfig.Type",
+    "HostConfig.ConsoleSize",
+    "HostConfig.ReadonlyRootfs",
+    "HostConfig.Memory",
+    "HostConfig.NanoCpus",
+    "HostConfig.CpuShares",
+    "HostConfig.CpuQuota",
+    "HostConfig.CpuPeriod",
+    "HostConfig.PidsLimit",
+    "HostConfig.Privileged",
+    "HostConfig.CapAdd",
+    "HostConfig.CapDrop",
+];
+
+/// Members that later work brings, with what brings them.
+const LATER: &[(&str, &str)] = &[
+    ("ExposedPorts", "published ports come with networks"),
+    (
+        "HostConfig.PortBindings",
+        "published ports come with networks",
+    ),
+    (
+        "HostConfig.PublishAllPorts",
+        "published ports come with networks",
+    ),
+    ("HostConfig.Links", "links come with networks"),
+    (
+        "NetworkingConfig.",
+        "networks other than none and host come later",
+    ),
+    ("MacAddress", "networks other than none and host come later"),
+    ("HostConfig.RestartPolicy.", "restart policies come later"),
+    ("Healthcheck.", "health checks come later"),
+    ("Volumes", "named and anonymous volumes come later"),
+    (
+        "HostConfig.Mounts",
+        "named and anonymous volumes come later",
+    ),
+    (
+        "HostConfig.VolumesFrom",
+        "named and anonymous volumes come later",
+    ),
+    (
+        "HostConfig.VolumeDriver",
+        "named and anonymous volumes come later",
+    ),
+    (
+        "HostConfig.Runtime",
+        "Vessel runs containers with its own runtime, vessel",
+    ),
+    (
+        "HostConfig.Isolation",
+        "Linux containers only support default",
+    ),
+];
+
+fn covers(pattern: &str, path: &str) -> bool {
+    match pattern.strip_suffix('.') {
+        Some(prefix) => path == prefix || path.starts_with(pattern),
+        None => path == pattern || path.starts_with(&format!("{pattern}.")),
+    }
+}
+
+/// Refuses the first member of `asked` (what a create request sets) that
+/// Vessel does not carry out, naming it, its value and, for what later
+/// work brings, what does.
+pub fn check_create(asked: &[Field]) -> Result<()> {
+    for field in asked {
+        if CARRIED_OUT.iter().any(|p| covers(p, &field.path)) {
+            continue;
+        }
+        let why = LATER
+            .iter()
+            .find(|(p, _)| covers(p, &field.path))
+            .map_or("Vessel does not support it yet", |(_, why)| why);
+        return Err(EngineError::InvalidParameter(format!(
+            "{field}: not supported: {why}"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(body: serde_json::Value) -> Result<()> {
+        check_create(&super::super::non_default_json(&body))
+    }
+
+    #[test]
+    fn what_is_carried_out_passes() {
+        let body = json!({"Image": "busybox", "Cmd": ["true"], "Tty": true,
+            "Labels": {"a": "b"}, "HostConfig": {"Binds": ["/a:/b"], "Memory": 1 << 26,
+            "LogConfig": {"Type": "json-file", "Config": {}}, "RestartPolicy": {"Name": "no"},
+            "NetworkMode": "default", "MemorySwappiness": -1, "ConsoleSize": [24, 80],
+            "Runtime": "vessel", "Isolation": "default"}});
+        check(body).unwrap();
+    }
+
+    #[test]
+    fn the_rest_is_refused_by_name_and_value() {
+        for (body, want) in [
+            (
+                json!({"HostConfig": {"Sysctls": {"a.b": "1"}}}),
+                "HostConfig.Sysctls: {\"a.b\":\"1\"}",
+            ),
+            (
+                json!({"HostConfig": {"RestartPolicy": {"Name": "always"}}}),
+                "restart policies",
+            ),
+            (
+                json!({"HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": "8080"}]}}}),
+                "published ports",
+            ),
+            (
+                json!({"Healthcheck": {"Test": ["CMD", "true"]}}),
+                "health checks",
+            ),
+            (
+                json!({"HostConfig": {"KernelMemory": 1024}}),
+                "HostConfig.KernelMemory: 1024",
+            ),
+            (
+                json!({"HostConfig": {"Runtime": "runc"}}),
+                "own runtime, vessel",
+            ),
+            (
+                json!({"HostConfig": {"Isolation": "hyperv"}}),
+                "only support default",
+            ),
+            (
+                json!({"HostConfig": {"LogConfig": {"Type": "json-file", "Config": {"max-size": "1m"}}}}),
+                "HostConfig.LogConfig.Config",
+            ),
+        ] {
+            let e = check(body).unwrap_err();
+            assert_eq!(e.status(), 400);
+            assert!(e.to_string().contains(want), "{e} should say {want}");
+        }
+    }
+}
