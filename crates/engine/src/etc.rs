@@ -47,19 +47,87 @@ impl Default for HostFiles {
     }
 }
 
+/// What a container's request adds to its `hosts` and `resolv.conf`
+/// (`--add-host`, `--dns`, `--dns-search`, `--dns-option`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Names {
+    /// `(name, address)` pairs.
+    pub extra_hosts: Vec<(String, String)>,
+    pub dns: Vec<String>,
+    pub dns_search: Vec<String>,
+    pub dns_options: Vec<String>,
+}
+
+impl Names {
+    /// The names of a host config, each checked (the field and the value
+    /// of a bad one are named).
+    pub fn of(hc: &crate::container::HostConfig) -> Result<Names, NamesError> {
+        let list = |v: &Option<Vec<String>>| v.clone().unwrap_or_default();
+        let mut extra_hosts = Vec::new();
+        for (i, h) in list(&hc.extra_hosts).iter().enumerate() {
+            let (name, ip) = h
+                .split_once(':')
+                .filter(|(n, ip)| !n.is_empty() && ip.parse::<std::net::IpAddr>().is_ok())
+                .ok_or_else(|| NamesError {
+                    field: format!("HostConfig.ExtraHosts[{i}]"),
+                    value: h.clone(),
+                    want: "NAME:IP",
+                })?;
+            extra_hosts.push((name.to_string(), ip.to_string()));
+        }
+        let dns = list(&hc.dns);
+        for (i, d) in dns.iter().enumerate() {
+            if d.parse::<std::net::IpAddr>().is_err() {
+                return Err(NamesError {
+                    field: format!("HostConfig.Dns[{i}]"),
+                    value: d.clone(),
+                    want: "an IP address",
+                });
+            }
+        }
+        Ok(Names {
+            extra_hosts,
+            dns,
+            dns_search: list(&hc.dns_search),
+            dns_options: list(&hc.dns_options),
+        })
+    }
+
+    fn sets_resolv_conf(&self) -> bool {
+        !(self.dns.is_empty() && self.dns_search.is_empty() && self.dns_options.is_empty())
+    }
+}
+
+/// A name or resolver a request gives that is not one.
+#[derive(Debug, thiserror::Error)]
+#[error("{field}: {value:?} is not {want}")]
+pub struct NamesError {
+    pub field: String,
+    pub value: String,
+    pub want: &'static str,
+}
+
 /// Writes the files into `dir` unless they are there from an earlier
 /// start. On the host's network a container sees the host's `hosts` and
 /// `resolv.conf`; otherwise its own loopback names, and the host's
 /// resolvers without the loopback ones it could not reach (those of
 /// systemd-resolved when the host only names its stub, as Docker does).
-pub fn write(dir: &Path, hostname: &str, host_network: bool, host: &HostFiles) -> io::Result<()> {
+/// `names` are added to `hosts`, and replace the resolvers, search
+/// domains and options of `resolv.conf` that they give.
+pub fn write(
+    dir: &Path,
+    hostname: &str,
+    host_network: bool,
+    host: &HostFiles,
+    names: &Names,
+) -> io::Result<()> {
     let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
     for (name, _) in FILES {
         let path = dir.join(name);
         if path.exists() {
             continue;
         }
-        let text = match name {
+        let mut text = match name {
             "hostname" => format!("{hostname}\n"),
             "hosts" if host_network => read(&host.hosts),
             "hosts" => LOOPBACK_HOSTS.to_string(),
@@ -71,6 +139,15 @@ pub fn write(dir: &Path, hostname: &str, host_network: bool, host: &HostFiles) -
                 reachable_resolv_conf(upstream.as_deref().unwrap_or(&own))
             }
         };
+        match name {
+            "hosts" => {
+                for (n, ip) in &names.extra_hosts {
+                    text.push_str(&format!("{ip}\t{n}\n"));
+                }
+            }
+            "resolv.conf" if names.sets_resolv_conf() => text = given_resolv_conf(&text, names),
+            _ => {}
+        }
         // The container is started again from them: they survive a crash
         // of the engine (the record, saved after, is what a crash of the
         // machine is recovered from).
@@ -95,6 +172,36 @@ fn is_loopback(server: &str) -> bool {
         .next()
         .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
         .is_some_and(|ip| ip.is_loopback())
+}
+
+/// `resolv.conf` with the request's search domains, resolvers and
+/// options, each in place of the `base`'s of its kind when given, as
+/// Docker writes it.
+fn given_resolv_conf(base: &str, names: &Names) -> String {
+    let of = |key: &str| -> Vec<String> {
+        base.lines()
+            .filter_map(|l| l.trim_start().strip_prefix(key))
+            .flat_map(|rest| rest.split_whitespace().map(String::from))
+            .collect()
+    };
+    let pick = |given: &[String], key: &str| match given.is_empty() {
+        true => of(key),
+        false => given.to_vec(),
+    };
+    let search = pick(&names.dns_search, "search");
+    let servers = pick(&names.dns, "nameserver");
+    let options = pick(&names.dns_options, "options");
+    let mut out = String::new();
+    if !search.is_empty() {
+        out.push_str(&format!("search {}\n", search.join(" ")));
+    }
+    for s in servers {
+        out.push_str(&format!("nameserver {s}\n"));
+    }
+    if !options.is_empty() {
+        out.push_str(&format!("options {}\n", options.join(" ")));
+    }
+    out
 }
 
 /// Where the file `name` of the container whose directory is `dir` is.
@@ -153,17 +260,51 @@ mod tests {
         std::fs::write(&host.resolved_conf, "nameserver 192.0.2.1\n").unwrap();
         let c = dir.path().join("c");
         std::fs::create_dir(&c).unwrap();
-        write(&c, "abc", false, &host).unwrap();
+        write(&c, "abc", false, &host, &Names::default()).unwrap();
         let read = |n: &str| std::fs::read_to_string(path(&c, n)).unwrap();
         assert_eq!(read("resolv.conf"), "nameserver 192.0.2.1\n");
         // On the host's network, the host's files as they are.
         std::fs::write(&host.hosts, "10.0.0.1 db\n").unwrap();
         let h = dir.path().join("hostnet");
         std::fs::create_dir(&h).unwrap();
-        write(&h, "vm", true, &host).unwrap();
+        write(&h, "vm", true, &host, &Names::default()).unwrap();
         let read = |n: &str| std::fs::read_to_string(path(&h, n)).unwrap();
         assert_eq!(read("hosts"), "10.0.0.1 db\n");
         assert_eq!(read("resolv.conf"), "nameserver 127.0.0.53\nsearch lan\n");
+    }
+
+    #[test]
+    fn added_hosts_and_resolvers_are_dockers() {
+        let hc = crate::container::HostConfig {
+            extra_hosts: Some(vec!["foo:10.0.0.1".into()]),
+            dns: Some(vec!["10.0.0.2".into()]),
+            dns_search: Some(vec!["example.com".into()]),
+            dns_options: Some(vec!["ndots:2".into()]),
+            ..Default::default()
+        };
+        let names = Names::of(&hc).unwrap();
+        let base = "nameserver 192.0.2.1\nsearch lan\noptions edns0\n";
+        assert_eq!(
+            given_resolv_conf(base, &names),
+            "search example.com\nnameserver 10.0.0.2\noptions ndots:2\n"
+        );
+        let only_dns = Names {
+            dns: vec!["10.0.0.3".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            given_resolv_conf(base, &only_dns),
+            "search lan\nnameserver 10.0.0.3\noptions edns0\n"
+        );
+        let bad = crate::container::HostConfig {
+            extra_hosts: Some(vec!["foo:nowhere".into()]),
+            ..Default::default()
+        };
+        let e = Names::of(&bad).unwrap_err().to_string();
+        assert!(
+            e.contains("ExtraHosts[0]") && e.contains("foo:nowhere"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -177,12 +318,12 @@ mod tests {
         };
         let dir = tmp.path().join("c");
         std::fs::create_dir(&dir).unwrap();
-        write(&dir, "abc", false, &host).unwrap();
+        write(&dir, "abc", false, &host, &Names::default()).unwrap();
         let read = |n: &str| std::fs::read_to_string(path(&dir, n)).unwrap();
         assert_eq!(read("hostname"), "abc\n");
         assert!(read("hosts").starts_with("127.0.0.1\tlocalhost\n"));
         std::fs::write(path(&dir, "hosts"), "mine\n").unwrap();
-        write(&dir, "abc", false, &host).unwrap();
+        write(&dir, "abc", false, &host, &Names::default()).unwrap();
         assert_eq!(read("hosts"), "mine\n");
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3);
     }

@@ -3,6 +3,7 @@
 //! call the (blocking) engine off the async runtime.
 
 mod body;
+mod filters;
 mod handlers;
 mod logs;
 pub mod models;

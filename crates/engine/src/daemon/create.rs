@@ -81,7 +81,18 @@ impl Daemon {
             config,
             host_config,
         };
-        spec::build(&c, &image, &[], None, &self.host)?;
+        crate::etc::Names::of(&c.host_config)
+            .map_err(|e| EngineError::InvalidParameter(e.to_string()))?;
+        let joins = self.peer_pids(&c)?;
+        let peers = |name: &str| Ok(joins.get(name).copied().flatten());
+        let inputs = spec::Inputs {
+            image: &image,
+            layers: &[],
+            etc: None,
+            host: &self.host,
+            peers: &peers,
+        };
+        spec::build(&c, &inputs)?;
         {
             let mut table = self.table();
             if let Some((other, _)) = table.iter().find(|(_, e)| *e.name() == name) {

@@ -241,6 +241,35 @@ impl Daemon {
         Ok((running, path, tty))
     }
 
+    /// The pids of the containers `c`'s `container:NAME` modes name
+    /// (`None` for one that does not run). Docker's answer when there is
+    /// none: 400, not 404. `c` itself, whose record the caller may hold,
+    /// is never locked here: joining it is refused.
+    fn peer_pids(&self, c: &Container) -> Result<HashMap<String, Option<i64>>> {
+        let hc = &c.host_config;
+        let mut out = HashMap::new();
+        for mode in [&hc.ipc_mode, &hc.pid_mode].into_iter().flatten() {
+            let Some(name) = mode.strip_prefix("container:") else {
+                continue;
+            };
+            let entry = self.get(name).map_err(|e| match e {
+                EngineError::NotFound(m) => EngineError::InvalidParameter(m),
+                other => other,
+            })?;
+            if *entry.name() == c.name || name == c.id {
+                return Err(EngineError::InvalidParameter(format!(
+                    "{mode}: a container cannot join its own namespaces"
+                )));
+            }
+            let peer = entry.lock();
+            out.insert(
+                name.to_string(),
+                peer.state.running.then_some(peer.state.pid),
+            );
+        }
+        Ok(out)
+    }
+
     /// Resolves a container name to its id.
     pub fn id_of(&self, name: &str) -> Result<String> {
         Ok(self.get(name)?.lock().id.clone())

@@ -1,6 +1,7 @@
 //! `docker start`: the daemon's start path (`containerStart`), from the
 //! state check to the task running, and every cleanup on the way.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
@@ -22,9 +23,17 @@ impl Daemon {
     /// ends waiting attaches and reports "die".
     pub fn start(&self, name: &str) -> Result<()> {
         let entry = self.get(name)?;
+        // The peers whose namespaces the container joins are looked up
+        // before its own record is locked: two containers that start at
+        // once never wait for each other.
+        let joins = {
+            let c = entry.lock();
+            c.check(Verb::Start)?;
+            self.peer_pids(&c)
+        };
         let mut c = entry.lock();
         c.check(Verb::Start)?;
-        let result = self.start_task(&mut c);
+        let result = joins.and_then(|joins| self.start_task(&mut c, &joins));
         if let Err(err) = &result {
             c.state.set_start_failed(err.to_string());
             if let Err(e) = self.save(&c) {
@@ -52,7 +61,7 @@ impl Daemon {
         result
     }
 
-    fn start_task(&self, c: &mut Container) -> Result<()> {
+    fn start_task(&self, c: &mut Container, joins: &HashMap<String, Option<i64>>) -> Result<()> {
         let image = self.images.resolve(&c.image)?;
         let layers: Vec<PathBuf> = image
             .layers
@@ -61,9 +70,25 @@ impl Daemon {
             .collect();
         let dir = self.dir(&c.id);
         let host_network = c.network_mode() == "host";
-        crate::etc::write(&dir, &spec::hostname(c), host_network, &self.host_files)
-            .map_err(EngineError::io("writing the container's /etc files"))?;
-        let spec = spec::build(c, &image, &layers, Some(&dir), &self.host)?;
+        let names = crate::etc::Names::of(&c.host_config)
+            .map_err(|e| EngineError::InvalidParameter(e.to_string()))?;
+        crate::etc::write(
+            &dir,
+            &spec::hostname(c),
+            host_network,
+            &self.host_files,
+            &names,
+        )
+        .map_err(EngineError::io("writing the container's /etc files"))?;
+        let peers = |name: &str| Ok(joins.get(name).copied().flatten());
+        let inputs = spec::Inputs {
+            image: &image,
+            layers: &layers,
+            etc: Some(&dir),
+            host: &self.host,
+            peers: &peers,
+        };
+        let spec = spec::build(c, &inputs)?;
         // "start" is reported whether or not the task starts.
         struct StartEvent<'a>(&'a Daemon, Container);
         impl Drop for StartEvent<'_> {

@@ -4,9 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use oci_spec::runtime::{
-    BoxBuilder, Linux, LinuxNamespace, LinuxNamespaceType, Process, Root, Spec, User,
-};
+use oci_spec::runtime::{Linux, Root, Spec};
 use vessel_runtime::bundle::LAYERS_ANNOTATION;
 
 use crate::container::Container;
@@ -15,10 +13,13 @@ use crate::image::Image;
 
 mod devices;
 mod mounts;
+mod namespaces;
+mod process;
 mod resources;
 mod security;
 
 pub use mounts::SHM_SIZE;
+pub use namespaces::Peers;
 pub use security::{host_bounding_set, MASKED_PATHS, READONLY_PATHS};
 
 /// What the spec takes from the host, read once by the daemon.
@@ -96,41 +97,43 @@ fn oci_error(e: oci_spec::OciSpecError) -> EngineError {
     EngineError::Internal(format!("building the runtime spec: {e}"))
 }
 
-/// Builds the spec. `layers` are the image's layer directories, bottom
-/// first; `etc` is the directory holding the container's own `hostname`,
-/// `hosts` and `resolv.conf` (see [`crate::etc`]), mounted over the
-/// image's (none when the spec is only being checked).
-pub fn build(
-    c: &Container,
-    image: &Image,
-    layers: &[PathBuf],
-    etc: Option<&Path>,
-    host: &HostFacts,
-) -> Result<Spec> {
-    let hc = &c.host_config;
-    let hostname = hostname(c);
-    let process = process(c, image, &hostname, host)?;
+/// What a spec is built from besides the container's record.
+#[derive(Clone, Copy)]
+pub struct Inputs<'a> {
+    pub image: &'a Image,
+    /// The image's layer directories, bottom first.
+    pub layers: &'a [PathBuf],
+    /// The directory holding the container's own `hostname`, `hosts` and
+    /// `resolv.conf` (see [`crate::etc`]), mounted over the image's; none
+    /// when the spec is only being checked (at create), when nothing of
+    /// the host is looked at or made.
+    pub etc: Option<&'a Path>,
+    pub host: &'a HostFacts,
+    /// The containers `container:NAME` modes name.
+    pub peers: Peers<'a>,
+}
 
-    let mut mounts = mounts::defaults(privileged(c))?;
-    // A missing bind source is made only when the container starts: a
-    // create that fails later must leave nothing on the host.
-    let starting = etc.is_some();
-    let binds = hc
-        .binds
-        .iter()
-        .flatten()
-        .enumerate()
-        .map(|(i, bind)| mounts::bind(bind, i, starting))
-        .collect::<Result<Vec<_>>>()?;
-    let etc_files = match etc {
-        Some(dir) => mounts::etc_files(dir, &binds)?,
-        None => Vec::new(),
-    };
-    mounts.extend(binds);
-    mounts.extend(etc_files);
+impl std::fmt::Debug for Inputs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inputs")
+            .field("image", &self.image.id)
+            .field("etc", &self.etc)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds the spec.
+pub fn build(c: &Container, inputs: &Inputs) -> Result<Spec> {
+    let hc = &c.host_config;
+    let starting = inputs.etc.is_some();
+    let modes = namespaces::Modes::of(c, inputs.peers, starting)?;
+    let hostname = hostname(c);
+    let process = process::process(c, inputs.image, &hostname, inputs.host)?;
+    let mounts = mounts::all(c, &modes, inputs.etc)?;
 
     // Overlayfs wants the top layer first.
-    let lower: Vec<String> = layers
+    let lower: Vec<String> = inputs
+        .layers
         .iter()
         .rev()
         .map(|p| p.display().to_string())
@@ -145,82 +148,14 @@ pub fn build(
     spec.set_version("1.0.2".into())
         .set_process(Some(process))
         .set_root(Some(root))
-        .set_hostname(Some(hostname))
+        .set_hostname(modes.uts_own.then_some(hostname))
         .set_mounts(Some(mounts))
         .set_annotations(Some(HashMap::from([(
             LAYERS_ANNOTATION.to_string(),
             lower,
         )])))
-        .set_linux(Some(linux(c, etc.is_some())?));
+        .set_linux(Some(linux(c, &modes, starting)?));
     Ok(spec)
-}
-
-/// The first process: the command, its user, environment, working
-/// directory and terminal.
-fn process(c: &Container, image: &Image, hostname: &str, host: &HostFacts) -> Result<Process> {
-    let args: Vec<String> = std::iter::once(c.path.clone())
-        .chain(c.args.iter().cloned())
-        .collect();
-    let user = match c.config.user.as_deref() {
-        None | Some("") => user(&image.config.user),
-        Some(u) => user(u),
-    };
-    let hc = &c.host_config;
-    let caps = match privileged(c) {
-        true => host.bounding.clone(),
-        false => security::capabilities(
-            hc.cap_add.as_deref().unwrap_or_default(),
-            hc.cap_drop.as_deref().unwrap_or_default(),
-            &host.bounding,
-        )?,
-    };
-    let root = user.uid() == 0 && user.username().as_deref().is_none_or(|n| n == "root");
-    let caps = security::capability_sets(&caps, root);
-    let cwd = match (
-        c.config.working_dir.as_deref().unwrap_or_default(),
-        image.config.working_dir.as_str(),
-    ) {
-        ("", "") => "/".to_string(),
-        ("", w) | (w, _) => w.to_string(),
-    };
-    if !cwd.starts_with('/') {
-        return Err(EngineError::InvalidParameter(format!(
-            "WorkingDir: {cwd:?} is not an absolute path"
-        )));
-    }
-    let mut env = environment(image, c.env(), hostname, c.tty());
-    env.dedup();
-    let console_size = match c.host_config.console_size.as_deref() {
-        Some(&[height, width]) if c.tty() && height > 0 && width > 0 => {
-            let size = BoxBuilder::default()
-                .height(height as u64)
-                .width(width as u64)
-                .build()
-                .map_err(oci_error)?;
-            Some(size)
-        }
-        _ => None,
-    };
-    // Every member is set: `Process::default` holds a shell, capabilities
-    // and rlimits of its own that are not Vessel's.
-    let mut p = Process::default();
-    p.set_terminal(Some(c.tty()))
-        .set_console_size(console_size)
-        .set_user(user)
-        .set_args(Some(args))
-        .set_command_line(None)
-        .set_env(Some(env))
-        .set_cwd(PathBuf::from(cwd))
-        .set_capabilities(Some(caps))
-        .set_rlimits(None)
-        .set_no_new_privileges(Some(false))
-        .set_apparmor_profile(None)
-        .set_oom_score_adj(None)
-        .set_selinux_label(None)
-        .set_scheduler(None)
-        .set_io_priority(None)
-        .set_exec_cpu_affinity(None);
-    Ok(p)
 }
 
 /// Whether the container is privileged: every capability of the host,
@@ -229,53 +164,43 @@ fn privileged(c: &Container) -> bool {
     c.host_config.privileged.unwrap_or(false)
 }
 
-/// The namespaces, cgroup, limits, devices and hidden paths. The host's
-/// devices a privileged container gets are listed only when `starting`.
-fn linux(c: &Container, starting: bool) -> Result<Linux> {
-    let mut kinds = vec![
-        LinuxNamespaceType::Pid,
-        LinuxNamespaceType::Ipc,
-        LinuxNamespaceType::Uts,
-        LinuxNamespaceType::Mount,
-    ];
-    match c.network_mode() {
-        "" | "none" | "default" => kinds.push(LinuxNamespaceType::Network),
-        "host" => {}
-        other => {
-            return Err(EngineError::InvalidParameter(format!(
-                "HostConfig.NetworkMode: {other:?} is not supported yet (none or host)"
-            )))
-        }
-    }
-    let namespaces = kinds
-        .into_iter()
-        .map(|typ| {
-            let mut ns = LinuxNamespace::default();
-            ns.set_typ(typ).set_path(None);
-            ns
-        })
-        .collect();
+/// The namespaces, sysctls, cgroup, limits, devices and hidden paths. The
+/// host's devices a privileged container gets are listed only when
+/// `starting`.
+fn linux(c: &Container, modes: &namespaces::Modes, starting: bool) -> Result<Linux> {
+    let hc = &c.host_config;
     let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let privileged = privileged(c);
     let mut resources = resources(&c.host_config)?;
-    resources.set_devices(Some(security::device_rules(privileged)?));
-    let devices = match privileged && starting {
-        true => Some(devices::host_devices(Path::new("/dev"))),
-        false => None,
+    let mut rules = security::device_rules(privileged)?;
+    let (mapped, allowed) = devices::mapped(hc.devices.as_deref().unwrap_or_default())?;
+    rules.extend(allowed);
+    rules.extend(devices::cgroup_rules(
+        hc.device_cgroup_rules.as_deref().unwrap_or_default(),
+    )?);
+    resources.set_devices(Some(rules));
+    let devices = match (privileged && starting, mapped.is_empty()) {
+        (true, _) => Some(devices::host_devices(Path::new("/dev"))),
+        (false, false) => Some(mapped),
+        (false, true) => None,
     };
-    let hidden = |paths: &[&str]| (!privileged).then(|| strings(paths));
+    let unconfined =
+        security::security_opts(hc)?.contains(&security::SecurityOpt::SystemPathsUnconfined);
+    let hidden = |paths: &[&str]| (!privileged && !unconfined).then(|| strings(paths));
+    let own_ipc = modes.ipc == namespaces::Mode::Own;
+    let sysctl = security::sysctls(hc, own_ipc, modes.network_own)?;
     // Every member is set: `Linux::default` has namespaces, devices and
     // paths of its own.
     let mut linux = Linux::default();
     linux
         .set_uid_mappings(None)
         .set_gid_mappings(None)
-        .set_sysctl(None)
+        .set_sysctl(sysctl)
         .set_resources(Some(resources))
         .set_cgroups_path(Some(PathBuf::from(
             vessel_runtime::bundle::default_cgroups_path(&c.id),
         )))
-        .set_namespaces(Some(namespaces))
+        .set_namespaces(Some(modes.namespaces()))
         .set_devices(devices)
         .set_seccomp(None)
         .set_rootfs_propagation(None)
@@ -290,26 +215,12 @@ fn linux(c: &Container, starting: bool) -> Result<Linux> {
     Ok(linux)
 }
 
-/// `uid[:gid]` as numbers, or a name the shim looks up in the container's
-/// passwd.
-fn user(user: &str) -> User {
-    let mut u = User::default();
-    if user.is_empty() {
-        return u;
-    }
-    let (name, group) = user.split_once(':').unwrap_or((user, ""));
-    match (name.parse::<u32>(), group.parse::<u32>()) {
-        (Ok(uid), Ok(gid)) => u.set_uid(uid).set_gid(gid),
-        (Ok(uid), Err(_)) if group.is_empty() => u.set_uid(uid),
-        _ => u.set_username(Some(user.to_string())),
-    };
-    u
-}
-
 #[cfg(test)]
 mod tests {
+    use super::process::user;
     use super::*;
     use crate::image::ImageConfig;
+    use oci_spec::runtime::User;
 
     fn image(entry: Option<&[&str]>, cmd: Option<&[&str]>) -> Image {
         Image {
@@ -384,7 +295,15 @@ mod tests {
         let host = HostFacts {
             bounding: security::bounding_set("CapBnd:\t000001ffffffffff\n"),
         };
-        let spec = build(&c, &image(None, None), &[], None, &host).unwrap();
+        let image = image(None, None);
+        let inputs = Inputs {
+            image: &image,
+            layers: &[],
+            etc: None,
+            host: &host,
+            peers: &|_| Ok(None),
+        };
+        let spec = build(&c, &inputs).unwrap();
         let p = spec.process().as_ref().unwrap();
         assert_eq!(p.args().as_deref().unwrap(), ["echo", "hi"]);
         let caps = p.capabilities().as_ref().unwrap();

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{Mount, MountBuilder};
 
+use super::namespaces::{Mode, Modes};
 use super::oci_error;
+use crate::container::Container;
 use crate::error::{EngineError, Result};
 
 fn mount(destination: &str, kind: &str, source: &str, options: &[&str]) -> Result<Mount> {
@@ -22,10 +24,85 @@ fn mount(destination: &str, kind: &str, source: &str, options: &[&str]) -> Resul
 /// The size of every container's `/dev/shm`, Docker's default.
 pub const SHM_SIZE: i64 = 64 << 20;
 
-/// `/proc`, `/dev` and its pseudo-terminals, message queues and shared
-/// memory, and `/sys` (read-only unless `privileged`), with Docker's
-/// options.
-pub fn defaults(privileged: bool) -> Result<Vec<Mount>> {
+/// Every mount of the container, in Docker's order: the defaults, the
+/// tmpfs mounts, the binds, and the container's own /etc files (when
+/// `etc` is given: at start). A missing bind source is made only then: a
+/// create that fails later must leave nothing on the host.
+pub fn all(c: &Container, modes: &Modes, etc: Option<&Path>) -> Result<Vec<Mount>> {
+    let hc = &c.host_config;
+    let mut mounts = defaults(hc.privileged.unwrap_or(false))?;
+    mounts.push(shm(&modes.ipc, hc.shm_size.unwrap_or(0))?);
+    mounts.extend(tmpfs(hc.tmpfs.as_ref())?);
+    let binds = hc
+        .binds
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, b)| bind(b, i, etc.is_some()))
+        .collect::<Result<Vec<_>>>()?;
+    let readonly = hc.readonly_rootfs.unwrap_or(false);
+    let etc_files = match etc {
+        Some(dir) => etc_files(dir, &binds, readonly)?,
+        None => Vec::new(),
+    };
+    mounts.extend(binds);
+    mounts.extend(etc_files);
+    Ok(mounts)
+}
+
+/// `/dev/shm`: a tmpfs of `size` bytes (Docker's 64 MiB when 0) for a
+/// container with its own IPC namespace, else the host's or the peer's.
+fn shm(ipc: &Mode, size: i64) -> Result<Mount> {
+    if size < 0 {
+        return Err(EngineError::InvalidParameter(format!(
+            "HostConfig.ShmSize: {size}: SHM size can not be less than 0"
+        )));
+    }
+    let size = if size == 0 { SHM_SIZE } else { size };
+    match ipc {
+        Mode::Own => mount(
+            "/dev/shm",
+            "tmpfs",
+            "shm",
+            &[
+                "nosuid",
+                "noexec",
+                "nodev",
+                "mode=1777",
+                &format!("size={size}"),
+            ],
+        ),
+        Mode::Host => mount("/dev/shm", "bind", "/dev/shm", &["rbind", "rprivate"]),
+        Mode::Joined { pid } => {
+            let source = format!("/proc/{pid}/root/dev/shm");
+            mount("/dev/shm", "bind", &source, &["rbind", "rprivate"])
+        }
+    }
+}
+
+/// `--tmpfs DEST[:OPTIONS]`: Docker's `noexec,nosuid,nodev` first, then
+/// the options given.
+fn tmpfs(given: Option<&std::collections::HashMap<String, String>>) -> Result<Vec<Mount>> {
+    let mut dests: Vec<(&String, &String)> = given.into_iter().flatten().collect();
+    dests.sort();
+    dests
+        .into_iter()
+        .map(|(dest, opts)| {
+            if !dest.starts_with('/') {
+                return Err(EngineError::InvalidParameter(format!(
+                    "HostConfig.Tmpfs: {dest:?} is not an absolute path in the container"
+                )));
+            }
+            let mut options = vec!["noexec", "nosuid", "nodev", "rprivate"];
+            options.extend(opts.split(',').filter(|o| !o.is_empty()));
+            mount(dest, "tmpfs", "tmpfs", &options)
+        })
+        .collect()
+}
+
+/// `/proc`, `/dev` and its pseudo-terminals, message queues, and `/sys`
+/// (read-only unless `privileged`), with Docker's options.
+fn defaults(privileged: bool) -> Result<Vec<Mount>> {
     let nodev = ["nosuid", "noexec", "nodev"];
     let sys: &[&str] = match privileged {
         true => &nodev,
@@ -54,25 +131,13 @@ pub fn defaults(privileged: bool) -> Result<Vec<Mount>> {
         )?,
         mount("/sys", "sysfs", "sysfs", sys)?,
         mount("/dev/mqueue", "mqueue", "mqueue", &nodev)?,
-        mount(
-            "/dev/shm",
-            "tmpfs",
-            "shm",
-            &[
-                "nosuid",
-                "noexec",
-                "nodev",
-                "mode=1777",
-                &format!("size={SHM_SIZE}"),
-            ],
-        )?,
     ])
 }
 
 /// `-v /host:/ctr[:ro|rw]`, the `index`th of `HostConfig.Binds`. A
 /// missing host directory is made only when `make_missing` (at start: a
 /// create that fails later must leave nothing on the host).
-pub fn bind(bind: &str, index: usize, make_missing: bool) -> Result<Mount> {
+fn bind(bind: &str, index: usize, make_missing: bool) -> Result<Mount> {
     let field = || format!("HostConfig.Binds[{index}]");
     let parts: Vec<&str> = bind.split(':').collect();
     let (src, dst, mode) = match parts.as_slice() {
@@ -122,9 +187,10 @@ pub fn bind(bind: &str, index: usize, make_missing: bool) -> Result<Mount> {
 
 /// The container's own `hostname`, `hosts` and `resolv.conf` in `dir`,
 /// bound over the image's (and over a bind of a directory above them,
-/// such as /etc: they are mounted after the binds). A file the user binds
-/// is left to the user's.
-pub fn etc_files(dir: &Path, binds: &[Mount]) -> Result<Vec<Mount>> {
+/// such as /etc: they are mounted after the binds), read-only with a
+/// read-only root, as Docker's. A file the user binds is left to the
+/// user's.
+fn etc_files(dir: &Path, binds: &[Mount], readonly: bool) -> Result<Vec<Mount>> {
     let mut out = Vec::new();
     for (name, destination) in crate::etc::FILES {
         if binds
@@ -135,7 +201,11 @@ pub fn etc_files(dir: &Path, binds: &[Mount]) -> Result<Vec<Mount>> {
         }
         let source: PathBuf = crate::etc::path(dir, name);
         let source = source.to_string_lossy();
-        out.push(mount(destination, "bind", &source, &["rbind", "rprivate"])?);
+        let options: &[&str] = match readonly {
+            true => &["rbind", "rprivate", "ro"],
+            false => &["rbind", "rprivate"],
+        };
+        out.push(mount(destination, "bind", &source, options)?);
     }
     Ok(out)
 }
@@ -177,7 +247,7 @@ mod tests {
     #[test]
     fn a_bound_etc_file_is_left_to_the_user() {
         let binds = [bind("/tmp/h:/etc/hosts", 0, false).unwrap()];
-        let files = etc_files(Path::new("/c"), &binds).unwrap();
+        let files = etc_files(Path::new("/c"), &binds, false).unwrap();
         let dests: Vec<_> = files.iter().map(|m| m.destination().clone()).collect();
         assert_eq!(
             dests,

@@ -82,8 +82,77 @@ fn cpu(hc: &HostConfig) -> Result<Option<oci_spec::runtime::LinuxCpu>> {
             any = true;
         }
     }
+    let online = |what: &str| {
+        std::fs::read_to_string(format!("/sys/devices/system/{what}/online"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "0".into())
+    };
+    for (field, given, what) in [
+        ("HostConfig.CpusetCpus", &hc.cpuset_cpus, "cpu"),
+        ("HostConfig.CpusetMems", &hc.cpuset_mems, "node"),
+    ] {
+        let Some(given) = given.as_deref().filter(|g| !g.is_empty()) else {
+            continue;
+        };
+        let available = online(what);
+        check_cpuset(field, given, &available)?;
+        cpu = match what {
+            "cpu" => cpu.cpus(given),
+            _ => cpu.mems(given),
+        };
+        any = true;
+    }
     if !any {
         return Ok(None);
     }
     cpu.build().map(Some).map_err(oci_error)
+}
+
+/// The numbers of a cpuset list (`0-2,4`); `None` when it is not one.
+fn cpuset(list: &str) -> Option<Vec<u32>> {
+    let mut out = Vec::new();
+    for part in list.split(',') {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (a.trim().parse::<u32>().ok()?, b.trim().parse::<u32>().ok()?);
+                if a > b {
+                    return None;
+                }
+                out.extend(a..=b);
+            }
+            None => out.push(part.trim().parse().ok()?),
+        }
+    }
+    Some(out)
+}
+
+/// A cpuset asked for (`given`) within what the host has online
+/// (`available`, in the same form), as Docker checks it.
+fn check_cpuset(field: &str, given: &str, available: &str) -> Result<()> {
+    let wanted = cpuset(given).ok_or_else(|| {
+        EngineError::InvalidParameter(format!("{field}: invalid value {given:?}"))
+    })?;
+    let online = cpuset(available).unwrap_or_default();
+    if wanted.iter().any(|n| !online.contains(n)) {
+        return Err(EngineError::InvalidParameter(format!(
+            "{field}: requested {given} are not available - available: {available}"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpusets_are_checked_against_the_hosts() {
+        assert!(check_cpuset("HostConfig.CpusetCpus", "0-1", "0-1").is_ok());
+        assert!(check_cpuset("HostConfig.CpusetCpus", "1", "0-3").is_ok());
+        let e = check_cpuset("HostConfig.CpusetCpus", "99", "0-1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("99") && e.contains("0-1"), "{e}");
+        assert!(check_cpuset("HostConfig.CpusetMems", "x", "0").is_err());
+    }
 }

@@ -7,11 +7,9 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::str::FromStr;
 
-use oci_spec::runtime::{
-    Capability, LinuxCapabilities, LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxDeviceType,
-};
+use oci_spec::runtime::{Capability, LinuxCapabilities, LinuxDeviceCgroup, LinuxDeviceType};
 
-use super::oci_error;
+use crate::container::HostConfig;
 use crate::error::{EngineError, Result};
 
 /// The capabilities every container gets, Docker's.
@@ -186,15 +184,8 @@ pub fn capability_sets(caps: &[Capability], root: bool) -> LinuxCapabilities {
 /// The device cgroup rules of an unprivileged container, Docker's: none
 /// but the default nodes, and never /dev/fuse.
 pub fn device_rules(privileged: bool) -> Result<Vec<LinuxDeviceCgroup>> {
-    let rule = |allow: bool, kind: LinuxDeviceType, major: Option<i64>, minor: Option<i64>| {
-        let mut b = LinuxDeviceCgroupBuilder::default()
-            .allow(allow)
-            .typ(kind)
-            .access("rwm");
-        if let (Some(major), Some(minor)) = (major, minor) {
-            b = b.major(major).minor(minor);
-        }
-        b.build().map_err(oci_error)
+    let rule = |allow, typ, major: Option<i64>, minor: Option<i64>| {
+        super::devices::rule(allow, typ, major, minor, "rwm")
     };
     if privileged {
         return Ok(vec![rule(true, LinuxDeviceType::A, None, None)?]);
@@ -219,6 +210,92 @@ pub fn host_bounding_set(proc: &Path) -> Vec<Capability> {
     std::fs::read_to_string(proc.join("self/status"))
         .map(|s| bounding_set(&s))
         .unwrap_or_default()
+}
+
+/// A `--security-opt` Vessel carries out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecurityOpt {
+    /// `no-new-privileges[=true|false]`.
+    NoNewPrivileges(bool),
+    /// `seccomp=unconfined`.
+    SeccompUnconfined,
+    /// `systempaths=unconfined`: nothing masked or read-only under /proc
+    /// and /sys.
+    SystemPathsUnconfined,
+    /// `apparmor=unconfined`, `label=disable`: what this host does not
+    /// confine with anyway.
+    Nothing,
+}
+
+/// The container's `SecurityOpt`, each understood or refused by name.
+pub fn security_opts(hc: &HostConfig) -> Result<Vec<SecurityOpt>> {
+    let given = hc.security_opt.as_deref().unwrap_or_default();
+    let mut out = Vec::new();
+    for (i, opt) in given.iter().enumerate() {
+        let field = format!("HostConfig.SecurityOpt[{i}]");
+        // Docker takes `key=value`, and `key:value` of old.
+        let (key, value) = opt
+            .split_once('=')
+            .or_else(|| opt.split_once(':'))
+            .unwrap_or((opt.as_str(), ""));
+        let refuse = |why: &str| {
+            Err(EngineError::InvalidParameter(format!(
+                "{field}: {opt:?}: {why}"
+            )))
+        };
+        out.push(match (key, value) {
+            ("no-new-privileges", "" | "true") => SecurityOpt::NoNewPrivileges(true),
+            ("no-new-privileges", "false") => SecurityOpt::NoNewPrivileges(false),
+            ("seccomp", "unconfined") => SecurityOpt::SeccompUnconfined,
+            ("seccomp", _) => return refuse("custom seccomp profiles are not supported yet"),
+            ("systempaths", "unconfined") => SecurityOpt::SystemPathsUnconfined,
+            ("apparmor", "unconfined") | ("label", "disable") => SecurityOpt::Nothing,
+            ("apparmor" | "label", _) => {
+                return refuse("this host confines with neither AppArmor nor SELinux")
+            }
+            _ => return refuse("invalid --security-opt"),
+        });
+    }
+    Ok(out)
+}
+
+/// The sysctls Docker lets a container set: those of the namespaces it
+/// has of its own (IPC, and network).
+fn namespaced(key: &str, own_ipc: bool, own_network: bool) -> bool {
+    const IPC: &[&str] = &[
+        "kernel.msgmax",
+        "kernel.msgmnb",
+        "kernel.msgmni",
+        "kernel.sem",
+        "kernel.shmall",
+        "kernel.shmmax",
+        "kernel.shmmni",
+        "kernel.shm_rmid_forced",
+    ];
+    let ipc = IPC.contains(&key) || key.starts_with("fs.mqueue.");
+    (own_ipc && ipc) || (own_network && key.starts_with("net."))
+}
+
+/// Sysctls by name, with their values.
+pub type Sysctls = std::collections::HashMap<String, String>;
+
+/// `--sysctl`: only namespaced ones, of namespaces the container has of
+/// its own; others are refused, as Docker refuses them.
+pub fn sysctls(hc: &HostConfig, own_ipc: bool, own_network: bool) -> Result<Option<Sysctls>> {
+    let Some(given) = hc.sysctls.as_ref().filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let mut keys: Vec<&String> = given.keys().collect();
+    keys.sort();
+    for key in keys {
+        if !namespaced(key, own_ipc, own_network) {
+            return Err(EngineError::InvalidParameter(format!(
+                "HostConfig.Sysctls: {key}={}: not allowed: not a sysctl of a namespace the container has of its own",
+                given[key]
+            )));
+        }
+    }
+    Ok(Some(given.clone()))
 }
 
 #[cfg(test)]
@@ -276,6 +353,53 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("bounding set"), "{e}");
+    }
+
+    #[test]
+    fn security_opts_are_understood_or_refused_by_name() {
+        let hc = |opts: &[&str]| HostConfig {
+            security_opt: Some(opts.iter().map(|s| s.to_string()).collect()),
+            ..Default::default()
+        };
+        let got = security_opts(&hc(&[
+            "no-new-privileges",
+            "seccomp=unconfined",
+            "label:disable",
+        ]))
+        .unwrap();
+        assert_eq!(
+            got,
+            [
+                SecurityOpt::NoNewPrivileges(true),
+                SecurityOpt::SeccompUnconfined,
+                SecurityOpt::Nothing
+            ]
+        );
+        let e = security_opts(&hc(&["no-new-privileges", "bogus"]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("SecurityOpt[1]") && e.contains("bogus"), "{e}");
+        assert!(security_opts(&hc(&["seccomp={}"])).is_err());
+    }
+
+    #[test]
+    fn only_namespaced_sysctls_pass() {
+        let hc = |k: &str| HostConfig {
+            sysctls: Some([(k.to_string(), "1".to_string())].into()),
+            ..Default::default()
+        };
+        assert!(sysctls(&hc("net.ipv4.ip_forward"), true, true)
+            .unwrap()
+            .is_some());
+        assert!(sysctls(&hc("kernel.msgmax"), true, false)
+            .unwrap()
+            .is_some());
+        let e = sysctls(&hc("kernel.modprobe"), true, true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("kernel.modprobe=1"), "{e}");
+        assert!(sysctls(&hc("net.ipv4.ip_forward"), true, false).is_err());
+        assert!(sysctls(&hc("kernel.msgmax"), false, true).is_err());
     }
 
     #[test]

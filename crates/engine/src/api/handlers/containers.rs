@@ -10,9 +10,11 @@ use serde_json::json;
 
 use super::{blocking, off_runtime, read_value, stream_type, typed};
 use crate::api::body::channel;
+use crate::api::filters::parse_filters;
 use crate::api::logs::{self, LogOptions};
 use crate::api::models::{self, summary, CreateBody};
 use crate::api::{error, json, Call, Reply};
+use crate::container::Container;
 use crate::daemon::Daemon;
 use crate::daemon::WaitCondition;
 use crate::error::EngineError;
@@ -40,15 +42,48 @@ pub(super) async fn create(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) 
     .await
 }
 
-/// `GET /containers/json`.
+/// The filters of `GET /containers/json` Vessel knows.
+const LIST_FILTERS: &[&str] = &["id", "name", "label", "status", "exited"];
+
+/// `GET /containers/json`: running containers (or `all`), those every
+/// filter matches.
 pub(super) async fn list(d: Arc<Daemon>, call: &Call) -> Reply {
     let all = call.flag("all");
+    let filters = call.q("filters").map(|f| parse_filters(f, LIST_FILTERS));
     blocking(move || {
+        let filters = filters.transpose()?.unwrap_or_default();
         let now = chrono::Utc::now();
-        let rows: Vec<ContainerSummary> = d.list(all).iter().map(|c| summary(c, now)).collect();
+        let rows: Vec<ContainerSummary> = d
+            .list(all || filters.iter().any(|(k, _)| k == "status" || k == "exited"))
+            .iter()
+            .filter(|c| filters.iter().all(|(k, values)| list_filter(c, k, values)))
+            .map(|c| summary(c, now))
+            .collect();
         Ok(json(StatusCode::OK, &rows))
     })
     .await
+}
+
+/// Whether container `c` passes the filter `key` (one of its `values`
+/// matching; every one for `label`), as `docker ps --filter` does.
+fn list_filter(c: &Container, key: &str, values: &[String]) -> bool {
+    let labels = c.config.labels.clone().unwrap_or_default();
+    match key {
+        "id" => values.iter().any(|v| c.id.starts_with(v.as_str())),
+        "name" => values
+            .iter()
+            .any(|v| c.short_name().contains(v.trim_start_matches('/'))),
+        "status" => values.iter().any(|v| v == c.state.status.as_str()),
+        "exited" => {
+            c.state.status == crate::container::Status::Exited
+                && values.iter().any(|v| v.parse() == Ok(c.state.exit_code))
+        }
+        "label" => values.iter().all(|v| match v.split_once('=') {
+            Some((k, val)) => labels.get(k).is_some_and(|l| l == val),
+            None => labels.contains_key(v.as_str()),
+        }),
+        _ => false,
+    }
 }
 
 /// `GET /containers/{id}/json`.

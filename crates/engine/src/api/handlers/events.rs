@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use http_body_util::BodyExt;
 use hyper::{Response, StatusCode};
-use serde_json::Value;
 
 use crate::api::body::{channel, Sender};
+use crate::api::filters::{parse_filters, Filters};
 use crate::api::logs;
 use crate::api::{error, Call, Reply};
 use crate::daemon::Daemon;
-use crate::error::{EngineError, Result};
+use crate::error::EngineError;
 use crate::events::Event;
 
 /// `GET /events`: past events from `since`, then live ones until `until`
@@ -30,7 +30,11 @@ pub(super) fn events(d: Arc<Daemon>, call: &Call) -> Reply {
         (Ok(s), Ok(u)) => (s, u),
         (Err(e), _) | (_, Err(e)) => return error(&e),
     };
-    let filters = match call.q("filters").map(parse_filters).transpose() {
+    let filters = match call
+        .q("filters")
+        .map(|f| parse_filters(f, EVENT_FILTERS))
+        .transpose()
+    {
         Ok(f) => f.unwrap_or_default(),
         Err(e) => return error(&e),
     };
@@ -43,8 +47,6 @@ pub(super) fn events(d: Arc<Daemon>, call: &Call) -> Reply {
         .body(body.boxed())
         .expect("a valid response")
 }
-
-type Filters = Vec<(String, Vec<String>)>;
 
 /// Sends the events `filters` match: past ones when a time bounds them
 /// (from `since`, or from the oldest kept when only `until` is given),
@@ -157,47 +159,17 @@ const EVENT_FILTERS: &[&str] = &[
     "volume",
 ];
 
-/// Filters as `{"k":{"v":true}}` or `{"k":["v"]}`; a key that is not one
-/// of [`EVENT_FILTERS`] is refused, as Docker refuses it.
-fn parse_filters(s: &str) -> Result<Filters> {
-    let v: Value = serde_json::from_str(s)
-        .map_err(|e| EngineError::InvalidParameter(format!("filters: {s:?} is not JSON: {e}")))?;
-    let Some(obj) = v.as_object() else {
-        return Err(EngineError::InvalidParameter(format!(
-            "filters: {s:?} is not an object"
-        )));
-    };
-    if let Some(bad) = obj.keys().find(|k| !EVENT_FILTERS.contains(&k.as_str())) {
-        return Err(EngineError::InvalidParameter(format!(
-            "invalid filter '{bad}'"
-        )));
-    }
-    Ok(obj
-        .iter()
-        .map(|(k, v)| {
-            let values = match v {
-                Value::Object(m) => m.keys().cloned().collect(),
-                Value::Array(a) => a
-                    .iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect(),
-                _ => Vec::new(),
-            };
-            (k.clone(), values)
-        })
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn filters_come_in_both_shapes() {
-        let a = parse_filters(r#"{"type":{"container":true}}"#).unwrap();
-        let b = parse_filters(r#"{"type":["container"]}"#).unwrap();
+        let a = parse_filters(r#"{"type":{"container":true}}"#, EVENT_FILTERS).unwrap();
+        let b = parse_filters(r#"{"type":["container"]}"#, EVENT_FILTERS).unwrap();
         assert_eq!(a, b);
-        let e = parse_filters(r#"{"type":["container"],"bogus":["1"]}"#).unwrap_err();
+        let e =
+            parse_filters(r#"{"type":["container"],"bogus":["1"]}"#, EVENT_FILTERS).unwrap_err();
         assert_eq!(e.to_string(), "invalid filter 'bogus'");
     }
 }

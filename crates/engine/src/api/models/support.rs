@@ -49,6 +49,25 @@ const CARRIED_OUT: &[&str] = &[
     "HostConfig.Privileged",
     "HostConfig.CapAdd",
     "HostConfig.CapDrop",
+    "HostConfig.SecurityOpt",
+    "HostConfig.Sysctls",
+    "HostConfig.Ulimits",
+    "HostConfig.Tmpfs",
+    "HostConfig.ShmSize",
+    "HostConfig.OomScoreAdj",
+    "HostConfig.CpusetCpus",
+    "HostConfig.CpusetMems",
+    "HostConfig.GroupAdd",
+    "HostConfig.IpcMode",
+    "HostConfig.PidMode",
+    "HostConfig.UTSMode",
+    "HostConfig.CgroupnsMode",
+    "HostConfig.ExtraHosts",
+    "HostConfig.Dns",
+    "HostConfig.DnsSearch",
+    "HostConfig.DnsOptions",
+    "HostConfig.Devices",
+    "HostConfig.DeviceCgroupRules",
 ];
 
 /// Members that later work brings, with what brings them.
@@ -142,8 +161,8 @@ mod tests {
     fn the_rest_is_refused_by_name_and_value() {
         for (body, want) in [
             (
-                json!({"HostConfig": {"Sysctls": {"a.b": "1"}}}),
-                "HostConfig.Sysctls: {\"a.b\":\"1\"}",
+                json!({"HostConfig": {"BlkioWeight": 300}}),
+                "HostConfig.BlkioWeight: 300",
             ),
             (
                 json!({"HostConfig": {"RestartPolicy": {"Name": "always"}}}),

@@ -48,7 +48,7 @@ impl Limits {
 }
 
 /// `64m` -> bytes.
-fn parse_bytes(s: &str) -> anyhow::Result<i64> {
+pub fn parse_bytes(s: &str) -> anyhow::Result<i64> {
     let s = s.trim().to_ascii_lowercase();
     let (num, mult) = match s.chars().last() {
         Some('b') => (&s[..s.len() - 1], 1),

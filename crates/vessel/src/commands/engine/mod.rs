@@ -5,6 +5,7 @@ mod exec;
 mod format;
 mod images;
 mod limits;
+mod names;
 mod observe;
 mod process;
 mod run;
@@ -12,6 +13,7 @@ mod security;
 mod template;
 mod usage;
 
+use anyhow::Context;
 use clap::Subcommand;
 
 use crate::api_client::Client;
@@ -26,11 +28,11 @@ pub enum EngineCommand {
     /// Remove images.
     Rmi(images::RmiArgs),
     /// Create a container.
-    Create(run::CreateArgs),
+    Create(Box<run::CreateArgs>),
     /// Start stopped containers.
     Start(containers::StartArgs),
     /// Create and start a container (attached unless -d).
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Run a command in a running container.
     Exec(exec::ExecArgs),
     /// Stop running containers (SIGTERM, then SIGKILL).
@@ -76,9 +78,9 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
             EngineCommand::Import(a) => images::import(&client, a).await,
             EngineCommand::Images(a) => images::images(&client, a).await,
             EngineCommand::Rmi(a) => images::rmi(&client, a).await,
-            EngineCommand::Create(a) => run::create(&client, a).await,
+            EngineCommand::Create(a) => run::create(&client, *a).await,
             EngineCommand::Start(a) => containers::start(&client, a).await,
-            EngineCommand::Run(a) => run::run(&client, a).await,
+            EngineCommand::Run(a) => run::run(&client, *a).await,
             EngineCommand::Exec(a) => exec::exec(&client, a).await,
             EngineCommand::Stop(a) => containers::stop(&client, a, "stop").await,
             EngineCommand::Restart(a) => containers::stop(&client, a, "restart").await,
@@ -99,11 +101,31 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
     })
 }
 
-/// The daemon's containers (running ones, or `all`), newest first.
-pub async fn list_containers(client: &Client, all: bool) -> anyhow::Result<Vec<serde_json::Value>> {
-    let list = client
-        .json("GET", &format!("/containers/json?all={}", all as u8), None)
-        .await?;
+/// The daemon's containers (running ones, or `all`), newest first;
+/// `filters` are docker's `KEY=VALUE` ones.
+pub async fn list_containers(
+    client: &Client,
+    all: bool,
+    filters: &[String],
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    let mut path = format!("/containers/json?all={}", all as u8);
+    if !filters.is_empty() {
+        let mut by_key = serde_json::Map::new();
+        for f in filters {
+            let (k, v) = f
+                .split_once('=')
+                .with_context(|| format!("--filter {f:?}: not KEY=VALUE"))?;
+            let values = by_key.entry(k).or_insert_with(|| serde_json::json!([]));
+            if let Some(values) = values.as_array_mut() {
+                values.push(v.into());
+            }
+        }
+        path.push_str(&format!(
+            "&filters={}",
+            enc(&serde_json::Value::Object(by_key).to_string())
+        ));
+    }
+    let list = client.json("GET", &path, None).await?;
     Ok(list.as_array().cloned().unwrap_or_default())
 }
 

@@ -23,6 +23,9 @@ pub struct PsArgs {
     /// `table`, `table TEMPLATE`, `json`, or a TEMPLATE such as `{{.Names}}`.
     #[arg(long)]
     format: Option<String>,
+    /// KEY=VALUE: id, name, label (KEY or KEY=VALUE), status, exited.
+    #[arg(long, short)]
+    filter: Vec<String>,
 }
 
 pub async fn ps(client: &Client, a: PsArgs) -> anyhow::Result<()> {
@@ -31,7 +34,7 @@ pub async fn ps(client: &Client, a: PsArgs) -> anyhow::Result<()> {
         (false, f) => f,
     };
     let listing = Listing::parse(format, &CONTAINERS)?;
-    let list = list_containers(client, a.all).await?;
+    let list = list_containers(client, a.all, &a.filter).await?;
     let now = chrono::Utc::now().timestamp();
     let rows: Vec<_> = list
         .iter()

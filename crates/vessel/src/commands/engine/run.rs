@@ -10,6 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::enc;
 use super::limits::Limits;
+use super::names::NameFlags;
 use super::process::ProcessFlags;
 use super::security::SecurityFlags;
 use crate::api_client::Client;
@@ -31,12 +32,20 @@ pub struct CreateArgs {
     /// Bind mount: /host:/container[:ro|rw].
     #[arg(long = "volume", short = 'v')]
     volumes: Vec<String>,
+    /// A tmpfs mount: /container[:OPTIONS].
+    #[arg(long)]
+    tmpfs: Vec<String>,
+    /// A label: KEY=VALUE (or KEY, for an empty value).
+    #[arg(long, short)]
+    label: Vec<String>,
     #[arg(long)]
     hostname: Option<String>,
     #[command(flatten)]
     limits: Limits,
     #[command(flatten)]
     security: SecurityFlags,
+    #[command(flatten)]
+    names: NameFlags,
     /// Override the image's entrypoint.
     #[arg(long)]
     entrypoint: Option<String>,
@@ -68,7 +77,19 @@ fn body(a: &CreateArgs) -> anyhow::Result<Value> {
         "LogConfig": {"Type": "json-file", "Config": {}},
     });
     a.limits.apply(&mut host)?;
-    a.security.apply(&mut host);
+    a.security.apply(&mut host)?;
+    a.names.apply(&mut host);
+    if !a.tmpfs.is_empty() {
+        let mounts: serde_json::Map<String, Value> = a
+            .tmpfs
+            .iter()
+            .map(|t| {
+                let (dest, opts) = t.split_once(':').unwrap_or((t, ""));
+                (dest.to_string(), json!(opts))
+            })
+            .collect();
+        host["Tmpfs"] = Value::Object(mounts);
+    }
     if let Some(size) = console_size(a.tty) {
         host["ConsoleSize"] = json!(size);
     }
@@ -89,6 +110,17 @@ fn body(a: &CreateArgs) -> anyhow::Result<Value> {
         config["Entrypoint"] = json!([e]);
     }
     a.process.apply(&mut config);
+    if !a.label.is_empty() {
+        let labels: serde_json::Map<String, Value> = a
+            .label
+            .iter()
+            .map(|l| {
+                let (k, v) = l.split_once('=').unwrap_or((l, ""));
+                (k.to_string(), json!(v))
+            })
+            .collect();
+        config["Labels"] = Value::Object(labels);
+    }
     if let Some(h) = &a.hostname {
         config["Hostname"] = json!(h);
     }

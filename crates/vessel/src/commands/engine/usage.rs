@@ -68,7 +68,7 @@ pub async fn stats(client: &Client, a: StatsArgs) -> anyhow::Result<()> {
     let clear = !a.no_stream && std::io::stdout().is_terminal();
     loop {
         let names = if a.containers.is_empty() {
-            list_containers(client, a.all)
+            list_containers(client, a.all, &[])
                 .await?
                 .iter()
                 .filter_map(|c| {

@@ -1,0 +1,164 @@
+//! A container's namespaces from its modes (`--network`, `--ipc`,
+//! `--pid`, `--uts`, `--cgroupns`): its own, the host's, or another
+//! container's (`container:NAME`).
+
+use std::path::PathBuf;
+
+use oci_spec::runtime::{LinuxNamespace, LinuxNamespaceType};
+
+use crate::container::Container;
+use crate::error::{EngineError, Result};
+
+/// Finds the container a `container:NAME` mode names: its pid when it
+/// runs, `None` when it does not; an error when there is none.
+pub type Peers<'a> = &'a dyn Fn(&str) -> Result<Option<i64>>;
+
+/// Whose namespace of a kind the container is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Own,
+    Host,
+    /// Another container's, by its process.
+    Joined {
+        pid: i64,
+    },
+}
+
+/// A mode as Docker spells it, for the namespace of `kind` (`ipc`, ...):
+/// `container:NAME` is looked up through `peers`; its pid is needed (the
+/// peer must run) only when the container is `starting`.
+fn mode(field: &str, kind: &str, value: &str, peers: Peers, starting: bool) -> Result<Mode> {
+    if let Some(name) = value.strip_prefix("container:") {
+        let pid = peers(name)?;
+        return match (pid, starting) {
+            (Some(pid), _) => Ok(Mode::Joined { pid }),
+            (None, false) => Ok(Mode::Joined { pid: 0 }),
+            (None, true) => Err(EngineError::Conflict(format!(
+                "{field}: cannot join the {kind} namespace of {name}: it is not running"
+            ))),
+        };
+    }
+    match (kind, value) {
+        (_, "host") => Ok(Mode::Host),
+        ("ipc", "" | "private" | "shareable") | ("pid" | "uts", "") => Ok(Mode::Own),
+        _ => Err(EngineError::InvalidParameter(format!(
+            "{field}: {value:?} is not a valid {kind} mode"
+        ))),
+    }
+}
+
+/// The container's modes, each checked.
+#[derive(Debug, Clone)]
+pub struct Modes {
+    pub network_own: bool,
+    pub ipc: Mode,
+    pub pid: Mode,
+    pub uts_own: bool,
+    pub cgroup_own: bool,
+}
+
+impl Modes {
+    pub fn of(c: &Container, peers: Peers, starting: bool) -> Result<Modes> {
+        let hc = &c.host_config;
+        let network_own = match c.network_mode() {
+            "" | "none" | "default" => true,
+            "host" => false,
+            other => {
+                return Err(EngineError::InvalidParameter(format!(
+                    "HostConfig.NetworkMode: {other:?} is not supported yet (none or host)"
+                )))
+            }
+        };
+        let get = |v: &Option<String>| v.clone().unwrap_or_default();
+        let ipc = get(&hc.ipc_mode);
+        let ipc = mode("HostConfig.IpcMode", "ipc", &ipc, peers, starting)?;
+        let pid = get(&hc.pid_mode);
+        let pid = mode("HostConfig.PidMode", "pid", &pid, peers, starting)?;
+        let uts_own = match hc.uts_mode.as_deref().unwrap_or_default() {
+            "" => true,
+            "host" => false,
+            other => {
+                return Err(EngineError::InvalidParameter(format!(
+                    "HostConfig.UTSMode: {other:?} is not a valid uts mode"
+                )))
+            }
+        };
+        let cgroup_own = match hc.cgroupns_mode.map(|m| m.to_string()).as_deref() {
+            None | Some("" | "host") => false,
+            Some("private") => true,
+            Some(other) => {
+                return Err(EngineError::InvalidParameter(format!(
+                    "HostConfig.CgroupnsMode: invalid cgroup namespace mode: {other}"
+                )))
+            }
+        };
+        Ok(Modes {
+            network_own,
+            ipc,
+            pid,
+            uts_own,
+            cgroup_own,
+        })
+    }
+
+    /// The spec's namespaces: one of the container's own for each own
+    /// mode, the peer's (by path) for each joined one.
+    pub fn namespaces(&self) -> Vec<LinuxNamespace> {
+        let ns = |typ: LinuxNamespaceType, path: Option<PathBuf>| {
+            let mut ns = LinuxNamespace::default();
+            ns.set_typ(typ).set_path(path);
+            ns
+        };
+        let of = |typ: LinuxNamespaceType, mode: &Mode, name: &str| match mode {
+            Mode::Own => Some(ns(typ, None)),
+            Mode::Host => None,
+            Mode::Joined { pid } => Some(ns(typ, Some(format!("/proc/{pid}/ns/{name}").into()))),
+        };
+        let own = |typ: LinuxNamespaceType, yes: bool| yes.then(|| ns(typ, None));
+        [
+            of(LinuxNamespaceType::Pid, &self.pid, "pid"),
+            of(LinuxNamespaceType::Ipc, &self.ipc, "ipc"),
+            own(LinuxNamespaceType::Uts, self.uts_own),
+            Some(ns(LinuxNamespaceType::Mount, None)),
+            own(LinuxNamespaceType::Network, self.network_own),
+            own(LinuxNamespaceType::Cgroup, self.cgroup_own),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peers(name: &str) -> Result<Option<i64>> {
+        match name {
+            "up" => Ok(Some(42)),
+            "down" => Ok(None),
+            _ => Err(EngineError::InvalidParameter(format!(
+                "No such container: {name}"
+            ))),
+        }
+    }
+
+    #[test]
+    fn modes_are_own_host_or_a_peers() {
+        let m = |v: &str, starting| mode("HostConfig.IpcMode", "ipc", v, &peers, starting);
+        assert_eq!(m("", true).unwrap(), Mode::Own);
+        assert_eq!(m("shareable", true).unwrap(), Mode::Own);
+        assert_eq!(m("host", true).unwrap(), Mode::Host);
+        assert_eq!(m("container:up", true).unwrap(), Mode::Joined { pid: 42 });
+        assert!(m("container:down", false).is_ok());
+        assert_eq!(m("container:down", true).unwrap_err().status(), 409);
+        assert!(m("container:nosuch", false)
+            .unwrap_err()
+            .to_string()
+            .contains("nosuch"));
+        assert!(m("bogus", false)
+            .unwrap_err()
+            .to_string()
+            .contains("IpcMode"));
+    }
+}

@@ -1,0 +1,241 @@
+//! A container's first process: its command, user and groups,
+//! environment, working directory, terminal, capabilities, limits
+//! (`--ulimit`), OOM score and no-new-privileges.
+
+use std::path::PathBuf;
+
+use oci_spec::runtime::{
+    BoxBuilder, PosixRlimit, PosixRlimitBuilder, PosixRlimitType, Process, User,
+};
+
+use super::{environment, oci_error, security, HostFacts};
+use crate::container::{Container, HostConfig};
+use crate::error::{EngineError, Result};
+use crate::image::Image;
+
+/// The first process: the command, its user, environment, working
+/// directory and terminal.
+pub(super) fn process(
+    c: &Container,
+    image: &Image,
+    hostname: &str,
+    host: &HostFacts,
+) -> Result<Process> {
+    let args: Vec<String> = std::iter::once(c.path.clone())
+        .chain(c.args.iter().cloned())
+        .collect();
+    let mut user = match c.config.user.as_deref() {
+        None | Some("") => user(&image.config.user),
+        Some(u) => user(u),
+    };
+    let groups = group_add(c.host_config.group_add.as_deref().unwrap_or_default())?;
+    if !groups.is_empty() {
+        // Docker's: the primary group first, then the ones added.
+        let mut all = vec![user.gid()];
+        all.extend(groups);
+        user.set_additional_gids(Some(all));
+    }
+    let hc = &c.host_config;
+    let caps = match super::privileged(c) {
+        true => host.bounding.clone(),
+        false => security::capabilities(
+            hc.cap_add.as_deref().unwrap_or_default(),
+            hc.cap_drop.as_deref().unwrap_or_default(),
+            &host.bounding,
+        )?,
+    };
+    let root = user.uid() == 0 && user.username().as_deref().is_none_or(|n| n == "root");
+    let caps = security::capability_sets(&caps, root);
+    let cwd = match (
+        c.config.working_dir.as_deref().unwrap_or_default(),
+        image.config.working_dir.as_str(),
+    ) {
+        ("", "") => "/".to_string(),
+        ("", w) | (w, _) => w.to_string(),
+    };
+    if !cwd.starts_with('/') {
+        return Err(EngineError::InvalidParameter(format!(
+            "WorkingDir: {cwd:?} is not an absolute path"
+        )));
+    }
+    let mut env = environment(image, c.env(), hostname, c.tty());
+    env.dedup();
+    let console_size = match c.host_config.console_size.as_deref() {
+        Some(&[height, width]) if c.tty() && height > 0 && width > 0 => {
+            let size = BoxBuilder::default()
+                .height(height as u64)
+                .width(width as u64)
+                .build()
+                .map_err(oci_error)?;
+            Some(size)
+        }
+        _ => None,
+    };
+    // Every member is set: `Process::default` holds a shell, capabilities
+    // and rlimits of its own that are not Vessel's.
+    let mut p = Process::default();
+    p.set_terminal(Some(c.tty()))
+        .set_console_size(console_size)
+        .set_user(user)
+        .set_args(Some(args))
+        .set_command_line(None)
+        .set_env(Some(env))
+        .set_cwd(PathBuf::from(cwd))
+        .set_capabilities(Some(caps))
+        .set_rlimits(rlimits(hc.ulimits.as_deref().unwrap_or_default())?)
+        .set_no_new_privileges(Some(no_new_privileges(hc)?))
+        .set_apparmor_profile(None)
+        .set_oom_score_adj(oom_score_adj(hc.oom_score_adj.unwrap_or(0))?)
+        .set_selinux_label(None)
+        .set_scheduler(None)
+        .set_io_priority(None)
+        .set_exec_cpu_affinity(None);
+    Ok(p)
+}
+
+/// `uid[:gid]` as numbers, or a name the shim looks up in the container's
+/// passwd.
+pub(super) fn user(user: &str) -> User {
+    let mut u = User::default();
+    if user.is_empty() {
+        return u;
+    }
+    let (name, group) = user.split_once(':').unwrap_or((user, ""));
+    match (name.parse::<u32>(), group.parse::<u32>()) {
+        (Ok(uid), Ok(gid)) => u.set_uid(uid).set_gid(gid),
+        (Ok(uid), Err(_)) if group.is_empty() => u.set_uid(uid),
+        _ => u.set_username(Some(user.to_string())),
+    };
+    u
+}
+
+/// `--ulimit NAME=SOFT[:HARD]`, as Docker's `Ulimits` carries them: each
+/// name one of Docker's, soft at most hard.
+fn rlimits(
+    ulimits: &[bollard_stubs::models::ResourcesUlimits],
+) -> Result<Option<Vec<PosixRlimit>>> {
+    if ulimits.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    for (i, u) in ulimits.iter().enumerate() {
+        let name = u.name.as_deref().unwrap_or_default();
+        let field = format!("HostConfig.Ulimits[{i}]");
+        let typ = rlimit_type(name).ok_or_else(|| {
+            EngineError::InvalidParameter(format!("{field}: invalid ulimit type: {name}"))
+        })?;
+        let (soft, hard) = (u.soft.unwrap_or(0), u.hard.unwrap_or(0));
+        if soft < 0 || hard < 0 || soft > hard {
+            return Err(EngineError::InvalidParameter(format!(
+                "{field}: {name}: soft limit {soft} is not between 0 and the hard limit {hard}"
+            )));
+        }
+        let limit = PosixRlimitBuilder::default()
+            .typ(typ)
+            .soft(soft as u64)
+            .hard(hard as u64)
+            .build()
+            .map_err(oci_error)?;
+        out.push(limit);
+    }
+    Ok(Some(out))
+}
+
+/// A ulimit's name as Docker spells it.
+fn rlimit_type(name: &str) -> Option<PosixRlimitType> {
+    use PosixRlimitType::*;
+    Some(match name {
+        "as" => RlimitAs,
+        "core" => RlimitCore,
+        "cpu" => RlimitCpu,
+        "data" => RlimitData,
+        "fsize" => RlimitFsize,
+        "locks" => RlimitLocks,
+        "memlock" => RlimitMemlock,
+        "msgqueue" => RlimitMsgqueue,
+        "nice" => RlimitNice,
+        "nofile" => RlimitNofile,
+        "nproc" => RlimitNproc,
+        "rss" => RlimitRss,
+        "rtprio" => RlimitRtprio,
+        "rttime" => RlimitRttime,
+        "sigpending" => RlimitSigpending,
+        "stack" => RlimitStack,
+        _ => return None,
+    })
+}
+
+/// `--oom-score-adj`, within the kernel's range; none when zero.
+fn oom_score_adj(adj: i64) -> Result<Option<i32>> {
+    if !(-1000..=1000).contains(&adj) {
+        return Err(EngineError::InvalidParameter(format!(
+            "HostConfig.OomScoreAdj: invalid value {adj}, range for oom score adj is [-1000, 1000]"
+        )));
+    }
+    Ok((adj != 0).then_some(adj as i32))
+}
+
+/// `--security-opt no-new-privileges[=true|false]` (and `:` for `=`).
+fn no_new_privileges(hc: &HostConfig) -> Result<bool> {
+    let mut nnp = false;
+    for opt in security::security_opts(hc)? {
+        if let security::SecurityOpt::NoNewPrivileges(on) = opt {
+            nnp = on;
+        }
+    }
+    Ok(nnp)
+}
+
+/// `--group-add`: numeric group ids.
+fn group_add(groups: &[String]) -> Result<Vec<u32>> {
+    groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            g.parse::<u32>().map_err(|_| {
+                EngineError::InvalidParameter(format!(
+                    "HostConfig.GroupAdd[{i}]: {g:?} is not a numeric group id (group names are not supported yet)"
+                ))
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard_stubs::models::ResourcesUlimits;
+
+    fn ulimit(name: &str, soft: i64, hard: i64) -> ResourcesUlimits {
+        ResourcesUlimits {
+            name: Some(name.into()),
+            soft: Some(soft),
+            hard: Some(hard),
+        }
+    }
+
+    #[test]
+    fn ulimits_become_rlimits_and_bad_ones_are_named() {
+        let r = rlimits(&[ulimit("nofile", 100, 200)]).unwrap().unwrap();
+        assert_eq!(r[0].typ(), PosixRlimitType::RlimitNofile);
+        assert_eq!((r[0].soft(), r[0].hard()), (100, 200));
+        let e = rlimits(&[ulimit("bogus", 1, 1)]).unwrap_err().to_string();
+        assert!(e.contains("Ulimits[0]") && e.contains("bogus"), "{e}");
+        assert!(rlimits(&[ulimit("nofile", 300, 200)]).is_err());
+    }
+
+    #[test]
+    fn oom_scores_and_groups_are_checked() {
+        assert_eq!(oom_score_adj(500).unwrap(), Some(500));
+        assert_eq!(oom_score_adj(0).unwrap(), None);
+        assert!(oom_score_adj(2000)
+            .unwrap_err()
+            .to_string()
+            .contains("2000"));
+        assert_eq!(group_add(&["5".into(), "44".into()]).unwrap(), [5, 44]);
+        assert!(group_add(&["audio".into()])
+            .unwrap_err()
+            .to_string()
+            .contains("audio"));
+    }
+}
