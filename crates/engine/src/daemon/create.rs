@@ -62,6 +62,11 @@ impl Daemon {
                 config: log.config.take(),
             };
         }
+        if let Some(signal) = config.stop_signal.as_deref().filter(|s| !s.is_empty()) {
+            super::kill::parse_signal(signal).map_err(|_| {
+                EngineError::InvalidParameter(format!("StopSignal: {signal:?} is not a signal"))
+            })?;
+        }
         let driver = log.typ.as_deref().unwrap_or_default();
         if driver != DEFAULT_LOG_DRIVER {
             return Err(EngineError::InvalidParameter(format!(

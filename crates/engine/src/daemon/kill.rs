@@ -15,13 +15,14 @@ impl Daemon {
         let entry = self.get(name)?;
         let mut c = entry.lock();
         c.check(Verb::Kill)?;
-        self.runtime.signal(&c.id, INIT, signal)?;
+        // A stop signal that does not parse (a record from before create
+        // checked it) counts as none.
         let stop_signal = c
             .config
             .stop_signal
             .as_deref()
-            .map(parse_signal)
-            .transpose()?;
+            .and_then(|s| parse_signal(s).ok());
+        self.runtime.signal(&c.id, INIT, signal)?;
         let ends_it = signal == libc::SIGKILL || stop_signal.is_none_or(|s| s == signal);
         self.event(&c, "kill", &[("signal", signal.to_string())]);
         if c.state.paused && ends_it {

@@ -52,6 +52,9 @@ impl Daemon {
         }
         c.state.set_dead();
         if let Err(e) = self.discard_dir(&c.id) {
+            // Dead, and removable again: a later rm tries once more.
+            c.state.set_removing(false);
+            let _ = self.save(&c);
             drop(c);
             entry.changed.notify_all();
             return Err(EngineError::io("removing the container's files")(e));

@@ -26,11 +26,12 @@ impl Daemon {
         // The peers whose namespaces the container joins are looked up
         // before its own record is locked: two containers that start at
         // once never wait for each other.
-        let joins = {
+        let record = {
             let c = entry.lock();
             c.check(Verb::Start)?;
-            self.peer_pids(&c)
+            c.clone()
         };
+        let joins = self.peer_pids(&record);
         let mut c = entry.lock();
         c.check(Verb::Start)?;
         let result = joins.and_then(|joins| self.start_task(&mut c, &joins));

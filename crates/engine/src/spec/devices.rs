@@ -82,8 +82,8 @@ pub fn mapped(given: &[DeviceMapping]) -> Result<(Vec<LinuxDevice>, Vec<LinuxDev
             .filter(|p| !p.is_empty())
             .unwrap_or("rwm");
         let bad = |why: String| EngineError::InvalidParameter(format!("{field}: {host:?}: {why}"));
-        if !inside.starts_with('/') || perms.chars().any(|c| !"rwm".contains(c)) {
-            return Err(bad(format!("{inside}:{perms} is not /PATH:[rwm]")));
+        if !inside.starts_with("/dev/") || perms.chars().any(|c| !"rwm".contains(c)) {
+            return Err(bad(format!("{inside}:{perms} is not /dev/PATH:[rwm]")));
         }
         let meta = std::fs::metadata(host).map_err(|e| bad(format!("cannot use it: {e}")))?;
         let t = meta.file_type();

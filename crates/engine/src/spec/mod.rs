@@ -149,6 +149,7 @@ pub fn build(c: &Container, inputs: &Inputs) -> Result<Spec> {
         .set_process(Some(process))
         .set_root(Some(root))
         .set_hostname(modes.uts_own.then_some(hostname))
+        .set_domainname(domainname(c, modes.uts_own)?)
         .set_mounts(Some(mounts))
         .set_annotations(Some(HashMap::from([(
             LAYERS_ANNOTATION.to_string(),
@@ -156,6 +157,25 @@ pub fn build(c: &Container, inputs: &Inputs) -> Result<Spec> {
         )])))
         .set_linux(Some(linux(c, &modes, starting)?));
     Ok(spec)
+}
+
+/// `Domainname`, in the container's own UTS namespace only.
+fn domainname(c: &Container, uts_own: bool) -> Result<Option<String>> {
+    match c.config.domainname.as_deref().filter(|d| !d.is_empty()) {
+        None => Ok(None),
+        Some(d) if uts_own => Ok(Some(d.to_string())),
+        Some(d) => Err(EngineError::InvalidParameter(format!(
+            "Domainname: {d:?} cannot be set in the host's UTS namespace"
+        ))),
+    }
+}
+
+/// Whether nothing is masked or read-only under /proc and /sys for a
+/// container: privileged, or `systempaths=unconfined`.
+pub fn shows_all_system_paths(hc: &crate::container::HostConfig) -> bool {
+    hc.privileged.unwrap_or(false)
+        || security::security_opts(hc)
+            .is_ok_and(|o| o.contains(&security::SecurityOpt::SystemPathsUnconfined))
 }
 
 /// Whether the container is privileged: every capability of the host,

@@ -51,7 +51,7 @@ pub fn all(c: &Container, modes: &Modes, etc: Option<&Path>) -> Result<Vec<Mount
 }
 
 /// `/dev/shm`: a tmpfs of `size` bytes (Docker's 64 MiB when 0) for a
-/// container with its own IPC namespace, else the host's or the peer's.
+/// container with its own IPC namespace, the host's with the host's.
 fn shm(ipc: &Mode, size: i64) -> Result<Mount> {
     if size < 0 {
         return Err(EngineError::InvalidParameter(format!(
@@ -73,10 +73,9 @@ fn shm(ipc: &Mode, size: i64) -> Result<Mount> {
             ],
         ),
         Mode::Host => mount("/dev/shm", "bind", "/dev/shm", &["rbind", "rprivate"]),
-        Mode::Joined { pid } => {
-            let source = format!("/proc/{pid}/root/dev/shm");
-            mount("/dev/shm", "bind", &source, &["rbind", "rprivate"])
-        }
+        Mode::Joined { .. } => Err(EngineError::InvalidParameter(
+            "HostConfig.IpcMode: joining a container's IPC namespace is not supported yet".into(),
+        )),
     }
 }
 

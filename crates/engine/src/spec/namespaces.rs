@@ -29,6 +29,14 @@ pub enum Mode {
 /// peer must run) only when the container is `starting`.
 fn mode(field: &str, kind: &str, value: &str, peers: Peers, starting: bool) -> Result<Mode> {
     if let Some(name) = value.strip_prefix("container:") {
+        if kind == "ipc" {
+            // Joining the IPC namespace means sharing the peer's
+            // /dev/shm too, which lives in the peer's mount namespace:
+            // the daemon does not keep it on the host yet.
+            return Err(EngineError::InvalidParameter(format!(
+                "{field}: {value:?} is not supported yet: a container's /dev/shm cannot be shared yet"
+            )));
+        }
         let pid = peers(name)?;
         return match (pid, starting) {
             (Some(pid), _) => Ok(Mode::Joined { pid }),
@@ -145,9 +153,14 @@ mod tests {
 
     #[test]
     fn modes_are_own_host_or_a_peers() {
-        let m = |v: &str, starting| mode("HostConfig.IpcMode", "ipc", v, &peers, starting);
+        let m = |v: &str, starting| mode("HostConfig.PidMode", "pid", v, &peers, starting);
         assert_eq!(m("", true).unwrap(), Mode::Own);
-        assert_eq!(m("shareable", true).unwrap(), Mode::Own);
+        let ipc = |v: &str| mode("HostConfig.IpcMode", "ipc", v, &peers, true);
+        assert_eq!(ipc("shareable").unwrap(), Mode::Own);
+        assert!(ipc("container:up")
+            .unwrap_err()
+            .to_string()
+            .contains("/dev/shm"));
         assert_eq!(m("host", true).unwrap(), Mode::Host);
         assert_eq!(m("container:up", true).unwrap(), Mode::Joined { pid: 42 });
         assert!(m("container:down", false).is_ok());
@@ -159,6 +172,6 @@ mod tests {
         assert!(m("bogus", false)
             .unwrap_err()
             .to_string()
-            .contains("IpcMode"));
+            .contains("PidMode"));
     }
 }

@@ -28,12 +28,11 @@ pub(super) fn process(
         None | Some("") => user(&image.config.user),
         Some(u) => user(u),
     };
+    // The primary group is set apart (the shim resolves a user's name);
+    // the supplementary ones are those added.
     let groups = group_add(c.host_config.group_add.as_deref().unwrap_or_default())?;
     if !groups.is_empty() {
-        // Docker's: the primary group first, then the ones added.
-        let mut all = vec![user.gid()];
-        all.extend(groups);
-        user.set_additional_gids(Some(all));
+        user.set_additional_gids(Some(groups));
     }
     let hc = &c.host_config;
     let caps = match super::privileged(c) {
@@ -44,7 +43,12 @@ pub(super) fn process(
             &host.bounding,
         )?,
     };
-    let root = user.uid() == 0 && user.username().as_deref().is_none_or(|n| n == "root");
+    // Root by number, or by the name `root` (with any group).
+    let name = user
+        .username()
+        .as_deref()
+        .map(|n| n.split(':').next().unwrap_or(n));
+    let root = user.uid() == 0 && name.is_none_or(|n| n == "root" || n == "0");
     let caps = security::capability_sets(&caps, root);
     let cwd = match (
         c.config.working_dir.as_deref().unwrap_or_default(),
@@ -58,8 +62,7 @@ pub(super) fn process(
             "WorkingDir: {cwd:?} is not an absolute path"
         )));
     }
-    let mut env = environment(image, c.env(), hostname, c.tty());
-    env.dedup();
+    let env = environment(image, c.env(), hostname, c.tty());
     let console_size = match c.host_config.console_size.as_deref() {
         Some(&[height, width]) if c.tty() && height > 0 && width > 0 => {
             let size = BoxBuilder::default()
@@ -124,16 +127,24 @@ fn rlimits(
         let typ = rlimit_type(name).ok_or_else(|| {
             EngineError::InvalidParameter(format!("{field}: invalid ulimit type: {name}"))
         })?;
-        let (soft, hard) = (u.soft.unwrap_or(0), u.hard.unwrap_or(0));
-        if soft < 0 || hard < 0 || soft > hard {
+        // -1 is unlimited, as Docker takes it.
+        let value = |v: Option<i64>| match v.unwrap_or(0) {
+            -1 => Ok(u64::MAX),
+            v if v >= 0 => Ok(v as u64),
+            v => Err(EngineError::InvalidParameter(format!(
+                "{field}: {name}: {v} is not a limit (a number, or -1 for none)"
+            ))),
+        };
+        let (soft, hard) = (value(u.soft)?, value(u.hard)?);
+        if soft > hard {
             return Err(EngineError::InvalidParameter(format!(
-                "{field}: {name}: soft limit {soft} is not between 0 and the hard limit {hard}"
+                "{field}: {name}: the soft limit {soft} is above the hard limit {hard}"
             )));
         }
         let limit = PosixRlimitBuilder::default()
             .typ(typ)
-            .soft(soft as u64)
-            .hard(hard as u64)
+            .soft(soft)
+            .hard(hard)
             .build()
             .map_err(oci_error)?;
         out.push(limit);
@@ -222,6 +233,9 @@ mod tests {
         let e = rlimits(&[ulimit("bogus", 1, 1)]).unwrap_err().to_string();
         assert!(e.contains("Ulimits[0]") && e.contains("bogus"), "{e}");
         assert!(rlimits(&[ulimit("nofile", 300, 200)]).is_err());
+        let r = rlimits(&[ulimit("memlock", -1, -1)]).unwrap().unwrap();
+        assert_eq!(r[0].hard(), u64::MAX);
+        assert!(rlimits(&[ulimit("nofile", -2, 1)]).is_err());
     }
 
     #[test]

@@ -59,7 +59,7 @@ fn cpu(hc: &HostConfig) -> Result<Option<oci_spec::runtime::LinuxCpu>> {
             ));
         }
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as i64;
-        if nano_cpus < 0 || nano_cpus > cpus * 1_000_000_000 {
+        if !(10_000_000..=cpus * 1_000_000_000).contains(&nano_cpus) {
             return Err(EngineError::InvalidParameter(format!(
                 "HostConfig.NanoCpus: {nano_cpus} is outside 0.01 to {cpus} CPUs (this host has {cpus})"
             )));
@@ -68,9 +68,14 @@ fn cpu(hc: &HostConfig) -> Result<Option<oci_spec::runtime::LinuxCpu>> {
         cpu = cpu.period(NANO_CPUS_PERIOD).quota(quota);
         any = true;
     } else {
-        if period < 0 {
+        if period != 0 && !(1000..=1_000_000).contains(&period) {
             return Err(EngineError::InvalidParameter(format!(
-                "HostConfig.CpuPeriod: {period} is negative"
+                "HostConfig.CpuPeriod: {period}: the CPU CFS period can be neither less than 1ms (1000) nor more than 1s (1000000)"
+            )));
+        }
+        if quota > 0 && quota < 1000 {
+            return Err(EngineError::InvalidParameter(format!(
+                "HostConfig.CpuQuota: {quota}: the CPU CFS quota can not be less than 1ms (1000)"
             )));
         }
         if period != 0 {
@@ -108,20 +113,20 @@ fn cpu(hc: &HostConfig) -> Result<Option<oci_spec::runtime::LinuxCpu>> {
     cpu.build().map(Some).map_err(oci_error)
 }
 
-/// The numbers of a cpuset list (`0-2,4`); `None` when it is not one.
-fn cpuset(list: &str) -> Option<Vec<u32>> {
+/// The highest CPU or memory node number a cpuset may name (the
+/// kernel's own bound).
+const CPUSET_MAX: u32 = 8192;
+
+/// The ranges of a cpuset list (`0-2,4`); `None` when it is not one.
+fn cpuset(list: &str) -> Option<Vec<(u32, u32)>> {
     let mut out = Vec::new();
     for part in list.split(',') {
-        match part.split_once('-') {
-            Some((a, b)) => {
-                let (a, b) = (a.trim().parse::<u32>().ok()?, b.trim().parse::<u32>().ok()?);
-                if a > b {
-                    return None;
-                }
-                out.extend(a..=b);
-            }
-            None => out.push(part.trim().parse().ok()?),
+        let (a, b) = part.split_once('-').unwrap_or((part, part));
+        let (a, b) = (a.trim().parse::<u32>().ok()?, b.trim().parse::<u32>().ok()?);
+        if a > b || b > CPUSET_MAX {
+            return None;
         }
+        out.push((a, b));
     }
     Some(out)
 }
@@ -133,7 +138,8 @@ fn check_cpuset(field: &str, given: &str, available: &str) -> Result<()> {
         EngineError::InvalidParameter(format!("{field}: invalid value {given:?}"))
     })?;
     let online = cpuset(available).unwrap_or_default();
-    if wanted.iter().any(|n| !online.contains(n)) {
+    let is_online = |n: u32| online.iter().any(|(a, b)| (*a..=*b).contains(&n));
+    if wanted.iter().any(|(a, b)| (*a..=*b).any(|n| !is_online(n))) {
         return Err(EngineError::InvalidParameter(format!(
             "{field}: requested {given} are not available - available: {available}"
         )));
@@ -154,5 +160,6 @@ mod tests {
             .to_string();
         assert!(e.contains("99") && e.contains("0-1"), "{e}");
         assert!(check_cpuset("HostConfig.CpusetMems", "x", "0").is_err());
+        assert!(check_cpuset("HostConfig.CpusetCpus", "0-4294967295", "0-1").is_err());
     }
 }

@@ -59,7 +59,7 @@ pub(super) async fn list(d: Arc<Daemon>, call: &Call) -> Reply {
             .filter(|c| filters.iter().all(|(k, values)| list_filter(c, k, values)))
             .map(|c| summary(c, now))
             .collect();
-        Ok(json(StatusCode::OK, &rows))
+        Ok(json(StatusCode::OK, &models::sorted_rows(&rows)))
     })
     .await
 }

@@ -7,7 +7,7 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use serde_json::{json, Value};
 
-use super::{blocking, read_json};
+use super::{blocking, read_value, typed};
 use crate::api::body::channel;
 use crate::api::{error, json, Call, Reply};
 use crate::daemon::{Daemon, UpdateConfig};
@@ -101,13 +101,16 @@ pub(super) async fn stats(d: Arc<Daemon>, id: String, call: &Call) -> Reply {
 }
 
 pub(super) async fn update(d: Arc<Daemon>, id: String, req: Request<Incoming>) -> Reply {
-    let update: UpdateConfig = match read_json(req).await {
+    // Checked as it came, so that members Docker's types do not know are
+    // refused too.
+    let update = read_value(req).await.and_then(|raw| {
+        check_supported(&raw)?;
+        typed::<UpdateConfig>(raw)
+    });
+    let update = match update {
         Ok(u) => u,
         Err(e) => return error(&e),
     };
-    if let Err(e) = check_supported(&update) {
-        return error(&e);
-    }
     blocking(move || {
         let warnings = d.update(&id, &update)?;
         Ok(json(StatusCode::OK, &json!({"Warnings": warnings})))
@@ -117,8 +120,8 @@ pub(super) async fn update(d: Arc<Daemon>, id: String, req: Request<Incoming>) -
 
 /// Refuses members of an update that Vessel does not apply yet, unless
 /// they hold Docker's "leave as it is" (zero, empty, or no restart policy).
-fn check_supported(update: &UpdateConfig) -> crate::error::Result<()> {
-    let asked = crate::api::models::non_default(update);
+fn check_supported(update: &Value) -> crate::error::Result<()> {
+    let asked = crate::api::models::non_default_json(update);
     match asked
         .iter()
         .find(|f| !UpdateConfig::SUPPORTED.contains(&f.path.as_str()))
@@ -136,7 +139,7 @@ mod tests {
     use super::*;
 
     fn check(body: Value) -> crate::error::Result<()> {
-        check_supported(&serde_json::from_value(body).unwrap())
+        check_supported(&body)
     }
 
     #[test]

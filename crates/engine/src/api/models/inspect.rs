@@ -70,6 +70,9 @@ pub fn inspect(c: &Container, exec_ids: Vec<String>) -> Value {
     // Docker shows no data for a driver it has none for as null.
     v["GraphDriver"]["Data"] = Value::Null;
     fill(&mut v, defaults());
+    for map in MAPS {
+        sort_keys(v.pointer_mut(map));
+    }
     // An endpoint's members Docker shows as null when unset.
     if let Some(Value::Object(networks)) = v.pointer_mut("/NetworkSettings/Networks") {
         for endpoint in networks.values_mut() {
@@ -77,6 +80,27 @@ pub fn inspect(c: &Container, exec_ids: Vec<String>) -> Value {
         }
     }
     v
+}
+
+/// The members of inspect that are maps (the user's, by key): Docker
+/// prints them sorted by key.
+const MAPS: &[&str] = &[
+    "/Config/Labels",
+    "/HostConfig/Sysctls",
+    "/HostConfig/Tmpfs",
+    "/HostConfig/LogConfig/Config",
+    "/HostConfig/StorageOpt",
+    "/HostConfig/Annotations",
+    "/NetworkSettings/Networks",
+];
+
+/// Sorts the keys of a map (a `HashMap` of Docker's types keeps none).
+fn sort_keys(map: Option<&mut Value>) {
+    if let Some(Value::Object(m)) = map {
+        let mut entries: Vec<(String, Value)> = std::mem::take(m).into_iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        m.extend(entries);
+    }
 }
 
 /// The members of an endpoint Docker shows as null when unset.
@@ -139,9 +163,9 @@ fn host_config(c: &Container) -> HostConfig {
         .get_or_insert(HostConfigCgroupnsModeEnum::HOST);
     hc.shm_size.get_or_insert(spec::SHM_SIZE);
     hc.runtime.get_or_insert_with(|| "vessel".into());
-    let privileged = hc.privileged.unwrap_or(false);
-    hc.masked_paths = (!privileged).then(|| strings(spec::MASKED_PATHS));
-    hc.readonly_paths = (!privileged).then(|| strings(spec::READONLY_PATHS));
+    let hidden = !spec::shows_all_system_paths(&hc);
+    hc.masked_paths = hidden.then(|| strings(spec::MASKED_PATHS));
+    hc.readonly_paths = hidden.then(|| strings(spec::READONLY_PATHS));
     hc
 }
 
@@ -193,6 +217,18 @@ fn network_settings(c: &Container) -> NetworkSettings {
         networks: Some(HashMap::from([(network_name(c).to_string(), endpoint)])),
         ..Default::default()
     }
+}
+
+/// The rows of `GET /containers/json` as JSON, each one's labels sorted
+/// by key, as Docker prints them.
+pub fn sorted_rows(rows: &[ContainerSummary]) -> Value {
+    let mut v = serde_json::to_value(rows).unwrap_or_default();
+    if let Value::Array(rows) = &mut v {
+        for row in rows {
+            sort_keys(row.get_mut("Labels"));
+        }
+    }
+    v
 }
 
 /// A row of `GET /containers/json`.
@@ -275,6 +311,21 @@ mod tests {
             Value::Null
         );
         assert_eq!(v["HostConfig"]["MaskedPaths"][3], "/proc/keys");
+    }
+
+    #[test]
+    fn maps_print_sorted_by_key_as_dockers() {
+        let mut c = container();
+        let labels: HashMap<String, String> = ["zeta", "alpha", "mid"]
+            .map(|k| (k.to_string(), String::new()))
+            .into();
+        c.config.labels = Some(labels);
+        let v = inspect(&c, Vec::new());
+        let keys: Vec<&String> = v["Config"]["Labels"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["alpha", "mid", "zeta"]);
+        let rows = sorted_rows(&[summary(&c, chrono::Utc::now())]);
+        let keys: Vec<&String> = rows[0]["Labels"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["alpha", "mid", "zeta"]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde_json::Value;
 mod inspect;
 mod support;
 
-pub use inspect::{inspect, summary};
+pub use inspect::{inspect, sorted_rows, summary};
 pub use support::check_create;
 
 /// The body of `POST /containers/create`: the container's config with its
