@@ -206,16 +206,6 @@ fn an_option_vessel_does_not_carry_out_is_refused_and_leaves_nothing() {
         ),
         (&["--runtime", "runc"][..], "HostConfig.Runtime: \"runc\""),
     ] {
-        let mut cmd = vec!["run", "-d", "--name", "refused"];
-        cmd.extend(args);
-        cmd.extend(["busybox", "sleep", "60"]);
-        let out = e.docker(&cmd);
-        assert_eq!(out.status.code(), Some(125), "{args:?}: {out:?}");
-        assert!(stderr(&out).contains(named), "{args:?}: {}", stderr(&out));
-        assert_eq!(e.ok(&["ps", "-aq"]), "", "{args:?} left a container");
+        e.assert_run_refused(|a| e.docker(a), args, named);
     }
-    let left: Vec<_> = std::fs::read_dir(e.root().join("containers"))
-        .unwrap()
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
 }

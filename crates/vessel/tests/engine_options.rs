@@ -211,18 +211,8 @@ fn bad_values_are_refused_by_name_and_leave_nothing() {
         ),
     ] {
         // The vessel CLI checks nothing itself: the daemon refuses.
-        let mut args = vec!["run", "-d", "--name", "bad"];
-        args.extend(opts);
-        args.extend(["busybox", "sleep", "60"]);
-        let out = e.vessel(&args);
-        assert_eq!(out.status.code(), Some(125), "{opts:?}: {out:?}");
-        assert!(stderr(&out).contains(named), "{opts:?}: {}", stderr(&out));
-        assert_eq!(e.ok(&["ps", "-aq"]), "", "{opts:?} left a container");
+        e.assert_run_refused(|a| e.vessel(a), opts, named);
     }
-    let left: Vec<_> = std::fs::read_dir(e.root().join("containers"))
-        .unwrap()
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]

@@ -101,6 +101,24 @@ impl Engine {
             .expect("the docker CLI is installed on this machine")
     }
 
+    /// Runs `run -d OPTS busybox sleep 60` with `cli` (the docker CLI or
+    /// vessel's) and checks that it is refused as a failure before the
+    /// container runs (125), with a message that says `named`, and that
+    /// it left nothing: no container, no directory.
+    pub fn assert_run_refused(&self, cli: impl Fn(&[&str]) -> Output, opts: &[&str], named: &str) {
+        let mut args = vec!["run", "-d", "--name", "refused"];
+        args.extend(opts);
+        args.extend(["busybox", "sleep", "60"]);
+        let out = cli(&args);
+        assert_eq!(out.status.code(), Some(125), "{opts:?}: {out:?}");
+        assert!(stderr(&out).contains(named), "{opts:?}: {}", stderr(&out));
+        assert_eq!(self.ok(&["ps", "-aq"]), "", "{opts:?} left a container");
+        let left: Vec<_> = std::fs::read_dir(self.root().join("containers"))
+            .unwrap()
+            .collect();
+        assert!(left.is_empty(), "{opts:?} left {left:?}");
+    }
+
     pub fn vessel(&self, args: &[&str]) -> Output {
         self.vessel_with_stdin(args, None)
     }
