@@ -92,6 +92,9 @@ pub struct ConsoleSize {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ResourceUpdate {
     pub memory: Option<i64>,
+    /// Memory plus swap (-1: no limit).
+    #[serde(default)]
+    pub memory_swap: Option<i64>,
     pub cpu_quota: Option<i64>,
     pub cpu_period: Option<u64>,
     /// Relative CPU weight (cgroup v1 shares; mapped to a weight on v2).

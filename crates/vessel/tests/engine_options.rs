@@ -253,3 +253,60 @@ fn labels_are_kept_and_filterable() {
     let out = e.docker(&["ps", "--filter", "publish=80"]);
     assert!(stderr(&out).contains("invalid filter 'publish'"), "{out:?}");
 }
+
+#[test]
+fn a_memory_limit_limits_swap_as_dockers_does() {
+    let e = Engine::start();
+    let memsw = |name: &str| {
+        let id = e.inspect(name, "{{.Id}}");
+        let path = format!("/sys/fs/cgroup/memory/vessel/{id}/memory.memsw.limit_in_bytes");
+        std::fs::read_to_string(path).map(|s| s.trim().to_string())
+    };
+    if !std::path::Path::new("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes").exists() {
+        // Only a cgroup v1 host with swap accounting shows it this way.
+        return;
+    }
+    e.ok(&[
+        "run", "-d", "--name", "m", "--memory", "64m", "busybox", "sleep", "60",
+    ]);
+    assert_eq!(memsw("m").unwrap(), (128u64 << 20).to_string());
+    assert_eq!(
+        e.inspect("m", "{{.HostConfig.MemorySwap}}"),
+        (128u64 << 20).to_string()
+    );
+    // Above the swap limit, the memory limit needs a new one too.
+    let out = e.vessel(&["update", "--memory", "200m", "m"]);
+    assert!(
+        stderr(&out).contains("HostConfig.MemorySwap: 134217728 is below"),
+        "{out:?}"
+    );
+    e.ok(&["update", "--memory", "200m", "--memory-swap", "400m", "m"]);
+    assert_eq!(memsw("m").unwrap(), (400u64 << 20).to_string());
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "n",
+        "--memory",
+        "64m",
+        "--memory-swap",
+        "-1",
+        "busybox",
+        "sleep",
+        "60",
+    ]);
+    assert!(memsw("n").unwrap().parse::<u64>().unwrap() > 1 << 40);
+    let out = e.vessel(&[
+        "run",
+        "--memory",
+        "64m",
+        "--memory-swap",
+        "32m",
+        "busybox",
+        "true",
+    ]);
+    assert!(
+        stderr(&out).contains("HostConfig.MemorySwap: 33554432 is below"),
+        "{out:?}"
+    );
+}

@@ -62,6 +62,19 @@ impl Daemon {
                 config: log.config.take(),
             };
         }
+        // Docker's: a memory limit without a word on swap allows as much
+        // swap again, where the host can limit swap at all.
+        let memory = host_config.memory.unwrap_or(0);
+        let swap = host_config.memory_swap.unwrap_or(0);
+        match (memory > 0 && swap == 0, self.host.swap_limit) {
+            (true, true) => host_config.memory_swap = Some(2 * memory),
+            (_, false) if swap != 0 && swap != -1 => {
+                return Err(EngineError::InvalidParameter(format!(
+                    "HostConfig.MemorySwap: {swap}: this host's kernel does not limit swap"
+                )))
+            }
+            _ => {}
+        }
         if let Some(signal) = config.stop_signal.as_deref().filter(|s| !s.is_empty()) {
             super::kill::parse_signal(signal).map_err(|_| {
                 EngineError::InvalidParameter(format!("StopSignal: {signal:?} is not a signal"))

@@ -147,9 +147,10 @@ impl Daemon {
                 execs: Mutex::new(HashMap::new()),
                 exec_exited: Condvar::new(),
                 host_files: crate::etc::HostFiles::default(),
-                host: crate::spec::HostFacts {
-                    bounding: crate::spec::host_bounding_set(std::path::Path::new("/proc")),
-                },
+                host: crate::spec::HostFacts::read(
+                    std::path::Path::new("/proc"),
+                    std::path::Path::new("/sys/fs/cgroup"),
+                ),
             }
         });
         daemon.restore()?;

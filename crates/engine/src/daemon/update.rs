@@ -29,6 +29,7 @@ impl UpdateConfig {
     /// The members of Docker's `UpdateConfig` that Vessel applies.
     pub const SUPPORTED: &'static [&'static str] = &[
         "Memory",
+        "MemorySwap",
         "NanoCpus",
         "CpuShares",
         "CpuQuota",
@@ -44,6 +45,9 @@ impl UpdateConfig {
         let (quota, period) = (set(hc.cpu_quota), set(hc.cpu_period));
         if let Some(memory) = set(r.memory) {
             new.memory = Some(memory);
+        }
+        if let Some(swap) = set(r.memory_swap) {
+            new.memory_swap = Some(swap);
         }
         if let Some(shares) = set(r.cpu_shares) {
             new.cpu_shares = Some(shares);
@@ -89,6 +93,11 @@ impl UpdateConfig {
         let cpu_changed = changed(r.nano_cpus) || changed(r.cpu_quota) || changed(r.cpu_period);
         Ok(ResourceUpdate {
             memory: if changed(r.memory) { new.memory } else { None },
+            memory_swap: if changed(r.memory_swap) {
+                new.memory_swap
+            } else {
+                None
+            },
             cpu_quota: cpu.filter(|_| cpu_changed).and_then(|c| c.quota()),
             cpu_period: cpu.filter(|_| cpu_changed).and_then(|c| c.period()),
             cpu_shares: if changed(r.cpu_shares) {
@@ -120,6 +129,7 @@ impl Daemon {
                 let undo = UpdateConfig {
                     resources: Resources {
                         memory: old.memory,
+                        memory_swap: old.memory_swap,
                         nano_cpus: old.nano_cpus,
                         cpu_shares: old.cpu_shares,
                         cpu_quota: old.cpu_quota,

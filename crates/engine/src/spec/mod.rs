@@ -28,6 +28,21 @@ pub struct HostFacts {
     /// The daemon's capability bounding set: what a container may be
     /// given (all of it, when privileged).
     pub bounding: Vec<oci_spec::runtime::Capability>,
+    /// Whether the kernel limits memory and swap together (cgroup v2, or
+    /// v1 with swap accounting).
+    pub swap_limit: bool,
+}
+
+impl HostFacts {
+    /// The facts of the host whose /proc and cgroup file systems are
+    /// mounted at `proc` and `cgroup`.
+    pub fn read(proc: &Path, cgroup: &Path) -> HostFacts {
+        HostFacts {
+            bounding: host_bounding_set(proc),
+            swap_limit: cgroup.join("cgroup.controllers").exists()
+                || cgroup.join("memory/memory.memsw.limit_in_bytes").exists(),
+        }
+    }
 }
 
 pub use resources::resources;
@@ -314,6 +329,7 @@ mod tests {
         };
         let host = HostFacts {
             bounding: security::bounding_set("CapBnd:\t000001ffffffffff\n"),
+            swap_limit: true,
         };
         let image = image(None, None);
         let inputs = Inputs {

@@ -23,8 +23,15 @@ pub fn resources(hc: &HostConfig) -> Result<LinuxResources> {
                 "HostConfig.Memory: {memory} is below the minimum of 6MB"
             )));
         }
-        let limit = LinuxMemoryBuilder::default().limit(memory).build();
-        res = res.memory(limit.map_err(oci_error)?);
+        let mut limit = LinuxMemoryBuilder::default().limit(memory);
+        if let Some(swap) = swap(memory, hc.memory_swap.unwrap_or(0))? {
+            limit = limit.swap(swap);
+        }
+        res = res.memory(limit.build().map_err(oci_error)?);
+    } else if let Some(swap) = hc.memory_swap.filter(|s| *s != 0) {
+        return Err(EngineError::InvalidParameter(format!(
+            "HostConfig.MemorySwap: {swap}: a memory and swap limit needs a memory limit (HostConfig.Memory)"
+        )));
     }
     if let Some(cpu) = cpu(hc)? {
         res = res.cpu(cpu);
@@ -34,6 +41,19 @@ pub fn resources(hc: &HostConfig) -> Result<LinuxResources> {
         res = res.pids(pids.map_err(oci_error)?);
     }
     res.build().map_err(oci_error)
+}
+
+/// The memory-and-swap limit beside a memory limit: none when not given
+/// (0), no limit (-1), or at least the memory limit.
+fn swap(memory: i64, swap: i64) -> Result<Option<i64>> {
+    match swap {
+        0 => Ok(None),
+        -1 => Ok(Some(-1)),
+        s if s >= memory => Ok(Some(s)),
+        s => Err(EngineError::InvalidParameter(format!(
+            "HostConfig.MemorySwap: {s} is below HostConfig.Memory {memory}: the memory and swap limit must be at least the memory limit (update both at once)"
+        ))),
+    }
 }
 
 /// Shares, and a quota over a period (from `NanoCpus`, or given).

@@ -14,13 +14,15 @@ use crate::state::{check, Verb};
 pub fn update(state: &mut ShimState, update: &ResourceUpdate) -> Result<Reply, ShimError> {
     check(&state.id, state.status, Verb::Update)?;
     let mut res = LinuxResourcesBuilder::default();
-    if let Some(limit) = update.memory {
-        res = res.memory(
-            LinuxMemoryBuilder::default()
-                .limit(limit)
-                .build()
-                .expect("memory"),
-        );
+    if update.memory.is_some() || update.memory_swap.is_some() {
+        let mut memory = LinuxMemoryBuilder::default();
+        if let Some(limit) = update.memory {
+            memory = memory.limit(limit);
+        }
+        if let Some(swap) = update.memory_swap {
+            memory = memory.swap(swap);
+        }
+        res = res.memory(memory.build().expect("memory"));
     }
     if update.cpu_quota.is_some() || update.cpu_period.is_some() || update.cpu_shares.is_some() {
         let mut cpu = LinuxCpuBuilder::default();

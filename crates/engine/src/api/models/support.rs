@@ -46,6 +46,7 @@ const CARRIED_OUT: &[&str] = &[
     "HostConfig.CpuQuota",
     "HostConfig.CpuPeriod",
     "HostConfig.PidsLimit",
+    "HostConfig.MemorySwap",
     "HostConfig.Privileged",
     "HostConfig.CapAdd",
     "HostConfig.CapDrop",

@@ -9,6 +9,9 @@ pub struct Limits {
     /// Memory limit (bytes, or with b, k, m, g).
     #[arg(long, short)]
     memory: Option<String>,
+    /// Memory plus swap (bytes, or with b, k, m, g; -1: no limit).
+    #[arg(long = "memory-swap", allow_negative_numbers = true)]
+    memory_swap: Option<String>,
     /// CPUs (fractional).
     #[arg(long, allow_negative_numbers = true)]
     cpus: Option<f64>,
@@ -26,6 +29,9 @@ impl Limits {
     pub fn apply(&self, host: &mut Value) -> anyhow::Result<()> {
         if let Some(m) = &self.memory {
             host["Memory"] = json!(parse_bytes(m)?);
+        }
+        if let Some(s) = &self.memory_swap {
+            host["MemorySwap"] = json!(if s == "-1" { -1 } else { parse_bytes(s)? });
         }
         if let Some(c) = self.cpus {
             host["NanoCpus"] = json!((c * 1e9) as i64);

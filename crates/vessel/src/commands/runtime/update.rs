@@ -29,6 +29,7 @@ pub struct UpdateArgs {
 pub fn update(root: &Path, args: UpdateArgs) -> anyhow::Result<()> {
     let resources = ResourceUpdate {
         memory: args.memory,
+        memory_swap: None,
         cpu_quota: args.cpu_quota,
         cpu_period: args.cpu_period,
         cpu_shares: args.cpu_shares,
