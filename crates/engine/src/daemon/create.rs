@@ -42,6 +42,55 @@ impl Daemon {
         let path = argv.remove(0);
         let id = random_id()?;
         let dir = self.dir(&id);
+        self.fill_in(&id, &mut config, &mut host_config)?;
+        let c = Container {
+            id: id.clone(),
+            created: now_rfc3339(),
+            path,
+            args: argv,
+            state: State::default(),
+            image: image.id.clone(),
+            name: name.clone(),
+            restart_count: 0,
+            log_path: dir.join(format!("{id}-json.log")).display().to_string(),
+            config,
+            host_config,
+        };
+        crate::etc::Names::of(&c.host_config)
+            .map_err(|e| EngineError::InvalidParameter(e.to_string()))?;
+        let joins = self.peer_pids(&c)?;
+        let peers = |name: &str| Ok(joins.get(name).copied().flatten());
+        let inputs = spec::Inputs {
+            image: &image,
+            layers: &[],
+            etc: None,
+            host: &self.host,
+            peers: &peers,
+        };
+        spec::build(&c, &inputs)?;
+        {
+            let mut table = self.table();
+            if let Some((other, _)) = table.iter().find(|(_, e)| *e.name() == name) {
+                return Err(EngineError::Conflict(format!(
+                    "Conflict. The container name \"{name}\" is already in use by container \"{other}\". You have to remove (or rename) that container to be able to reuse that name."
+                )));
+            }
+            std::fs::create_dir_all(&dir)
+                .map_err(EngineError::io(format!("creating {}", dir.display())))?;
+            if let Err(e) = c.save(&dir) {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(e);
+            }
+            table.insert(id.clone(), Entry::new(c.clone()));
+        }
+        self.event(&c, "create", &[]);
+        Ok((id, Vec::new()))
+    }
+
+    /// What Docker's daemon fills in and checks of a request before it
+    /// records a container: the hostname, the log driver, the swap limit
+    /// beside a memory limit, the stop signal.
+    fn fill_in(&self, id: &str, config: &mut Config, host_config: &mut HostConfig) -> Result<()> {
         if config.hostname.as_deref().unwrap_or_default().is_empty() {
             // Docker's: the host's name on the host's network, the short
             // id otherwise.
@@ -86,47 +135,6 @@ impl Daemon {
                 "HostConfig.LogConfig.Type: {driver:?} is not supported: Vessel logs with {DEFAULT_LOG_DRIVER}"
             )));
         }
-        let c = Container {
-            id: id.clone(),
-            created: now_rfc3339(),
-            path,
-            args: argv,
-            state: State::default(),
-            image: image.id.clone(),
-            name: name.clone(),
-            restart_count: 0,
-            log_path: dir.join(format!("{id}-json.log")).display().to_string(),
-            config,
-            host_config,
-        };
-        crate::etc::Names::of(&c.host_config)
-            .map_err(|e| EngineError::InvalidParameter(e.to_string()))?;
-        let joins = self.peer_pids(&c)?;
-        let peers = |name: &str| Ok(joins.get(name).copied().flatten());
-        let inputs = spec::Inputs {
-            image: &image,
-            layers: &[],
-            etc: None,
-            host: &self.host,
-            peers: &peers,
-        };
-        spec::build(&c, &inputs)?;
-        {
-            let mut table = self.table();
-            if let Some((other, _)) = table.iter().find(|(_, e)| *e.name() == name) {
-                return Err(EngineError::Conflict(format!(
-                    "Conflict. The container name \"{name}\" is already in use by container \"{other}\". You have to remove (or rename) that container to be able to reuse that name."
-                )));
-            }
-            std::fs::create_dir_all(&dir)
-                .map_err(EngineError::io(format!("creating {}", dir.display())))?;
-            if let Err(e) = c.save(&dir) {
-                let _ = std::fs::remove_dir_all(&dir);
-                return Err(e);
-            }
-            table.insert(id.clone(), Entry::new(c.clone()));
-        }
-        self.event(&c, "create", &[]);
-        Ok((id, Vec::new()))
+        Ok(())
     }
 }
