@@ -144,17 +144,16 @@ pub fn capabilities(
         .filter(|n| !is_all(n))
         .map(|n| capability("HostConfig.CapDrop", n))
         .collect::<Result<HashSet<_>>>()?;
-    let mut caps: Vec<Capability> = Vec::new();
-    if !drop.iter().any(is_all) {
-        let basics: Vec<Capability> = match add.iter().any(is_all) {
-            true => host.to_vec(),
-            false => DEFAULT_CAPABILITIES
-                .iter()
-                .filter_map(|n| Capability::from_str(n).ok())
-                .collect(),
-        };
-        caps.extend(basics.into_iter().filter(|c| !drops.contains(c)));
-    }
+    // Docker's order: ALL added wins over ALL dropped.
+    let basics: Vec<Capability> = match (add.iter().any(is_all), drop.iter().any(is_all)) {
+        (true, _) => host.to_vec(),
+        (false, true) => Vec::new(),
+        (false, false) => DEFAULT_CAPABILITIES
+            .iter()
+            .filter_map(|n| Capability::from_str(n).ok())
+            .collect(),
+    };
+    let mut caps: Vec<Capability> = basics.into_iter().filter(|c| !drops.contains(c)).collect();
     for cap in adds {
         if !host.contains(&cap) {
             return Err(EngineError::InvalidParameter(format!(
@@ -342,6 +341,18 @@ mod tests {
             ["CHOWN"]
         );
         assert_eq!(capabilities(&s(&["ALL"]), &[], &host()).unwrap().len(), 40);
+        assert_eq!(
+            capabilities(&s(&["ALL"]), &s(&["ALL"]), &host())
+                .unwrap()
+                .len(),
+            40
+        );
+        assert_eq!(
+            capabilities(&s(&["ALL"]), &s(&["KILL"]), &host())
+                .unwrap()
+                .len(),
+            39
+        );
         let e = capabilities(&s(&["NOPE"]), &[], &host())
             .unwrap_err()
             .to_string();
