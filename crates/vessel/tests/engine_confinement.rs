@@ -90,6 +90,10 @@ fn a_default_container_is_confined_as_dockers_is() {
         rules[0],
         serde_json::json!({"allow": false, "type": "a", "access": "rwm"})
     );
+    // An exec that would open more is refused, not run confined.
+    let out = e.docker(&["exec", "--privileged", "conf", "true"]);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(stderr(&out).contains("Privileged: true"), "{out:?}");
     // A user other than root keeps the bounding set only, as Docker's.
     let out = e.docker(&[
         "run",

@@ -10,41 +10,50 @@ use serde::Deserialize;
 use serde_json::json;
 use vessel_runtime::protocol::ConsoleSize;
 
-use super::{blocking, off_runtime, read_json, stream_type};
+use super::{blocking, off_runtime, read_json, read_value, stream_type, typed};
+use crate::api::models;
 use crate::api::{empty, error, json, Call, Reply};
 use crate::daemon::Daemon;
+use crate::error::EngineError;
+use bollard_stubs::models::ExecConfig;
 
-/// The body of `POST /containers/{id}/exec`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct ExecBody {
-    cmd: Vec<String>,
-    env: Vec<String>,
-    user: String,
-    working_dir: String,
-    tty: bool,
-    attach_stdin: bool,
-    /// `[height, width]` of the terminal, for `tty`.
-    console_size: Option<[u16; 2]>,
-}
-
+/// `POST /containers/{id}/exec`: Docker's `ExecConfig`, checked as it
+/// came (what Vessel does not carry out is refused by name).
 pub(super) async fn exec_create(d: Arc<Daemon>, id: String, req: Request<Incoming>) -> Reply {
-    let body: ExecBody = match read_json(req).await {
+    let body = read_value(req).await.and_then(|raw| {
+        models::check_exec(&models::non_default_json(&raw))?;
+        typed::<ExecConfig>(raw)
+    });
+    let body = match body {
         Ok(b) => b,
         Err(e) => return error(&e),
     };
-    let process = vessel_runtime::protocol::ProcessSpec {
-        args: body.cmd,
-        env: body.env,
-        cwd: Some(body.working_dir).filter(|w| !w.is_empty()),
-        user: Some(body.user).filter(|u| !u.is_empty()),
-        terminal: body.tty,
-        console_size: body
-            .console_size
-            .filter(|_| body.tty)
-            .map(|[height, width]| ConsoleSize { height, width }),
+    let tty = body.tty.unwrap_or(false);
+    let console_size = match body.console_size.as_deref() {
+        Some(&[height, width]) if tty => {
+            let size = |n: i32, what: &str| {
+                u16::try_from(n).map_err(|_| {
+                    EngineError::InvalidParameter(format!(
+                        "ConsoleSize: {what} {n} is out of range"
+                    ))
+                })
+            };
+            match (size(height, "height"), size(width, "width")) {
+                (Ok(height), Ok(width)) => Some(ConsoleSize { height, width }),
+                (Err(e), _) | (_, Err(e)) => return error(&e),
+            }
+        }
+        _ => None,
     };
-    let stdin = body.attach_stdin;
+    let process = vessel_runtime::protocol::ProcessSpec {
+        args: body.cmd.unwrap_or_default(),
+        env: body.env.unwrap_or_default(),
+        cwd: body.working_dir.filter(|w| !w.is_empty()),
+        user: body.user.filter(|u| !u.is_empty()),
+        terminal: tty,
+        console_size,
+    };
+    let stdin = body.attach_stdin.unwrap_or(false);
     blocking(move || {
         let exec_id = d.exec_create(&id, process, stdin)?;
         Ok(json(StatusCode::CREATED, &json!({"Id": exec_id})))

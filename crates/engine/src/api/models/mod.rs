@@ -11,7 +11,7 @@ mod inspect;
 mod support;
 
 pub use inspect::{inspect, sorted_rows, summary};
-pub use support::check_create;
+pub use support::{check_create, check_exec};
 
 /// The body of `POST /containers/create`: the container's config with its
 /// host config and networking config inside.

@@ -120,12 +120,37 @@ fn covers(pattern: &str, path: &str) -> bool {
     }
 }
 
+/// The members of an exec's create request Vessel carries out.
+const EXEC_CARRIED_OUT: &[&str] = &[
+    // The Docker SDK for Python names the container again; the path's is
+    // the one used.
+    "Container",
+    "AttachStdin",
+    "AttachStdout",
+    "AttachStderr",
+    "Tty",
+    "ConsoleSize",
+    "Env",
+    "Cmd",
+    "User",
+    "WorkingDir",
+];
+
 /// Refuses the first member of `asked` (what a create request sets) that
 /// Vessel does not carry out, naming it, its value and, for what later
 /// work brings, what does.
 pub fn check_create(asked: &[Field]) -> Result<()> {
+    check(asked, CARRIED_OUT)
+}
+
+/// The same for the create request of an exec.
+pub fn check_exec(asked: &[Field]) -> Result<()> {
+    check(asked, EXEC_CARRIED_OUT)
+}
+
+fn check(asked: &[Field], carried_out: &[&str]) -> Result<()> {
     for field in asked {
-        if CARRIED_OUT.iter().any(|p| covers(p, &field.path)) {
+        if carried_out.iter().any(|p| covers(p, &field.path)) {
             continue;
         }
         let why = LATER
@@ -156,6 +181,17 @@ mod tests {
             "NetworkMode": "default", "MemorySwappiness": -1, "ConsoleSize": [24, 80],
             "Runtime": "vessel", "Isolation": "default"}});
         check(body).unwrap();
+    }
+
+    #[test]
+    fn an_exec_that_asks_for_more_is_refused() {
+        let asked = |body| super::super::non_default_json(&body);
+        check_exec(&asked(
+            json!({"Cmd": ["true"], "Tty": true, "User": "1", "ConsoleSize": [1, 2]}),
+        ))
+        .unwrap();
+        let e = check_exec(&asked(json!({"Cmd": ["true"], "Privileged": true}))).unwrap_err();
+        assert!(e.to_string().contains("Privileged: true"), "{e}");
     }
 
     #[test]
