@@ -58,7 +58,11 @@ impl Daemon {
         };
         crate::etc::Names::of(&c.host_config)
             .map_err(|e| EngineError::InvalidParameter(e.to_string()))?;
-        let joins = self.peer_pids(&c)?;
+        let modes = [
+            c.host_config.ipc_mode.clone(),
+            c.host_config.pid_mode.clone(),
+        ];
+        let joins = self.peer_pids(None, &modes)?;
         let peers = |name: &str| Ok(joins.get(name).copied().flatten());
         let inputs = spec::Inputs {
             image: &image,

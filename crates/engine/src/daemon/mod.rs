@@ -242,14 +242,18 @@ impl Daemon {
         Ok((running, path, tty))
     }
 
-    /// The pids of the containers `c`'s `container:NAME` modes name
-    /// (`None` for one that does not run). Docker's answer when there is
-    /// none: 400, not 404. `c` itself, whose record the caller may hold,
-    /// is never locked here: joining it is refused.
-    fn peer_pids(&self, c: &Container) -> Result<HashMap<String, Option<i64>>> {
-        let hc = &c.host_config;
+    /// The pids of the containers that the `container:NAME` ones of
+    /// `modes` (IPC and PID) name (`None` for one that does not run).
+    /// Docker's answer when there is none: 400, not 404. Joining `own`
+    /// (the container being started, none at create) is refused; its
+    /// record is never locked here.
+    fn peer_pids(
+        &self,
+        own: Option<&Arc<Entry>>,
+        modes: &[Option<String>],
+    ) -> Result<HashMap<String, Option<i64>>> {
         let mut out = HashMap::new();
-        for mode in [&hc.ipc_mode, &hc.pid_mode].into_iter().flatten() {
+        for mode in modes.iter().flatten() {
             let Some(name) = mode.strip_prefix("container:") else {
                 continue;
             };
@@ -257,7 +261,7 @@ impl Daemon {
                 EngineError::NotFound(m) => EngineError::InvalidParameter(m),
                 other => other,
             })?;
-            if *entry.name() == c.name || name == c.id {
+            if own.is_some_and(|own| Arc::ptr_eq(own, &entry)) {
                 return Err(EngineError::InvalidParameter(format!(
                     "{mode}: a container cannot join its own namespaces"
                 )));

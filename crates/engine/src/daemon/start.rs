@@ -26,12 +26,13 @@ impl Daemon {
         // The peers whose namespaces the container joins are looked up
         // before its own record is locked: two containers that start at
         // once never wait for each other.
-        let record = {
+        let modes = {
             let c = entry.lock();
             c.check(Verb::Start)?;
-            c.clone()
+            let hc = &c.host_config;
+            [hc.ipc_mode.clone(), hc.pid_mode.clone()]
         };
-        let joins = self.peer_pids(&record);
+        let joins = self.peer_pids(Some(&entry), &modes);
         let mut c = entry.lock();
         c.check(Verb::Start)?;
         let result = joins.and_then(|joins| self.start_task(&mut c, &joins));
