@@ -13,6 +13,9 @@
 //!   rootfs/        the overlay mount point, when the rootfs is layered
 //!   upper/ work/   the container's writable layer
 //!   libcontainer/  libcontainer's own state
+//! <root>/.seccomp/<key>.bpf
+//!                  a seccomp filter compiled once for every container
+//!                  whose spec has that profile (the shim's `seccomp`)
 //! ```
 
 use std::path::{Path, PathBuf};

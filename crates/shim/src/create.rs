@@ -76,6 +76,7 @@ pub fn create(
         id: &req.id,
         bundle: &rb,
         root: cdir.libcontainer_root(),
+        state_root: cdir.path().parent().unwrap_or(cdir.path()),
         init: &mut init,
         console: terminal.then_some(console_path.as_path()),
         open_stdin: req.open_stdin,

@@ -44,8 +44,6 @@ pub enum Unsupported {
     CgroupsPath(PathBuf),
     #[error("linux.rootfsPropagation {0}")]
     RootfsPropagation(String),
-    #[error("a cgroup mount at {}", .0.display())]
-    CgroupMount(PathBuf),
     #[error("no args")]
     NoArgs,
     #[error("a NUL byte in args or env")]

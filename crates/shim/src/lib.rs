@@ -22,6 +22,7 @@ pub mod mounts;
 pub mod network;
 pub mod process;
 pub mod rootfs;
+pub mod seccomp;
 pub mod server;
 pub mod shim_state;
 pub mod state;

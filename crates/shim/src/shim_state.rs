@@ -15,6 +15,7 @@ use vessel_runtime::ContainerDir;
 use crate::cleanup::Tombstone;
 use crate::error::ShimError;
 use crate::process::Proc;
+use crate::seccomp::{Filter, SeccompError};
 
 /// A connection to the shim, as the server numbers it.
 pub type ConnId = usize;
@@ -40,6 +41,8 @@ pub struct ShimState {
     pub done: bool,
     /// The deleted container's state, removed once the delete is answered.
     pub tombstone: Option<Tombstone>,
+    /// The container's seccomp filter, compiled, once an exec needed it.
+    pub seccomp: Option<Filter>,
 }
 
 impl ShimState {
@@ -66,7 +69,22 @@ impl ShimState {
             delete_waiter: None,
             done: false,
             tombstone: None,
+            seccomp: None,
         }
+    }
+
+    /// The container's seccomp filter, compiled (or found compiled) the
+    /// first time it is asked for; none when the spec has none.
+    pub fn seccomp_filter(&mut self) -> Result<Option<&Filter>, SeccompError> {
+        let spec = self.bundle.spec.linux().as_ref();
+        let Some(seccomp) = spec.and_then(|l| l.seccomp().as_ref()) else {
+            return Ok(None);
+        };
+        if self.seccomp.is_none() {
+            let root = self.cdir.path().parent().unwrap_or(self.cdir.path());
+            self.seccomp = Some(Filter::for_spec(seccomp, root)?);
+        }
+        Ok(self.seccomp.as_ref())
     }
 
     /// The container's state as callers see it.

@@ -55,12 +55,16 @@ fn a_default_container_is_confined_as_dockers_is() {
          echo 1 > /proc/sys/vm/drop_caches && echo PROCSYS
          mknod /tmp/disk b {major} {minor} && head -c 1 /tmp/disk > /dev/null && echo DISK
          echo x > /tmp/m.ko; insmod /tmp/m.ko; echo insmod=$?
-         echo keys=$(wc -c < /proc/keys) firmware=$(ls /sys/firmware | wc -l)"
+         echo keys=$(wc -c < /proc/keys) firmware=$(ls /sys/firmware | wc -l)
+         echo ports=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)
+         grep ' /sys/fs/cgroup' /proc/self/mountinfo
+         echo 1 > /sys/fs/cgroup/pids/pids.max && echo CGROUPS
+         echo pids=$(cat /sys/fs/cgroup/pids/pids.current)"
     );
     let out = e.docker(&["run", "--rm", "busybox", "sh", "-c", &script]);
     let text = format!("{}{}", stdout(&out), stderr(&out));
     assert_eq!(caps(&stdout(&out), "CapEff"), DEFAULT_CAPS, "{text}");
-    for opened in ["MOUNTED", "UNSHARED", "SYSRQ", "PROCSYS", "DISK"] {
+    for opened in ["MOUNTED", "UNSHARED", "SYSRQ", "PROCSYS", "DISK", "CGROUPS"] {
         assert!(!stdout(&out).contains(opened), "{opened}: {text}");
     }
     // A kernel without modules answers ENOSYS before it checks
@@ -68,6 +72,24 @@ fn a_default_container_is_confined_as_dockers_is() {
     assert!(!stdout(&out).contains("insmod=0"), "{text}");
     assert_eq!(caps(&stdout(&out), "CapEff") & (1 << 16), 0);
     assert!(stdout(&out).contains("keys=0 firmware=0"), "{text}");
+    // Docker's sysctls of a network namespace of its own.
+    assert!(stdout(&out).contains("ports=0"), "{text}");
+    // Its own cgroups, read-only, over a tmpfs, one per v1 controller
+    // hierarchy of the host: pids.current counts its own processes.
+    assert!(
+        stdout(&out).contains(" /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - tmpfs "),
+        "{text}"
+    );
+    assert!(
+        stdout(&out).contains(" /sys/fs/cgroup/pids ro,nosuid,nodev,noexec,relatime - cgroup "),
+        "{text}"
+    );
+    let pids: u32 = stdout(&out)
+        .lines()
+        .find_map(|l| l.strip_prefix("pids="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!((1..10).contains(&pids), "{text}");
 
     // From the host: the process's sets, and the spec its shim was given.
     e.ok(&["run", "-d", "--name", "conf", "busybox", "sleep", "60"]);

@@ -195,8 +195,8 @@ fn bad_values_are_refused_by_name_and_leave_nothing() {
             "HostConfig.SecurityOpt[0]",
         ),
         (
-            &["--security-opt", "seccomp={}"][..],
-            "custom seccomp profiles",
+            &["--security-opt", "apparmor=docker-default"][..],
+            "HostConfig.SecurityOpt[0]",
         ),
         (&["--group-add", "audio"][..], "HostConfig.GroupAdd[0]"),
         (&["--cgroupns", "bogus"][..], "HostConfig.CgroupnsMode"),

@@ -155,13 +155,17 @@ fn a_failure_before_the_cgroups_are_joined_is_named_and_leaves_nothing() {
 }
 
 #[test]
-fn a_failure_in_libcontainers_init_is_reported_and_leaves_nothing() {
+fn a_failure_in_the_first_process_is_reported_by_name_and_leaves_nothing() {
     let env = Env::new();
     let id = unique("badinit");
     let mut s = spec(&["true"]);
-    s["linux"]["sysctl"] = json!({"vessel.no.such.key": "1"});
+    s["linux"]["sysctl"] = json!({"net.ipv4.vessel_no_such_key": "1"});
     let stderr = env.fails("create", &id, &s);
     assert!(stderr.contains("creating the container"), "{stderr}");
+    assert!(
+        stderr.contains("linux.sysctl net.ipv4.vessel_no_such_key"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -34,7 +34,12 @@ fn own_rootfs(env: &Env) -> std::path::PathBuf {
 fn mounts_seen(mountinfo: &str) -> Vec<String> {
     mountinfo
         .lines()
-        .map(|l| l.split(' ').skip(3).collect::<Vec<_>>().join(" "))
+        .map(|l| {
+            // Without the optional fields (propagation peers), up to `-`.
+            let (mount, fs) = l.split_once(" - ").unwrap_or((l, ""));
+            let mount: Vec<&str> = mount.split(' ').skip(3).take(3).collect();
+            format!("{} - {fs}", mount.join(" "))
+        })
         .collect()
 }
 
@@ -78,17 +83,20 @@ fn the_first_processs_own_mounts_match_libcontainers() {
     ]);
     s["linux"]["devices"] = json!([{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o600, "uid": 0, "gid": 0}]);
     s["root"] = json!({"path": own_rootfs(&env), "readonly": true});
-    // A sysctl is something only libcontainer's init sets: the same
-    // container otherwise.
+    // A shared root is something only libcontainer's init makes: the same
+    // container otherwise (but for the mounts' peer groups).
     let mut through_libcontainer = s.clone();
-    through_libcontainer["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "0"});
+    through_libcontainer["linux"]["rootfsPropagation"] = "shared".into();
 
     let own = unique("ownmounts");
     let theirs = unique("lcmounts");
     let own_out = env.run_kept(&own, &s);
     let their_out = env.run_kept(&theirs, &through_libcontainer);
     assert_eq!(mounts_by_libcontainer(&env, &own), "no");
-    assert_eq!(mounts_by_libcontainer(&env, &theirs), "linux.sysctl");
+    assert_eq!(
+        mounts_by_libcontainer(&env, &theirs),
+        "linux.rootfsPropagation shared"
+    );
 
     let (own_mounts, own_rest) = own_out.split_once("==\n").unwrap();
     let (their_mounts, their_rest) = their_out.split_once("==\n").unwrap();
@@ -200,7 +208,7 @@ fn a_missing_working_directory_is_made_both_ways() {
     s["process"]["cwd"] = "/work/here".into();
     let mut through_libcontainer = s.clone();
     through_libcontainer["process"]["cwd"] = "/work/there".into();
-    through_libcontainer["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "0"});
+    through_libcontainer["linux"]["rootfsPropagation"] = "shared".into();
     // On a mount that covers it, it is made on the mount.
     let mut on_a_mount = s.clone();
     on_a_mount["process"]["cwd"] = "/tmp/under/the/tmpfs".into();
@@ -214,7 +222,7 @@ fn a_missing_working_directory_is_made_both_ways() {
             "cwdlc",
             &through_libcontainer,
             "/work/there",
-            "linux.sysctl",
+            "linux.rootfsPropagation shared",
         ),
         ("cwdtmpfs", &on_a_mount, "/tmp/under/the/tmpfs", "no"),
     ] {

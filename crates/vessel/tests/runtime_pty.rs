@@ -16,13 +16,18 @@ fn a_terminal_process_sees_a_pty_on_its_stdio_and_as_its_console() {
     ]);
     s["process"]["terminal"] = true.into();
     s["process"]["consoleSize"] = serde_json::json!({"height": 30, "width": 100});
-    // A sysctl is something only libcontainer's init sets: the first
-    // process makes its terminal itself in one, libcontainer in the other.
+    // A shared root is something only libcontainer's init makes: the
+    // first process makes its terminal itself in one, libcontainer in the
+    // other.
     let mut through_libcontainer = s.clone();
-    through_libcontainer["linux"]["sysctl"] = serde_json::json!({"net.ipv4.ip_forward": "0"});
+    through_libcontainer["linux"]["rootfsPropagation"] = "shared".into();
     for (name, s, made_by) in [
         ("pty", &s, "no"),
-        ("ptylc", &through_libcontainer, "linux.sysctl"),
+        (
+            "ptylc",
+            &through_libcontainer,
+            "linux.rootfsPropagation shared",
+        ),
     ] {
         let id = unique(name);
         let stdout = env.run_kept(&id, s);

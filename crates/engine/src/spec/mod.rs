@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use oci_spec::runtime::{Linux, Root, Spec};
+use oci_spec::runtime::{Capability, Linux, LinuxSeccomp, Root, Spec};
 use vessel_runtime::bundle::LAYERS_ANNOTATION;
 
 use crate::container::Container;
@@ -16,7 +16,9 @@ mod mounts;
 mod namespaces;
 mod process;
 mod resources;
+mod seccomp;
 mod security;
+mod security_opts;
 
 pub use mounts::SHM_SIZE;
 pub use namespaces::Peers;
@@ -31,7 +33,19 @@ pub struct HostFacts {
     /// Whether the kernel limits memory and swap together (cgroup v2, or
     /// v1 with swap accounting).
     pub swap_limit: bool,
+    /// The kernel's version, major and minor (a seccomp profile's rules
+    /// may depend on it).
+    pub kernel: (u32, u32),
+    /// Docker's sysctls of a container's own network namespace (ports
+    /// below 1024 and ping for any user) that this kernel has.
+    pub network_sysctls: Vec<(&'static str, &'static str)>,
 }
+
+/// The sysctls Docker sets in a container's own network namespace.
+const NETWORK_SYSCTLS: [(&str, &str); 2] = [
+    ("net.ipv4.ip_unprivileged_port_start", "0"),
+    ("net.ipv4.ping_group_range", "0 2147483647"),
+];
 
 impl HostFacts {
     /// The facts of the host whose /proc and cgroup file systems are
@@ -41,6 +55,14 @@ impl HostFacts {
             bounding: host_bounding_set(proc),
             swap_limit: cgroup.join("cgroup.controllers").exists()
                 || cgroup.join("memory/memory.memsw.limit_in_bytes").exists(),
+            kernel: std::fs::read_to_string(proc.join("sys/kernel/osrelease"))
+                .ok()
+                .and_then(|v| seccomp::kernel_version(v.trim()).ok())
+                .unwrap_or_default(),
+            network_sysctls: NETWORK_SYSCTLS
+                .into_iter()
+                .filter(|(key, _)| proc.join("sys").join(key.replace('.', "/")).exists())
+                .collect(),
         }
     }
 }
@@ -143,7 +165,22 @@ pub fn build(c: &Container, inputs: &Inputs) -> Result<Spec> {
     let starting = inputs.etc.is_some();
     let modes = namespaces::Modes::of(c, inputs.peers, starting)?;
     let hostname = hostname(c);
-    let process = process::process(c, inputs.image, &hostname, inputs.host)?;
+    let opts = security_opts::security_options(hc)?;
+    let process = process::process(c, inputs.image, &hostname, inputs.host, &opts)?;
+    let caps: Vec<Capability> = process
+        .capabilities()
+        .as_ref()
+        .and_then(|c| c.bounding().clone())
+        .into_iter()
+        .flatten()
+        .collect();
+    let seccomp = opts.seccomp.resolve(
+        privileged(c),
+        &caps,
+        seccomp::Host {
+            kernel: inputs.host.kernel,
+        },
+    )?;
     let mounts = mounts::all(c, &modes, inputs.etc)?;
 
     // Overlayfs wants the top layer first.
@@ -170,7 +207,14 @@ pub fn build(c: &Container, inputs: &Inputs) -> Result<Spec> {
             LAYERS_ANNOTATION.to_string(),
             lower,
         )])))
-        .set_linux(Some(linux(c, &modes, starting)?));
+        .set_linux(Some(linux(
+            c,
+            &modes,
+            starting,
+            &opts,
+            seccomp,
+            inputs.host,
+        )?));
     Ok(spec)
 }
 
@@ -189,8 +233,7 @@ fn domainname(c: &Container, uts_own: bool) -> Result<Option<String>> {
 /// container: privileged, or `systempaths=unconfined`.
 pub fn shows_all_system_paths(hc: &crate::container::HostConfig) -> bool {
     hc.privileged.unwrap_or(false)
-        || security::security_opts(hc)
-            .is_ok_and(|o| o.contains(&security::SecurityOpt::SystemPathsUnconfined))
+        || security_opts::security_options(hc).is_ok_and(|o| o.system_paths_unconfined)
 }
 
 /// Whether the container is privileged: every capability of the host,
@@ -199,10 +242,17 @@ fn privileged(c: &Container) -> bool {
     c.host_config.privileged.unwrap_or(false)
 }
 
-/// The namespaces, sysctls, cgroup, limits, devices and hidden paths. The
-/// host's devices a privileged container gets are listed only when
-/// `starting`.
-fn linux(c: &Container, modes: &namespaces::Modes, starting: bool) -> Result<Linux> {
+/// The namespaces, sysctls, cgroup, limits, devices, hidden paths and
+/// seccomp filter. The host's devices a privileged container gets are
+/// listed only when `starting`.
+fn linux(
+    c: &Container,
+    modes: &namespaces::Modes,
+    starting: bool,
+    opts: &security_opts::SecurityOptions,
+    seccomp: Option<LinuxSeccomp>,
+    host: &HostFacts,
+) -> Result<Linux> {
     let hc = &c.host_config;
     let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let privileged = privileged(c);
@@ -219,11 +269,19 @@ fn linux(c: &Container, modes: &namespaces::Modes, starting: bool) -> Result<Lin
         (false, false) => Some(mapped),
         (false, true) => None,
     };
-    let unconfined =
-        security::security_opts(hc)?.contains(&security::SecurityOpt::SystemPathsUnconfined);
+    let unconfined = opts.system_paths_unconfined;
     let hidden = |paths: &[&str]| (!privileged && !unconfined).then(|| strings(paths));
     let own_ipc = modes.ipc == namespaces::Mode::Own;
-    let sysctl = security::sysctls(hc, own_ipc, modes.network_own)?;
+    let mut sysctl = security::sysctls(hc, own_ipc, modes.network_own)?;
+    if modes.network_own {
+        // Docker's, unless the container sets them itself.
+        let set = sysctl.get_or_insert_with(Default::default);
+        for (key, value) in &host.network_sysctls {
+            set.entry(key.to_string())
+                .or_insert_with(|| value.to_string());
+        }
+    }
+    let sysctl = sysctl.filter(|s| !s.is_empty());
     // Every member is set: `Linux::default` has namespaces, devices and
     // paths of its own.
     let mut linux = Linux::default();
@@ -237,7 +295,7 @@ fn linux(c: &Container, modes: &namespaces::Modes, starting: bool) -> Result<Lin
         )))
         .set_namespaces(Some(modes.namespaces()))
         .set_devices(devices)
-        .set_seccomp(None)
+        .set_seccomp(seccomp)
         .set_rootfs_propagation(None)
         .set_masked_paths(hidden(MASKED_PATHS))
         .set_readonly_paths(hidden(READONLY_PATHS))
@@ -330,6 +388,8 @@ mod tests {
         let host = HostFacts {
             bounding: security::bounding_set("CapBnd:\t000001ffffffffff\n"),
             swap_limit: true,
+            kernel: (6, 1),
+            network_sysctls: NETWORK_SYSCTLS.to_vec(),
         };
         let image = image(None, None);
         let inputs = Inputs {
@@ -345,13 +405,18 @@ mod tests {
         let caps = p.capabilities().as_ref().unwrap();
         assert_eq!(caps.bounding().as_ref().unwrap().len(), 14);
         assert!(p.rlimits().is_none());
-        assert_eq!(p.no_new_privileges(), Some(false));
+        assert_eq!(p.no_new_privileges(), None);
         assert_eq!(spec.hostname().as_deref(), Some("bbbbbbbbbbbb"));
         assert_eq!(spec.root().as_ref().unwrap().readonly(), Some(false));
-        assert_eq!(spec.mounts().as_ref().unwrap().len(), 6);
+        assert_eq!(spec.mounts().as_ref().unwrap().len(), 7);
         let linux = spec.linux().as_ref().unwrap();
         assert_eq!(linux.namespaces().as_ref().unwrap().len(), 5);
-        assert!(linux.devices().is_none() && linux.seccomp().is_none());
+        assert!(linux.devices().is_none());
+        let sysctl = linux.sysctl().as_ref().unwrap();
+        assert_eq!(sysctl["net.ipv4.ip_unprivileged_port_start"], "0");
+        assert_eq!(sysctl["net.ipv4.ping_group_range"], "0 2147483647");
+        let seccomp = linux.seccomp().as_ref().unwrap();
+        assert_eq!(seccomp.syscalls().as_ref().unwrap().len(), 12);
         assert_eq!(linux.masked_paths().as_ref().unwrap().len(), 10);
         let text = serde_json::to_string(&spec).unwrap();
         assert!(

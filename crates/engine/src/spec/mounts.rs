@@ -99,13 +99,17 @@ fn tmpfs(given: Option<&std::collections::HashMap<String, String>>) -> Result<Ve
         .collect()
 }
 
-/// `/proc`, `/dev` and its pseudo-terminals, message queues, and `/sys`
-/// (read-only unless `privileged`), with Docker's options.
+/// `/proc`, `/dev` and its pseudo-terminals, message queues, `/sys` and
+/// the container's own cgroups at `/sys/fs/cgroup` (both read-only unless
+/// `privileged`), with Docker's options.
 fn defaults(privileged: bool) -> Result<Vec<Mount>> {
     let nodev = ["nosuid", "noexec", "nodev"];
-    let sys: &[&str] = match privileged {
-        true => &nodev,
-        false => &["nosuid", "noexec", "nodev", "ro"],
+    let (sys, cgroup): (&[&str], &[&str]) = match privileged {
+        true => (&nodev, &nodev),
+        false => (
+            &["nosuid", "noexec", "nodev", "ro"],
+            &["ro", "nosuid", "noexec", "nodev"],
+        ),
     };
     Ok(vec![
         mount("/proc", "proc", "proc", &nodev)?,
@@ -129,6 +133,7 @@ fn defaults(privileged: bool) -> Result<Vec<Mount>> {
             ],
         )?,
         mount("/sys", "sysfs", "sysfs", sys)?,
+        mount("/sys/fs/cgroup", "cgroup", "cgroup", cgroup)?,
         mount("/dev/mqueue", "mqueue", "mqueue", &nodev)?,
     ])
 }

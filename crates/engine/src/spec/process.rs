@@ -8,8 +8,9 @@ use oci_spec::runtime::{
     BoxBuilder, PosixRlimit, PosixRlimitBuilder, PosixRlimitType, Process, User,
 };
 
+use super::security_opts::SecurityOptions;
 use super::{environment, oci_error, security, HostFacts};
-use crate::container::{Container, HostConfig};
+use crate::container::Container;
 use crate::error::{EngineError, Result};
 use crate::image::Image;
 
@@ -20,6 +21,7 @@ pub(super) fn process(
     image: &Image,
     hostname: &str,
     host: &HostFacts,
+    opts: &SecurityOptions,
 ) -> Result<Process> {
     let args: Vec<String> = std::iter::once(c.path.clone())
         .chain(c.args.iter().cloned())
@@ -86,7 +88,7 @@ pub(super) fn process(
         .set_cwd(PathBuf::from(cwd))
         .set_capabilities(Some(caps))
         .set_rlimits(rlimits(hc.ulimits.as_deref().unwrap_or_default())?)
-        .set_no_new_privileges(Some(no_new_privileges(hc)?))
+        .set_no_new_privileges(opts.no_new_privileges.then_some(true))
         .set_apparmor_profile(None)
         .set_oom_score_adj(oom_score_adj(hc.oom_score_adj.unwrap_or(0))?)
         .set_selinux_label(None)
@@ -184,17 +186,6 @@ fn oom_score_adj(adj: i64) -> Result<Option<i32>> {
         )));
     }
     Ok((adj != 0).then_some(adj as i32))
-}
-
-/// `--security-opt no-new-privileges[=true|false]` (and `:` for `=`).
-fn no_new_privileges(hc: &HostConfig) -> Result<bool> {
-    let mut nnp = false;
-    for opt in security::security_opts(hc)? {
-        if let security::SecurityOpt::NoNewPrivileges(on) = opt {
-            nnp = on;
-        }
-    }
-    Ok(nnp)
 }
 
 /// `--group-add`: numeric group ids.

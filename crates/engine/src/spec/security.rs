@@ -211,53 +211,6 @@ pub fn host_bounding_set(proc: &Path) -> Vec<Capability> {
         .unwrap_or_default()
 }
 
-/// A `--security-opt` Vessel carries out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecurityOpt {
-    /// `no-new-privileges[=true|false]`.
-    NoNewPrivileges(bool),
-    /// `seccomp=unconfined`.
-    SeccompUnconfined,
-    /// `systempaths=unconfined`: nothing masked or read-only under /proc
-    /// and /sys.
-    SystemPathsUnconfined,
-    /// `apparmor=unconfined`, `label=disable`: what this host does not
-    /// confine with anyway.
-    Nothing,
-}
-
-/// The container's `SecurityOpt`, each understood or refused by name.
-pub fn security_opts(hc: &HostConfig) -> Result<Vec<SecurityOpt>> {
-    let given = hc.security_opt.as_deref().unwrap_or_default();
-    let mut out = Vec::new();
-    for (i, opt) in given.iter().enumerate() {
-        let field = format!("HostConfig.SecurityOpt[{i}]");
-        // Docker takes `key=value`, and `key:value` of old.
-        let (key, value) = opt
-            .split_once('=')
-            .or_else(|| opt.split_once(':'))
-            .unwrap_or((opt.as_str(), ""));
-        let refuse = |why: &str| {
-            Err(EngineError::InvalidParameter(format!(
-                "{field}: {opt:?}: {why}"
-            )))
-        };
-        out.push(match (key, value) {
-            ("no-new-privileges", "" | "true") => SecurityOpt::NoNewPrivileges(true),
-            ("no-new-privileges", "false") => SecurityOpt::NoNewPrivileges(false),
-            ("seccomp", "unconfined") => SecurityOpt::SeccompUnconfined,
-            ("seccomp", _) => return refuse("custom seccomp profiles are not supported yet"),
-            ("systempaths", "unconfined") => SecurityOpt::SystemPathsUnconfined,
-            ("apparmor", "unconfined") | ("label", "disable") => SecurityOpt::Nothing,
-            ("apparmor" | "label", _) => {
-                return refuse("this host confines with neither AppArmor nor SELinux")
-            }
-            _ => return refuse("invalid --security-opt"),
-        });
-    }
-    Ok(out)
-}
-
 /// The sysctls Docker lets a container set: those of the namespaces it
 /// has of its own (IPC, and network).
 fn namespaced(key: &str, own_ipc: bool, own_network: bool) -> bool {
@@ -364,33 +317,6 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("bounding set"), "{e}");
-    }
-
-    #[test]
-    fn security_opts_are_understood_or_refused_by_name() {
-        let hc = |opts: &[&str]| HostConfig {
-            security_opt: Some(opts.iter().map(|s| s.to_string()).collect()),
-            ..Default::default()
-        };
-        let got = security_opts(&hc(&[
-            "no-new-privileges",
-            "seccomp=unconfined",
-            "label:disable",
-        ]))
-        .unwrap();
-        assert_eq!(
-            got,
-            [
-                SecurityOpt::NoNewPrivileges(true),
-                SecurityOpt::SeccompUnconfined,
-                SecurityOpt::Nothing
-            ]
-        );
-        let e = security_opts(&hc(&["no-new-privileges", "bogus"]))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("SecurityOpt[1]") && e.contains("bogus"), "{e}");
-        assert!(security_opts(&hc(&["seccomp={}"])).is_err());
     }
 
     #[test]

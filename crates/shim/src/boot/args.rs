@@ -1,6 +1,7 @@
 //! What libcontainer's init is given for a first process the shim forks
 //! itself.
 
+use std::borrow::Cow;
 use std::os::fd::RawFd;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -12,6 +13,7 @@ use libcontainer::process::args::{ContainerArgs, ContainerType};
 use libcontainer::syscall::syscall::SyscallType;
 use oci_spec::runtime::Spec;
 
+use crate::error::ShimError;
 use crate::executor::ShimExecutor;
 
 /// What libcontainer's init is given.
@@ -31,20 +33,26 @@ pub(super) struct ContainerArgsFor<'a> {
 }
 
 impl ContainerArgsFor<'_> {
-    pub(super) fn args(self, notify_listener: NotifyListener) -> ContainerArgs {
+    pub(super) fn args(self, notify_listener: NotifyListener) -> Result<ContainerArgs, ShimError> {
         let (container_type, init_spec) = match self.own_mounts {
             true => (
                 ContainerType::TenantContainer { exec_notify_fd: -1 },
                 Rc::new(crate::mounts::for_libcontainer(self.spec)),
             ),
-            false => (ContainerType::InitContainer, Rc::clone(self.spec)),
+            false => (
+                ContainerType::InitContainer,
+                match super::for_libcontainer(self.spec)? {
+                    Cow::Borrowed(_) => Rc::clone(self.spec),
+                    Cow::Owned(spec) => Rc::new(spec),
+                },
+            ),
         };
         // libcontainer's init sets up only what the first process did not.
         let [stdin, stdout, stderr] = match self.stdio.filter(|_| !self.own_mounts) {
             Some(fds) => fds.map(Some),
             None => [None; 3],
         };
-        ContainerArgs {
+        Ok(ContainerArgs {
             container_type,
             syscall: SyscallType::default(),
             spec: init_spec,
@@ -67,6 +75,6 @@ impl ContainerArgsFor<'_> {
             stderr,
             as_sibling: false,
             pid_file: None,
-        }
+        })
     }
 }

@@ -10,9 +10,10 @@ use libcontainer::syscall::syscall::create_syscall;
 use oci_spec::runtime::Spec;
 
 use super::gate::GateWait;
-use crate::cgroups::CgroupEntry;
+use crate::cgroups::{CgroupEntry, CgroupView};
 use crate::child::{run_child, ChildError};
 use crate::executor::exit_now;
+use crate::seccomp::Filter;
 
 /// What the first process is given.
 pub(super) struct First<'a> {
@@ -35,6 +36,11 @@ pub(super) struct OwnMounts<'a> {
     pub(super) stdio: Option<[RawFd; 3]>,
     /// The socket its terminal's master is sent on, when it has one.
     pub(super) console: Option<RawFd>,
+    /// The spec's seccomp filter, compiled: loaded once the mounts are
+    /// made (libcontainer's init is given the spec without it).
+    pub(super) seccomp: Option<&'a Filter>,
+    /// What a `cgroup` mount shows.
+    pub(super) cgroups: &'a [CgroupView],
 }
 
 /// Runs [`init`]; a failure is reported on the channel before the child
@@ -99,7 +105,13 @@ fn init(
             nix::unistd::dup2(*fd, std).map_err(ChildError::Stdio)?;
             nix::unistd::close(*fd).map_err(ChildError::Stdio)?;
         }
-        crate::mounts::prepare(own.spec, &args.rootfs, own.console)?;
+        crate::mounts::prepare(own.spec, &args.rootfs, own.console, own.cgroups)?;
+        // With every capability still: what libcontainer's init does after
+        // this (session, user, capabilities, the wait for start, the exec)
+        // is what runc does under the filter too.
+        if let Some(filter) = own.seccomp {
+            filter.load().map_err(|e| ChildError::Seccomp(e.into()))?;
+        }
     }
     libcontainer::process::init::container_init_process(args, main_sender, init_receiver)
         .map_err(|e| ChildError::Init(e.into()))

@@ -20,11 +20,13 @@ mod gate;
 mod own;
 mod plan;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::Container;
 use libcontainer::syscall::syscall::SyscallType;
+use oci_spec::runtime::Spec;
 use vessel_runtime::bundle::RuntimeBundle;
 use vessel_runtime::record::write_json;
 
@@ -49,6 +51,9 @@ pub struct BootRequest<'a> {
     /// `root/id`, in its layout, so that libcontainer can start, signal and
     /// delete the container.
     pub root: PathBuf,
+    /// The runtime's state root, where compiled seccomp filters are kept
+    /// ([`crate::seccomp`]).
+    pub state_root: &'a Path,
     /// The first process, as the shim supervises it: its stdio's ends go
     /// here.
     pub init: &'a mut Proc,
@@ -127,12 +132,35 @@ impl Booting {
     }
 }
 
+/// The spec as libcontainer is to read it, where it loads the seccomp
+/// filter itself: the arguments of its rules in libcontainer's order
+/// ([`crate::seccomp::in_libcontainer_order`]), and `noNewPrivileges`
+/// false left out (libcontainer loads the filter after dropping
+/// capabilities for any value given, where it then fails).
+fn for_libcontainer(spec: &Spec) -> Result<Cow<'_, Spec>, ShimError> {
+    let mut spec = crate::seccomp::in_libcontainer_order(spec).map_err(ShimError::create)?;
+    let nnp_false = |s: &Spec| {
+        s.process()
+            .as_ref()
+            .is_some_and(|p| p.no_new_privileges() == Some(false))
+    };
+    if nnp_false(&spec) {
+        if let Some(p) = spec.to_mut().process_mut().as_mut() {
+            p.set_no_new_privileges(None);
+        }
+    }
+    Ok(spec)
+}
+
 /// Writes the runtime bundle's `config.json`: the spec as run, which
-/// libcontainer's builder reads, and whoever reads the container's state
-/// later.
+/// libcontainer's builders read (see [`for_libcontainer`]), and whoever
+/// reads the container's state later.
 fn write_bundle(bundle: &RuntimeBundle) -> Result<(), ShimError> {
-    write_json(&bundle.dir.join("config.json"), &bundle.spec)
-        .map_err(ShimError::internal("writing the runtime bundle"))
+    write_json(
+        &bundle.dir.join("config.json"),
+        for_libcontainer(&bundle.spec)?.as_ref(),
+    )
+    .map_err(ShimError::internal("writing the runtime bundle"))
 }
 
 /// Creates the container with libcontainer's builder, for the reason

@@ -43,6 +43,7 @@ use crate::console::ConsoleSocket;
 use crate::error::ShimError;
 use crate::fallback::Unsupported;
 use crate::process::{pipes, ChildStdio};
+use crate::seccomp::Filter;
 
 /// The spec itself is refused.
 #[derive(Debug, thiserror::Error)]
@@ -246,8 +247,18 @@ pub(super) fn create(plan: Plan, mut req: BootRequest<'_>) -> Result<OwnBoot, Sh
         .map(ReadyCgroups::first_joins)
         .transpose()
         .map_err(ShimError::internal("opening the container's cgroups"))?;
-    let spec = Rc::new(spec);
     let own_mounts = mounts.is_ok();
+    // Loaded by the first process once its mounts are made, compiled (or
+    // found compiled) here; where libcontainer's init mounts, it loads the
+    // spec's filter itself, after them.
+    let seccomp = match spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
+        Some(seccomp) if own_mounts => {
+            Some(Filter::for_spec(seccomp, req.state_root).map_err(ShimError::create)?)
+        }
+        _ => None,
+    };
+    let cgroup_views = crate::cgroups::v1_views(&cgroups_path);
+    let spec = Rc::new(spec);
     let args = ContainerArgsFor {
         id: req.id,
         spec: &spec,
@@ -258,7 +269,7 @@ pub(super) fn create(plan: Plan, mut req: BootRequest<'_>) -> Result<OwnBoot, Sh
         stdio: stdio.fds(),
         console: stdio.console_fd.as_ref().map(AsRawFd::as_raw_fd),
     }
-    .args(notify_listener);
+    .args(notify_listener)?;
     let first = |joined| First {
         args: &args,
         joins: first_joins,
@@ -268,6 +279,8 @@ pub(super) fn create(plan: Plan, mut req: BootRequest<'_>) -> Result<OwnBoot, Sh
             spec: &spec,
             stdio: stdio.fds(),
             console: stdio.console_fd.as_ref().map(AsRawFd::as_raw_fd),
+            seccomp: seccomp.as_ref(),
+            cgroups: &cgroup_views,
         }),
     };
     let (pid, main_receiver, gate) = fork_first(channels, first)?;

@@ -59,6 +59,47 @@ fn oom_kill_count(text: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// A v1 controller hierarchy as a container's `cgroup` mount shows it:
+/// the container's own directory in it, under the hierarchy's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CgroupView {
+    /// The hierarchy's mount point's name (`cpu`, or `cpu,cpuacct` for
+    /// controllers mounted together).
+    pub name: String,
+    /// The container's directory in it, on the host.
+    pub dir: PathBuf,
+    /// Its controllers' own names, where they differ from `name`: links
+    /// to it, as runc makes them.
+    pub links: Vec<String>,
+}
+
+/// The container's views of the host's v1 controller hierarchies, the
+/// ones it has a directory of its own in (made by the time its first
+/// process mounts them). Named hierarchies without controllers and
+/// cgroup2 are not among them.
+pub fn v1_views(cgroups_path: &Path) -> Vec<CgroupView> {
+    let relative = cgroups_path.to_string_lossy();
+    let relative = relative.trim_start_matches('/');
+    mounts()
+        .iter()
+        .filter(|h| !h.controllers.is_empty() && !relative.is_empty())
+        .filter_map(|h| {
+            let name = h.point.file_name()?.to_str()?.to_string();
+            let links = h
+                .controllers
+                .iter()
+                .filter(|c| **c != name)
+                .cloned()
+                .collect();
+            Some(CgroupView {
+                dir: h.point.join(relative),
+                name,
+                links,
+            })
+        })
+        .collect()
+}
+
 /// The container's cgroup directory in each of `hierarchies` where it
 /// exists (libcontainer makes one in each v1 controller it knows, or one
 /// under cgroup2; a failed create may have made only some). None for an

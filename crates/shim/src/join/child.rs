@@ -16,12 +16,14 @@ use super::{Plan, Stdio};
 use crate::cgroups::CgroupEntry;
 use crate::child::ChildError;
 use crate::executor;
+use crate::seccomp::Filter;
 
 /// Becomes `plan`'s process: into the container's cgroups and namespaces,
 /// its stdio, then its identity, and the exec. `report` is told (one zero
 /// byte) just before the exec. Returns only on failure.
 pub(super) fn become_process(
     plan: &Plan,
+    filter: Option<&Filter>,
     pidfd: &OwnedFd,
     stdio: Stdio,
     console: Option<OwnedFd>,
@@ -32,7 +34,7 @@ pub(super) fn become_process(
     let syscall = syscall.as_ref();
     enter(plan, pidfd, cgroups, syscall)?;
     take_stdio(stdio, console, syscall)?;
-    take_identity(plan, syscall)?;
+    take_identity(plan, filter, syscall)?;
     let mut env = plan.env.clone();
     if plan.needs_home {
         // Looked up inside the container, as libcontainer does.
@@ -105,7 +107,11 @@ fn take_stdio(
 
 /// no_new_privs, umask, cwd, groups, user, seccomp and capabilities, in
 /// libcontainer's order.
-fn take_identity(plan: &Plan, syscall: &dyn Syscall) -> Result<(), ChildError> {
+fn take_identity(
+    plan: &Plan,
+    filter: Option<&Filter>,
+    syscall: &dyn Syscall,
+) -> Result<(), ChildError> {
     let process = &plan.process;
     let no_new_privs = process.no_new_privileges() == Some(true);
     if no_new_privs {
@@ -135,7 +141,7 @@ fn take_identity(plan: &Plan, syscall: &dyn Syscall) -> Result<(), ChildError> {
     syscall.close_range(0).map_err(ChildError::CloseRange)?;
     // Without no_new_privs the filter needs CAP_SYS_ADMIN: before the drop.
     if !no_new_privs {
-        load_seccomp(plan)?;
+        load_seccomp(filter)?;
     }
     libcontainer::capabilities::reset_effective(syscall)
         .map_err(|e| ChildError::Capabilities(e.into()))?;
@@ -150,7 +156,7 @@ fn take_identity(plan: &Plan, syscall: &dyn Syscall) -> Result<(), ChildError> {
         return Err(ChildError::CwdOutside(cwd.clone()));
     }
     if no_new_privs {
-        load_seccomp(plan)?;
+        load_seccomp(filter)?;
     }
     Ok(())
 }
@@ -169,12 +175,11 @@ fn container_home(uid: u32) -> Option<String> {
     vessel_runtime::users::home(&text, uid)
 }
 
-fn load_seccomp(plan: &Plan) -> Result<(), ChildError> {
-    if let Some(seccomp) = &plan.seccomp {
-        libcontainer::seccomp::initialize_seccomp(seccomp)
-            .map_err(|e| ChildError::Seccomp(e.into()))?;
+fn load_seccomp(filter: Option<&Filter>) -> Result<(), ChildError> {
+    match filter {
+        Some(filter) => filter.load().map_err(|e| ChildError::Seccomp(e.into())),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// `execvp` with the process's own environment and search path (not the

@@ -37,6 +37,7 @@ use crate::cgroups::CgroupEntry;
 use crate::child::{fork_into, run_child, ForkError, PidNamespace};
 use crate::executor;
 use crate::process::ChildStdio;
+use crate::seccomp::Filter;
 
 /// Why the process could not be started.
 #[derive(Debug, thiserror::Error)]
@@ -83,11 +84,16 @@ pub struct Started {
     pub master: Option<OwnedFd>,
 }
 
-/// Starts `plan`'s process in the container whose first process is `init`.
-/// Returns once the process is about to run its command; a failure before
-/// that (joining, user, capabilities, seccomp) is returned, and the child
-/// is reaped.
-pub fn spawn(plan: &Plan, init: Pid, stdio: Stdio) -> Result<Started, JoinError> {
+/// Starts `plan`'s process in the container whose first process is `init`,
+/// under the container's seccomp `filter`. Returns once the process is
+/// about to run its command; a failure before that (joining, user,
+/// capabilities, seccomp) is returned, and the child is reaped.
+pub fn spawn(
+    plan: &Plan,
+    filter: Option<&Filter>,
+    init: Pid,
+    stdio: Stdio,
+) -> Result<Started, JoinError> {
     let init_fd =
         rustix::process::Pid::from_raw(init.as_raw()).ok_or(JoinError::InitGone(Errno::ESRCH))?;
     let pidfd = rustix::process::pidfd_open(init_fd, rustix::process::PidfdFlags::empty())
@@ -122,7 +128,8 @@ pub fn spawn(plan: &Plan, init: Pid, stdio: Stdio) -> Result<Started, JoinError>
         drop(report_r);
         let console = console.map(|(_, child_end)| child_end);
         let result = run_child("the process", || {
-            let Err(err) = child::become_process(plan, &pidfd, stdio, console, &report_w, cgroups);
+            let Err(err) =
+                child::become_process(plan, filter, &pidfd, stdio, console, &report_w, cgroups);
             Err(err)
         });
         if let Err(err) = result {

@@ -5,7 +5,7 @@ use std::ffi::CString;
 use std::path::PathBuf;
 
 use nix::sched::CloneFlags;
-use oci_spec::runtime::{LinuxNamespaceType, LinuxSeccomp, Process, Spec};
+use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
 
 use crate::fallback::Unsupported;
 
@@ -23,7 +23,6 @@ pub struct Plan {
     pub(super) namespaces: CloneFlags,
     /// Whether the container has a pid namespace of its own.
     pub(super) pid_namespace: bool,
-    pub(super) seccomp: Option<LinuxSeccomp>,
     /// The container's cgroup directories, one per hierarchy it is in.
     pub(super) cgroups: Vec<PathBuf>,
 }
@@ -39,9 +38,9 @@ impl Plan {
         unsupported_fields(spec, process)?;
         let linux = spec.linux().as_ref();
         let (namespaces, pid_namespace) = namespaces(spec)?;
-        let seccomp = linux.and_then(|l| l.seccomp().clone());
-        if seccomp
-            .as_ref()
+        // The filter itself is compiled by the caller ([`crate::seccomp`]).
+        if linux
+            .and_then(|l| l.seccomp().as_ref())
             .is_some_and(libcontainer::seccomp::is_notify)
         {
             return Err(Unsupported::SeccompNotify);
@@ -77,7 +76,6 @@ impl Plan {
             needs_home,
             namespaces,
             pid_namespace,
-            seccomp,
             cgroups,
         })
     }

@@ -28,6 +28,7 @@
 //! [`fits`] says which specs this covers; the others go through
 //! libcontainer's init whole.
 
+mod cgroup;
 mod dev;
 mod one;
 
@@ -46,6 +47,7 @@ use rustix::io::Errno;
 pub use dev::DeviceError;
 pub use one::SpecMountError;
 
+use crate::cgroups::CgroupView;
 use crate::error::BoxError;
 use crate::fallback::Unsupported;
 
@@ -59,6 +61,8 @@ pub enum MountError {
     Namespaces(#[source] BoxError),
     #[error("entering the namespaces")]
     EnterNamespaces(#[source] BoxError),
+    #[error("linux.sysctl {0}")]
+    Sysctl(String, #[source] std::io::Error),
     #[error("hostname {0:?}")]
     Hostname(String, #[source] SyscallError),
     #[error("domainname {0:?}")]
@@ -114,9 +118,6 @@ pub enum MountError {
 /// module's page); if not, why: libcontainer's init then does.
 pub fn fits(spec: &Spec) -> Result<(), Unsupported> {
     let linux = spec.linux().as_ref().ok_or(Unsupported::NoLinux)?;
-    if linux.sysctl().as_ref().is_some_and(|s| !s.is_empty()) {
-        return Err(Unsupported::Field("linux.sysctl"));
-    }
     if linux.mount_label().is_some() {
         return Err(Unsupported::Field("linux.mountLabel"));
     }
@@ -132,28 +133,20 @@ pub fn fits(spec: &Spec) -> Result<(), Unsupported> {
     if !own_mount_namespace {
         return Err(Unsupported::NoOwnMountNamespace);
     }
-    if let Some(m) = spec
-        .mounts()
-        .iter()
-        .flatten()
-        .find(|m| m.typ().as_deref() == Some("cgroup"))
-    {
-        return Err(Unsupported::CgroupMount(m.destination().clone()));
-    }
     Ok(())
 }
 
 /// The spec libcontainer's init is given after [`prepare`]: the same, but
 /// with no namespace to make or join other than the pid one (which it
-/// never enters itself), as everything else is done.
+/// never enters itself), as everything else is done, and no seccomp
+/// filter, which the first process has loaded ([`crate::seccomp`]).
 pub fn for_libcontainer(spec: &Spec) -> Spec {
     let mut spec = spec.clone();
-    if let Some(namespaces) = spec
-        .linux_mut()
-        .as_mut()
-        .and_then(|l| l.namespaces_mut().as_mut())
-    {
-        namespaces.retain(|ns| ns.typ() == LinuxNamespaceType::Pid);
+    if let Some(linux) = spec.linux_mut().as_mut() {
+        if let Some(namespaces) = linux.namespaces_mut().as_mut() {
+            namespaces.retain(|ns| ns.typ() == LinuxNamespaceType::Pid);
+        }
+        linux.set_seccomp(None);
     }
     spec
 }
@@ -163,13 +156,19 @@ pub fn for_libcontainer(spec: &Spec) -> Spec {
 /// [`fits`]. `rootfs` is the root's path, absolute and without symlinks.
 /// With `console` (the socket the terminal's master is sent on), the
 /// process's terminal is made there and mounted as /dev/console. In the
-/// first process, in its cgroups, its stdio in place.
-pub fn prepare(spec: &Spec, rootfs: &Path, console: Option<RawFd>) -> Result<(), MountError> {
+/// first process, in its cgroups, its stdio in place. A `cgroup` mount
+/// shows `cgroups`.
+pub fn prepare(
+    spec: &Spec,
+    rootfs: &Path,
+    console: Option<RawFd>,
+    cgroups: &[CgroupView],
+) -> Result<(), MountError> {
     let linux = spec.linux().as_ref().ok_or(MountError::NoLinux)?;
     let syscall = libcontainer::syscall::syscall::create_syscall();
     let syscall = syscall.as_ref();
     enter_namespaces(spec, linux, syscall)?;
-    fill_rootfs(spec, linux, syscall, rootfs)?;
+    fill_rootfs(spec, linux, syscall, rootfs, cgroups)?;
     syscall
         .pivot_rootfs(rootfs)
         .map_err(|e| MountError::PivotRoot(rootfs.to_path_buf(), e))?;
@@ -179,11 +178,25 @@ pub fn prepare(spec: &Spec, rootfs: &Path, console: Option<RawFd>) -> Result<(),
             .map_err(MountError::Unbindable)?;
     }
     let null = dev::own_null()?;
+    // Where libcontainer's init sets them: in the container's /proc, before
+    // /proc/sys is made read-only.
+    set_sysctls(linux)?;
     if let Some(socket) = console {
         libcontainer::tty::setup_console(syscall, socket, true)
             .map_err(|e| MountError::Terminal(e.into()))?;
     }
     protect(spec, linux, syscall, &null)
+}
+
+/// The spec's sysctls, each written to its file under /proc/sys.
+fn set_sysctls(linux: &Linux) -> Result<(), MountError> {
+    let mut sysctls: Vec<(&String, &String)> = linux.sysctl().iter().flatten().collect();
+    sysctls.sort();
+    for (key, value) in sysctls {
+        let path = Path::new("/proc/sys").join(key.replace('.', "/"));
+        std::fs::write(&path, value).map_err(|e| MountError::Sysctl(key.clone(), e))?;
+    }
+    Ok(())
 }
 
 /// Makes or joins the spec's namespaces but pid, user and time (in
@@ -223,6 +236,7 @@ fn fill_rootfs(
     linux: &Linux,
     syscall: &dyn Syscall,
     rootfs: &Path,
+    cgroups: &[CgroupView],
 ) -> Result<(), MountError> {
     let propagation = match linux.rootfs_propagation().as_deref() {
         Some("private") => MsFlags::MS_PRIVATE,
@@ -251,7 +265,7 @@ fn fill_rootfs(
     // Opened after the bind: the mounts go on it.
     let root = open_rootfs(rootfs)?;
     for m in spec.mounts().iter().flatten() {
-        one::mount(syscall, root.as_fd(), rootfs, m)
+        one::mount(syscall, root.as_fd(), rootfs, m, cgroups)
             .map_err(|e| MountError::Mount(m.destination().clone(), e))?;
     }
     if let Some(process) = spec.process() {
@@ -420,7 +434,7 @@ mod tests {
             (
                 json!({"namespaces": namespaces(), "sysctl": {"net.ipv4.ip_forward": "1"}}),
                 proc.clone(),
-                Err("linux.sysctl".to_string()),
+                Ok(()),
             ),
             (
                 json!({"namespaces": namespaces(), "mountLabel": "system_u:object_r:container_file_t:s0"}),
@@ -442,11 +456,7 @@ mod tests {
                 proc.clone(),
                 Err("no mount namespace of its own".to_string()),
             ),
-            (
-                json!({"namespaces": namespaces()}),
-                cgroup,
-                Err("a cgroup mount at /sys/fs/cgroup".to_string()),
-            ),
+            (json!({"namespaces": namespaces()}), cgroup, Ok(())),
         ];
         for (linux, mounts, want) in cases {
             let why = fits(&spec(linux.clone(), mounts)).map_err(|e| e.to_string());

@@ -15,6 +15,7 @@ use oci_spec::runtime::Mount;
 use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 
+use crate::cgroups::CgroupView;
 use crate::error::BoxError;
 
 /// Why one of the spec's mounts could not be made.
@@ -45,17 +46,20 @@ pub enum SpecMountError {
 }
 
 /// Mounts `m` in the rootfs open as `root` (at `rootfs`), as libcontainer
-/// does.
+/// does; a `cgroup` mount shows the container's `cgroups`
+/// ([`super::cgroup`]).
 pub(super) fn mount(
     syscall: &dyn Syscall,
     root: BorrowedFd<'_>,
     rootfs: &Path,
     m: &Mount,
+    cgroups: &[CgroupView],
 ) -> Result<(), SpecMountError> {
     let mut options = parse_mount(m).map_err(|e| SpecMountError::Options(e.into()))?;
     let dest = m.destination();
     let typ = m.typ().as_deref();
     match typ {
+        Some("cgroup") => return super::cgroup::mount_v1(syscall, root, dest, &options, cgroups),
         Some(typ @ ("proc" | "sysfs")) => {
             // Only over an ordinary directory (a symlink there is not
             // followed), and never over a part of /proc.
@@ -140,7 +144,7 @@ fn failed(step: &'static str) -> impl FnOnce(SyscallError) -> MountFailed {
 
 /// A new, still detached filesystem of type `typ` with the mount's data
 /// options.
-fn new_mount(
+pub(super) fn new_mount(
     syscall: &dyn Syscall,
     typ: &str,
     source: &str,
@@ -175,7 +179,7 @@ fn new_mount(
 }
 
 /// Sets the mount `mnt`'s flags and attaches it at `target`.
-fn attach(
+pub(super) fn attach(
     syscall: &dyn Syscall,
     mnt: BorrowedFd<'_>,
     target: BorrowedFd<'_>,
@@ -251,7 +255,11 @@ fn attributes(flags: MsFlags) -> MountAttr {
 
 /// Opens `path` as seen from inside the rootfs open as `root`: symlinks,
 /// absolute ones too, and `..` never lead out of it.
-fn open_in_root(root: BorrowedFd<'_>, path: &Path, flags: OFlags) -> Result<OwnedFd, Errno> {
+pub(super) fn open_in_root(
+    root: BorrowedFd<'_>,
+    path: &Path,
+    flags: OFlags,
+) -> Result<OwnedFd, Errno> {
     rustix::fs::openat2(
         root,
         path,

@@ -75,7 +75,12 @@ fn start(
         crate::cgroups::container_dirs(crate::cgroups::hierarchies(), &state.bundle.cgroups_path),
     );
     match plan {
-        Ok(plan) => start_joined(state, id, &plan, spec.terminal, stdin),
+        Ok(plan) => {
+            state
+                .seccomp_filter()
+                .map_err(|e| ShimError::Exec(e.into()))?;
+            start_joined(state, id, &plan, spec.terminal, stdin)
+        }
         Err(why) => {
             tracing::debug!(exec = id, reason = %why, "exec through libcontainer");
             start_tenant(state, id, &process, spec.terminal, stdin)
@@ -103,7 +108,7 @@ fn start_joined(
             pipes(&mut proc_, stdin).map_err(ShimError::internal("setting up the exec's stdio"))?,
         )
     };
-    let started = join::spawn(plan, init, stdio).map_err(|e| match e {
+    let started = join::spawn(plan, state.seccomp.as_ref(), init, stdio).map_err(|e| match e {
         join::JoinError::InitGone(_) => not_running(),
         e => ShimError::Exec(e.into()),
     })?;

@@ -22,7 +22,8 @@ pub struct SecurityFlags {
     /// Drop a capability (NAME, CAP_NAME, or ALL).
     #[arg(long = "cap-drop")]
     cap_drop: Vec<String>,
-    /// no-new-privileges, seccomp=unconfined, systempaths=unconfined, ...
+    /// no-new-privileges, seccomp=unconfined|builtin|PROFILE.json,
+    /// systempaths=unconfined, ...
     #[arg(long = "security-opt")]
     security_opt: Vec<String>,
     /// Mount the container's root file system read-only.
@@ -72,8 +73,13 @@ pub struct SecurityFlags {
 impl SecurityFlags {
     /// Puts the flags given into a host config, in Docker's member names.
     pub fn apply(&self, host: &mut Value) -> anyhow::Result<()> {
+        let security_opt = self
+            .security_opt
+            .iter()
+            .map(|o| security_opt(o))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let strings = [
-            ("SecurityOpt", &self.security_opt),
+            ("SecurityOpt", &security_opt),
             ("GroupAdd", &self.group_add),
             ("DeviceCgroupRules", &self.device_cgroup_rule),
         ];
@@ -136,6 +142,23 @@ impl SecurityFlags {
         }
         Ok(())
     }
+}
+
+/// A `--security-opt` as the daemon takes it: `seccomp=FILE` becomes the
+/// file's profile, as docker's client sends it (compacted JSON).
+fn security_opt(opt: &str) -> anyhow::Result<String> {
+    let Some(path) = opt
+        .strip_prefix("seccomp=")
+        .or_else(|| opt.strip_prefix("seccomp:"))
+        .filter(|p| !matches!(*p, "unconfined" | "builtin"))
+    else {
+        return Ok(opt.to_string());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("opening seccomp profile ({path}) failed"))?;
+    let profile: Value = serde_json::from_str(&text)
+        .with_context(|| format!("compacting json for seccomp profile ({path}) failed"))?;
+    Ok(format!("seccomp={profile}"))
 }
 
 /// `HOST[:CONTAINER][:PERMISSIONS]` as Docker's `Devices` member.
