@@ -11,6 +11,7 @@ pub mod error;
 pub mod etc;
 pub mod events;
 pub mod image;
+pub mod init;
 pub mod lookup;
 pub mod paths;
 pub mod queue;

@@ -126,6 +126,17 @@ impl Daemon {
                 .map_err(EngineError::io(format!("restricting {}", d.display())))?;
         }
         let images = ImageStore::open(&paths.images(), &paths.tmp())?;
+        let mut host = crate::spec::HostFacts::read(
+            std::path::Path::new("/proc"),
+            std::path::Path::new("/sys/fs/cgroup"),
+        );
+        host.init = match crate::init::install(&paths.exec_root) {
+            Ok(path) => Some(path),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot install the init: --init is refused");
+                None
+            }
+        };
         // Removed containers' files a crash left behind (see discard_dir).
         crate::paths::clear_scratch(&paths.tmp(), remove::REMOVED);
         let daemon = Arc::new_cyclic(|weak: &Weak<Daemon>| {
@@ -147,10 +158,7 @@ impl Daemon {
                 execs: Mutex::new(HashMap::new()),
                 exec_exited: Condvar::new(),
                 host_files: crate::etc::HostFiles::default(),
-                host: crate::spec::HostFacts::read(
-                    std::path::Path::new("/proc"),
-                    std::path::Path::new("/sys/fs/cgroup"),
-                ),
+                host,
             }
         });
         daemon.restore()?;

@@ -103,7 +103,13 @@ impl Daemon {
         let process = spec.process().as_ref();
         let env = process.and_then(|p| p.env().clone()).unwrap_or_default();
         let cwd = process.map_or_else(|| "/".into(), |p| p.cwd().display().to_string());
-        match lookup::check(&layers, &env, &cwd, &c.path) {
+        // With `--init` the init runs it, and reports a missing command
+        // itself (127), as Docker's does.
+        let checked = match c.host_config.init.unwrap_or(false) {
+            true => Ok(()),
+            false => lookup::check(&layers, &env, &cwd, &c.path),
+        };
+        match checked {
             Ok(()) => {}
             Err(CommandError::NotFound) => {
                 c.state.exit_code = 127;

@@ -39,6 +39,9 @@ pub struct HostFacts {
     /// Docker's sysctls of a container's own network namespace (ports
     /// below 1024 and ping for any user) that this kernel has.
     pub network_sysctls: Vec<(&'static str, &'static str)>,
+    /// Where the daemon installed the init `--init` runs
+    /// ([`crate::init`]); none if it could not.
+    pub init: Option<PathBuf>,
 }
 
 /// The sysctls Docker sets in a container's own network namespace.
@@ -63,6 +66,7 @@ impl HostFacts {
                 .into_iter()
                 .filter(|(key, _)| proc.join("sys").join(key.replace('.', "/")).exists())
                 .collect(),
+            init: None,
         }
     }
 }
@@ -166,7 +170,23 @@ pub fn build(c: &Container, inputs: &Inputs) -> Result<Spec> {
     let modes = namespaces::Modes::of(c, inputs.peers, starting)?;
     let hostname = hostname(c);
     let opts = security_opts::security_options(hc)?;
-    let process = process::process(c, inputs.image, &hostname, inputs.host, &opts)?;
+    let init = match (hc.init.unwrap_or(false), &inputs.host.init) {
+        (false, _) => None,
+        (true, Some(path)) => Some(path.as_path()),
+        (true, None) => {
+            return Err(EngineError::InvalidParameter(
+                "HostConfig.Init: true: this daemon has no init to run (see its log)".into(),
+            ))
+        }
+    };
+    let process = process::process(
+        c,
+        inputs.image,
+        &hostname,
+        inputs.host,
+        &opts,
+        init.is_some(),
+    )?;
     let caps: Vec<Capability> = process
         .capabilities()
         .as_ref()
@@ -181,7 +201,7 @@ pub fn build(c: &Container, inputs: &Inputs) -> Result<Spec> {
             kernel: inputs.host.kernel,
         },
     )?;
-    let mounts = mounts::all(c, &modes, inputs.etc)?;
+    let mounts = mounts::all(c, &modes, inputs.etc, init)?;
 
     // Overlayfs wants the top layer first.
     let lower: Vec<String> = inputs
@@ -390,6 +410,7 @@ mod tests {
             swap_limit: true,
             kernel: (6, 1),
             network_sysctls: NETWORK_SYSCTLS.to_vec(),
+            init: Some(PathBuf::from("/run/vessel/vessel-init")),
         };
         let image = image(None, None);
         let inputs = Inputs {

@@ -25,13 +25,28 @@ fn mount(destination: &str, kind: &str, source: &str, options: &[&str]) -> Resul
 pub const SHM_SIZE: i64 = 64 << 20;
 
 /// Every mount of the container, in Docker's order: the defaults, the
-/// tmpfs mounts, the binds, and the container's own /etc files (when
-/// `etc` is given: at start). A missing bind source is made only then: a
-/// create that fails later must leave nothing on the host.
-pub fn all(c: &Container, modes: &Modes, etc: Option<&Path>) -> Result<Vec<Mount>> {
+/// init (`init`, the host's path of the one to bind), the tmpfs mounts,
+/// the binds, and the container's own /etc files (when `etc` is given: at
+/// start). A missing bind source is made only then: a create that fails
+/// later must leave nothing on the host.
+pub fn all(
+    c: &Container,
+    modes: &Modes,
+    etc: Option<&Path>,
+    init: Option<&Path>,
+) -> Result<Vec<Mount>> {
     let hc = &c.host_config;
     let mut mounts = defaults(hc.privileged.unwrap_or(false))?;
     mounts.push(shm(&modes.ipc, hc.shm_size.unwrap_or(0))?);
+    if let Some(init) = init {
+        let source = init.to_string_lossy();
+        mounts.push(mount(
+            crate::init::IN_CONTAINER,
+            "bind",
+            &source,
+            &["bind", "ro"],
+        )?);
+    }
     mounts.extend(tmpfs(hc.tmpfs.as_ref())?);
     let binds = hc
         .binds

@@ -22,8 +22,17 @@ pub(super) fn process(
     hostname: &str,
     host: &HostFacts,
     opts: &SecurityOptions,
+    init: bool,
 ) -> Result<Process> {
-    let args: Vec<String> = std::iter::once(c.path.clone())
+    // With `--init`, Docker's: the init runs the command after `--`.
+    let init: &[&str] = match init {
+        true => &[crate::init::IN_CONTAINER, "--"],
+        false => &[],
+    };
+    let args: Vec<String> = init
+        .iter()
+        .map(|a| a.to_string())
+        .chain(std::iter::once(c.path.clone()))
         .chain(c.args.iter().cloned())
         .collect();
     let mut user = match c.config.user.as_deref() {

@@ -69,6 +69,7 @@ const CARRIED_OUT: &[&str] = &[
     "HostConfig.DnsOptions",
     "HostConfig.Devices",
     "HostConfig.DeviceCgroupRules",
+    "HostConfig.Init",
 ];
 
 /// Members that later work brings, with what brings them.

@@ -55,6 +55,10 @@ pub struct CreateArgs {
     /// Remove the container when it exits.
     #[arg(long)]
     rm: bool,
+    /// Run an init inside the container that passes on signals and reaps
+    /// processes.
+    #[arg(long)]
+    init: bool,
     image: String,
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     command: Vec<String>,
@@ -92,6 +96,9 @@ fn body(a: &CreateArgs) -> anyhow::Result<Value> {
     }
     if let Some(size) = console_size(a.tty) {
         host["ConsoleSize"] = json!(size);
+    }
+    if a.init {
+        host["Init"] = json!(true);
     }
     let mut config = json!({
         "Image": a.image,
