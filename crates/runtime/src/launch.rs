@@ -35,6 +35,10 @@ pub struct CreateRequest {
     /// they outlive the container's runtime state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<PathBuf>,
+    /// Keep no log at all (Docker's `none` driver): the output goes only
+    /// to whoever is attached.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_log: bool,
     /// Start the first process within the create.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<Start>,

@@ -24,10 +24,11 @@ pub struct LogEntry {
     pub time: String,
 }
 
-/// Appends a process's output to a json-file log.
+/// Appends a process's output to a json-file log (or, made with
+/// [`LogWriter::none`], keeps nothing).
 #[derive(Debug)]
 pub struct LogWriter {
-    file: File,
+    file: Option<File>,
     pending: [Vec<u8>; 2],
 }
 
@@ -52,13 +53,24 @@ impl LogWriter {
     pub fn open(path: &Path) -> io::Result<Self> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         Ok(LogWriter {
-            file,
+            file: Some(file),
             pending: [Vec::new(), Vec::new()],
         })
     }
 
+    /// A log that keeps nothing (Docker's `none` driver).
+    pub fn none() -> Self {
+        LogWriter {
+            file: None,
+            pending: [Vec::new(), Vec::new()],
+        }
+    }
+
     /// Takes a chunk of output; writes every line it completes.
     pub fn write(&mut self, stream: Stream, mut data: &[u8]) -> io::Result<()> {
+        let Some(file) = self.file.as_mut() else {
+            return Ok(());
+        };
         let mut out = Vec::new();
         while !data.is_empty() {
             let pending = &mut self.pending[stream as usize];
@@ -79,7 +91,7 @@ impl LogWriter {
                 }
             }
         }
-        self.file.write_all(&out)
+        file.write_all(&out)
     }
 
     /// Writes what is left of a stream that has ended.
@@ -88,9 +100,12 @@ impl LogWriter {
         if pending.is_empty() {
             return Ok(());
         }
+        let Some(file) = self.file.as_mut() else {
+            return Ok(());
+        };
         let mut out = Vec::new();
         entry(&mut out, stream, &pending)?;
-        self.file.write_all(&out)
+        file.write_all(&out)
     }
 }
 

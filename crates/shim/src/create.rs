@@ -130,9 +130,13 @@ fn prepare(
 
 /// The log and the control socket, which the supervision needs.
 fn open_channels(req: &CreateRequest, cdir: &ContainerDir) -> Result<Channels, ShimError> {
-    let log_path = req.log.clone().unwrap_or_else(|| cdir.log());
-    let log =
-        LogWriter::open(&log_path).map_err(ShimError::internal("opening the container log"))?;
+    let log = match req.no_log {
+        true => LogWriter::none(),
+        false => {
+            let path = req.log.clone().unwrap_or_else(|| cdir.log());
+            LogWriter::open(&path).map_err(ShimError::internal("opening the container log"))?
+        }
+    };
     let listener = UnixListener::bind(cdir.socket())
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
         .map_err(ShimError::internal("listening on the control socket"))?;

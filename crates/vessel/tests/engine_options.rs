@@ -310,3 +310,53 @@ fn a_memory_limit_limits_swap_as_dockers_does() {
         "{out:?}"
     );
 }
+
+#[test]
+fn the_none_log_driver_keeps_no_log_and_others_are_refused() {
+    let e = Engine::start();
+    // Attached, the output still comes; no log file is kept, and reading
+    // the log is Docker's 501.
+    let out = e.docker(&[
+        "run",
+        "--name",
+        "quiet",
+        "--log-driver",
+        "none",
+        "busybox",
+        "echo",
+        "hi",
+    ]);
+    assert_eq!(stdout(&out), "hi\n", "{out:?}");
+    assert_eq!(
+        e.inspect("quiet", "{{.HostConfig.LogConfig.Type}}:{{.LogPath}}"),
+        "none:"
+    );
+    let id = e.inspect("quiet", "{{.Id}}");
+    let dir = e.root().join("containers").join(&id);
+    assert!(!dir.join(format!("{id}-json.log")).exists());
+    let out = e.docker(&["logs", "quiet"]);
+    assert!(
+        stderr(&out).contains("configured logging driver does not support reading"),
+        "{out:?}"
+    );
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "quiet2",
+        "--log-driver",
+        "none",
+        "busybox",
+        "echo",
+        "hi",
+    ]);
+    let out = e.vessel(&["logs", "quiet2"]);
+    assert!(!out.status.success(), "{out:?}");
+    e.ok(&["rm", "-f", "quiet", "quiet2"]);
+    let cli = |args: &[&str]| e.docker(args);
+    e.assert_run_refused(
+        cli,
+        &["--log-driver", "syslog"],
+        "HostConfig.LogConfig.Type",
+    );
+}

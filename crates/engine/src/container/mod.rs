@@ -18,6 +18,10 @@ pub use state::{human_duration, State, Status, Verb, ZERO_TIME};
 /// The log driver a container gets when its request names none.
 pub const DEFAULT_LOG_DRIVER: &str = "json-file";
 
+/// The log driver that keeps no log (Docker's `none`): the output goes
+/// only to whoever is attached.
+pub const NO_LOG_DRIVER: &str = "none";
+
 /// A container's record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -99,6 +103,16 @@ impl Container {
 
     pub fn tty(&self) -> bool {
         self.config.tty.unwrap_or(false)
+    }
+
+    /// Whether the container keeps a log (any driver but `none`).
+    pub fn logs(&self) -> bool {
+        let driver = self
+            .host_config
+            .log_config
+            .as_ref()
+            .and_then(|l| l.typ.as_deref());
+        driver != Some(NO_LOG_DRIVER)
     }
 
     pub fn open_stdin(&self) -> bool {

@@ -5,7 +5,7 @@ use vessel_runtime::record::now_rfc3339;
 use super::names::{generated_name, random_id, valid_name};
 use super::{Daemon, Entry};
 use crate::container::DEFAULT_LOG_DRIVER;
-use crate::container::{Config, Container, HostConfig, HostConfigLogConfig, State};
+use crate::container::{Config, Container, HostConfig, HostConfigLogConfig, State, NO_LOG_DRIVER};
 use crate::error::{EngineError, Result};
 use crate::spec;
 
@@ -134,9 +134,9 @@ impl Daemon {
             })?;
         }
         let driver = log.typ.as_deref().unwrap_or_default();
-        if driver != DEFAULT_LOG_DRIVER {
+        if driver != DEFAULT_LOG_DRIVER && driver != NO_LOG_DRIVER {
             return Err(EngineError::InvalidParameter(format!(
-                "HostConfig.LogConfig.Type: {driver:?} is not supported: Vessel logs with {DEFAULT_LOG_DRIVER}"
+                "HostConfig.LogConfig.Type: {driver:?} is not supported: Vessel logs with {DEFAULT_LOG_DRIVER}, or not at all ({NO_LOG_DRIVER})"
             )));
         }
         Ok(())

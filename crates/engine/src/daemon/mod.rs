@@ -238,6 +238,11 @@ impl Daemon {
         let entry = self.get(name)?;
         let (path, tty) = {
             let c = entry.lock();
+            if !c.logs() {
+                return Err(EngineError::NotSupported(
+                    "configured logging driver does not support reading".into(),
+                ));
+            }
             (PathBuf::from(&c.log_path), c.tty())
         };
         let running = {

@@ -154,7 +154,7 @@ impl Daemon {
         let mut task = TaskSpec {
             id: c.id.clone(),
             bundle: bundle.to_path_buf(),
-            log: PathBuf::from(&c.log_path),
+            log: c.logs().then(|| PathBuf::from(&c.log_path)),
             open_stdin: c.open_stdin(),
             start: None,
         };

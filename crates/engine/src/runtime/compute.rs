@@ -24,8 +24,8 @@ pub struct TaskSpec {
     pub id: String,
     /// The bundle: `config.json` (the OCI runtime spec) and the rootfs.
     pub bundle: PathBuf,
-    /// Where the first process's output is logged.
-    pub log: PathBuf,
+    /// Where the first process's output is logged; none for no log.
+    pub log: Option<PathBuf>,
     /// Whether the first process's stdin stays open for attaches.
     pub open_stdin: bool,
     /// Start the first process at once (and attach to it), in the same

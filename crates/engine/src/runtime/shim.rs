@@ -78,6 +78,7 @@ impl ShimSystem {
             bundle: PathBuf::new(),
             open_stdin: false,
             log: None,
+            no_log: false,
             start: None,
             foreground: None,
         };
@@ -110,7 +111,8 @@ impl ComputeSystem for ShimSystem {
             root: self.root.clone(),
             bundle: spec.bundle.clone(),
             open_stdin: spec.open_stdin,
-            log: Some(spec.log.clone()),
+            log: spec.log.clone(),
+            no_log: spec.log.is_none(),
             start: spec.start,
             foreground: None,
         };

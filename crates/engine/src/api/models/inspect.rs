@@ -46,7 +46,11 @@ pub fn inspect(c: &Container, exec_ids: Vec<String>) -> Value {
         resolv_conf_path: etc("resolv.conf"),
         hostname_path: etc("hostname"),
         hosts_path: etc("hosts"),
-        log_path: Some(c.log_path.clone()),
+        // Docker's: only a driver that writes a file has a path.
+        log_path: Some(match c.logs() {
+            true => c.log_path.clone(),
+            false => String::new(),
+        }),
         name: Some(c.name.clone()),
         restart_count: Some(c.restart_count),
         driver: Some("overlay".into()),

@@ -59,6 +59,9 @@ pub struct CreateArgs {
     /// processes.
     #[arg(long)]
     init: bool,
+    /// The container's log: json-file, or none.
+    #[arg(long = "log-driver", default_value = "json-file")]
+    log_driver: String,
     image: String,
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     command: Vec<String>,
@@ -78,7 +81,7 @@ fn body(a: &CreateArgs) -> anyhow::Result<Value> {
         "NetworkMode": a.network,
         "AutoRemove": a.rm,
         "Binds": a.volumes,
-        "LogConfig": {"Type": "json-file", "Config": {}},
+        "LogConfig": {"Type": a.log_driver, "Config": {}},
     });
     a.limits.apply(&mut host)?;
     a.security.apply(&mut host)?;

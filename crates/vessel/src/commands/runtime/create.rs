@@ -42,6 +42,7 @@ pub fn spawn(
         bundle: bundle.to_path_buf(),
         open_stdin,
         log: None,
+        no_log: false,
         start: None,
         foreground,
     };

@@ -34,6 +34,7 @@ pub fn remove(root: &Path, id: &str, force: bool) -> anyhow::Result<()> {
                 bundle: Default::default(),
                 open_stdin: false,
                 log: None,
+                no_log: false,
                 start: None,
                 foreground: None,
             };
