@@ -360,3 +360,67 @@ fn the_none_log_driver_keeps_no_log_and_others_are_refused() {
         "HostConfig.LogConfig.Type",
     );
 }
+
+#[test]
+fn a_shareable_containers_ipc_and_shm_are_joined_by_name() {
+    let e = Engine::start();
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "donor",
+        "--ipc",
+        "shareable",
+        "--shm-size",
+        "2m",
+        "busybox",
+        "sh",
+        "-c",
+        "echo shared > /dev/shm/f; sleep 60",
+    ]);
+    e.eventually("the donor writes /dev/shm/f", || {
+        run(
+            &e,
+            &["--ipc", "container:donor"],
+            "cat /dev/shm/f 2>/dev/null",
+        ) == "shared\n"
+    });
+    let pid = e.inspect("donor", "{{.State.Pid}}");
+    let donor_ns = std::fs::read_link(format!("/proc/{pid}/ns/ipc")).unwrap();
+    let out = run(
+        &e,
+        &["--ipc", "container:donor"],
+        "readlink /proc/self/ns/ipc; df -k /dev/shm | tail -1",
+    );
+    assert!(
+        out.starts_with(&format!("{}\n", donor_ns.display())),
+        "{out}"
+    );
+    assert!(out.contains(" 2048 "), "{out}");
+    // The donor's /dev/shm is a mount on the host while it runs only.
+    let id = e.inspect("donor", "{{.Id}}");
+    let mounted = || {
+        std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap()
+            .contains(&format!("{id}/mounts/shm"))
+    };
+    assert!(mounted());
+    e.ok(&["stop", "-t", "1", "donor"]);
+    assert!(!mounted());
+    // A private container's IPC is not for others to join.
+    e.ok(&["run", "-d", "--name", "private", "busybox", "sleep", "60"]);
+    let out = e.docker(&[
+        "run",
+        "--rm",
+        "--ipc",
+        "container:private",
+        "busybox",
+        "true",
+    ]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(stderr(&out).contains("non-shareable IPC"), "{out:?}");
+    let out = e.docker(&["run", "--rm", "--ipc", "container:donor", "busybox", "true"]);
+    assert!(stderr(&out).contains("not running"), "{out:?}");
+    e.ok(&["rm", "-f", "donor", "private"]);
+    assert!(!mounted());
+}

@@ -62,8 +62,8 @@ impl Daemon {
             c.host_config.ipc_mode.clone(),
             c.host_config.pid_mode.clone(),
         ];
-        let joins = self.peer_pids(None, &modes)?;
-        let peers = |name: &str| Ok(joins.get(name).copied().flatten());
+        let joins = self.peers(None, &modes)?;
+        let peers = |name: &str| Ok(joins.get(name).cloned().unwrap_or_default());
         let inputs = spec::Inputs {
             image: &image,
             layers: &[],

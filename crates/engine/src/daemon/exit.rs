@@ -59,6 +59,7 @@ impl Daemon {
     /// the OOM killer killed one of its processes, as Docker does).
     pub(super) fn exited(&self, c: &mut Container, code: i64, at: &str, oom_killed: bool) {
         c.state.set_stopped(code, at, oom_killed);
+        self.release_shm(c);
         if oom_killed {
             self.event(c, "oom", &[]);
         }

@@ -23,6 +23,7 @@ mod pause;
 mod remove;
 mod rename;
 mod restore;
+mod shm;
 mod start;
 mod stop;
 mod update;
@@ -255,16 +256,17 @@ impl Daemon {
         Ok((running, path, tty))
     }
 
-    /// The pids of the containers that the `container:NAME` ones of
-    /// `modes` (IPC and PID) name (`None` for one that does not run).
+    /// The containers that the `container:NAME` ones of `modes` (IPC and
+    /// PID) name: their pids (`None` for one that does not run) and their
+    /// /dev/shm on the host, when they share it.
     /// Docker's answer when there is none: 400, not 404. Joining `own`
     /// (the container being started, none at create) is refused; its
     /// record is never locked here.
-    fn peer_pids(
+    fn peers(
         &self,
         own: Option<&Arc<Entry>>,
         modes: &[Option<String>],
-    ) -> Result<HashMap<String, Option<i64>>> {
+    ) -> Result<HashMap<String, crate::spec::Peer>> {
         let mut out = HashMap::new();
         for mode in modes.iter().flatten() {
             let Some(name) = mode.strip_prefix("container:") else {
@@ -280,10 +282,13 @@ impl Daemon {
                 )));
             }
             let peer = entry.lock();
-            out.insert(
-                name.to_string(),
-                peer.state.running.then_some(peer.state.pid),
-            );
+            let shm = match peer.host_config.ipc_mode.as_deref() {
+                Some("host") => Some(PathBuf::from("/dev/shm")),
+                _ if shm::shareable(&peer) => Some(self.shm_dir(&peer.id)),
+                _ => None,
+            };
+            let pid = peer.state.running.then_some(peer.state.pid);
+            out.insert(name.to_string(), crate::spec::Peer { pid, shm });
         }
         Ok(out)
     }

@@ -51,6 +51,7 @@ impl Daemon {
             self.exited(&mut c, 137, &now_rfc3339(), false);
         }
         c.state.set_dead();
+        self.release_shm(&c);
         if let Err(e) = self.discard_dir(&c.id) {
             // Dead, and removable again: a later rm tries once more.
             c.state.set_removing(false);

@@ -48,9 +48,12 @@ impl Daemon {
             }
             if c.state.running {
                 self.reconcile_running(&id, &mut c);
-            } else if let Err(e) = self.runtime.delete(&id) {
-                // No task should exist; remove one a crash left behind.
-                tracing::warn!(container = %id, error = %e, "removing a stale task");
+            } else {
+                if let Err(e) = self.runtime.delete(&id) {
+                    // No task should exist; remove one a crash left behind.
+                    tracing::warn!(container = %id, error = %e, "removing a stale task");
+                }
+                self.release_shm(&c);
             }
             // Docker removes every auto-remove container that is not
             // running when it restarts, one never started included.

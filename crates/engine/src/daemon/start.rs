@@ -32,12 +32,13 @@ impl Daemon {
             let hc = &c.host_config;
             [hc.ipc_mode.clone(), hc.pid_mode.clone()]
         };
-        let joins = self.peer_pids(Some(&entry), &modes);
+        let joins = self.peers(Some(&entry), &modes);
         let mut c = entry.lock();
         c.check(Verb::Start)?;
         let result = joins.and_then(|joins| self.start_task(&mut c, &joins));
         if let Err(err) = &result {
             c.state.set_start_failed(err.to_string());
+            self.release_shm(&c);
             if let Err(e) = self.save(&c) {
                 tracing::error!(container = %c.id, error = %e, "saving the record of a failed start");
             }
@@ -63,7 +64,7 @@ impl Daemon {
         result
     }
 
-    fn start_task(&self, c: &mut Container, joins: &HashMap<String, Option<i64>>) -> Result<()> {
+    fn start_task(&self, c: &mut Container, joins: &HashMap<String, spec::Peer>) -> Result<()> {
         let image = self.images.resolve(&c.image)?;
         let layers: Vec<PathBuf> = image
             .layers
@@ -82,7 +83,10 @@ impl Daemon {
             &names,
         )
         .map_err(EngineError::io("writing the container's /etc files"))?;
-        let peers = |name: &str| Ok(joins.get(name).copied().flatten());
+        if super::shm::shareable(c) {
+            self.mount_shm(c)?;
+        }
+        let peers = |name: &str| Ok(joins.get(name).cloned().unwrap_or_default());
         let inputs = spec::Inputs {
             image: &image,
             layers: &layers,

@@ -21,7 +21,7 @@ mod security;
 mod security_opts;
 
 pub use mounts::SHM_SIZE;
-pub use namespaces::Peers;
+pub use namespaces::{Peer, Peers};
 pub use security::{host_bounding_set, MASKED_PATHS, READONLY_PATHS};
 
 /// What the spec takes from the host, read once by the daemon.
@@ -72,6 +72,10 @@ impl HostFacts {
 }
 
 pub use resources::resources;
+
+/// Where, in its directory, a shareable container's /dev/shm is mounted
+/// on the host.
+pub const SHM_DIR: &str = "mounts/shm";
 
 /// The PATH a container gets when neither the image nor the user set one.
 pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -167,7 +171,10 @@ impl std::fmt::Debug for Inputs<'_> {
 pub fn build(c: &Container, inputs: &Inputs) -> Result<Spec> {
     let hc = &c.host_config;
     let starting = inputs.etc.is_some();
-    let modes = namespaces::Modes::of(c, inputs.peers, starting)?;
+    // A shareable container's /dev/shm is a mount of the daemon's, kept
+    // with the container (see `crate::daemon::shm`).
+    let own_shm = inputs.etc.map(|dir| dir.join(SHM_DIR));
+    let modes = namespaces::Modes::of(c, inputs.peers, starting, own_shm)?;
     let hostname = hostname(c);
     let opts = security_opts::security_options(hc)?;
     let init = match (hc.init.unwrap_or(false), &inputs.host.init) {
@@ -418,7 +425,7 @@ mod tests {
             layers: &[],
             etc: None,
             host: &host,
-            peers: &|_| Ok(None),
+            peers: &|_| Ok(Peer::default()),
         };
         let spec = build(&c, &inputs).unwrap();
         let p = spec.process().as_ref().unwrap();

@@ -37,7 +37,7 @@ pub fn all(
 ) -> Result<Vec<Mount>> {
     let hc = &c.host_config;
     let mut mounts = defaults(hc.privileged.unwrap_or(false))?;
-    mounts.push(shm(&modes.ipc, hc.shm_size.unwrap_or(0))?);
+    mounts.push(shm(modes, hc.shm_size.unwrap_or(0))?);
     if let Some(init) = init {
         let source = init.to_string_lossy();
         mounts.push(mount(
@@ -66,15 +66,25 @@ pub fn all(
 }
 
 /// `/dev/shm`: a tmpfs of `size` bytes (Docker's 64 MiB when 0) for a
-/// container with its own IPC namespace, the host's with the host's.
-fn shm(ipc: &Mode, size: i64) -> Result<Mount> {
+/// container with its own IPC namespace, the host's with the host's, and
+/// the one on the host that the modes name (a shareable container's own,
+/// a peer's when it joins one) bound in.
+fn shm(modes: &Modes, size: i64) -> Result<Mount> {
     if size < 0 {
         return Err(EngineError::InvalidParameter(format!(
             "HostConfig.ShmSize: {size}: SHM size can not be less than 0"
         )));
     }
     let size = if size == 0 { SHM_SIZE } else { size };
-    match ipc {
+    if let Some(dir) = &modes.shm {
+        return mount(
+            "/dev/shm",
+            "bind",
+            &dir.to_string_lossy(),
+            &["rbind", "rprivate"],
+        );
+    }
+    match &modes.ipc {
         Mode::Own => mount(
             "/dev/shm",
             "tmpfs",
@@ -88,9 +98,9 @@ fn shm(ipc: &Mode, size: i64) -> Result<Mount> {
             ],
         ),
         Mode::Host => mount("/dev/shm", "bind", "/dev/shm", &["rbind", "rprivate"]),
-        Mode::Joined { .. } => Err(EngineError::InvalidParameter(
-            "HostConfig.IpcMode: joining a container's IPC namespace is not supported yet".into(),
-        )),
+        // Only while checking a create: at start, a joined peer's /dev/shm
+        // is on the host, or the join was refused.
+        Mode::Joined { .. } => mount("/dev/shm", "tmpfs", "shm", &["nosuid", "noexec", "nodev"]),
     }
 }
 

@@ -9,9 +9,19 @@ use oci_spec::runtime::{LinuxNamespace, LinuxNamespaceType};
 use crate::container::Container;
 use crate::error::{EngineError, Result};
 
-/// Finds the container a `container:NAME` mode names: its pid when it
-/// runs, `None` when it does not; an error when there is none.
-pub type Peers<'a> = &'a dyn Fn(&str) -> Result<Option<i64>>;
+/// A container a `container:NAME` mode names, as the daemon found it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Peer {
+    /// Its first process, when it runs.
+    pub pid: Option<i64>,
+    /// Its /dev/shm on the host, when others may share it (its IPC mode
+    /// is `shareable`, or `host`).
+    pub shm: Option<PathBuf>,
+}
+
+/// Finds the container a `container:NAME` mode names; an error when
+/// there is none.
+pub type Peers<'a> = &'a dyn Fn(&str) -> Result<Peer>;
 
 /// Whose namespace of a kind the container is in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,20 +35,17 @@ pub enum Mode {
 }
 
 /// A mode as Docker spells it, for the namespace of `kind` (`ipc`, ...):
-/// `container:NAME` is looked up through `peers`; its pid is needed (the
-/// peer must run) only when the container is `starting`.
+/// `container:NAME` is looked up through `peers`; the peer must run (and,
+/// for IPC, share its /dev/shm) only when the container is `starting`.
 fn mode(field: &str, kind: &str, value: &str, peers: Peers, starting: bool) -> Result<Mode> {
     if let Some(name) = value.strip_prefix("container:") {
-        if kind == "ipc" {
-            // Joining the IPC namespace means sharing the peer's
-            // /dev/shm too, which lives in the peer's mount namespace:
-            // the daemon does not keep it on the host yet.
+        let peer = peers(name)?;
+        if starting && kind == "ipc" && peer.shm.is_none() {
             return Err(EngineError::InvalidParameter(format!(
-                "{field}: {value:?} is not supported yet: a container's /dev/shm cannot be shared yet"
+                "{field}: container {name}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)"
             )));
         }
-        let pid = peers(name)?;
-        return match (pid, starting) {
+        return match (peer.pid, starting) {
             (Some(pid), _) => Ok(Mode::Joined { pid }),
             (None, false) => Ok(Mode::Joined { pid: 0 }),
             (None, true) => Err(EngineError::Conflict(format!(
@@ -60,13 +67,24 @@ fn mode(field: &str, kind: &str, value: &str, peers: Peers, starting: bool) -> R
 pub struct Modes {
     pub network_own: bool,
     pub ipc: Mode,
+    /// The host's directory that is the container's /dev/shm, when that
+    /// lives on the host: its own when shareable (`own_shm`), a peer's
+    /// when it joins one's IPC namespace.
+    pub shm: Option<PathBuf>,
     pub pid: Mode,
     pub uts_own: bool,
     pub cgroup_own: bool,
 }
 
 impl Modes {
-    pub fn of(c: &Container, peers: Peers, starting: bool) -> Result<Modes> {
+    /// The modes of `c`; `own_shm` is where its /dev/shm is mounted on
+    /// the host when it is shareable (none when only checking).
+    pub fn of(
+        c: &Container,
+        peers: Peers,
+        starting: bool,
+        own_shm: Option<PathBuf>,
+    ) -> Result<Modes> {
         let hc = &c.host_config;
         let network_own = match c.network_mode() {
             "" | "none" | "default" => true,
@@ -78,8 +96,13 @@ impl Modes {
             }
         };
         let get = |v: &Option<String>| v.clone().unwrap_or_default();
-        let ipc = get(&hc.ipc_mode);
-        let ipc = mode("HostConfig.IpcMode", "ipc", &ipc, peers, starting)?;
+        let ipc_mode = get(&hc.ipc_mode);
+        let ipc = mode("HostConfig.IpcMode", "ipc", &ipc_mode, peers, starting)?;
+        let shm = match (&ipc, ipc_mode.strip_prefix("container:")) {
+            (Mode::Joined { .. }, Some(name)) => peers(name)?.shm,
+            (Mode::Own, _) if ipc_mode == "shareable" => own_shm,
+            _ => None,
+        };
         let pid = get(&hc.pid_mode);
         let pid = mode("HostConfig.PidMode", "pid", &pid, peers, starting)?;
         let uts_own = match hc.uts_mode.as_deref().unwrap_or_default() {
@@ -103,6 +126,7 @@ impl Modes {
         Ok(Modes {
             network_own,
             ipc,
+            shm,
             pid,
             uts_own,
             cgroup_own,
@@ -141,10 +165,15 @@ impl Modes {
 mod tests {
     use super::*;
 
-    fn peers(name: &str) -> Result<Option<i64>> {
+    fn peers(name: &str) -> Result<Peer> {
+        let shm = Some(PathBuf::from("/c/mounts/shm"));
         match name {
-            "up" => Ok(Some(42)),
-            "down" => Ok(None),
+            "up" => Ok(Peer { pid: Some(42), shm }),
+            "private" => Ok(Peer {
+                pid: Some(43),
+                shm: None,
+            }),
+            "down" => Ok(Peer { pid: None, shm }),
             _ => Err(EngineError::InvalidParameter(format!(
                 "No such container: {name}"
             ))),
@@ -157,10 +186,12 @@ mod tests {
         assert_eq!(m("", true).unwrap(), Mode::Own);
         let ipc = |v: &str| mode("HostConfig.IpcMode", "ipc", v, &peers, true);
         assert_eq!(ipc("shareable").unwrap(), Mode::Own);
-        assert!(ipc("container:up")
-            .unwrap_err()
-            .to_string()
-            .contains("/dev/shm"));
+        assert_eq!(ipc("container:up").unwrap(), Mode::Joined { pid: 42 });
+        let e = ipc("container:private").unwrap_err().to_string();
+        assert!(
+            e.contains("IpcMode") && e.contains("non-shareable IPC"),
+            "{e}"
+        );
         assert_eq!(m("host", true).unwrap(), Mode::Host);
         assert_eq!(m("container:up", true).unwrap(), Mode::Joined { pid: 42 });
         assert!(m("container:down", false).is_ok());
