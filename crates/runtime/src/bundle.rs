@@ -21,6 +21,11 @@ use crate::resources::{apply_windows_resources, HostResources, ResourceError};
 /// (as overlayfs' `lowerdir`), as a JSON array of paths.
 pub const LAYERS_ANNOTATION: &str = "org.vessel.rootfs.layers";
 
+/// An annotation naming groups (a JSON array of names) the process is to
+/// be in too: looked up in the container's own /etc/group by the shim and
+/// added to `process.user.additionalGids` (Docker's `--group-add NAME`).
+pub const GROUPS_ANNOTATION: &str = "org.vessel.process.groups";
+
 /// Why a bundle cannot be run.
 #[derive(Debug, Error)]
 pub enum BundleError {

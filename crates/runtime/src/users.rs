@@ -54,18 +54,37 @@ pub fn resolve(rootfs: &Path, user: &str) -> Result<Ids, UserError> {
     if let Some(g) = g {
         ids.gid = match g.parse::<u32>() {
             Ok(gid) => gid,
-            Err(_) => read("etc/group")?
-                .lines()
-                .find_map(|line| {
-                    let f: Vec<&str> = line.split(':').collect();
-                    (f.len() >= 3 && f[0] == g)
-                        .then(|| f[2].parse::<u32>().ok())
-                        .flatten()
-                })
-                .ok_or_else(|| UserError::NoSuchGroup(g.to_string()))?,
+            Err(_) => gid_in(&read("etc/group")?, g)?,
         };
     }
     Ok(ids)
+}
+
+/// The ids of the groups named `names` (or given by number) in the
+/// container's /etc/group, in order.
+pub fn group_ids(rootfs: &Path, names: &[String]) -> Result<Vec<u32>, UserError> {
+    let file = "etc/group";
+    let group = read_in_root(rootfs, file).map_err(|source| UserError::Read { file, source })?;
+    names
+        .iter()
+        .map(|name| match name.parse::<u32>() {
+            Ok(gid) => Ok(gid),
+            Err(_) => gid_in(&group, name),
+        })
+        .collect()
+}
+
+/// The id of the group `name` in an /etc/group's text.
+fn gid_in(group: &str, name: &str) -> Result<u32, UserError> {
+    group
+        .lines()
+        .find_map(|line| {
+            let f: Vec<&str> = line.split(':').collect();
+            (f.len() >= 3 && f[0] == name)
+                .then(|| f[2].parse::<u32>().ok())
+                .flatten()
+        })
+        .ok_or_else(|| UserError::NoSuchGroup(name.to_string()))
 }
 
 /// The largest /etc/passwd or /etc/group read.

@@ -14,7 +14,7 @@
 
 use std::os::unix::net::UnixListener;
 
-use vessel_runtime::bundle::{self, RuntimeBundle};
+use vessel_runtime::bundle::{self, RuntimeBundle, GROUPS_ANNOTATION};
 use vessel_runtime::launch::CreateRequest;
 use vessel_runtime::logs::LogWriter;
 use vessel_runtime::protocol::{Status, INIT};
@@ -208,11 +208,31 @@ pub fn starts_within(req: &CreateRequest) -> bool {
     req.start.is_some() || req.foreground.is_some()
 }
 
-/// A `process.user.username` is looked up in the container's own passwd.
+/// A `process.user.username` is looked up in the container's own passwd,
+/// and the groups the spec names ([`GROUPS_ANNOTATION`]) in its group
+/// file.
 fn resolve_username(rb: &mut RuntimeBundle) -> Result<(), ShimError> {
+    let names: Vec<String> = rb
+        .spec
+        .annotations()
+        .as_ref()
+        .and_then(|a| a.get(GROUPS_ANNOTATION))
+        .map(|v| serde_json::from_str(v))
+        .transpose()
+        .map_err(|e| ShimError::create(format!("annotations.{GROUPS_ANNOTATION}: {e}")))?
+        .unwrap_or_default();
+    let gids = users::group_ids(&rb.rootfs, &names).map_err(|source| ShimError::User {
+        field: "process.user.additionalGids",
+        source,
+    })?;
     let Some(user) = rb.spec.process_mut().as_mut().map(|p| p.user_mut()) else {
         return Ok(());
     };
+    if !gids.is_empty() {
+        let mut all = user.additional_gids().clone().unwrap_or_default();
+        all.extend(gids);
+        user.set_additional_gids(Some(all));
+    }
     let Some(name) = user.username().clone().filter(|n| !n.is_empty()) else {
         return Ok(());
     };

@@ -78,6 +78,22 @@ fn file_system_and_limit_options_open_what_they_say() {
         "id -G; grep NoNewPrivs /proc/self/status; cat /proc/sys/net/ipv4/ip_forward",
     );
     assert_eq!(out, "1000 5 44\nNoNewPrivs:\t1\n1\n", "{out}");
+    // A group by name is the container's own /etc/group's (the kernel
+    // keeps the groups sorted).
+    let named = ["-u", "1000", "--group-add", "44", "--group-add", "daemon"];
+    assert_eq!(run(&e, &named, "id -G"), "0 1 44\n");
+    let out = e.docker(&[
+        "run",
+        "--name",
+        "nogroup",
+        "--group-add",
+        "nosuch",
+        "busybox",
+        "true",
+    ]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(stderr(&out).contains("group \"nosuch\""), "{out:?}");
+    e.ok(&["rm", "nogroup"]);
     // Root by name keeps root's capabilities; -1 is no limit (core's hard
     // limit is none here already: raising one needs CAP_SYS_RESOURCE).
     let root = run(&e, &["-u", "root:0"], "grep CapEff /proc/self/status");
@@ -198,7 +214,7 @@ fn bad_values_are_refused_by_name_and_leave_nothing() {
             &["--security-opt", "apparmor=docker-default"][..],
             "HostConfig.SecurityOpt[0]",
         ),
-        (&["--group-add", "audio"][..], "HostConfig.GroupAdd[0]"),
+        (&["--group-add", "a:b"][..], "HostConfig.GroupAdd[0]"),
         (&["--cgroupns", "bogus"][..], "HostConfig.CgroupnsMode"),
         (&["--device", "/nonexistent"][..], "HostConfig.Devices[0]"),
         (

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{Capability, Linux, LinuxSeccomp, Root, Spec};
-use vessel_runtime::bundle::LAYERS_ANNOTATION;
+use vessel_runtime::bundle::{GROUPS_ANNOTATION, LAYERS_ANNOTATION};
 
 use crate::container::Container;
 use crate::error::{EngineError, Result};
@@ -223,6 +223,11 @@ pub fn build(c: &Container, inputs: &Inputs) -> Result<Spec> {
     root.set_path(PathBuf::from("rootfs"))
         .set_readonly(Some(hc.readonly_rootfs.unwrap_or(false)));
 
+    let mut annotations = HashMap::from([(LAYERS_ANNOTATION.to_string(), lower)]);
+    if let Some(names) = process::group_names(hc.group_add.as_deref().unwrap_or_default())? {
+        let names = serde_json::to_string(&names).unwrap_or_default();
+        annotations.insert(GROUPS_ANNOTATION.to_string(), names);
+    }
     let mut spec = Spec::default();
     spec.set_version("1.0.2".into())
         .set_process(Some(process))
@@ -230,10 +235,7 @@ pub fn build(c: &Container, inputs: &Inputs) -> Result<Spec> {
         .set_hostname(modes.uts_own.then_some(hostname))
         .set_domainname(domainname(c, modes.uts_own)?)
         .set_mounts(Some(mounts))
-        .set_annotations(Some(HashMap::from([(
-            LAYERS_ANNOTATION.to_string(),
-            lower,
-        )])))
+        .set_annotations(Some(annotations))
         .set_linux(Some(linux(
             c,
             &modes,

@@ -40,10 +40,10 @@ pub(super) fn process(
         Some(u) => user(u),
     };
     // The primary group is set apart (the shim resolves a user's name);
-    // the supplementary ones are those added.
-    let groups = group_add(c.host_config.group_add.as_deref().unwrap_or_default())?;
-    if !groups.is_empty() {
-        user.set_additional_gids(Some(groups));
+    // the supplementary ones are those added (by name, the shim's too:
+    // see `group_names`).
+    if let Some(groups) = numeric_groups(c.host_config.group_add.as_deref().unwrap_or_default()) {
+        user.set_additional_gids(Some(groups).filter(|g| !g.is_empty()));
     }
     let hc = &c.host_config;
     let caps = match super::privileged(c) {
@@ -197,19 +197,27 @@ fn oom_score_adj(adj: i64) -> Result<Option<i32>> {
     Ok((adj != 0).then_some(adj as i32))
 }
 
-/// `--group-add`: numeric group ids.
-fn group_add(groups: &[String]) -> Result<Vec<u32>> {
-    groups
-        .iter()
-        .enumerate()
-        .map(|(i, g)| {
-            g.parse::<u32>().map_err(|_| {
-                EngineError::InvalidParameter(format!(
-                    "HostConfig.GroupAdd[{i}]: {g:?} is not a numeric group id (group names are not supported yet)"
-                ))
-            })
-        })
-        .collect()
+/// `--group-add` when every group is given by number: their ids.
+fn numeric_groups(groups: &[String]) -> Option<Vec<u32>> {
+    groups.iter().map(|g| g.parse::<u32>().ok()).collect()
+}
+
+/// `--group-add` when a group is given by name: every group, in order,
+/// for the shim to look up in the container's /etc/group (the spec's
+/// [`vessel_runtime::bundle::GROUPS_ANNOTATION`]); none otherwise. A name
+/// that no /etc/group could hold is refused here.
+pub(super) fn group_names(groups: &[String]) -> Result<Option<Vec<String>>> {
+    if numeric_groups(groups).is_some() {
+        return Ok(None);
+    }
+    for (i, g) in groups.iter().enumerate() {
+        if g.is_empty() || g.contains([':', '\n', '\0']) {
+            return Err(EngineError::InvalidParameter(format!(
+                "HostConfig.GroupAdd[{i}]: {g:?} is not a group name or id"
+            )));
+        }
+    }
+    Ok(Some(groups.to_vec()))
 }
 
 #[cfg(test)]
@@ -246,10 +254,16 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("2000"));
-        assert_eq!(group_add(&["5".into(), "44".into()]).unwrap(), [5, 44]);
-        assert!(group_add(&["audio".into()])
+        let groups = |g: &[&str]| g.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(numeric_groups(&groups(&["5", "44"])).unwrap(), [5, 44]);
+        assert!(group_names(&groups(&["5", "44"])).unwrap().is_none());
+        assert_eq!(
+            group_names(&groups(&["5", "audio"])).unwrap().unwrap(),
+            ["5", "audio"]
+        );
+        assert!(group_names(&groups(&["a:b"]))
             .unwrap_err()
             .to_string()
-            .contains("audio"));
+            .contains("GroupAdd[0]"));
     }
 }
