@@ -79,6 +79,10 @@ pub struct ProcessSpec {
     /// The terminal's size, set as soon as the terminal exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub console_size: Option<ConsoleSize>,
+    /// Capabilities of its own instead of the first process's (a
+    /// privileged exec's: every one the host allows, in every set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Box<oci_spec::runtime::LinuxCapabilities>>,
 }
 
 /// A terminal's size in characters (the OCI spec's `consoleSize`).

@@ -37,13 +37,20 @@ impl Daemon {
     }
 
     /// `docker exec` (create): records a process to start in the running
-    /// container `name`.
+    /// container `name`; a `privileged` one gets every capability of the
+    /// host's bounding set (its seccomp filter stays the container's, as
+    /// Docker's).
     pub fn exec_create(
         &self,
         name: &str,
         mut process: vessel_runtime::protocol::ProcessSpec,
         open_stdin: bool,
+        privileged: bool,
     ) -> Result<String> {
+        if privileged {
+            let all = crate::spec::capability_sets(&self.host.bounding, true);
+            process.capabilities = Some(Box::new(all));
+        }
         if process.args.is_empty() {
             return Err(EngineError::InvalidParameter(
                 "Cmd: empty, there is no command to run".into(),

@@ -22,7 +22,7 @@ mod security_opts;
 
 pub use mounts::SHM_SIZE;
 pub use namespaces::{Peer, Peers};
-pub use security::{host_bounding_set, MASKED_PATHS, READONLY_PATHS};
+pub use security::{capability_sets, host_bounding_set, MASKED_PATHS, READONLY_PATHS};
 
 /// What the spec takes from the host, read once by the daemon.
 #[derive(Debug, Clone, Default)]

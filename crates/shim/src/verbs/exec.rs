@@ -179,6 +179,9 @@ fn exec_process(first: &Process, rootfs: &Path, spec: &ProcessSpec) -> Result<Pr
     if let Some(cwd) = &spec.cwd {
         process.set_cwd(cwd.into());
     }
+    if let Some(caps) = &spec.capabilities {
+        process.set_capabilities(Some(caps.as_ref().clone()));
+    }
     if let Some(user) = &spec.user {
         let ids = users::resolve(rootfs, user).map_err(|source| ShimError::User {
             field: "user",

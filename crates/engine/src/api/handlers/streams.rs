@@ -52,10 +52,12 @@ pub(super) async fn exec_create(d: Arc<Daemon>, id: String, req: Request<Incomin
         user: body.user.filter(|u| !u.is_empty()),
         terminal: tty,
         console_size,
+        capabilities: None,
     };
     let stdin = body.attach_stdin.unwrap_or(false);
+    let privileged = body.privileged.unwrap_or(false);
     blocking(move || {
-        let exec_id = d.exec_create(&id, process, stdin)?;
+        let exec_id = d.exec_create(&id, process, stdin, privileged)?;
         Ok(json(StatusCode::CREATED, &json!({"Id": exec_id})))
     })
     .await

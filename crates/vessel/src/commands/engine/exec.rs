@@ -19,6 +19,9 @@ pub struct ExecArgs {
     /// Give the command a terminal.
     #[arg(long, short)]
     tty: bool,
+    /// Give the command every capability the host allows.
+    #[arg(long)]
+    privileged: bool,
     #[command(flatten)]
     process: ProcessFlags,
     container: String,
@@ -34,6 +37,7 @@ pub async fn exec(client: &Client, a: ExecArgs) -> anyhow::Result<()> {
         "AttachStdin": a.interactive && !a.detach,
         "AttachStdout": !a.detach,
         "AttachStderr": !a.detach,
+        "Privileged": a.privileged,
     });
     a.process.apply(&mut body);
     if let Some(size) = super::run::console_size(a.tty) {

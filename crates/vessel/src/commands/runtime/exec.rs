@@ -44,6 +44,7 @@ pub fn exec(root: &Path, args: ExecArgs) -> anyhow::Result<()> {
             console_size: terminal_size()
                 .filter(|_| args.tty)
                 .map(|(width, height)| ConsoleSize { height, width }),
+            capabilities: None,
         },
         attach: true,
         stdin: true,
