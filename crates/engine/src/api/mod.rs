@@ -3,6 +3,7 @@
 //! call the (blocking) engine off the async runtime.
 
 mod body;
+pub mod conn;
 mod filters;
 mod handlers;
 mod logs;
@@ -42,9 +43,14 @@ pub async fn serve(daemon: Arc<Daemon>, socket: &Path) -> std::io::Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
         let daemon = daemon.clone();
+        // For the streams a request may switch the connection to.
+        let conn = conn::Conn::of(&stream).ok();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
+            let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
                 let daemon = daemon.clone();
+                if let Some(conn) = &conn {
+                    req.extensions_mut().insert(conn.clone());
+                }
                 async move { Ok::<_, Infallible>(route(daemon, req).await) }
             });
             if let Err(e) = hyper::server::conn::http1::Builder::new()

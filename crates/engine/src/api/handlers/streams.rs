@@ -1,6 +1,7 @@
 //! Hijacked streams: attach, and exec create and start.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -11,6 +12,7 @@ use serde_json::json;
 use vessel_runtime::protocol::ConsoleSize;
 
 use super::{blocking, off_runtime, read_json, read_value, stream_type, typed};
+use crate::api::conn::Conn;
 use crate::api::models;
 use crate::api::{empty, error, json, Call, Reply};
 use crate::daemon::Daemon;
@@ -73,6 +75,7 @@ struct ExecStartBody {
 /// stream like attach.
 pub(super) async fn exec_start(d: Arc<Daemon>, id: String, mut req: Request<Incoming>) -> Reply {
     let upgrade = hyper::upgrade::on(&mut req);
+    let conn = req.extensions().get::<Conn>().cloned();
     let body: ExecStartBody = match read_json(req).await {
         Ok(b) => b,
         Err(e) => return error(&e),
@@ -100,13 +103,14 @@ pub(super) async fn exec_start(d: Arc<Daemon>, id: String, mut req: Request<Inco
     // The stream closes once the exit is recorded, so that a client
     // inspecting the exec right after reads its exit code.
     let after: After = Box::new(move || d.exec_wait(&id, std::time::Duration::from_secs(10)));
-    hijack(upgrade, rx, tty, stdin, Some(after))
+    hijack(upgrade, conn, rx, tty, stdin, Some(after))
 }
 
 /// Answers 101 and, once the client has switched, splices its connection
-/// to a process's streams (see [`splice`]).
+/// (`conn`, this side of it) to a process's streams (see [`splice`]).
 fn hijack(
     upgrade: hyper::upgrade::OnUpgrade,
+    conn: Option<Conn>,
     streams: std::sync::mpsc::Receiver<crate::daemon::Streams>,
     tty: bool,
     stdin: bool,
@@ -117,6 +121,7 @@ fn hijack(
             Ok(upgraded) => {
                 splice(
                     hyper_util::rt::TokioIo::new(upgraded),
+                    conn,
                     streams,
                     tty,
                     stdin,
@@ -154,7 +159,15 @@ pub(super) async fn attach(
         Ok(a) => a,
         Err(e) => return error(&e),
     };
-    hijack(hyper::upgrade::on(&mut req), streams, tty, stdin, None)
+    let conn = req.extensions().get::<Conn>().cloned();
+    hijack(
+        hyper::upgrade::on(&mut req),
+        conn,
+        streams,
+        tty,
+        stdin,
+        None,
+    )
 }
 
 /// Work to finish before a spliced stream is closed.
@@ -162,16 +175,18 @@ type After = Box<dyn FnOnce() + Send>;
 
 /// Copies the shim's output to the client (unframed for a terminal) and
 /// the client's bytes to the process's stdin; a client half-close is
-/// stdin's end. Ends when the output ends.
+/// stdin's end. Ends when the output ends. The first output waits until
+/// the client has read the response's headers (see [`Conn::wait_read`]).
 async fn splice(
-    conn: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
+    upgraded: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
+    conn: Option<Conn>,
     streams: std::sync::mpsc::Receiver<crate::daemon::Streams>,
     tty: bool,
     stdin: bool,
     after: Option<After>,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let (mut rd, mut wr) = tokio::io::split(conn);
+    let (mut rd, mut wr) = tokio::io::split(upgraded);
     let (otx, mut orx) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
     let (itx, irx) = std::sync::mpsc::channel::<Option<Vec<u8>>>();
     std::thread::spawn(move || {
@@ -180,6 +195,9 @@ async fn splice(
         let Ok((mut out, mut input)) = streams.recv() else {
             return;
         };
+        if let Some(conn) = conn {
+            conn.wait_read(Duration::from_secs(2));
+        }
         std::thread::spawn(move || {
             use std::io::Write;
             if !stdin {

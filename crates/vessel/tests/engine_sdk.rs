@@ -1,0 +1,70 @@
+//! The Docker SDK for Python (7.1.0, in a virtualenv the test makes once
+//! under cargo's target directory) against a real vesseld: what it reads
+//! of an exec's output, which it reads from the raw socket after the
+//! `101` (not through its HTTP library's buffer), arrives whole.
+
+mod engine_support;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use engine_support::*;
+
+/// The virtualenv's python, made (with `docker==7.1.0` from PyPI) if it
+/// is not there yet.
+fn sdk_python() -> PathBuf {
+    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("docker-sdk-7.1.0");
+    let python = venv.join("bin/python");
+    let ready = venv.join(".installed");
+    if !ready.exists() {
+        let made = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status();
+        assert!(
+            made.is_ok_and(|s| s.success()),
+            "python3 -m venv (python3-venv)"
+        );
+        let pip = Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "docker==7.1.0"])
+            .status();
+        assert!(pip.is_ok_and(|s| s.success()), "pip install docker==7.1.0");
+        std::fs::write(&ready, "").unwrap();
+    }
+    python
+}
+
+const SCRIPT: &str = r#"
+import sys, docker
+client = docker.DockerClient(base_url=sys.argv[1])
+c = client.containers.get("keep")
+lost = []
+for i in range(60):
+    r = c.exec_run(["echo", f"hello-{i}"])
+    if r.exit_code != 0 or r.output != f"hello-{i}\n".encode():
+        lost.append(("exec_run", i, r.exit_code, r.output))
+for i in range(20):
+    out = b"".join(c.exec_run(["echo", f"stream-{i}"], stream=True).output)
+    if out != f"stream-{i}\n".encode():
+        lost.append(("stream", i, out))
+r = c.exec_run(["sh", "-c", "echo out; echo err >&2"], demux=True)
+if r.output != (b"out\n", b"err\n"):
+    lost.append(("demux", r.output))
+print(lost)
+"#;
+
+#[test]
+fn the_python_sdk_reads_every_exec_whole() {
+    let python = sdk_python();
+    let e = Engine::start();
+    e.ok(&["run", "-d", "--name", "keep", "busybox", "sleep", "300"]);
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(e.host())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(stdout(&out), "[]\n", "{}", stderr(&out));
+}
