@@ -22,7 +22,7 @@ pub const NOT_FOUND: i32 = 127;
 pub const NOT_EXECUTABLE: i32 = 126;
 
 #[derive(Clone, Debug)]
-pub struct ShimExecutor;
+pub struct ShimExecutor(pub Unrunnable);
 
 /// The shim blocks SIGCHLD and ignores SIGPIPE; a blocked mask and ignored
 /// signals survive exec, so the container's process gets the defaults back.
@@ -56,16 +56,30 @@ pub(crate) fn prepare_terminal(process: &Process) {
     }
 }
 
+/// Which process could not run its command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unrunnable {
+    /// The container's first process: 127 when the command is missing,
+    /// 126 when it cannot be run, as Docker's.
+    First,
+    /// An exec: 126 either way, as Docker's (its exec fails to start).
+    Exec,
+}
+
 /// Leaves with Docker's code for a command that could not be run, after
 /// saying why on the process's stderr.
-pub(crate) fn exit_unrunnable(command: &str, err: Errno) -> ! {
+pub(crate) fn exit_unrunnable(command: &str, err: Errno, who: Unrunnable) -> ! {
     let (code, what) = match err {
         Errno::ENOENT | Errno::ENOTDIR => (NOT_FOUND, "not found or does not exist"),
         _ => (NOT_EXECUTABLE, "could not be invoked"),
     };
+    let (code, whose) = match who {
+        Unrunnable::First => (code, "container command"),
+        Unrunnable::Exec => (NOT_EXECUTABLE, "exec"),
+    };
     let _ = writeln!(
         std::io::stderr(),
-        "vessel: container command '{command}' {what}: {}",
+        "vessel: {whose} '{command}' {what}: {}",
         err.desc()
     );
     exit_now(code)
@@ -101,7 +115,7 @@ impl Executor for ShimExecutor {
             prepare_terminal(process);
         }
         let err = nix::unistd::execvp(&c_args[0], &c_args).unwrap_err();
-        exit_unrunnable(command, err)
+        exit_unrunnable(command, err, self.0)
     }
 
     fn validate(&self, _spec: &Spec) -> Result<(), ExecutorValidationError> {

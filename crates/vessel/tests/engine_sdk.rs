@@ -51,6 +51,11 @@ for i in range(20):
 r = c.exec_run(["sh", "-c", "echo out; echo err >&2"], demux=True)
 if r.output != (b"out\n", b"err\n"):
     lost.append(("demux", r.output))
+# Docker's code for an exec that cannot start: 126, missing or not.
+for cmd in (["no-such-command"], ["/etc/passwd"]):
+    r = c.exec_run(cmd)
+    if r.exit_code != 126:
+        lost.append(("exit code", cmd, r.exit_code, r.output))
 print(lost)
 "#;
 

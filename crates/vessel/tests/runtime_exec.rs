@@ -60,8 +60,15 @@ fn exec_runs_with_its_own_stdio_env_cwd_user_and_exit_code() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("\"nosuchuser\""));
 
+    // Docker's code for an exec that cannot start, missing or not: 126
+    // (a first process's missing command is 127).
     let out = env.run(&["exec", &id, "--", "no-such-command"]);
-    assert_eq!(out.status.code(), Some(127));
+    assert_eq!(out.status.code(), Some(126));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("exec 'no-such-command' not found"),
+        "{stderr}"
+    );
     env.ok(&["delete", "--force", &id]);
     assert_gone(&env, &id);
 }

@@ -14,7 +14,7 @@ use libcontainer::syscall::syscall::SyscallType;
 use oci_spec::runtime::Spec;
 
 use crate::error::ShimError;
-use crate::executor::ShimExecutor;
+use crate::executor::{ShimExecutor, Unrunnable};
 
 /// What libcontainer's init is given.
 pub(super) struct ContainerArgsFor<'a> {
@@ -68,7 +68,7 @@ impl ContainerArgsFor<'_> {
                 container_name: self.id.to_string(),
             },
             detached: true,
-            executor: Box::new(ShimExecutor),
+            executor: Box::new(ShimExecutor(Unrunnable::First)),
             no_pivot: false,
             stdin,
             stdout,

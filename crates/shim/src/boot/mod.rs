@@ -36,7 +36,7 @@ pub use plan::{plan, Plan};
 use crate::cgroups::ready::ReadyCgroups;
 use crate::console::ConsoleSocket;
 use crate::error::ShimError;
-use crate::executor::ShimExecutor;
+use crate::executor::{ShimExecutor, Unrunnable};
 use crate::fallback::Unsupported;
 use crate::process::{wire_stdio, Proc};
 
@@ -183,7 +183,7 @@ fn build(req: BootRequest<'_>, why: Unsupported) -> Result<Created, ShimError> {
     let builder = ContainerBuilder::new(id.to_string(), SyscallType::default())
         .with_root_path(root)
         .map_err(ShimError::internal("preparing libcontainer's state"))?
-        .with_executor(ShimExecutor);
+        .with_executor(ShimExecutor(Unrunnable::First));
     let (builder, console) = wire_stdio(builder, init, console, open_stdin)
         .map_err(ShimError::internal("setting up the stdio"))?;
     let container = builder

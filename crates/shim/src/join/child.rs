@@ -47,7 +47,8 @@ pub(super) fn become_process(
     executor::restore_signals();
     executor::prepare_terminal(&plan.process);
     let err = exec_searching(&plan.args, &env, &plan.search_path);
-    executor::exit_unrunnable(&plan.args[0].to_string_lossy(), err)
+    let command = plan.args[0].to_string_lossy();
+    executor::exit_unrunnable(&command, err, executor::Unrunnable::Exec)
 }
 
 /// Into the container's cgroups (first), a session of its own, the

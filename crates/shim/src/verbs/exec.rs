@@ -16,7 +16,7 @@ use vessel_runtime::users;
 
 use super::Reply;
 use crate::error::ShimError;
-use crate::executor::ShimExecutor;
+use crate::executor::{ShimExecutor, Unrunnable};
 use crate::join;
 use crate::process::{attach_pty, pipes, take_terminal, wire_stdio, Proc};
 use crate::shim_state::ShimState;
@@ -141,7 +141,7 @@ fn start_tenant(
     let builder = ContainerBuilder::new(state.id.clone(), SyscallType::default())
         .with_root_path(state.cdir.libcontainer_root())
         .map_err(ShimError::internal("opening the container"))?
-        .with_executor(ShimExecutor);
+        .with_executor(ShimExecutor(Unrunnable::Exec));
     let console_path = execs.join(format!("{id}.console.sock"));
     let (builder, console) = wire_stdio(
         builder,
