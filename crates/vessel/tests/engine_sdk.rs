@@ -1,7 +1,8 @@
 //! The Docker SDK for Python (7.1.0, in a virtualenv the test makes once
 //! under cargo's target directory) against a real vesseld: what it reads
 //! of an exec's output, which it reads from the raw socket after the
-//! `101` (not through its HTTP library's buffer), arrives whole.
+//! `101` (not through its HTTP library's buffer), arrives whole; framed
+//! or raw as the start asks; and a failed exec's code is Docker's.
 
 mod engine_support;
 
@@ -51,6 +52,17 @@ for i in range(20):
 r = c.exec_run(["sh", "-c", "echo out; echo err >&2"], demux=True)
 if r.output != (b"out\n", b"err\n"):
     lost.append(("demux", r.output))
+# The start's Tty says whether the stream is framed, whatever the exec
+# was created with, as dockerd has it.
+api = client.api
+e = api.exec_create("keep", ["echo", "hi"], tty=True)
+out = api.exec_start(e["Id"], tty=False)
+if out != b"hi\r\n":
+    lost.append(("tty exec, framed start", out))
+e = api.exec_create("keep", ["echo", "hi"], tty=False)
+out = api.exec_start(e["Id"], tty=True)
+if out != b"hi\n":
+    lost.append(("exec, raw start", out))
 # Docker's code for an exec that cannot start: 126, missing or not.
 for cmd in (["no-such-command"], ["/etc/passwd"]):
     r = c.exec_run(cmd)

@@ -69,6 +69,9 @@ pub(super) async fn exec_create(d: Arc<Daemon>, id: String, req: Request<Incomin
 #[serde(rename_all = "PascalCase", default)]
 struct ExecStartBody {
     detach: bool,
+    /// Whether the stream is raw (a terminal's) or framed: the start's
+    /// word, whatever the exec was created with, as dockerd does.
+    tty: bool,
 }
 
 /// `POST /exec/{id}/start`: detached (200), or upgraded to the exec's
@@ -80,7 +83,7 @@ pub(super) async fn exec_start(d: Arc<Daemon>, id: String, mut req: Request<Inco
         Ok(b) => b,
         Err(e) => return error(&e),
     };
-    let detach = body.detach;
+    let (detach, raw) = (body.detach, body.tty);
     let started = {
         let d = d.clone();
         let id = id.clone();
@@ -91,7 +94,7 @@ pub(super) async fn exec_start(d: Arc<Daemon>, id: String, mut req: Request<Inco
         })
         .await
     };
-    let (streams, tty, stdin) = match started {
+    let (streams, _created_with_tty, stdin) = match started {
         Ok(s) => s,
         Err(e) => return error(&e),
     };
@@ -103,7 +106,7 @@ pub(super) async fn exec_start(d: Arc<Daemon>, id: String, mut req: Request<Inco
     // The stream closes once the exit is recorded, so that a client
     // inspecting the exec right after reads its exit code.
     let after: After = Box::new(move || d.exec_wait(&id, std::time::Duration::from_secs(10)));
-    hijack(upgrade, conn, rx, tty, stdin, Some(after))
+    hijack(upgrade, conn, rx, raw, stdin, Some(after))
 }
 
 /// Answers 101 and, once the client has switched, splices its connection
