@@ -734,3 +734,19 @@ fn two_attaches_waiting_for_a_start_both_get_all_the_output() {
     }
     assert_eq!(String::from_utf8_lossy(&output), "one\ntwo\n");
 }
+
+#[test]
+fn a_kill_is_answered_once_the_container_has_stopped() {
+    let e = Engine::start();
+    for i in 0..20 {
+        let name = format!("killed{i}");
+        e.ok(&["run", "-d", "--name", &name, "busybox", "sleep", "300"]);
+        let out = e.docker(&["kill", &name]);
+        assert!(out.status.success(), "{out:?}");
+        // Right after the answer, as Docker's: stopped, by the SIGKILL.
+        assert_eq!(
+            e.inspect(&name, "{{.State.Running}} {{.State.ExitCode}}"),
+            "false 137"
+        );
+    }
+}

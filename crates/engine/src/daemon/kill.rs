@@ -5,11 +5,16 @@ use crate::container::Verb;
 use crate::error::{EngineError, Result};
 use vessel_runtime::protocol::INIT;
 
+/// How long a SIGKILL waits for the container to stop, Docker's.
+const KILL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl Daemon {
     /// Sends `signal` (default SIGKILL). A frozen process only gets its
     /// signal once thawed: as Docker does, a paused container is resumed
     /// after a SIGKILL, or after its stop signal (any signal, when it has
-    /// none of its own).
+    /// none of its own). A SIGKILL is answered once the container has
+    /// stopped (within 10 s, as Docker's `Kill`): whoever looks next sees
+    /// it stopped.
     pub fn kill(&self, name: &str, signal: Option<&str>) -> Result<()> {
         let signal = parse_signal(signal.unwrap_or("KILL"))?;
         let entry = self.get(name)?;
@@ -38,6 +43,12 @@ impl Daemon {
                     tracing::warn!(container = %c.id, error = %e, "cannot resume a killed container")
                 }
             }
+        }
+        drop(c);
+        if signal == libc::SIGKILL && !self.wait_stopped(&entry, Some(KILL_WAIT)) {
+            return Err(EngineError::Internal(
+                "tried to kill container, but did not receive an exit event".into(),
+            ));
         }
         Ok(())
     }
