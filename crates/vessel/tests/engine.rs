@@ -407,8 +407,9 @@ fn exec_runs_in_the_container_with_its_own_env_cwd_user_and_code() {
     e.eventually("the detached exec", || {
         e.vessel(&["exec", "x", "cat", "/tmp/mark"]).stdout == b"later\n"
     });
+    // Docker's code for an exec that cannot start.
     let out = e.vessel(&["exec", "x", "no-such-command"]);
-    assert_eq!(out.status.code(), Some(127), "{out:?}");
+    assert_eq!(out.status.code(), Some(126), "{out:?}");
     e.ok(&["pause", "x"]);
     let out = e.vessel(&["exec", "x", "true"]);
     assert!(stderr(&out).contains("is paused"), "{out:?}");
@@ -749,4 +750,24 @@ fn a_kill_is_answered_once_the_container_has_stopped() {
             "false 137"
         );
     }
+}
+
+#[test]
+fn a_second_daemon_on_the_same_roots_refuses_and_leaves_the_first_alone() {
+    let e = Engine::start();
+    e.ok(&["run", "-d", "--name", "kept", "busybox", "sleep", "300"]);
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_vesseld"))
+        .arg("--root")
+        .arg(e.root())
+        .arg("--exec-root")
+        .arg(e.exec_root())
+        .output()
+        .unwrap();
+    assert!(!second.status.success(), "{second:?}");
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(said.contains("in use by another vesseld"), "{said}");
+    // The first still answers on its socket, with its container running.
+    assert_eq!(e.inspect("kept", "{{.State.Running}}"), "true");
+    let out = e.docker(&["ps", "--format", "{{.Names}}"]);
+    assert_eq!(stdout(&out), "kept\n", "{out:?}");
 }

@@ -18,6 +18,7 @@ mod exec;
 mod exit;
 mod images;
 mod kill;
+mod lock;
 mod names;
 mod pause;
 mod remove;
@@ -99,12 +100,17 @@ pub struct Daemon {
     host_files: crate::etc::HostFiles,
     /// What containers' specs take from the host.
     host: crate::spec::HostFacts,
+    /// This daemon's hold on its roots (see [`lock`]).
+    _locks: lock::RootLocks,
 }
 
 impl Daemon {
     /// Opens the stores under `paths` and restores every container found
     /// there. `shim` is the `vessel-shim` binary.
     pub fn open(paths: Paths, shim: PathBuf) -> Result<Arc<Daemon>> {
+        // First of all: nothing under a root another daemon holds is
+        // touched.
+        let locks = lock::lock_roots(&paths)?;
         // A shim listens at <runtime>/<64-digit id>/shim.sock; a unix
         // socket address holds 107 bytes.
         let longest = paths.runtime().join("0".repeat(64)).join("shim.sock");
@@ -160,6 +166,7 @@ impl Daemon {
                 exec_exited: Condvar::new(),
                 host_files: crate::etc::HostFiles::default(),
                 host,
+                _locks: locks,
             }
         });
         daemon.restore()?;
