@@ -58,7 +58,8 @@ fn legacy_hyperv_sandbox_path_is_the_parent_of_the_layer_folder() {
     ));
     assert_eq!(d["SandboxPath"], r"C:\wf");
     assert_eq!(d["HvPartition"], true);
-    assert!(d.get("LayerFolderPath").is_none());
+    // Set with the struct, before the isolation branch: every container's.
+    assert_eq!(d["LayerFolderPath"], RW);
 }
 
 #[test]

@@ -141,11 +141,13 @@ fn hyperv_requires_an_empty_root_path() {
 }
 
 #[test]
-fn hyperv_gets_the_layer_folder_path_only_when_servicing() {
+fn hyperv_gets_the_layer_folder_path_servicing_or_not() {
+    // The reference's table says "servicing only"; its code assigns the
+    // top layer folder to every container.
     let (_dir, host) = windows_root_with_uvm(&[BASE]);
     let spec = oci_spec(json!({"root": {"path": ""}, "windows": {"hyperv": {}}}));
     let d = build_with(spec, &BuildOptions::new("c"), &host).unwrap();
-    assert_eq!(d.config.layer_folder_path, "");
+    assert_eq!(d.config.layer_folder_path, RW);
     let spec =
         oci_spec(json!({"root": {"path": ""}, "windows": {"hyperv": {}, "servicing": true}}));
     let d = build_with(spec, &BuildOptions::new("c"), &host).unwrap();

@@ -69,11 +69,10 @@ pub(super) fn build(
         }
         cfg.hv_runtime = Some(runtime);
         // The sandbox of a Hyper-V container is found next to its layer
-        // folder; the folder itself is given only to service the image.
+        // folder, which is given too: the reference's table says "servicing
+        // only", its code sets it for every container.
         cfg.sandbox_path = winpath::parent(&windows.layer_folder);
-        if cfg.servicing {
-            cfg.layer_folder_path = windows.layer_folder.clone();
-        }
+        cfg.layer_folder_path = windows.layer_folder.clone();
     } else {
         cfg.volume_path = spec.root.path.clone();
         cfg.layer_folder_path = windows.layer_folder.clone();

@@ -96,11 +96,9 @@ fn set_layer_folder<'w>(
             found: folders.len(),
         });
     };
-    // A Hyper-V container's sandbox lives in its utility VM: HCS is given the
-    // layer folder only to service the image.
-    if !cfg.hv_partition || cfg.servicing {
-        cfg.layer_folder_path = top.clone();
-    }
+    // Every container's, Hyper-V ones too: the reference's table says
+    // "servicing only" for those, its code always assigns it.
+    cfg.layer_folder_path = top.clone();
     Ok(image_layers)
 }
 
