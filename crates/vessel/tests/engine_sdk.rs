@@ -2,7 +2,8 @@
 //! under cargo's target directory) against a real vesseld: what it reads
 //! of an exec's output, which it reads from the raw socket after the
 //! `101` (not through its HTTP library's buffer), arrives whole; framed
-//! or raw as the start asks; and a failed exec's code is Docker's.
+//! or raw as the start asks; a failed exec's code is Docker's; and an
+//! attach for the log alone ends.
 
 mod engine_support;
 
@@ -68,6 +69,13 @@ for cmd in (["no-such-command"], ["/etc/passwd"]):
     r = c.exec_run(cmd)
     if r.exit_code != 126:
         lost.append(("exit code", cmd, r.exit_code, r.output))
+# An attach to a stopped container with logs and no stream: its log,
+# framed, and the end, as dockerd gives it.
+done = client.containers.run("busybox", ["sh", "-c", "echo out; echo err >&2"], detach=True)
+done.wait()
+out = done.attach(stdout=True, stderr=True, logs=True, stream=False)
+if out != b"out\nerr\n":
+    lost.append(("attach logs", out))
 print(lost)
 "#;
 

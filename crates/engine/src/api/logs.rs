@@ -65,15 +65,16 @@ fn entry_nanos(e: &LogEntry) -> i64 {
         .unwrap_or(0)
 }
 
-/// Sends one entry; false once the client is gone.
-fn send(out: &Sender, o: &LogOptions, e: &LogEntry) -> bool {
+/// One entry as the client gets it (framed unless `o.tty`); none when
+/// `o` leaves it out.
+fn format(o: &LogOptions, e: &LogEntry) -> Option<Vec<u8>> {
     let stderr = e.stream == "stderr";
     if (stderr && !o.stderr) || (!stderr && !o.stdout) {
-        return true;
+        return None;
     }
     let t = entry_nanos(e);
     if o.since.is_some_and(|s| t < s) || o.until.is_some_and(|u| t > u) {
-        return true;
+        return None;
     }
     let mut line = Vec::new();
     if o.timestamps {
@@ -82,11 +83,29 @@ fn send(out: &Sender, o: &LogOptions, e: &LogEntry) -> bool {
     }
     line.extend_from_slice(e.log.as_bytes());
     if o.tty {
-        out.send(line)
-    } else {
-        let stream = if stderr { frame::STDERR } else { frame::STDOUT };
-        out.send(frame::encode(stream, &line))
+        return Some(line);
     }
+    let stream = if stderr { frame::STDERR } else { frame::STDOUT };
+    Some(frame::encode(stream, &line))
+}
+
+/// Sends one entry; false once the client is gone.
+fn send(out: &Sender, o: &LogOptions, e: &LogEntry) -> bool {
+    format(o, e).is_none_or(|chunk| out.send(chunk))
+}
+
+/// Everything the log at `path` holds now, as `o` asks for it (an
+/// attach's `logs`).
+pub fn existing(path: &Path, o: &LogOptions) -> Vec<Vec<u8>> {
+    let Ok(file) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let mut chunks = Vec::new();
+    read_entries(&mut BufReader::new(file), &mut 0, |e| {
+        chunks.extend(format(o, &e));
+        true
+    });
+    chunks
 }
 
 /// Streams the log at `path` to `out`. `running` says whether the

@@ -1,6 +1,8 @@
 //! `docker attach`: the first process's streams, now or at its next
 //! start.
 
+use std::path::PathBuf;
+
 use vessel_runtime::protocol::INIT;
 
 use super::{Daemon, PendingAttach, Streams};
@@ -20,6 +22,14 @@ impl Daemon {
     /// Attaches to the first process: at once when the container runs,
     /// else when it next starts. Returns where the streams will arrive,
     /// and whether the container has a terminal.
+    /// The log an attach with `logs` replays: its file (none when the
+    /// container keeps no log), and whether the container has a terminal.
+    pub fn attach_log(&self, name: &str) -> Result<(Option<PathBuf>, bool)> {
+        let entry = self.get(name)?;
+        let c = entry.lock();
+        Ok((c.logs().then(|| PathBuf::from(&c.log_path)), c.tty()))
+    }
+
     pub fn attach(
         &self,
         name: &str,

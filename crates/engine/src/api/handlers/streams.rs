@@ -13,6 +13,7 @@ use vessel_runtime::protocol::ConsoleSize;
 
 use super::{blocking, off_runtime, read_json, read_value, stream_type, typed};
 use crate::api::conn::Conn;
+use crate::api::logs::{self, LogOptions};
 use crate::api::models;
 use crate::api::{empty, error, json, Call, Reply};
 use crate::daemon::Daemon;
@@ -106,32 +107,27 @@ pub(super) async fn exec_start(d: Arc<Daemon>, id: String, mut req: Request<Inco
     // The stream closes once the exit is recorded, so that a client
     // inspecting the exec right after reads its exit code.
     let after: After = Box::new(move || d.exec_wait(&id, std::time::Duration::from_secs(10)));
-    hijack(upgrade, conn, rx, raw, stdin, Some(after))
+    let link = Link {
+        conn,
+        tty: raw,
+        stdin,
+        prelude: None,
+        after: Some(after),
+    };
+    hijack(upgrade, rx, link)
 }
 
 /// Answers 101 and, once the client has switched, splices its connection
 /// (`conn`, this side of it) to a process's streams (see [`splice`]).
 fn hijack(
     upgrade: hyper::upgrade::OnUpgrade,
-    conn: Option<Conn>,
     streams: std::sync::mpsc::Receiver<crate::daemon::Streams>,
-    tty: bool,
-    stdin: bool,
-    after: Option<After>,
+    link: Link,
 ) -> Reply {
+    let tty = link.tty;
     tokio::spawn(async move {
         match upgrade.await {
-            Ok(upgraded) => {
-                splice(
-                    hyper_util::rt::TokioIo::new(upgraded),
-                    conn,
-                    streams,
-                    tty,
-                    stdin,
-                    after,
-                )
-                .await
-            }
+            Ok(upgraded) => splice(hyper_util::rt::TokioIo::new(upgraded), streams, link).await,
             Err(e) => tracing::debug!(error = %e, "the connection was not upgraded"),
         }
     });
@@ -158,19 +154,60 @@ pub(super) async fn attach(
     mut req: Request<Incoming>,
 ) -> Reply {
     let stdin = call.flag("stdin");
-    let (streams, tty) = match off_runtime(move || d.attach(&id, stdin)).await {
+    let (logs, stream) = (call.flag("logs"), call.flag("stream"));
+    let (stdout, stderr) = (call.flag("stdout"), call.flag("stderr"));
+    let attached = off_runtime(move || {
+        let (log, tty) = d.attach_log(&id)?;
+        let prelude = log.filter(|_| logs).map(|path| {
+            let o = LogOptions {
+                stdout,
+                stderr,
+                follow: false,
+                timestamps: false,
+                since: None,
+                until: None,
+                tail: None,
+                tty,
+            };
+            Box::new(move || logs::existing(&path, &o)) as Prelude
+        });
+        let streams = match stream {
+            true => d.attach(&id, stdin)?.0,
+            // Nothing comes after the log: the channel's sender is gone.
+            false => std::sync::mpsc::channel().1,
+        };
+        Ok((streams, tty, prelude))
+    });
+    let (streams, tty, prelude) = match attached.await {
         Ok(a) => a,
         Err(e) => return error(&e),
     };
     let conn = req.extensions().get::<Conn>().cloned();
-    hijack(
-        hyper::upgrade::on(&mut req),
+    let upgrade = hyper::upgrade::on(&mut req);
+    let link = Link {
         conn,
-        streams,
         tty,
-        stdin,
-        None,
-    )
+        stdin: stdin && stream,
+        prelude,
+        after: None,
+    };
+    hijack(upgrade, streams, link)
+}
+
+/// Output to send before a process's streams (an attach's log).
+type Prelude = Box<dyn FnOnce() -> Vec<Vec<u8>> + Send>;
+
+/// How a switched connection is spliced to a process's streams.
+struct Link {
+    /// This side of the connection (see [`Conn::wait_read`]).
+    conn: Option<Conn>,
+    /// Raw (a terminal's) rather than framed.
+    tty: bool,
+    /// Whether the client's bytes go to the process's stdin.
+    stdin: bool,
+    prelude: Option<Prelude>,
+    /// Work to finish before the connection is closed.
+    after: Option<After>,
 }
 
 /// Work to finish before a spliced stream is closed.
@@ -182,25 +219,34 @@ type After = Box<dyn FnOnce() + Send>;
 /// the client has read the response's headers (see [`Conn::wait_read`]).
 async fn splice(
     upgraded: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
-    conn: Option<Conn>,
     streams: std::sync::mpsc::Receiver<crate::daemon::Streams>,
-    tty: bool,
-    stdin: bool,
-    after: Option<After>,
+    link: Link,
 ) {
+    let Link {
+        conn,
+        tty,
+        stdin,
+        prelude,
+        after,
+    } = link;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (mut rd, mut wr) = tokio::io::split(upgraded);
     let (otx, mut orx) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
     let (itx, irx) = std::sync::mpsc::channel::<Option<Vec<u8>>>();
     std::thread::spawn(move || {
-        // The streams come once the container runs (or never, if it is
-        // removed first: the connection then just ends).
-        let Ok((mut out, mut input)) = streams.recv() else {
-            return;
-        };
         if let Some(conn) = conn {
             conn.wait_read(Duration::from_secs(2));
         }
+        for chunk in prelude.map(|log| log()).unwrap_or_default() {
+            if otx.blocking_send(chunk).is_err() {
+                return;
+            }
+        }
+        // The streams come once the container runs (or never: removed
+        // first, or not asked for; the connection then just ends).
+        let Ok((mut out, mut input)) = streams.recv() else {
+            return;
+        };
         std::thread::spawn(move || {
             use std::io::Write;
             if !stdin {
