@@ -44,8 +44,15 @@ impl Conn {
     /// a thread of its own.
     pub fn wait_read(&self, limit: Duration) {
         let deadline = Instant::now() + limit;
+        let mut tries = 0;
         while self.unread().is_ok_and(|n| n > 0) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_micros(100));
+            // A client reading right now is seen at once; one that is not
+            // is not spun for.
+            tries += 1;
+            match tries {
+                ..=50 => std::thread::yield_now(),
+                _ => std::thread::sleep(Duration::from_micros(100)),
+            }
         }
     }
 }

@@ -234,11 +234,20 @@ async fn splice(
     let (otx, mut orx) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
     let (itx, irx) = std::sync::mpsc::channel::<Option<Vec<u8>>>();
     std::thread::spawn(move || {
-        if let Some(conn) = conn {
-            conn.wait_read(Duration::from_secs(2));
-        }
+        // The first bytes out wait until the client has read the
+        // response's headers; by the time output comes, it mostly has.
+        let mut headers_read = conn.is_none();
+        let mut send = |chunk: Vec<u8>| {
+            if !headers_read {
+                if let Some(conn) = &conn {
+                    conn.wait_read(Duration::from_secs(2));
+                }
+                headers_read = true;
+            }
+            otx.blocking_send(chunk).is_ok()
+        };
         for chunk in prelude.map(|log| log()).unwrap_or_default() {
-            if otx.blocking_send(chunk).is_err() {
+            if !send(chunk) {
                 return;
             }
         }
@@ -265,7 +274,7 @@ async fn splice(
             } else {
                 vessel_runtime::frame::encode(stream, &data)
             };
-            if otx.blocking_send(chunk).is_err() {
+            if !send(chunk) {
                 break;
             }
         }
