@@ -47,27 +47,28 @@ fn cached(e: &Engine) -> Vec<String> {
 /// CAP_SYS_ADMIN, unless a filter refuses the call first (EPERM).
 const SWAPON: &str = "dd if=/dev/zero of=/s bs=4096 count=20 2>/dev/null; swapon /s";
 
+/// Runs a probe with CAP_SYS_ADMIN and `opts`, and checks that it ran
+/// under Docker's profile: a clone without namespace flags is allowed (a
+/// pipeline forks), swapon is refused before the kernel sees it.
+fn assert_filtered(e: &Engine, opts: &[&str]) {
+    let script = format!("grep Seccomp: /proc/self/status; echo forked | cat; {SWAPON}");
+    let mut args = vec!["run", "--rm", "--cap-add", "SYS_ADMIN"];
+    args.extend(opts);
+    args.extend(["busybox", "sh", "-c", &script]);
+    let out = e.docker(&args);
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(seccomp_mode(&stdout(&out)), "2", "{opts:?}: {text}");
+    assert!(stdout(&out).contains("forked"), "{opts:?}: {text}");
+    assert!(
+        stderr(&out).contains("swapon: /s: Operation not permitted"),
+        "{opts:?}: {text}"
+    );
+}
+
 #[test]
 fn a_default_container_and_its_execs_run_under_dockers_profile() {
     let e = Engine::start();
-    let out = e.docker(&[
-        "run",
-        "--rm",
-        "--cap-add",
-        "SYS_ADMIN",
-        "busybox",
-        "sh",
-        "-c",
-        &format!("grep Seccomp: /proc/self/status; echo forked | cat; {SWAPON}"),
-    ]);
-    let text = format!("{}{}", stdout(&out), stderr(&out));
-    assert_eq!(seccomp_mode(&stdout(&out)), "2", "{text}");
-    // clone without namespace flags is allowed (a pipeline forks).
-    assert!(stdout(&out).contains("forked"), "{text}");
-    assert!(
-        stderr(&out).contains("swapon: /s: Operation not permitted"),
-        "{text}"
-    );
+    assert_filtered(&e, &[]);
     let out = e.docker(&[
         "run",
         "--rm",
@@ -117,22 +118,7 @@ fn a_container_libcontainer_makes_runs_under_the_same_profile() {
     // compiles the filter itself, with the same meaning (a clone without
     // namespace flags allowed, one with them refused).
     let e = Engine::start();
-    let out = e.docker(&[
-        "run",
-        "--rm",
-        "--pid",
-        "host",
-        "--cap-add",
-        "SYS_ADMIN",
-        "busybox",
-        "sh",
-        "-c",
-        &format!("grep Seccomp: /proc/self/status; echo forked | cat; {SWAPON}"),
-    ]);
-    let text = format!("{}{}", stdout(&out), stderr(&out));
-    assert_eq!(seccomp_mode(&stdout(&out)), "2", "{text}");
-    assert!(stdout(&out).contains("forked"), "{text}");
-    assert!(stderr(&out).contains("Operation not permitted"), "{text}");
+    assert_filtered(&e, &["--pid", "host"]);
     let out = e.docker(&[
         "run", "--rm", "--pid", "host", "busybox", "unshare", "-m", "true",
     ]);
