@@ -771,3 +771,84 @@ fn a_second_daemon_on_the_same_roots_refuses_and_leaves_the_first_alone() {
     let out = e.docker(&["ps", "--format", "{{.Names}}"]);
     assert_eq!(stdout(&out), "kept\n", "{out:?}");
 }
+
+/// An attach over the raw API (`stdin`, `stream`, and `detachKeys` when
+/// given): types `command`, reads until `expect` has come, types `then`
+/// and reads until the daemon ends the attach.
+fn attach_typing(
+    e: &Engine,
+    name: &str,
+    keys: Option<&str>,
+    command: &[u8],
+    expect: &str,
+    then: &[u8],
+) -> String {
+    use std::io::{Read, Write};
+    let sock = e.exec_root().join("vessel.sock");
+    let mut conn = std::os::unix::net::UnixStream::connect(sock).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let keys = keys.map(|k| format!("&detachKeys={k}")).unwrap_or_default();
+    let request = format!(
+        "POST /v1.41/containers/{name}/attach?stream=1&stdin=1&stdout=1&stderr=1{keys} HTTP/1.1\r\n\
+         Host: vessel\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n"
+    );
+    conn.write_all(request.as_bytes()).unwrap();
+    conn.write_all(command).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains(expect) {
+        let n = conn.read(&mut buf).expect("the output comes");
+        assert!(
+            n > 0,
+            "the attach ended early: {}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&buf[..n]);
+    }
+    conn.write_all(then).unwrap();
+    conn.read_to_end(&mut got)
+        .expect("the daemon ends the attach");
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn detach_keys_end_an_attach_and_leave_the_container_running() {
+    let e = Engine::start();
+    e.ok(&["run", "-d", "-i", "-t", "--name", "shell", "busybox", "sh"]);
+    // Docker's default keys, ctrl-p ctrl-q.
+    attach_typing(
+        &e,
+        "shell",
+        None,
+        b"echo mark-$((6*7))\n",
+        "mark-42",
+        b"\x10\x11",
+    );
+    assert_eq!(e.inspect("shell", "{{.State.Running}}"), "true");
+    // Keys of the client's own: the default ones are then typed through
+    // (the attach goes on past them).
+    let got = attach_typing(
+        &e,
+        "shell",
+        Some("ctrl-x,x"),
+        b"\x10\x11echo -$((1+1))\n",
+        "-2",
+        b"\x18x",
+    );
+    assert!(got.contains("-2"), "{got:?}");
+    assert_eq!(e.inspect("shell", "{{.State.Running}}"), "true");
+    // Its stdin stayed open: it still takes commands.
+    attach_typing(
+        &e,
+        "shell",
+        None,
+        b"echo bye-$((2*2))\n",
+        "bye-4",
+        b"exit 3\n",
+    );
+    e.eventually("the shell exits", || {
+        e.inspect("shell", "{{.State.Running}}") == "false"
+    });
+    assert_eq!(e.inspect("shell", "{{.State.ExitCode}}"), "3");
+}

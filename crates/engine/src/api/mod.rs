@@ -4,6 +4,7 @@
 
 mod body;
 pub mod conn;
+pub(crate) mod detach;
 mod filters;
 mod handlers;
 mod logs;

@@ -13,6 +13,7 @@ use vessel_runtime::protocol::ConsoleSize;
 
 use super::{blocking, off_runtime, read_json, read_value, stream_type, typed};
 use crate::api::conn::Conn;
+use crate::api::detach;
 use crate::api::logs::{self, LogOptions};
 use crate::api::models;
 use crate::api::{empty, error, json, Call, Reply};
@@ -111,6 +112,7 @@ pub(super) async fn exec_start(d: Arc<Daemon>, id: String, mut req: Request<Inco
         conn,
         tty: raw,
         stdin,
+        detach: None,
         prelude: None,
         after: Some(after),
     };
@@ -155,6 +157,14 @@ pub(super) async fn attach(
 ) -> Reply {
     let stdin = call.flag("stdin");
     let (logs, stream) = (call.flag("logs"), call.flag("stream"));
+    let keys = match call.q("detachKeys").filter(|k| !k.is_empty()) {
+        Some(keys) => detach::parse(keys),
+        None => Ok(detach::DEFAULT.to_vec()),
+    };
+    let keys = match keys {
+        Ok(keys) => keys,
+        Err(e) => return error(&e),
+    };
     let (stdout, stderr) = (call.flag("stdout"), call.flag("stderr"));
     let attached = off_runtime(move || {
         let (log, tty) = d.attach_log(&id)?;
@@ -188,6 +198,7 @@ pub(super) async fn attach(
         conn,
         tty,
         stdin: stdin && stream,
+        detach: (stdin && stream).then_some(keys),
         prelude,
         after: None,
     };
@@ -205,6 +216,8 @@ struct Link {
     tty: bool,
     /// Whether the client's bytes go to the process's stdin.
     stdin: bool,
+    /// The keys that end the attach (see [`detach`]).
+    detach: Option<Vec<u8>>,
     prelude: Option<Prelude>,
     /// Work to finish before the connection is closed.
     after: Option<After>,
@@ -226,11 +239,12 @@ async fn splice(
         conn,
         tty,
         stdin,
+        detach,
         prelude,
         after,
     } = link;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let (mut rd, mut wr) = tokio::io::split(upgraded);
+    use tokio::io::AsyncWriteExt;
+    let (rd, mut wr) = tokio::io::split(upgraded);
     let (otx, mut orx) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
     let (itx, irx) = std::sync::mpsc::channel::<Option<Vec<u8>>>();
     std::thread::spawn(move || {
@@ -282,23 +296,25 @@ async fn splice(
             after();
         }
     });
-    let reader = tokio::spawn(async move {
-        let mut buf = vec![0u8; 32 * 1024];
-        loop {
-            match rd.read(&mut buf).await {
-                Ok(0) | Err(_) => {
-                    let _ = itx.send(None);
-                    return;
-                }
-                Ok(n) => {
-                    if itx.send(Some(buf[..n].to_vec())).is_err() {
-                        return;
-                    }
+    // Told when the client typed the detach keys: its attach ends.
+    let (detached, mut on_detach) = tokio::sync::oneshot::channel::<()>();
+    let watch = detach.map(detach::Watch::new);
+    let reader = tokio::spawn(read_client(rd, itx, watch, detached));
+    // Until the reader is done: then the channel is not polled again.
+    let mut watching = true;
+    loop {
+        let chunk = tokio::select! {
+            chunk = orx.recv() => chunk,
+            told = &mut on_detach, if watching => {
+                watching = false;
+                match told {
+                    Ok(()) => None,
+                    // The client's input ended: the output goes on.
+                    Err(_) => continue,
                 }
             }
-        }
-    });
-    while let Some(chunk) = orx.recv().await {
+        };
+        let Some(chunk) = chunk else { break };
         if wr.write_all(&chunk).await.is_err() {
             break;
         }
@@ -306,6 +322,39 @@ async fn splice(
     }
     let _ = wr.shutdown().await;
     reader.abort();
+}
+
+/// Passes what the client sends on to `input` (`None`: its end) until
+/// it ends, or types the detach keys `watch` looks for (then `detached`
+/// is told, and the process's stdin is left as it is).
+async fn read_client(
+    mut rd: impl tokio::io::AsyncRead + Unpin,
+    input: std::sync::mpsc::Sender<Option<Vec<u8>>>,
+    mut watch: Option<detach::Watch>,
+    detached: tokio::sync::oneshot::Sender<()>,
+) {
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        let n = match rd.read(&mut buf).await {
+            Ok(0) | Err(_) => {
+                let _ = input.send(None);
+                return;
+            }
+            Ok(n) => n,
+        };
+        let (typed, done) = match &mut watch {
+            Some(w) => w.feed(&buf[..n]),
+            None => (buf[..n].to_vec(), false),
+        };
+        if !typed.is_empty() && input.send(Some(typed)).is_err() {
+            return;
+        }
+        if done {
+            let _ = detached.send(());
+            return;
+        }
+    }
 }
 
 /// `GET /exec/{id}/json`.
