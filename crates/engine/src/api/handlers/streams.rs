@@ -228,8 +228,9 @@ type After = Box<dyn FnOnce() + Send>;
 
 /// Copies the shim's output to the client (unframed for a terminal) and
 /// the client's bytes to the process's stdin; a client half-close is
-/// stdin's end. Ends when the output ends. The first output waits until
-/// the client has read the response's headers (see [`Conn::wait_read`]).
+/// stdin's end. Ends when the output ends, or when the client types its
+/// detach keys. The first output waits until the client has read the
+/// response's headers (see [`Conn::wait_read`]).
 async fn splice(
     upgraded: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
     streams: std::sync::mpsc::Receiver<crate::daemon::Streams>,
