@@ -173,6 +173,7 @@ fn supervise(
     if created.started {
         state.status = Status::Running;
     }
+    state.seccomp = created.seccomp;
     state.save_state();
     Ok(state)
 }

@@ -41,7 +41,8 @@ pub struct ShimState {
     pub done: bool,
     /// The deleted container's state, removed once the delete is answered.
     pub tombstone: Option<Tombstone>,
-    /// The container's seccomp filter, compiled, once an exec needed it.
+    /// The container's seccomp filter, compiled: the one its first
+    /// process loaded, or found once an exec needed it.
     pub seccomp: Option<Filter>,
 }
 

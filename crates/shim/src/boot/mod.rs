@@ -84,6 +84,9 @@ pub struct Created {
     /// Why libcontainer's init made the container's mounts, when it did
     /// (see [`crate::mounts`]).
     pub mounts_by_libcontainer: Option<Unsupported>,
+    /// The seccomp filter the first process loaded, compiled, when the
+    /// shim loaded it (not libcontainer).
+    pub seccomp: Option<crate::seccomp::Filter>,
 }
 
 /// A container being booted. Dropped unfinished, its first process is
@@ -199,5 +202,6 @@ fn build(req: BootRequest<'_>, why: Unsupported) -> Result<Created, ShimError> {
         started: false,
         through_builder: Some(why),
         mounts_by_libcontainer: None,
+        seccomp: None,
     })
 }

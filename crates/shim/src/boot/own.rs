@@ -72,6 +72,8 @@ pub(super) struct OwnBoot {
     console: Option<ConsoleSocket>,
     makes_network: bool,
     mounts: Result<(), Unsupported>,
+    /// The filter the first process loaded, kept for the execs.
+    seccomp: Option<Filter>,
 }
 
 /// The first process, and the end of its channel the shim reads, while it
@@ -299,6 +301,7 @@ pub(super) fn create(plan: Plan, mut req: BootRequest<'_>) -> Result<OwnBoot, Sh
         console: stdio.console,
         makes_network,
         mounts,
+        seccomp,
     };
     booting.set_up(gate, ready_cgroups.as_mut(), &cgroups_path, req)?;
     Ok(booting)
@@ -410,6 +413,7 @@ impl OwnBoot {
             started: self.start,
             through_builder: None,
             mounts_by_libcontainer: self.mounts.err(),
+            seccomp: self.seccomp,
         })
     }
 }

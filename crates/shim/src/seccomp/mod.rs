@@ -115,19 +115,16 @@ impl Filter {
 /// argument is given as it is.
 pub fn in_libcontainer_order(spec: &Spec) -> Result<Cow<'_, Spec>, SeccompError> {
     let masked = |a: &LinuxSeccompArg| a.op() == LinuxSeccompOperator::ScmpCmpMaskedEq;
-    let rules = |s: &Spec| {
-        s.linux()
-            .as_ref()
-            .and_then(|l| l.seccomp().as_ref())
-            .and_then(|s| s.syscalls().clone())
-    };
-    if !rules(spec)
-        .iter()
-        .flatten()
-        .any(|r| r.args().iter().flatten().any(masked))
-    {
+    let rules = spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.seccomp().as_ref())
+        .and_then(|s| s.syscalls().as_ref());
+    let Some(rules) =
+        rules.filter(|rules| rules.iter().any(|r| r.args().iter().flatten().any(masked)))
+    else {
         return Ok(Cow::Borrowed(spec));
-    }
+    };
     let swap = |arg: &LinuxSeccompArg| {
         if !masked(arg) {
             return Ok(*arg);
@@ -140,9 +137,9 @@ pub fn in_libcontainer_order(spec: &Spec) -> Result<Cow<'_, Spec>, SeccompError>
             .build()
             .map_err(|e| SeccompError::Argument(e.to_string()))
     };
-    let swapped: Vec<LinuxSyscall> = rules(spec)
-        .into_iter()
-        .flatten()
+    let swapped: Vec<LinuxSyscall> = rules
+        .iter()
+        .cloned()
         .map(|mut rule| {
             let args = rule.args().as_ref().map(|a| a.iter().map(swap).collect());
             rule.set_args(args.transpose()?);
