@@ -7,6 +7,7 @@
 pub mod bundle;
 pub mod client;
 pub mod frame;
+pub mod in_root;
 pub mod launch;
 pub mod layout;
 pub mod logs;

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::os::fd::AsRawFd;
 use std::path::Path;
 
-use rustix::fs::{Mode, OFlags, ResolveFlags};
+use rustix::fs::{Mode, OFlags};
 
 /// A resolved user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,13 +98,7 @@ const READ_LIMIT: u64 = 1 << 20;
 /// empty.
 pub fn read_in_root(rootfs: &Path, path: &str) -> std::io::Result<String> {
     let root = std::fs::File::open(rootfs)?;
-    let found = rustix::fs::openat2(
-        &root,
-        path,
-        OFlags::PATH | OFlags::CLOEXEC,
-        Mode::empty(),
-        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-    );
+    let found = crate::in_root::openat2(&root, Path::new(path), OFlags::PATH, Mode::empty());
     let found = match found {
         Ok(fd) => fd,
         Err(e) if e == rustix::io::Errno::NOENT || e == rustix::io::Errno::NOTDIR => {

@@ -12,8 +12,9 @@ use libcontainer::syscall::linux::{self, MountAttr};
 use libcontainer::syscall::{Syscall, SyscallError};
 use nix::mount::MsFlags;
 use oci_spec::runtime::Mount;
-use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
+use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
+use vessel_runtime::in_root;
 
 use crate::cgroups::CgroupView;
 use crate::error::BoxError;
@@ -260,13 +261,7 @@ pub(super) fn open_in_root(
     path: &Path,
     flags: OFlags,
 ) -> Result<OwnedFd, Errno> {
-    rustix::fs::openat2(
-        root,
-        path,
-        flags | OFlags::CLOEXEC,
-        Mode::empty(),
-        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-    )
+    in_root::openat2(root, path, flags, Mode::empty())
 }
 
 /// The directory at `path` in the rootfs, made (0755, with any missing
@@ -306,12 +301,11 @@ fn file_in_root(root: BorrowedFd<'_>, path: &Path) -> Result<OwnedFd, Errno> {
     if let Some(parent) = path.parent() {
         mkdir_all(root, parent)?;
     }
-    let made = rustix::fs::openat2(
+    let made = in_root::openat2(
         root,
         path,
-        OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::WRONLY | OFlags::CLOEXEC,
+        OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::WRONLY,
         Mode::from_bits_truncate(0o644),
-        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
     );
     match made {
         Ok(_) | Err(Errno::EXIST) => open_in_root(root, path, OFlags::PATH),
