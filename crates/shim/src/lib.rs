@@ -156,6 +156,11 @@ fn serve(
     let foreground = req.as_ref().ok().and_then(|r| r.foreground);
     let start = req.as_ref().ok().and_then(|r| r.start);
     let starts = req.as_ref().is_ok_and(create::starts_within);
+    let log = req
+        .as_ref()
+        .ok()
+        .filter(|r| !r.no_log)
+        .and_then(|r| r.log.clone());
     let result = req
         .and_then(|req| setup(&req, ahead))
         .and_then(|(mut state, channels)| {
@@ -175,6 +180,7 @@ fn serve(
         return false;
     };
     let mut server = Server::new(state, channels.log, channels.listener, sigfd);
+    server.watch_for_removal(log.as_deref());
     match (foreground, start) {
         (Some(fg), _) => server.attach_foreground(answer, fg),
         (None, Some(s)) if s.attach => server.attach_first(answer, s.stdin),

@@ -12,6 +12,7 @@
 
 mod conns;
 mod exits;
+mod gone;
 mod output;
 
 use std::collections::BTreeMap;
@@ -44,12 +45,15 @@ pub struct Server {
     next_conn: ConnId,
     /// A foreground run's connection and what it asked for.
     foreground: Option<(ConnId, Foreground)>,
+    /// The container's directories, watched for a removal under the shim.
+    gone: Option<gone::Watch>,
 }
 
 #[derive(Debug, Clone)]
 enum Source {
     Signal,
     Listener,
+    Gone,
     Conn(ConnId),
     Output(String, usize),
 }
@@ -66,6 +70,7 @@ impl Server {
             conns: BTreeMap::new(),
             next_conn: 0,
             foreground: None,
+            gone: None,
         }
     }
 
@@ -113,6 +118,7 @@ impl Server {
             match source {
                 Source::Signal => self.reap(),
                 Source::Listener => self.accept(),
+                Source::Gone => self.on_gone(),
                 Source::Conn(id) => self.on_conn(id, revents),
                 Source::Output(pid, i) => self.on_output(&pid, i),
             }
@@ -136,6 +142,9 @@ impl Server {
             (Source::Signal, self.sigfd.as_fd().as_raw_fd(), libc::POLLIN),
             (Source::Listener, self.listener.as_raw_fd(), libc::POLLIN),
         ];
+        if let Some(gone) = &self.gone {
+            sources.push((Source::Gone, gone.as_fd().as_raw_fd(), libc::POLLIN));
+        }
         for (&id, conn) in &self.conns {
             let mut events = 0;
             let reading = match &conn.mode {
