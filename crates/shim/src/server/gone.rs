@@ -50,12 +50,7 @@ impl Watch {
     fn went(&self) -> bool {
         let mut buf = [MaybeUninit::uninit(); 1024];
         let mut events = inotify::Reader::new(&self.fd, &mut buf);
-        loop {
-            match events.next() {
-                Ok(_) | Err(Errno::INTR) => {}
-                Err(_) => break,
-            }
-        }
+        while let Ok(_) | Err(Errno::INTR) = events.next() {}
         self.files.iter().any(|f| {
             f.symlink_metadata()
                 .is_err_and(|e| e.kind() == io::ErrorKind::NotFound)
