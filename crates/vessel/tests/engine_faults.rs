@@ -6,9 +6,7 @@
 
 mod engine_support;
 
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use engine_support::*;
@@ -153,4 +151,154 @@ fn a_killed_shim_leaves_its_container_exited_and_removable() {
     });
     assert_eq!(e.inspect("victim", "{{.State.ExitCode}}"), "255");
     assert_all_removed(&e, &[id]);
+}
+
+/// A small deterministic generator for the moments of the faults; the
+/// seed is printed so that a failing run can be replayed.
+struct Moments(u64);
+
+impl Moments {
+    fn new() -> Self {
+        let seed = std::env::var("VESSEL_FAULT_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+            });
+        eprintln!("fault moments: VESSEL_FAULT_SEED={seed}");
+        Moments(seed | 1)
+    }
+
+    /// A duration in `[lo, hi)` milliseconds.
+    fn between(&mut self, lo: u64, hi: u64) -> Duration {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        Duration::from_millis(lo + self.0 % (hi - lo))
+    }
+}
+
+/// The numbers of the `line N` lines of `log`, in order.
+fn numbered(log: &str) -> Vec<u64> {
+    log.lines()
+        .filter_map(|l| l.strip_prefix("line ")?.parse().ok())
+        .collect()
+}
+
+/// Container ids seen under the engine's directories (`e.dir`).
+fn ids_on_disk(dir: &Path) -> Vec<String> {
+    [dir.join("lib/containers"), dir.join("run/runtime")]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten())
+        .map(|d| d.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+        .collect()
+}
+
+#[test]
+fn the_daemon_killed_at_any_moment_loses_no_container_and_no_line() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    let mut e = Engine::start();
+    let mut moments = Moments::new();
+    let counters = ["count-a", "count-b", "count-c"];
+    for name in counters {
+        e.ok(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            "busybox",
+            "sh",
+            "-c",
+            "i=0; while true; do echo line $i; i=$((i+1)); usleep 3000; done",
+        ]);
+    }
+    let host = e.host();
+    let dir = e.dir.path().to_path_buf();
+    let stop = AtomicBool::new(false);
+    let seen = Mutex::new(std::collections::BTreeSet::new());
+    let wrong = Mutex::new(Vec::new());
+    let (execs, runs) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let vessel = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_vessel"))
+            .args(args)
+            .env("VESSEL_HOST", &host)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    std::thread::scope(|s| {
+        // Execs and whole runs, all the time; one that succeeds must have
+        // printed exactly what it was asked to.
+        s.spawn(|| {
+            for n in 0.. {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let word = format!("exec-{n}");
+                let out = vessel(&["exec", "count-a", "echo", &word]);
+                execs.fetch_add(out.status.success() as usize, Ordering::Relaxed);
+                if out.status.success() && stdout(&out) != format!("{word}\n") {
+                    wrong.lock().unwrap().push(format!("{word}: {out:?}"));
+                }
+            }
+        });
+        s.spawn(|| {
+            for n in 0.. {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let word = format!("run-{n}");
+                let out = vessel(&["run", "--rm", "busybox", "echo", &word]);
+                runs.fetch_add(out.status.success() as usize, Ordering::Relaxed);
+                if out.status.success() && stdout(&out) != format!("{word}\n") {
+                    wrong.lock().unwrap().push(format!("{word}: {out:?}"));
+                }
+            }
+        });
+        s.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                seen.lock().unwrap().extend(ids_on_disk(&dir));
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        });
+        for round in 0..6 {
+            std::thread::sleep(moments.between(100, 900));
+            e.kill_daemon();
+            std::thread::sleep(moments.between(0, 300));
+            e.launch();
+            for name in counters {
+                assert_eq!(
+                    e.inspect(name, "{{.State.Status}}"),
+                    "running",
+                    "{name} after crash {round}\n{}",
+                    e.daemon_log()
+                );
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    let (execs, runs) = (execs.into_inner(), runs.into_inner());
+    eprintln!("between the crashes: {execs} execs and {runs} runs whole");
+    assert!(execs > 0 && runs > 0, "no exec or run got through");
+    let wrong = wrong.into_inner().unwrap();
+    assert!(wrong.is_empty(), "output lost or changed: {wrong:#?}");
+    for name in counters {
+        let lines = numbered(&e.ok(&["logs", name]));
+        let expected: Vec<u64> = (0..lines.len() as u64).collect();
+        assert!(
+            lines.len() > 100 && lines == expected,
+            "{name}: {} lines, first wrong at {:?}",
+            lines.len(),
+            lines.iter().zip(&expected).position(|(a, b)| a != b)
+        );
+    }
+    let mut ids: Vec<String> = seen.into_inner().unwrap().into_iter().collect();
+    ids.extend(ids_on_disk(&dir));
+    assert_all_removed(&e, &ids);
 }
