@@ -18,7 +18,7 @@ pub enum EngineError {
     NotModified(String),
     #[error("{0}")]
     NotSupported(String),
-    #[error("{context}: {source}")]
+    #[error("{context}: {}", os_text(source))]
     Io {
         context: String,
         #[source]
@@ -49,6 +49,20 @@ impl EngineError {
     }
 }
 
+/// An I/O error as Docker's messages give it: the system's words in
+/// lower case ("no space left on device"), without Rust's "(os error N)".
+fn os_text(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let Some(code) = e.raw_os_error() else {
+        return text;
+    };
+    let words = text.trim_end_matches(&format!(" (os error {code})"));
+    let mut chars = words.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_lowercase().chain(chars).collect()
+    })
+}
+
 impl From<ShimClientError> for EngineError {
     fn from(e: ShimClientError) -> Self {
         let msg = e.to_string();
@@ -58,5 +72,21 @@ impl From<ShimClientError> for EngineError {
             ErrorKind::InvalidParameter => EngineError::InvalidParameter(msg),
             ErrorKind::Internal => EngineError::Internal(msg),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_read_as_dockers() {
+        let full = EngineError::io("writing the record")(std::io::Error::from_raw_os_error(28));
+        assert_eq!(
+            full.to_string(),
+            "writing the record: no space left on device"
+        );
+        let other = EngineError::io("reading")(std::io::Error::other("Bad thing"));
+        assert_eq!(other.to_string(), "reading: Bad thing");
     }
 }

@@ -23,7 +23,8 @@ pub enum Durability {
     MachineCrash,
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename.
+/// Writes `bytes` to `path` through a temporary file and a rename. On
+/// failure `path` is as it was and the temporary is removed.
 pub fn write_atomic(path: &Path, bytes: &[u8], durability: Durability) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
@@ -32,13 +33,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8], durability: Durability) -> io::Re
             .and_then(|n| n.to_str())
             .unwrap_or("record")
     ));
-    let mut file = File::create(&tmp)?;
-    file.write_all(bytes)?;
-    if durability == Durability::MachineCrash {
-        file.sync_all()?;
+    let written = File::create(&tmp).and_then(|mut file| {
+        file.write_all(bytes)?;
+        if durability == Durability::MachineCrash {
+            file.sync_all()?;
+        }
+        drop(file);
+        fs::rename(&tmp, path)
+    });
+    if let Err(e) = written {
+        // A full disk, say: the old record stays, and no half of the new.
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
     }
-    drop(file);
-    fs::rename(&tmp, path)?;
     if durability == Durability::MachineCrash {
         File::open(dir)?.sync_all()?;
     }
@@ -97,6 +104,35 @@ mod tests {
             read_json::<Vec<i32>>(&dir.path().join("none")).unwrap(),
             None
         );
+    }
+
+    /// On a full filesystem (a 64 KiB tmpfs; needs root, as the suite
+    /// does) the old record stays whole and no temporary is left.
+    #[test]
+    fn a_write_that_fails_leaves_the_old_record_and_nothing_else() {
+        use rustix::mount::{mount, unmount, MountFlags, UnmountFlags};
+        let dir = tempfile::tempdir().unwrap();
+        mount(
+            "tmpfs",
+            dir.path(),
+            "tmpfs",
+            MountFlags::empty(),
+            Some(c"size=64k"),
+        )
+        .unwrap();
+        let path = dir.path().join("r.json");
+        write_json(&path, &"old").unwrap();
+        let big = "x".repeat(1 << 20);
+        let full = write_json(&path, &big).unwrap_err();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        let old = read_json::<String>(&path);
+        unmount(dir.path(), UnmountFlags::DETACH).unwrap();
+        assert_eq!(full.raw_os_error(), Some(28), "{full}");
+        assert_eq!(names, ["r.json"]);
+        assert_eq!(old.unwrap().as_deref(), Some("old"));
     }
 
     #[test]

@@ -302,3 +302,66 @@ fn the_daemon_killed_at_any_moment_loses_no_container_and_no_line() {
     ids.extend(ids_on_disk(&dir));
     assert_all_removed(&e, &ids);
 }
+
+/// The names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|d| d.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Writes `file` until its filesystem is full.
+fn fill(file: &Path) {
+    use std::io::Write;
+    let mut f = std::fs::File::create(file).unwrap();
+    let block = vec![0u8; 1 << 16];
+    loop {
+        if let Err(e) = f.write_all(&block) {
+            assert_eq!(e.raw_os_error(), Some(nix::libc::ENOSPC), "{e}");
+            return;
+        }
+    }
+}
+
+#[test]
+fn a_full_state_root_is_a_clear_error_and_leaves_no_half_record() {
+    let mut e = Engine::start_on_tmpfs("32m");
+    let id = e.ok(&["run", "-d", "--name", "before", "busybox", "sleep", "300"]);
+    let id = id.trim().to_string();
+    let records = e.root().join("containers");
+    let files = names(&records.join(&id));
+    fill(&e.root().join("fill"));
+
+    let vessel = e.vessel(&["create", "--name", "late", "busybox", "true"]);
+    let docker = e.docker(&["create", "--name", "late", "busybox", "true"]);
+    for out in [&vessel, &docker] {
+        assert_ne!(out.status.code(), Some(0), "{out:?}");
+        assert!(
+            stderr(out).contains("no space left on device"),
+            "{}",
+            stderr(out)
+        );
+    }
+    let out = e.docker(&["rename", "before", "after"]);
+    assert_ne!(out.status.code(), Some(0), "{out:?}");
+    assert!(stderr(&out).contains("no space left on device"), "{out:?}");
+    assert_eq!(e.inspect("before", "{{.Name}}"), "/before");
+    assert_eq!(e.ok(&["ps", "-a", "--format", "{{.Names}}"]), "before\n");
+    assert_eq!(names(&records), [id.clone()]);
+    assert_eq!(names(&records.join(&id)), files);
+
+    // With room again, all is as it was, and survives a restart.
+    std::fs::remove_file(e.root().join("fill")).unwrap();
+    let late = e.ok(&["create", "--name", "late", "busybox", "true"]);
+    e.kill_daemon();
+    e.launch();
+    assert_eq!(
+        e.ok(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]),
+        "late created\nbefore running\n"
+    );
+    assert_all_removed(&e, &[id, late.trim().to_string()]);
+}

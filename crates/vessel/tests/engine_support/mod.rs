@@ -10,11 +10,23 @@ use std::time::Duration;
 pub struct Engine {
     pub dir: tempfile::TempDir,
     pub daemon: Option<Child>,
+    /// A filesystem mounted for the state root, unmounted at the end.
+    small_root: bool,
 }
 
 impl Engine {
     /// Starts vesseld and imports busybox:latest.
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// [`Engine::start`] with the state root on a tmpfs of `size` (a
+    /// `size=` mount option), to be filled.
+    pub fn start_on_tmpfs(size: &str) -> Self {
+        Self::start_with(Some(size))
+    }
+
+    fn start_with(tmpfs: Option<&str>) -> Self {
         assert!(
             nix::unistd::geteuid().is_root(),
             "the engine tests need root"
@@ -25,7 +37,20 @@ impl Engine {
             .prefix("v")
             .tempdir_in("/run")
             .unwrap();
-        let mut e = Engine { dir, daemon: None };
+        let mut e = Engine {
+            dir,
+            daemon: None,
+            small_root: tmpfs.is_some(),
+        };
+        if let Some(size) = tmpfs {
+            std::fs::create_dir(e.root()).unwrap();
+            let out = Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+                .arg(e.root())
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "mounting the root: {out:?}");
+        }
         e.launch();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/busybox-image.sh");
         let out = Command::new("bash")
@@ -213,6 +238,9 @@ impl Drop for Engine {
                 nix::sys::signal::Signal::SIGTERM,
             );
             let _ = d.wait();
+        }
+        if self.small_root {
+            let _ = Command::new("umount").arg("-l").arg(self.root()).status();
         }
     }
 }
