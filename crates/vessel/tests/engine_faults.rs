@@ -351,7 +351,7 @@ fn a_full_state_root_is_a_clear_error_and_leaves_no_half_record() {
     assert!(stderr(&out).contains("no space left on device"), "{out:?}");
     assert_eq!(e.inspect("before", "{{.Name}}"), "/before");
     assert_eq!(e.ok(&["ps", "-a", "--format", "{{.Names}}"]), "before\n");
-    assert_eq!(names(&records), [id.clone()]);
+    assert_eq!(names(&records), std::slice::from_ref(&id));
     assert_eq!(names(&records.join(&id)), files);
 
     // With room again, all is as it was, and survives a restart.
