@@ -365,3 +365,158 @@ fn a_full_state_root_is_a_clear_error_and_leaves_no_half_record() {
     );
     assert_all_removed(&e, &[id, late.trim().to_string()]);
 }
+
+/// One request on the engine's socket: its status and body.
+fn api(e: &Engine, method: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let socket = e.exec_root().join("vessel.sock");
+    let mut s = std::os::unix::net::UnixStream::connect(socket).unwrap();
+    write!(
+        s,
+        "{method} /v1.45{path} HTTP/1.1\r\nHost: vessel\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer[9..12].parse().unwrap();
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, body.to_string())
+}
+
+#[test]
+fn bad_requests_are_400_with_a_message_and_create_nothing() {
+    let e = Engine::start();
+    e.ok(&["run", "-d", "--name", "target", "busybox", "sleep", "300"]);
+    let records = names(&e.root().join("containers"));
+    let create = "/containers/create";
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("POST", create, r#"{"Image": "busybox","#, "not JSON"),
+        ("POST", create, "[1]", "not a JSON object"),
+        ("POST", create, r#"{"Image": 5}"#, "Image: invalid type"),
+        (
+            "POST",
+            create,
+            r#"{"Image": "busybox", "Cmd": "ls"}"#,
+            "Cmd: invalid type",
+        ),
+        (
+            "POST",
+            create,
+            r#"{"Image": "busybox", "HostConfig": {"Memory": "lots"}}"#,
+            "HostConfig.Memory",
+        ),
+        (
+            "POST",
+            create,
+            r#"{"Image": "busybox", "HostConfig": {"Memory": -1}}"#,
+            "HostConfig.Memory: -1",
+        ),
+        (
+            "POST",
+            create,
+            r#"{"Image": "busybox", "HostConfig": {"NanoCpus": -1}}"#,
+            "HostConfig.NanoCpus: -1",
+        ),
+        (
+            "POST",
+            create,
+            r#"{"Image": "busybox", "HostConfig": {"CpuShares": -5}}"#,
+            "HostConfig.CpuShares: -5",
+        ),
+        (
+            "POST",
+            create,
+            r#"{"Image": "busybox", "HostConfig": {"ShmSize": -1}}"#,
+            "HostConfig.ShmSize: -1",
+        ),
+        (
+            "POST",
+            create,
+            r#"{"Image": "busybox", "HostConfig": {"Ulimits": [{"Name": "nofile", "Soft": -5, "Hard": -5}]}}"#,
+            "HostConfig.Ulimits[0]",
+        ),
+        (
+            "POST",
+            create,
+            r#"{"Image": "busybox", "StopSignal": "SIGBOGUS"}"#,
+            "SIGBOGUS",
+        ),
+        (
+            "POST",
+            "/containers/create?name=bad/name",
+            r#"{"Image": "busybox"}"#,
+            "Invalid container name (bad/name)",
+        ),
+        (
+            "POST",
+            "/containers/target/kill?signal=FOO",
+            "",
+            "invalid signal: FOO",
+        ),
+        (
+            "POST",
+            "/containers/target/kill?signal=999",
+            "",
+            "invalid signal: 999",
+        ),
+        (
+            "POST",
+            "/containers/target/stop?t=abc",
+            "",
+            "t: \\\"abc\\\" is not a number",
+        ),
+        (
+            "POST",
+            "/containers/target/restart?t=soon",
+            "",
+            "t: \\\"soon\\\" is not a number",
+        ),
+        (
+            "POST",
+            "/containers/target/resize?h=x&w=80",
+            "",
+            "h: \\\"x\\\" is not a number",
+        ),
+        (
+            "POST",
+            "/containers/target/rename?name=bad/name",
+            "",
+            "Invalid container name",
+        ),
+        (
+            "POST",
+            "/containers/target/exec",
+            r#"{"Cmd": "ls"}"#,
+            "Cmd: invalid type",
+        ),
+        (
+            "POST",
+            "/containers/target/update",
+            r#"{"Memory": -1}"#,
+            "Memory: -1",
+        ),
+        (
+            "POST",
+            "/containers/target/wait?condition=bogus",
+            "",
+            "bogus",
+        ),
+        ("GET", "/containers/json?filters=notjson", "", "filters"),
+    ];
+    for (method, path, body, says) in cases {
+        let (status, answer) = api(&e, method, path, body);
+        assert_eq!(status, 400, "{method} {path} {body}: {answer}");
+        let message: serde_json::Value = serde_json::from_str(&answer).unwrap();
+        let message = message["message"].to_string();
+        assert!(message.contains(says), "{method} {path} {body}: {message}");
+    }
+    // Nothing made, nothing changed.
+    assert_eq!(names(&e.root().join("containers")), records);
+    assert_eq!(
+        e.ok(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]),
+        "target running\n"
+    );
+}

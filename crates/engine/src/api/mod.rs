@@ -78,6 +78,18 @@ impl Call {
         self.query.get(key).map(String::as_str)
     }
 
+    /// A numeric query parameter; a value that is not one is refused by
+    /// name.
+    pub fn number<T: std::str::FromStr>(&self, key: &str) -> Result<Option<T>, EngineError> {
+        self.q(key)
+            .map(|v| {
+                v.parse().map_err(|_| {
+                    EngineError::InvalidParameter(format!("{key}: {v:?} is not a number"))
+                })
+            })
+            .transpose()
+    }
+
     /// A boolean query parameter, read as moby does (`1`, `true`, `True`).
     pub fn flag(&self, key: &str) -> bool {
         matches!(

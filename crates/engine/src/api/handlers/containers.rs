@@ -6,9 +6,9 @@ use bollard_stubs::models::ContainerSummary;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 
-use super::{blocking, off_runtime, read_value, stream_type, typed};
+use super::{blocking, off_runtime, read_value, stream_type, typed, typed_at};
 use crate::api::body::channel;
 use crate::api::filters::parse_filters;
 use crate::api::logs::{self, LogOptions};
@@ -23,8 +23,10 @@ pub(super) async fn create(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) 
     // What the request asks for is checked as it came, so that members
     // Docker's types do not know are refused too.
     let body = read_value(req).await.and_then(|raw| {
-        models::check_create(&models::non_default_json(&raw))?;
-        typed::<CreateBody>(raw)
+        let asked = models::non_default_json(&raw);
+        let body = create_body(raw)?;
+        models::check_create(&asked)?;
+        Ok(body)
     });
     let body = match body {
         Ok(b) => b,
@@ -40,6 +42,27 @@ pub(super) async fn create(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) 
         ))
     })
     .await
+}
+
+/// A create's body read into Docker's types. The config's members sit
+/// beside `HostConfig` and `NetworkingConfig`; each part is read on its
+/// own, so that an error names the member it is about (read as one,
+/// through the flattened config, it would name none).
+fn create_body(mut raw: Value) -> crate::error::Result<CreateBody> {
+    let Some(members) = raw.as_object_mut() else {
+        return Err(EngineError::InvalidParameter(format!(
+            "the request body is not a JSON object: {raw}"
+        )));
+    };
+    let host_config = members.remove("HostConfig");
+    let networking_config = members.remove("NetworkingConfig");
+    Ok(CreateBody {
+        host_config: host_config.map(|v| typed_at("HostConfig", v)).transpose()?,
+        networking_config: networking_config
+            .map(|v| typed_at("NetworkingConfig", v))
+            .transpose()?,
+        config: typed(raw)?,
+    })
 }
 
 /// The filters of `GET /containers/json` Vessel knows.

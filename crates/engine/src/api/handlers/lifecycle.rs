@@ -6,7 +6,7 @@ use std::sync::Arc;
 use hyper::StatusCode;
 
 use super::blocking;
-use crate::api::{empty, Call, Reply};
+use crate::api::{empty, error, Call, Reply};
 use crate::daemon::Daemon;
 use crate::error::{EngineError, Result};
 
@@ -26,14 +26,20 @@ pub(super) async fn start(d: Arc<Daemon>, id: &str, _call: &Call) -> Reply {
 }
 
 pub(super) async fn stop(d: Arc<Daemon>, id: &str, call: &Call) -> Reply {
-    let t = call.q("t").and_then(|t| t.parse().ok());
+    let t = match call.number("t") {
+        Ok(t) => t,
+        Err(e) => return error(&e),
+    };
     let sig = call.q("signal").map(String::from);
     verb(d, id, move |d, id| d.stop(id, t, sig.as_deref())).await
 }
 
 /// Stops (a stopped container is no error) and starts again.
 pub(super) async fn restart(d: Arc<Daemon>, id: &str, call: &Call) -> Reply {
-    let t = call.q("t").and_then(|t| t.parse().ok());
+    let t = match call.number("t") {
+        Ok(t) => t,
+        Err(e) => return error(&e),
+    };
     verb(d, id, move |d, id| {
         match d.stop(id, t, None) {
             Ok(()) | Err(EngineError::NotModified(_)) => {}

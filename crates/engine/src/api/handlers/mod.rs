@@ -119,8 +119,21 @@ async fn read_value(req: Request<Incoming>) -> Result<Value> {
 
 /// A request's body read into its type; an error names the member.
 fn typed<T: serde::de::DeserializeOwned>(value: Value) -> Result<T> {
-    serde_path_to_error::deserialize(value)
-        .map_err(|e| EngineError::InvalidParameter(format!("{}: {}", e.path(), e.inner())))
+    typed_at("", value)
+}
+
+/// [`typed`] for the member at `at` of a body (`HostConfig`); an error
+/// names the member by its whole path.
+fn typed_at<T: serde::de::DeserializeOwned>(at: &str, value: Value) -> Result<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = match (at, e.path().to_string()) {
+            (at, inner) if inner == "." => at.to_string(),
+            ("", inner) => inner,
+            (at, inner) => format!("{at}.{inner}"),
+        };
+        let path = if path.is_empty() { "the body" } else { &path };
+        EngineError::InvalidParameter(format!("{path}: {}", e.inner()))
+    })
 }
 
 /// Removes `null` members, recursively, so that they read as defaults.

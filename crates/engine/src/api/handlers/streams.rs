@@ -371,8 +371,10 @@ pub(super) async fn resize(
     exec: Option<&str>,
     call: &Call,
 ) -> Reply {
-    let w = call.q("w").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let h = call.q("h").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let (w, h) = match (call.number("w"), call.number("h")) {
+        (Ok(w), Ok(h)) => (w.unwrap_or(0), h.unwrap_or(0)),
+        (Err(e), _) | (_, Err(e)) => return error(&e),
+    };
     let (container, exec) = (container.map(String::from), exec.map(String::from));
     blocking(move || {
         d.resize(container.as_deref(), exec.as_deref(), w, h)
