@@ -56,6 +56,7 @@ impl Daemon {
                 "Cmd: empty, there is no command to run".into(),
             ));
         }
+        crate::spec::check_argv(&process.args, &process.env)?;
         let entry = self.get(name)?;
         let c = entry.lock();
         c.check(Verb::Exec)?;

@@ -11,6 +11,7 @@ use crate::container::Container;
 use crate::error::{EngineError, Result};
 use crate::image::Image;
 
+mod argv;
 mod devices;
 mod mounts;
 mod namespaces;
@@ -335,6 +336,12 @@ fn linux(
         .set_memory_policy(None)
         .set_time_offsets(None);
     Ok(linux)
+}
+
+/// Checks that an exec's `args` and `env` are what any process can be
+/// given (see `argv`); an error names the request's `Cmd` or `Env`.
+pub fn check_argv(args: &[String], env: &[String]) -> Result<()> {
+    argv::check(args, env, ["Cmd", "Env"])
 }
 
 #[cfg(test)]

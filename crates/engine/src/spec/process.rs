@@ -74,6 +74,7 @@ pub(super) fn process(
         )));
     }
     let env = environment(image, c.env(), hostname, c.tty());
+    super::argv::check(&args, &env, ["Cmd", "Env"])?;
     let console_size = match c.host_config.console_size.as_deref() {
         Some(&[height, width]) if c.tty() && height > 0 && width > 0 => {
             let size = BoxBuilder::default()
