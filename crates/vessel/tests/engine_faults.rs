@@ -520,3 +520,133 @@ fn bad_requests_are_400_with_a_message_and_create_nothing() {
         "target running\n"
     );
 }
+
+/// The daemon's resident memory (KiB) and open descriptors.
+fn daemon_usage(e: &Engine) -> (u64, usize) {
+    let pid = e.daemon.as_ref().unwrap().id();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
+        .unwrap();
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count();
+    (rss, fds)
+}
+
+#[test]
+fn fifty_clients_for_a_minute_leave_the_daemons_memory_and_descriptors_flat() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    let e = Engine::start();
+    // No process can be given an 8 MiB argument: refused, naming it.
+    let huge = serde_json::json!({"Image": "busybox", "Cmd": ["echo", "x".repeat(8 << 20)]});
+    let (status, answer) = api(
+        &e,
+        "POST",
+        "/containers/create?name=huge",
+        &huge.to_string(),
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.contains("Cmd: string 1"), "{answer}");
+    // The largest command line a process can have: 5 MiB in 50 arguments.
+    let large: Vec<String> = std::iter::once("true".to_string())
+        .chain((0..50).map(|i| format!("{i:03}{}", "x".repeat(100 << 10))))
+        .collect();
+    let large = serde_json::json!({"Image": "busybox", "Cmd": large});
+    let (status, answer) = api(
+        &e,
+        "POST",
+        "/containers/create?name=large",
+        &large.to_string(),
+    );
+    assert_eq!(status, 201, "{answer}");
+    e.ok(&["run", "-d", "--name", "target", "busybox", "sleep", "300"]);
+
+    let secs = std::env::var("VESSEL_LOAD_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    // Once made, the views of the large record are kept: measured after.
+    for path in ["/containers/json?all=1", "/containers/large/json"] {
+        assert_eq!(api(&e, "GET", path, "").0, 200);
+    }
+    let before = daemon_usage(&e);
+    let stop = AtomicBool::new(false);
+    let requests = AtomicUsize::new(0);
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for client in 0..50 {
+            let (e, stop, requests, failures) = (&e, &stop, &requests, &failures);
+            s.spawn(move || {
+                for n in 0usize.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let (what, (status, answer)) = match (client + n) % 8 {
+                        0..=2 => ("list", api(e, "GET", "/containers/json?all=1", "")),
+                        3 => ("inspect", api(e, "GET", "/containers/target/json", "")),
+                        4 => ("inspect large", api(e, "GET", "/containers/large/json", "")),
+                        5 => ("version", api(e, "GET", "/version", "")),
+                        6 => ("images", api(e, "GET", "/images/json", "")),
+                        _ => {
+                            let body = r#"{"Image": "busybox", "Cmd": ["true"]}"#;
+                            let made = api(e, "POST", "/containers/create", body);
+                            let id = serde_json::from_str::<serde_json::Value>(&made.1)
+                                .ok()
+                                .and_then(|v| v["Id"].as_str().map(String::from));
+                            match id {
+                                Some(id) => (
+                                    "remove",
+                                    api(e, "DELETE", &format!("/containers/{id}?force=1"), ""),
+                                ),
+                                None => ("create", made),
+                            }
+                        }
+                    };
+                    requests.fetch_add(1, Ordering::Relaxed);
+                    if !(200..300).contains(&status) {
+                        failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("{what}: {status} {answer}"));
+                    }
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_secs(secs));
+        stop.store(true, Ordering::Relaxed);
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} failed: {:?}",
+        failures.len(),
+        &failures[..1]
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let after = daemon_usage(&e);
+    eprintln!(
+        "{} requests; daemon before {} KiB, {} fds; after {} KiB, {} fds",
+        requests.into_inner(),
+        before.0,
+        before.1,
+        after.0,
+        after.1
+    );
+    assert!(
+        after.1 <= before.1 + 4,
+        "descriptors {before:?} -> {after:?}"
+    );
+    assert!(
+        after.0 <= before.0 + (64 << 10),
+        "memory (KiB) {before:?} -> {after:?}"
+    );
+    assert_eq!(
+        e.ok(&["ps", "-a", "--format", "{{.Names}}"]),
+        "target\nlarge\n"
+    );
+}

@@ -165,6 +165,15 @@ pub fn json(status: StatusCode, value: &impl serde::Serialize) -> Reply {
     full(status, "application/json", body)
 }
 
+/// A JSON answer made of `pieces` (see [`body::Pieces`]).
+pub fn json_pieces(status: StatusCode, pieces: Vec<Bytes>) -> Reply {
+    Response::builder()
+        .status(status)
+        .header("Content-Type", "application/json")
+        .body(body::Pieces::new(pieces).boxed())
+        .expect("a valid response")
+}
+
 pub fn empty(status: StatusCode) -> Reply {
     Response::builder()
         .status(status)

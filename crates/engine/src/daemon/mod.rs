@@ -29,12 +29,14 @@ mod start;
 mod stop;
 mod update;
 mod usage;
+mod views;
 mod wait;
 
 pub use exec::Exec;
 pub use kill::parse_signal;
 pub use update::UpdateConfig;
 pub use usage::Top;
+pub use views::{Reading, Spliced, View};
 pub use wait::{WaitCondition, Waiter};
 
 /// One container: its record, and a condition signalled on every change.
@@ -48,6 +50,10 @@ struct Entry {
     changed: Condvar,
     /// Counts the ends of runs (exits and failed starts), for `next-exit`.
     ends: std::sync::atomic::AtomicU64,
+    /// Counts the record's changes (see [`views::Record`]).
+    generation: std::sync::atomic::AtomicU64,
+    /// What readers are shown of the record, made at one generation.
+    views: Mutex<views::Views>,
 }
 
 impl Entry {
@@ -57,11 +63,14 @@ impl Entry {
             rec: Mutex::new(c),
             changed: Condvar::new(),
             ends: Default::default(),
+            generation: Default::default(),
+            views: Default::default(),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Container> {
-        self.rec.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> views::Record<'_> {
+        let guard = self.rec.lock().unwrap_or_else(|e| e.into_inner());
+        views::Record::new(guard, &self.generation)
     }
 
     fn name(&self) -> MutexGuard<'_, String> {
@@ -223,23 +232,6 @@ impl Daemon {
 }
 
 impl Daemon {
-    /// A container's record.
-    pub fn inspect(&self, name: &str) -> Result<Container> {
-        Ok(self.get(name)?.lock().clone())
-    }
-
-    /// Every container (all, or only running ones), newest first.
-    pub fn list(&self, all: bool) -> Vec<Container> {
-        let entries: Vec<Arc<Entry>> = self.table().values().cloned().collect();
-        let mut out: Vec<Container> = entries
-            .iter()
-            .map(|e| e.lock().clone())
-            .filter(|c| all || c.state.running)
-            .collect();
-        out.sort_by(|a, b| b.created.cmp(&a.created));
-        out
-    }
-
     /// A way to tell whether the container runs, its log file, and
     /// whether it has a terminal.
     pub fn log_source(&self, name: &str) -> Result<(IsRunning, PathBuf, bool)> {

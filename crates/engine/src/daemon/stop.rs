@@ -48,13 +48,9 @@ impl Daemon {
                     if now >= d {
                         return false;
                     }
-                    c = entry
-                        .changed
-                        .wait_timeout(c, d - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
+                    c = c.wait(&entry.changed, Some(d - now));
                 }
-                None => c = entry.changed.wait(c).unwrap_or_else(|e| e.into_inner()),
+                None => c = c.wait(&entry.changed, None),
             }
         }
         true

@@ -49,7 +49,7 @@ impl Waiter {
         match condition {
             WaitCondition::NotRunning => {
                 while c.state.running && !c.state.dead {
-                    c = entry.changed.wait(c).unwrap_or_else(|e| e.into_inner());
+                    c = c.wait(&entry.changed, None);
                 }
                 Ok(c.state.exit_code)
             }
@@ -57,7 +57,7 @@ impl Waiter {
                 // Until the current or next run has ended (or the container
                 // is gone).
                 while ends() == seen && !c.state.dead {
-                    c = entry.changed.wait(c).unwrap_or_else(|e| e.into_inner());
+                    c = c.wait(&entry.changed, None);
                 }
                 Ok(c.state.exit_code)
             }

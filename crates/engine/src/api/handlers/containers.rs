@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use bollard_stubs::models::ContainerSummary;
+use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
@@ -12,11 +12,10 @@ use super::{blocking, off_runtime, read_value, stream_type, typed, typed_at};
 use crate::api::body::channel;
 use crate::api::filters::parse_filters;
 use crate::api::logs::{self, LogOptions};
-use crate::api::models::{self, summary, CreateBody};
-use crate::api::{error, json, Call, Reply};
+use crate::api::models::{self, CreateBody};
+use crate::api::{error, json, json_pieces, Call, Reply};
 use crate::container::Container;
-use crate::daemon::Daemon;
-use crate::daemon::WaitCondition;
+use crate::daemon::{Daemon, View, WaitCondition};
 use crate::error::EngineError;
 
 pub(super) async fn create(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) -> Reply {
@@ -76,13 +75,24 @@ pub(super) async fn list(d: Arc<Daemon>, call: &Call) -> Reply {
     blocking(move || {
         let filters = filters.transpose()?.unwrap_or_default();
         let now = chrono::Utc::now();
-        let rows: Vec<ContainerSummary> = d
-            .list(all || filters.iter().any(|(k, _)| k == "status" || k == "exited"))
-            .iter()
-            .filter(|c| filters.iter().all(|(k, values)| list_filter(c, k, values)))
-            .map(|c| summary(c, now))
-            .collect();
-        Ok(json(StatusCode::OK, &models::sorted_rows(&rows)))
+        let all = all || filters.iter().any(|(k, _)| k == "status" || k == "exited");
+        let rows = d.read_all(all, |mut r| {
+            let c = r.container;
+            if !filters.iter().all(|(k, values)| list_filter(c, k, values)) {
+                return None;
+            }
+            let status = models::status_piece(&c.state.describe(now));
+            Some(r.view(View::Summary, models::summary_view).with(status))
+        });
+        let mut pieces = vec![Bytes::from_static(b"[")];
+        for (i, row) in rows.into_iter().enumerate() {
+            if i > 0 {
+                pieces.push(Bytes::from_static(b","));
+            }
+            pieces.extend(row);
+        }
+        pieces.push(Bytes::from_static(b"]\n"));
+        Ok(json_pieces(StatusCode::OK, pieces))
     })
     .await
 }
@@ -90,7 +100,7 @@ pub(super) async fn list(d: Arc<Daemon>, call: &Call) -> Reply {
 /// Whether container `c` passes the filter `key` (one of its `values`
 /// matching; every one for `label`), as `docker ps --filter` does.
 fn list_filter(c: &Container, key: &str, values: &[String]) -> bool {
-    let labels = c.config.labels.clone().unwrap_or_default();
+    let labels = c.config.labels.as_ref();
     match key {
         "id" => values.iter().any(|v| c.id.starts_with(v.as_str())),
         "name" => values
@@ -102,8 +112,8 @@ fn list_filter(c: &Container, key: &str, values: &[String]) -> bool {
                 && values.iter().any(|v| v.parse() == Ok(c.state.exit_code))
         }
         "label" => values.iter().all(|v| match v.split_once('=') {
-            Some((k, val)) => labels.get(k).is_some_and(|l| l == val),
-            None => labels.contains_key(v.as_str()),
+            Some((k, val)) => labels.and_then(|l| l.get(k)).is_some_and(|l| l == val),
+            None => labels.is_some_and(|l| l.contains_key(v.as_str())),
         }),
         _ => false,
     }
@@ -112,9 +122,12 @@ fn list_filter(c: &Container, key: &str, values: &[String]) -> bool {
 /// `GET /containers/{id}/json`.
 pub(super) async fn inspect(d: Arc<Daemon>, name: String) -> Reply {
     blocking(move || {
-        let c = d.inspect(&name)?;
-        let execs = d.exec_ids(&c.id);
-        Ok(json(StatusCode::OK, &models::inspect(&c, execs)))
+        let (view, id) = d.read_one(&name, |mut r| {
+            let id = r.container.id.clone();
+            (r.view(View::Inspect, models::inspect_view), id)
+        })?;
+        let execs = models::exec_ids_piece(&d.exec_ids(&id));
+        Ok(json_pieces(StatusCode::OK, view.with(execs).into()))
     })
     .await
 }

@@ -81,6 +81,7 @@ fn parse_changes(changes: &[String]) -> Result<ImageConfig> {
 
 pub(super) async fn images(d: Arc<Daemon>) -> Reply {
     blocking(move || {
+        let used = d.read_all(true, |r| Some(r.container.image.clone()));
         let list: Vec<Value> = d
             .images
             .list()?
@@ -89,7 +90,7 @@ pub(super) async fn images(d: Arc<Daemon>) -> Reply {
                 let created = chrono::DateTime::parse_from_rfc3339(&image.created)
                     .map(|t| t.timestamp())
                     .unwrap_or(0);
-                let containers = d.list(true).iter().filter(|c| c.image == image.id).count();
+                let containers = used.iter().filter(|i| **i == image.id).count();
                 json!({
                     "Id": image.id,
                     "ParentId": "",

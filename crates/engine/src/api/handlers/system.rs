@@ -60,12 +60,9 @@ pub(super) fn arch() -> &'static str {
 
 pub(super) async fn info(d: Arc<Daemon>) -> Reply {
     blocking(move || {
-        let all = d.list(true);
-        let running = all
-            .iter()
-            .filter(|c| c.state.running && !c.state.paused)
-            .count();
-        let paused = all.iter().filter(|c| c.state.paused).count();
+        let all = d.read_all(true, |r| Some(r.container.state.clone()));
+        let running = all.iter().filter(|s| s.running && !s.paused).count();
+        let paused = all.iter().filter(|s| s.paused).count();
         let images = d.images.list()?.len();
         Ok(json(
             StatusCode::OK,

@@ -99,7 +99,7 @@ const MAPS: &[&str] = &[
 ];
 
 /// Sorts the keys of a map (a `HashMap` of Docker's types keeps none).
-fn sort_keys(map: Option<&mut Value>) {
+pub(super) fn sort_keys(map: Option<&mut Value>) {
     if let Some(Value::Object(m)) = map {
         let mut entries: Vec<(String, Value)> = std::mem::take(m).into_iter().collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -223,18 +223,6 @@ fn network_settings(c: &Container) -> NetworkSettings {
     }
 }
 
-/// The rows of `GET /containers/json` as JSON, each one's labels sorted
-/// by key, as Docker prints them.
-pub fn sorted_rows(rows: &[ContainerSummary]) -> Value {
-    let mut v = serde_json::to_value(rows).unwrap_or_default();
-    if let Value::Array(rows) = &mut v {
-        for row in rows {
-            sort_keys(row.get_mut("Labels"));
-        }
-    }
-    v
-}
-
 /// A row of `GET /containers/json`.
 pub fn summary(c: &Container, now: chrono::DateTime<chrono::Utc>) -> ContainerSummary {
     let created = chrono::DateTime::parse_from_rfc3339(&c.created)
@@ -264,11 +252,11 @@ pub fn summary(c: &Container, now: chrono::DateTime<chrono::Utc>) -> ContainerSu
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::container::Config;
 
-    fn container() -> Container {
+    pub(in crate::api::models) fn container() -> Container {
         Container {
             id: "a".repeat(64),
             created: "2026-01-01T00:00:00Z".into(),
@@ -327,8 +315,9 @@ mod tests {
         let v = inspect(&c, Vec::new());
         let keys: Vec<&String> = v["Config"]["Labels"].as_object().unwrap().keys().collect();
         assert_eq!(keys, ["alpha", "mid", "zeta"]);
-        let rows = sorted_rows(&[summary(&c, chrono::Utc::now())]);
-        let keys: Vec<&String> = rows[0]["Labels"].as_object().unwrap().keys().collect();
+        let row = super::super::views::summary_view(&c).with("\"Status\":\"\"".into());
+        let row: Value = serde_json::from_slice(&row.concat()).unwrap();
+        let keys: Vec<&String> = row["Labels"].as_object().unwrap().keys().collect();
         assert_eq!(keys, ["alpha", "mid", "zeta"]);
     }
 

@@ -9,9 +9,11 @@ use serde_json::Value;
 
 mod inspect;
 mod support;
+mod views;
 
-pub use inspect::{inspect, sorted_rows, summary};
+pub use inspect::{inspect, summary};
 pub use support::{check_create, check_exec};
+pub use views::{exec_ids_piece, inspect_view, status_piece, summary_view};
 
 /// The body of `POST /containers/create`: the container's config with its
 /// host config and networking config inside.
