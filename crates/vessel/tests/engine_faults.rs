@@ -150,6 +150,9 @@ fn a_killed_shim_leaves_its_container_exited_and_removable() {
         e.inspect("victim", "{{.State.Status}}") == "exited"
     });
     assert_eq!(e.inspect("victim", "{{.State.ExitCode}}"), "255");
+    // What the shim left was removed when its loss was seen: the
+    // container's processes did not run on unsupervised.
+    assert!(cgroup_dirs(&id).is_empty(), "{:?}", cgroup_dirs(&id));
     assert_all_removed(&e, &[id]);
 }
 
