@@ -93,3 +93,93 @@ fn the_python_sdk_reads_every_exec_whole() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(stdout(&out), "[]\n", "{}", stderr(&out));
 }
+
+const LIFE: &str = r#"
+import sys, struct, threading, docker
+client = docker.DockerClient(base_url=sys.argv[1])
+wrong = []
+def check(what, got, want):
+    if got != want:
+        wrong.append((what, got, want))
+
+# Attached and removed, and detached.
+check("run attached", client.containers.run("busybox", ["echo", "hi"], remove=True), b"hi\n")
+c = client.containers.run("busybox", ["sh", "-c", "i=1; while [ $i -le 300 ]; do echo line $i; i=$((i+1)); done"], detach=True)
+followed = b"".join(c.logs(stream=True, follow=True))
+check("logs followed", followed, b"".join(b"line %d\n" % i for i in range(1, 301)))
+check("wait", c.wait()["StatusCode"], 0)
+check("logs", c.logs(), followed)
+check("logs tail", c.logs(tail=2), b"line 299\nline 300\n")
+c.remove()
+
+# Kill and its code; stats, once and streamed.
+c = client.containers.run("busybox", ["sleep", "300"], detach=True)
+s = c.stats(stream=False)
+check("stats once", all(k in s for k in ("cpu_stats", "memory_stats", "pids_stats")), True)
+stream = c.stats(stream=True, decode=True)
+check("stats streamed", [("memory_stats" in next(stream)) for _ in range(2)], [True, True])
+stream.close()
+c.kill()
+check("killed", c.wait()["StatusCode"], 137)
+c.reload()
+check("status", c.status, "exited")
+c.remove()
+
+# Attach: the output of a run, whole; a socket that feeds stdin.
+c = client.containers.create("busybox", ["sh", "-c", "sleep 0.3; i=1; while [ $i -le 100 ]; do echo out $i; i=$((i+1)); done"])
+out = c.attach(stream=True, stdout=True, stderr=True)
+c.start()
+check("attach", b"".join(out), b"".join(b"out %d\n" % i for i in range(1, 101)))
+c.remove()
+c = client.containers.run("busybox", ["sh", "-c", "read line; echo got $line"], detach=True, stdin_open=True)
+sock = c.attach_socket(params={"stdin": 1, "stdout": 1, "stream": 1})
+sock._sock.sendall(b"ping\n")
+frames = b""
+while True:
+    chunk = sock._sock.recv(4096)
+    if not chunk:
+        break
+    frames += chunk
+sock._sock.close()
+payload = b""
+while len(frames) >= 8:
+    kind, size = struct.unpack(">BxxxL", frames[:8])
+    payload += frames[8:8 + size]
+    frames = frames[8 + size:]
+check("attach socket", payload, b"got ping\n")
+check("attach socket exit", c.wait()["StatusCode"], 0)
+c.remove()
+
+# Hundreds of execs, serial and from several threads, and a terminal.
+c = client.containers.run("busybox", ["sleep", "300"], detach=True)
+check("exec tty", c.exec_run(["echo", "hi"], tty=True).output, b"hi\r\n")
+for i in range(300):
+    r = c.exec_run(["echo", f"serial-{i}"])
+    check("exec", (r.exit_code, r.output), (0, f"serial-{i}\n".encode()))
+def execs(t):
+    for i in range(75):
+        r = c.exec_run(["sh", "-c", f"echo thread-{t}-{i}; echo err-{t}-{i} >&2"], demux=True)
+        check("exec threaded", r.output, (f"thread-{t}-{i}\n".encode(), f"err-{t}-{i}\n".encode()))
+threads = [threading.Thread(target=execs, args=(t,)) for t in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+c.remove(force=True)
+print(wrong[:5], len(wrong))
+"#;
+
+#[test]
+fn the_python_sdk_drives_a_containers_whole_life() {
+    let python = sdk_python();
+    let e = Engine::start();
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(LIFE)
+        .arg(e.host())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(stdout(&out), "[] 0\n", "{}", stderr(&out));
+    assert_eq!(e.ok(&["ps", "-aq"]), "");
+}
