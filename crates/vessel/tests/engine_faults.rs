@@ -156,6 +156,15 @@ fn a_killed_shim_leaves_its_container_exited_and_removable() {
     assert_all_removed(&e, &[id]);
 }
 
+/// Tells workers to stop when dropped, a panic's unwinding included.
+struct StopOnDrop<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// A small deterministic generator for the moments of the faults; the
 /// seed is printed so that a failing run can be replayed.
 struct Moments(u64);
@@ -236,6 +245,9 @@ fn the_daemon_killed_at_any_moment_loses_no_container_and_no_line() {
             .unwrap()
     };
     std::thread::scope(|s| {
+        // The workers stop however the crashes below end (a failed check
+        // panics, and the scope waits for them before it reports).
+        let _stop = StopOnDrop(&stop);
         // Execs and whole runs, all the time; one that succeeds must have
         // printed exactly what it was asked to.
         s.spawn(|| {
@@ -284,7 +296,6 @@ fn the_daemon_killed_at_any_moment_loses_no_container_and_no_line() {
                 );
             }
         }
-        stop.store(true, Ordering::Relaxed);
     });
     let (execs, runs) = (execs.into_inner(), runs.into_inner());
     eprintln!("between the crashes: {execs} execs and {runs} runs whole");
@@ -620,8 +631,8 @@ fn fifty_clients_for_a_minute_leave_the_daemons_memory_and_descriptors_flat() {
                 }
             });
         }
+        let _stop = StopOnDrop(&stop);
         std::thread::sleep(Duration::from_secs(secs));
-        stop.store(true, Ordering::Relaxed);
     });
     let failures = failures.into_inner().unwrap();
     assert!(

@@ -96,9 +96,19 @@ impl Engine {
             .spawn()
             .unwrap();
         self.daemon = Some(child);
-        for _ in 0..200 {
+        // Long enough for a restore on a busy host; a daemon that exits
+        // says so at once.
+        for _ in 0..1200 {
             if std::os::unix::net::UnixStream::connect(&sock).is_ok() {
                 return;
+            }
+            if let Some(status) = self
+                .daemon
+                .as_mut()
+                .and_then(|d| d.try_wait().ok().flatten())
+            {
+                self.daemon = None;
+                panic!("vesseld exited ({status}): {}", self.daemon_log());
             }
             std::thread::sleep(Duration::from_millis(25));
         }
