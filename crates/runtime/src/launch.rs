@@ -58,6 +58,10 @@ pub struct CreateRequest {
 pub struct Start {
     pub attach: bool,
     pub stdin: bool,
+    /// The end of the stream's input leaves the process's stdin open (see
+    /// [`crate::protocol::Request::Attach`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_stdin: bool,
 }
 
 /// A foreground run, `runc run`'s way: the shim starts the first process

@@ -59,8 +59,15 @@ pub enum Request {
     Terminate,
     /// Remove the container; `force` kills it first. The shim then exits.
     Delete { force: bool },
-    /// Stream a process's output on this connection (and feed its stdin).
-    Attach { process: String, stdin: bool },
+    /// Stream a process's output on this connection (and feed its stdin;
+    /// the end of this connection's input closes that stdin unless
+    /// `keep_stdin`: Docker's attach to a container without `StdinOnce`).
+    Attach {
+        process: String,
+        stdin: bool,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        keep_stdin: bool,
+    },
 }
 
 /// A process to run in the container, as `exec` gives it.

@@ -183,7 +183,7 @@ fn serve(
     server.watch_for_removal(log.as_deref());
     match (foreground, start) {
         (Some(fg), _) => server.attach_foreground(answer, fg),
-        (None, Some(s)) if s.attach => server.attach_first(answer, s.stdin),
+        (None, Some(s)) if s.attach => server.attach_first(answer, s),
         _ => drop(answer),
     }
     server.run();

@@ -4,7 +4,7 @@
 
 mod body;
 pub mod conn;
-pub(crate) mod detach;
+pub mod detach;
 mod filters;
 mod handlers;
 mod logs;

@@ -119,6 +119,13 @@ impl Container {
         self.config.open_stdin.unwrap_or(false)
     }
 
+    /// Whether an attach's end of input closes the first process's stdin
+    /// (Docker's `StdinOnce`, without a terminal); else the attach ends
+    /// and the stdin stays open for the next one.
+    pub fn attach_closes_stdin(&self) -> bool {
+        self.config.stdin_once.unwrap_or(false) && !self.tty()
+    }
+
     pub fn env(&self) -> &[String] {
         self.config.env.as_deref().unwrap_or_default()
     }

@@ -30,16 +30,13 @@ impl Daemon {
         Ok((c.logs().then(|| PathBuf::from(&c.log_path)), c.tty()))
     }
 
-    pub fn attach(
-        &self,
-        name: &str,
-        stdin: bool,
-    ) -> Result<(std::sync::mpsc::Receiver<Streams>, bool)> {
+    pub fn attach(&self, name: &str, stdin: bool) -> Result<Attached> {
         let entry = self.get(name)?;
         let c = entry.lock();
         let (tx, rx) = std::sync::mpsc::channel();
+        let keep_stdin = !c.attach_closes_stdin();
         if c.state.running {
-            let _ = tx.send(self.runtime.attach(&c.id, INIT, stdin)?);
+            let _ = tx.send(self.runtime.attach(&c.id, INIT, stdin, keep_stdin)?);
         } else {
             self.pending_attach
                 .lock()
@@ -48,6 +45,23 @@ impl Daemon {
                 .or_default()
                 .push(PendingAttach { stdin, to: tx });
         }
-        Ok((rx, c.tty()))
+        Ok(Attached {
+            streams: rx,
+            tty: c.tty(),
+            closes_stdin: c.attach_closes_stdin(),
+        })
     }
+}
+
+/// An attach to a container's first process.
+#[derive(Debug)]
+pub struct Attached {
+    /// Where the streams arrive: at once, or at the next start.
+    pub streams: std::sync::mpsc::Receiver<Streams>,
+    /// Whether the process has a terminal.
+    pub tty: bool,
+    /// Whether the end of the client's input closes the process's stdin
+    /// (else it ends the attach; see
+    /// [`crate::container::Container::attach_closes_stdin`]).
+    pub closes_stdin: bool,
 }

@@ -27,8 +27,22 @@ pub struct Exec {
     pub tty: bool,
     #[serde(skip)]
     pub process: vessel_runtime::protocol::ProcessSpec,
+    /// The keys that end an attach to it (see `api::detach`).
+    #[serde(skip)]
+    pub detach_keys: Vec<u8>,
     #[serde(skip)]
     started: bool,
+}
+
+/// How an exec is to run, beside its process.
+#[derive(Debug, Clone, Default)]
+pub struct ExecOptions {
+    /// Give it a stdin to attach to.
+    pub open_stdin: bool,
+    /// Every capability of the host's bounding set.
+    pub privileged: bool,
+    /// The keys that end an attach to it.
+    pub detach_keys: Vec<u8>,
 }
 
 impl Daemon {
@@ -44,9 +58,13 @@ impl Daemon {
         &self,
         name: &str,
         mut process: vessel_runtime::protocol::ProcessSpec,
-        open_stdin: bool,
-        privileged: bool,
+        opts: ExecOptions,
     ) -> Result<String> {
+        let ExecOptions {
+            open_stdin,
+            privileged,
+            detach_keys,
+        } = opts;
         if privileged {
             let all = crate::spec::capability_sets(&self.host.bounding, true);
             process.capabilities = Some(Box::new(all));
@@ -86,6 +104,7 @@ impl Daemon {
                 open_stdin,
                 tty: process.terminal,
                 process,
+                detach_keys,
                 started: false,
             },
         );

@@ -32,7 +32,8 @@ mod usage;
 mod views;
 mod wait;
 
-pub use exec::Exec;
+pub use attach::Attached;
+pub use exec::{Exec, ExecOptions};
 pub use kill::parse_signal;
 pub use update::UpdateConfig;
 pub use usage::Top;

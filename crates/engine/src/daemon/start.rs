@@ -168,6 +168,7 @@ impl Daemon {
             task.start = Some(Start {
                 attach: attach.is_some(),
                 stdin: attach.as_ref().is_some_and(|p| p.stdin),
+                keep_stdin: !c.attach_closes_stdin(),
             });
             let (pid, streams) = self.runtime.create(&task)?;
             if let (Some(p), Some(streams)) = (attach, streams) {
@@ -177,7 +178,10 @@ impl Daemon {
         }
         self.runtime.create(&task)?;
         for p in waiting {
-            match self.runtime.attach(&c.id, INIT, p.stdin) {
+            match self
+                .runtime
+                .attach(&c.id, INIT, p.stdin, !c.attach_closes_stdin())
+            {
                 Ok(streams) => {
                     let _ = p.to.send(streams);
                 }

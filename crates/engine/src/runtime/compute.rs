@@ -67,8 +67,9 @@ pub trait ComputeSystem: Send + Sync + std::fmt::Debug {
     fn processes(&self, id: &str) -> Result<Vec<ProcessInfo>>;
     /// New limits for the running task.
     fn update(&self, id: &str, resources: ResourceUpdate) -> Result<()>;
-    /// A new attach stream to `process`.
-    fn attach(&self, id: &str, process: &str, stdin: bool) -> Result<Streams>;
+    /// A new attach stream to `process`; with `stdin`, the end of the
+    /// stream's input closes it unless `keep_stdin`.
+    fn attach(&self, id: &str, process: &str, stdin: bool, keep_stdin: bool) -> Result<Streams>;
     /// Starts an extra process (`exec_id`) in the running task; returns
     /// its pid and, with `attach`, its stream.
     fn exec(

@@ -181,9 +181,16 @@ impl RuntimeClient {
         self.compute.delete(id)
     }
 
-    /// Attaches to a process: its framed output, and its stdin.
-    pub fn attach(&self, id: &str, process: &str, stdin: bool) -> Result<Streams> {
-        self.compute.attach(id, process, stdin)
+    /// Attaches to a process: its framed output, and its stdin (closed
+    /// at the end of the stream's input unless `keep_stdin`).
+    pub fn attach(
+        &self,
+        id: &str,
+        process: &str,
+        stdin: bool,
+        keep_stdin: bool,
+    ) -> Result<Streams> {
+        self.compute.attach(id, process, stdin, keep_stdin)
     }
 
     /// Exec: starts an extra process in the running container; with

@@ -230,10 +230,14 @@ impl ComputeSystem for ShimSystem {
         self.call(id, &Request::Update { resources }).map(drop)
     }
 
-    fn attach(&self, id: &str, process: &str, stdin: bool) -> Result<Streams> {
+    fn attach(&self, id: &str, process: &str, stdin: bool, keep_stdin: bool) -> Result<Streams> {
         let mut client = self.client(id)?;
         let process = process.into();
-        client.call(&Request::Attach { process, stdin })?;
+        client.call(&Request::Attach {
+            process,
+            stdin,
+            keep_stdin,
+        })?;
         Ok(client.into_stream())
     }
 

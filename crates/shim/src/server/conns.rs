@@ -11,12 +11,12 @@ use vessel_runtime::protocol::{RemoteError, Request, Response};
 use super::Server;
 use crate::error::ShimError;
 use crate::shim_state::ConnId;
-use crate::verbs::{self, Reply};
+use crate::verbs::{self, Feed, Reply};
 
 #[derive(Debug)]
 pub(super) enum Mode {
     Control,
-    Attached { process: String, stdin: bool },
+    Attached { process: String, feed: Feed },
 }
 
 #[derive(Debug)]
@@ -50,14 +50,14 @@ impl Server {
     }
 
     /// Streams `process`'s output on connection `id` from now on.
-    pub(super) fn attach_conn(&mut self, id: ConnId, process: &str, stdin: bool) {
+    pub(super) fn attach_conn(&mut self, id: ConnId, process: &str, feed: Feed) {
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
         let _ = conn.stream.set_nonblocking(true);
         conn.mode = Mode::Attached {
             process: process.to_string(),
-            stdin,
+            feed,
         };
         match self.state.process_mut(process) {
             Ok(p) if !p.finished => p.attached.push(id),
@@ -87,12 +87,13 @@ impl Server {
                 conn.inbuf.extend_from_slice(&buf[..n]);
                 self.on_requests(id);
             }
-            Mode::Attached { process, stdin } => {
+            Mode::Attached { process, feed } => {
                 let process = process.clone();
                 if n == 0 {
-                    // The client is done sending: that is stdin's end.
-                    let fed = std::mem::replace(stdin, false);
-                    if let (true, Ok(p)) = (fed, self.state.process_mut(&process)) {
+                    // The client is done sending: that is stdin's end,
+                    // unless the attach leaves it open.
+                    let fed = std::mem::replace(feed, Feed::No);
+                    if let (Feed::Closing, Ok(p)) = (fed, self.state.process_mut(&process)) {
                         p.close_stdin();
                     }
                     // Gone altogether: nothing can reach it any more.
@@ -135,8 +136,8 @@ impl Server {
             Reply::Attach {
                 response,
                 process,
-                stdin,
-            } => (response, Some((process, stdin))),
+                feed,
+            } => (response, Some((process, feed))),
         };
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
@@ -147,8 +148,8 @@ impl Server {
             self.drop_conn(id);
             return;
         }
-        if let Some((process, stdin)) = attach {
-            self.attach_conn(id, &process, stdin);
+        if let Some((process, feed)) = attach {
+            self.attach_conn(id, &process, feed);
         }
     }
 

@@ -23,11 +23,12 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
 use nix::sys::signalfd::SignalFd;
-use vessel_runtime::launch::Foreground;
+use vessel_runtime::launch::{Foreground, Start};
 use vessel_runtime::logs::LogWriter;
 use vessel_runtime::protocol::INIT;
 
 use crate::shim_state::{ConnId, ShimState};
+use crate::verbs::Feed;
 use conns::{Conn, Mode};
 
 /// An attached connection may fall this far behind before it is dropped.
@@ -78,19 +79,19 @@ impl Server {
     /// connection of the first process.
     pub fn attach_foreground(&mut self, stream: UnixStream, fg: Foreground) {
         let id = self.add_conn(stream);
-        let stdin = self.state.init.stdin.is_some();
-        self.attach_conn(id, INIT, stdin);
+        let feed = Feed::asked(self.state.init.stdin.is_some(), false);
+        self.attach_conn(id, INIT, feed);
         self.foreground = Some((id, fg));
     }
 
     /// Takes the stream a create that started the first process answered
     /// on (see [`vessel_runtime::launch::Start`]) as an attached
-    /// connection of that process, feeding its stdin if `stdin` (and it
-    /// has one).
-    pub fn attach_first(&mut self, stream: UnixStream, stdin: bool) {
+    /// connection of that process, feeding its stdin if `start` asks
+    /// (and it has one).
+    pub fn attach_first(&mut self, stream: UnixStream, start: Start) {
         let id = self.add_conn(stream);
-        let stdin = stdin && self.state.init.stdin.is_some();
-        self.attach_conn(id, INIT, stdin);
+        let stdin = start.stdin && self.state.init.stdin.is_some();
+        self.attach_conn(id, INIT, Feed::asked(stdin, start.keep_stdin));
     }
 
     /// Runs until the container is deleted.
@@ -149,7 +150,7 @@ impl Server {
             let mut events = 0;
             let reading = match &conn.mode {
                 Mode::Control => true,
-                Mode::Attached { stdin, .. } => *stdin,
+                Mode::Attached { feed, .. } => *feed != Feed::No,
             };
             if reading {
                 events |= libc::POLLIN;

@@ -3,15 +3,15 @@
 
 use vessel_runtime::protocol::Response;
 
-use super::Reply;
+use super::{Feed, Reply};
 use crate::error::ShimError;
 use crate::shim_state::ShimState;
 
-pub fn attach(state: &mut ShimState, process: &str, stdin: bool) -> Result<Reply, ShimError> {
+pub fn attach(state: &mut ShimState, process: &str, feed: Feed) -> Result<Reply, ShimError> {
     let p = state.process(process)?;
     Ok(Reply::Attach {
         response: Response::Ok,
         process: process.to_string(),
-        stdin: stdin && p.stdin.is_some(),
+        feed: if p.stdin.is_some() { feed } else { Feed::No },
     })
 }

@@ -44,10 +44,11 @@ pub fn exec(
     state.execs.insert(id.clone(), proc_);
     let response = Response::Started { pid };
     Ok(match attach {
+        // An exec's stdin ends with its client's input, as Docker's does.
         true => Reply::Attach {
             response,
             process: id,
-            stdin,
+            feed: super::Feed::asked(stdin, false),
         },
         false => Reply::Now(response),
     })

@@ -33,7 +33,7 @@ pub enum Reply {
     Attach {
         response: Response,
         process: String,
-        stdin: bool,
+        feed: Feed,
     },
 }
 
@@ -68,7 +68,33 @@ pub fn handle(state: &mut ShimState, conn: ConnId, req: Request) -> Result<Reply
         Request::Shutdown { timeout_secs } => shutdown::shutdown(state, conn, timeout_secs),
         Request::Terminate => shutdown::terminate(state),
         Request::Delete { force } => delete::delete(state, conn, force),
-        Request::Attach { process, stdin } => attach::attach(state, &process, stdin),
+        Request::Attach {
+            process,
+            stdin,
+            keep_stdin,
+        } => attach::attach(state, &process, Feed::asked(stdin, keep_stdin)),
+    }
+}
+
+/// What an attached connection does with its process's stdin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feed {
+    /// Nothing: output only.
+    No,
+    /// Feeds it, and closes it when the connection's input ends.
+    Closing,
+    /// Feeds it, and leaves it open when the connection's input ends.
+    KeepingOpen,
+}
+
+impl Feed {
+    /// What a request asks for: `stdin`, kept open at its end or not.
+    pub fn asked(stdin: bool, keep_open: bool) -> Feed {
+        match (stdin, keep_open) {
+            (false, _) => Feed::No,
+            (true, false) => Feed::Closing,
+            (true, true) => Feed::KeepingOpen,
+        }
     }
 }
 

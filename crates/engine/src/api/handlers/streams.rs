@@ -17,7 +17,7 @@ use crate::api::detach;
 use crate::api::logs::{self, LogOptions};
 use crate::api::models;
 use crate::api::{empty, error, json, Call, Reply};
-use crate::daemon::Daemon;
+use crate::daemon::{Daemon, ExecOptions};
 use crate::error::EngineError;
 use bollard_stubs::models::ExecConfig;
 
@@ -58,10 +58,20 @@ pub(super) async fn exec_create(d: Arc<Daemon>, id: String, req: Request<Incomin
         console_size,
         capabilities: None,
     };
-    let stdin = body.attach_stdin.unwrap_or(false);
-    let privileged = body.privileged.unwrap_or(false);
+    let detach_keys = match body.detach_keys.as_deref().filter(|k| !k.is_empty()) {
+        Some(keys) => detach::parse(keys),
+        None => Ok(detach::DEFAULT.to_vec()),
+    };
+    let opts = ExecOptions {
+        open_stdin: body.attach_stdin.unwrap_or(false),
+        privileged: body.privileged.unwrap_or(false),
+        detach_keys: match detach_keys {
+            Ok(keys) => keys,
+            Err(e) => return error(&e),
+        },
+    };
     blocking(move || {
-        let exec_id = d.exec_create(&id, process, stdin, privileged)?;
+        let exec_id = d.exec_create(&id, process, opts)?;
         Ok(json(StatusCode::CREATED, &json!({"Id": exec_id})))
     })
     .await
@@ -92,11 +102,11 @@ pub(super) async fn exec_start(d: Arc<Daemon>, id: String, mut req: Request<Inco
         off_runtime(move || {
             let info = d.exec_inspect(&id)?;
             d.exec_start(&id, detach)
-                .map(|s| (s, info.tty, info.open_stdin))
+                .map(|s| (s, info.open_stdin, info.tty, info.detach_keys))
         })
         .await
     };
-    let (streams, _created_with_tty, stdin) = match started {
+    let (streams, stdin, tty, keys) = match started {
         Ok(s) => s,
         Err(e) => return error(&e),
     };
@@ -112,7 +122,10 @@ pub(super) async fn exec_start(d: Arc<Daemon>, id: String, mut req: Request<Inco
         conn,
         tty: raw,
         stdin,
-        detach: None,
+        // An exec's stdin ends with its client's input, as Docker's does
+        // (a terminal's has no end to pass on).
+        closes_stdin: true,
+        detach: (stdin && tty).then_some(keys),
         prelude: None,
         after: Some(after),
     };
@@ -181,14 +194,17 @@ pub(super) async fn attach(
             };
             Box::new(move || logs::existing(&path, &o)) as Prelude
         });
-        let streams = match stream {
-            true => d.attach(&id, stdin)?.0,
+        let (streams, closes_stdin) = match stream {
+            true => {
+                let a = d.attach(&id, stdin)?;
+                (a.streams, a.closes_stdin)
+            }
             // Nothing comes after the log: the channel's sender is gone.
-            false => std::sync::mpsc::channel().1,
+            false => (std::sync::mpsc::channel().1, true),
         };
-        Ok((streams, tty, prelude))
+        Ok((streams, tty, prelude, closes_stdin))
     });
-    let (streams, tty, prelude) = match attached.await {
+    let (streams, tty, prelude, closes_stdin) = match attached.await {
         Ok(a) => a,
         Err(e) => return error(&e),
     };
@@ -198,7 +214,9 @@ pub(super) async fn attach(
         conn,
         tty,
         stdin: stdin && stream,
-        detach: (stdin && stream).then_some(keys),
+        closes_stdin,
+        // Docker's: only a terminal's input is watched for the keys.
+        detach: (stdin && stream && tty).then_some(keys),
         prelude,
         after: None,
     };
@@ -216,6 +234,11 @@ struct Link {
     tty: bool,
     /// Whether the client's bytes go to the process's stdin.
     stdin: bool,
+    /// Whether the end of the client's input closes the process's stdin
+    /// (the output then goes on); else it ends the attach, the stdin left
+    /// open (Docker's attach to a container without `StdinOnce`, or with
+    /// a terminal).
+    closes_stdin: bool,
     /// The keys that end the attach (see [`detach`]).
     detach: Option<Vec<u8>>,
     prelude: Option<Prelude>,
@@ -240,6 +263,7 @@ async fn splice(
         conn,
         tty,
         stdin,
+        closes_stdin,
         detach,
         prelude,
         after,
@@ -300,7 +324,8 @@ async fn splice(
     // Told when the client typed the detach keys: its attach ends.
     let (detached, mut on_detach) = tokio::sync::oneshot::channel::<()>();
     let watch = detach.map(detach::Watch::new);
-    let reader = tokio::spawn(read_client(rd, itx, watch, detached));
+    let ends_attach = stdin && (tty || !closes_stdin);
+    let reader = tokio::spawn(read_client(rd, itx, watch, ends_attach, detached));
     // Until the reader is done: then the channel is not polled again.
     let mut watching = true;
     loop {
@@ -327,17 +352,24 @@ async fn splice(
 
 /// Passes what the client sends on to `input` (`None`: its end) until
 /// it ends, or types the detach keys `watch` looks for (then `detached`
-/// is told, and the process's stdin is left as it is).
+/// is told, and the process's stdin is left as it is). With
+/// `ends_attach`, the end of the client's input ends the attach the
+/// same way.
 async fn read_client(
     mut rd: impl tokio::io::AsyncRead + Unpin,
     input: std::sync::mpsc::Sender<Option<Vec<u8>>>,
     mut watch: Option<detach::Watch>,
+    ends_attach: bool,
     detached: tokio::sync::oneshot::Sender<()>,
 ) {
     use tokio::io::AsyncReadExt;
     let mut buf = vec![0u8; 32 * 1024];
     loop {
         let n = match rd.read(&mut buf).await {
+            Ok(0) | Err(_) if ends_attach => {
+                let _ = detached.send(());
+                return;
+            }
             Ok(0) | Err(_) => {
                 let _ = input.send(None);
                 return;
