@@ -17,23 +17,35 @@ pub struct StartArgs {
     /// Attach to the output and wait for the exit (one container).
     #[arg(long, short)]
     attach: bool,
+    /// Attach stdin too.
+    #[arg(long, short)]
+    interactive: bool,
+    /// Override the key sequence for detaching a container.
+    #[arg(long = "detach-keys")]
+    detach_keys: Option<String>,
     #[arg(required = true)]
     containers: Vec<String>,
 }
 
 pub async fn start(client: &Client, a: StartArgs) -> anyhow::Result<()> {
-    if a.attach {
+    if a.attach || a.interactive {
         anyhow::ensure!(
             a.containers.len() == 1,
-            "start --attach takes one container"
+            "you cannot start and attach multiple containers at once"
         );
+        let keys = super::attach::DetachKeys::new(a.detach_keys.as_deref())?;
         let name = &a.containers[0];
         let info = client
             .json("GET", &format!("/containers/{}/json", enc(name)), None)
             .await?;
         let tty = info["Config"]["Tty"].as_bool().unwrap_or(false);
-        let code = super::run::attach_start_wait(client, name, false, tty, false).await?;
-        std::process::exit(code as i32);
+        let stdin = a.interactive && info["Config"]["OpenStdin"] == true;
+        super::run::check_tty(stdin, tty)?;
+        let run = super::attach::attach_start_wait(client, name, stdin, tty, false, &keys);
+        match run.await? {
+            Some(code) => std::process::exit(code as i32),
+            None => return Ok(()),
+        }
     }
     let mut errors = Vec::new();
     for c in &a.containers {

@@ -3,6 +3,7 @@
 use clap::Args;
 use serde_json::json;
 
+use super::attach::{console_size, follow_terminal_size, pump, DetachKeys, Ended};
 use super::enc;
 use super::process::ProcessFlags;
 use crate::api_client::Client;
@@ -22,6 +23,9 @@ pub struct ExecArgs {
     /// Give the command every capability the host allows.
     #[arg(long)]
     privileged: bool,
+    /// Override the key sequence for detaching from the command.
+    #[arg(long = "detach-keys")]
+    detach_keys: Option<String>,
     #[command(flatten)]
     process: ProcessFlags,
     container: String,
@@ -31,6 +35,7 @@ pub struct ExecArgs {
 
 pub async fn exec(client: &Client, a: ExecArgs) -> anyhow::Result<()> {
     super::run::check_tty(a.interactive && !a.detach, a.tty)?;
+    let keys = DetachKeys::new(a.detach_keys.as_deref())?;
     let mut body = json!({
         "Cmd": a.command,
         "Tty": a.tty,
@@ -40,7 +45,10 @@ pub async fn exec(client: &Client, a: ExecArgs) -> anyhow::Result<()> {
         "Privileged": a.privileged,
     });
     a.process.apply(&mut body);
-    if let Some(size) = super::run::console_size(a.tty) {
+    if let Some(keys) = keys.given() {
+        body["DetachKeys"] = json!(keys);
+    }
+    if let Some(size) = console_size(a.tty) {
         body["ConsoleSize"] = json!(size);
     }
     let created = client
@@ -67,10 +75,14 @@ pub async fn exec(client: &Client, a: ExecArgs) -> anyhow::Result<()> {
         None
     };
     if a.tty {
-        super::run::follow_terminal_size(client, format!("/exec/{id}/resize"));
+        follow_terminal_size(client, format!("/exec/{id}/resize"));
     }
-    super::run::pump(conn, a.interactive, a.tty).await?;
+    let ended = pump(conn, a.interactive, a.tty, &keys).await?;
     drop(_raw);
+    if ended == Ended::Detached {
+        // The command runs on.
+        return Ok(());
+    }
     // The daemon closes the stream once the exit is recorded; polling is
     // only a fallback.
     loop {

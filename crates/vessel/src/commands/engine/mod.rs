@@ -1,5 +1,6 @@
 //! The docker-like commands: clients of vesseld's API.
 
+mod attach;
 mod containers;
 mod exec;
 mod format;
@@ -35,6 +36,8 @@ pub enum EngineCommand {
     Run(Box<run::RunArgs>),
     /// Run a command in a running container.
     Exec(exec::ExecArgs),
+    /// Attach to a running container's output (and stdin).
+    Attach(attach::AttachArgs),
     /// Stop running containers (SIGTERM, then SIGKILL).
     Stop(containers::StopArgs),
     /// Restart containers.
@@ -82,6 +85,7 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
             EngineCommand::Start(a) => containers::start(&client, a).await,
             EngineCommand::Run(a) => run::run(&client, *a).await,
             EngineCommand::Exec(a) => exec::exec(&client, a).await,
+            EngineCommand::Attach(a) => attach::attach(&client, a).await,
             EngineCommand::Stop(a) => containers::stop(&client, a, "stop").await,
             EngineCommand::Restart(a) => containers::stop(&client, a, "restart").await,
             EngineCommand::Kill(a) => containers::kill(&client, a).await,
