@@ -9,7 +9,9 @@
 //! reference; only what is fresh at each read (a status that says how
 //! long ago, the execs running now) is made per request and put in the
 //! view's hole ([`Spliced`]). A record is marked changed by any mutable
-//! borrow of it ([`Record`]), so no change can be missed.
+//! borrow of it ([`Record`]), so no change can be missed. A view must
+//! therefore be made from the record alone: what it shows from elsewhere
+//! (another store, the clock) belongs in its hole.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
