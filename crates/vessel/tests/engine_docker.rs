@@ -363,3 +363,71 @@ fn a_paused_container_is_resumed_by_the_signal_that_ends_it() {
         "exited 137"
     );
 }
+
+#[test]
+fn tag_and_history_through_both_clis() {
+    let e = Engine::start();
+    let id = e.inspect("busybox", "{{.Id}}");
+    let out = e.docker(&["tag", "busybox", "docker.io/mine/box:v1"]);
+    assert!(out.status.success(), "{out:?}");
+    e.ok(&["tag", "busybox", "127.0.0.1:5000/box:x"]);
+    // Docker Hub's names are kept familiar; another registry's whole.
+    assert_eq!(
+        e.inspect("busybox", "{{json .RepoTags}}"),
+        r#"["127.0.0.1:5000/box:x","busybox:latest","mine/box:v1"]"#
+    );
+    assert_eq!(e.inspect("mine/box:v1", "{{.Id}}"), id);
+    let tags: Vec<String> = e
+        .events("type=image")
+        .iter()
+        .filter(|ev| ev["Action"] == "tag")
+        .map(|ev| {
+            ev["Actor"]["Attributes"]["name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(tags, ["mine/box:v1", "127.0.0.1:5000/box:x"]);
+    // A tag moves; the image it named keeps its other names.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f"), "x").unwrap();
+    let tarball = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(dir.path())
+        .args(["-cf", "-", "."])
+        .output()
+        .unwrap()
+        .stdout;
+    let out = e.vessel_with_stdin(&["import", "-", "moved:latest"], Some(&tarball));
+    assert!(out.status.success(), "{out:?}");
+    e.ok(&["tag", "moved", "mine/box:v1"]);
+    assert_ne!(e.inspect("mine/box:v1", "{{.Id}}"), id);
+    // Refused by name, and an image that is not there is Docker's 404.
+    let out = e.vessel(&["tag", "busybox", "Bad"]);
+    assert!(stderr(&out).contains("invalid reference format"), "{out:?}");
+    let out = e.docker(&["tag", "nope", "x"]);
+    assert!(stderr(&out).contains("No such image: nope"), "{out:?}");
+
+    for cli in [
+        &e.docker(&["history", "busybox"]),
+        &e.vessel(&["history", "busybox"]),
+    ] {
+        let shown = stdout(cli);
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines.len(), 2, "{shown}");
+        assert!(
+            lines[0].starts_with("IMAGE") && lines[0].contains("CREATED BY"),
+            "{shown}"
+        );
+        assert!(lines[1].starts_with(&id[7..19]), "{shown}");
+    }
+    let sizes = e.ok(&[
+        "history",
+        "--human=false",
+        "--format",
+        "{{.Size}}",
+        "busybox",
+    ]);
+    assert_eq!(sizes.trim(), e.inspect("busybox", "{{.Size}}"));
+}

@@ -1,12 +1,12 @@
-//! The engine's image verbs: import and remove, with their events.
+//! The engine's image verbs: import, tag and remove, with their events.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::Arc;
 
 use super::{Daemon, Entry};
-use crate::error::Result;
-use crate::image::{ImageConfig, ImageUsers};
+use crate::error::{EngineError, Result};
+use crate::image::{normalize_reference, ImageConfig, ImageUsers};
 
 impl Daemon {
     /// The containers that use image `id`: a running one (paused and
@@ -44,6 +44,26 @@ impl Daemon {
         }
         self.events.log("image", "import", &image.id, attrs);
         Ok(image.id)
+    }
+
+    /// `docker tag`: points `repo:tag` (tag `latest` when none) at the
+    /// image `name` resolves to; a tag that named another image moves.
+    pub fn tag_image(&self, name: &str, repo: &str, tag: Option<&str>) -> Result<()> {
+        let image = self.images.resolve(name)?;
+        let wanted = match tag.filter(|t| !t.is_empty()) {
+            Some(tag) => format!("{repo}:{tag}"),
+            None => repo.to_string(),
+        };
+        if wanted.contains('@') {
+            return Err(EngineError::InvalidParameter(format!(
+                "refusing to create a tag with a digest reference: {wanted}"
+            )));
+        }
+        let reference = normalize_reference(&wanted)?;
+        self.images.tag(&reference, &image.id)?;
+        let attrs = BTreeMap::from([("name".to_string(), reference)]);
+        self.events.log("image", "tag", &image.id, attrs);
+        Ok(())
     }
 
     /// `docker rmi`.

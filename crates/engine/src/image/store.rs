@@ -72,6 +72,18 @@ impl ImageStore {
         self.save_tags(&tags)
     }
 
+    /// The references that point at image `id`, sorted.
+    pub fn tags_of(&self, id: &str) -> Result<Vec<String>> {
+        let mut refs: Vec<String> = self
+            .tags()?
+            .into_iter()
+            .filter(|(_, i)| i == id)
+            .map(|(r, _)| r)
+            .collect();
+        refs.sort();
+        Ok(refs)
+    }
+
     /// Every image, with its tags.
     pub fn list(&self) -> Result<Vec<(Image, Vec<String>)>> {
         let tags = self.tags()?;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::blocking;
 use super::system::arch;
 use crate::api::body::BodyReader;
-use crate::api::{error, full, json, Call, Reply};
+use crate::api::{empty, error, full, json, Call, Reply};
 use crate::daemon::Daemon;
 use crate::error::{EngineError, Result};
 use crate::image::ImageConfig;
@@ -112,13 +112,7 @@ pub(super) async fn images(d: Arc<Daemon>) -> Reply {
 pub(super) async fn image_inspect(d: Arc<Daemon>, name: String) -> Reply {
     blocking(move || {
         let image = d.images.resolve(&name)?;
-        let tags: Vec<String> = d
-            .images
-            .list()?
-            .into_iter()
-            .find(|(i, _)| i.id == image.id)
-            .map(|(_, t)| t)
-            .unwrap_or_default();
+        let tags = d.images.tags_of(&image.id)?;
         Ok(json(
             StatusCode::OK,
             &json!({
@@ -132,6 +126,41 @@ pub(super) async fn image_inspect(d: Arc<Daemon>, name: String) -> Reply {
                 "Config": image.config,
                 "RootFS": {"Type": "layers", "Layers": image.layers},
             }),
+        ))
+    })
+    .await
+}
+
+/// `POST /images/{name}/tag?repo=&tag=`: 201 once tagged.
+pub(super) async fn image_tag(d: Arc<Daemon>, name: String, call: &Call) -> Reply {
+    let repo = call.q("repo").unwrap_or_default().to_string();
+    let tag = call.q("tag").map(String::from);
+    blocking(move || {
+        d.tag_image(&name, &repo, tag.as_deref())?;
+        Ok(empty(StatusCode::CREATED))
+    })
+    .await
+}
+
+/// `GET /images/{name}/history`: the image's history, newest first. An
+/// imported image has one entry, the import, as Docker gives it.
+pub(super) async fn image_history(d: Arc<Daemon>, name: String) -> Reply {
+    blocking(move || {
+        let image = d.images.resolve(&name)?;
+        let tags = d.images.tags_of(&image.id)?;
+        let created = chrono::DateTime::parse_from_rfc3339(&image.created)
+            .map(|t| t.timestamp())
+            .unwrap_or(0);
+        Ok(json(
+            StatusCode::OK,
+            &json!([{
+                "Id": image.id,
+                "Created": created,
+                "CreatedBy": "",
+                "Tags": tags,
+                "Size": image.size,
+                "Comment": image.comment,
+            }]),
         ))
     })
     .await

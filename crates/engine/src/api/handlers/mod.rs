@@ -22,7 +22,7 @@ mod usage;
 
 use containers::{container_logs, create, inspect, list, wait};
 use events::events;
-use images::{image_inspect, image_remove, images, import};
+use images::{image_history, image_inspect, image_remove, image_tag, images, import};
 use streams::{attach, exec_create, exec_inspect, exec_start, resize};
 use system::{info, ping, version};
 use usage::{stats, top, update};
@@ -65,6 +65,8 @@ pub async fn handle(d: Arc<Daemon>, call: Call, req: Request<Incoming>) -> Reply
         (&Method::POST, ["images", "create"]) => import(d, c, req).await,
         (&Method::GET, ["images", "json"]) => images(d).await,
         (&Method::GET, ["images", name, "json"]) => image_inspect(d, name.to_string()).await,
+        (&Method::GET, ["images", name, "history"]) => image_history(d, name.to_string()).await,
+        (&Method::POST, ["images", name, "tag"]) => image_tag(d, name.to_string(), c).await,
         (&Method::DELETE, ["images", name]) => image_remove(d, name.to_string(), c).await,
 
         (&Method::POST, ["containers", "create"]) => create(d, c, req).await,

@@ -47,6 +47,20 @@ pub const CONTAINERS: Columns = Columns {
     ],
 };
 
+/// The fields of `docker history`.
+pub const HISTORY: Columns = Columns {
+    what: "history",
+    default: "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
+    titles: &[
+        ("Comment", "COMMENT"),
+        ("CreatedAt", "CREATED AT"),
+        ("CreatedBy", "CREATED BY"),
+        ("CreatedSince", "CREATED"),
+        ("ID", "IMAGE"),
+        ("Size", "SIZE"),
+    ],
+};
+
 /// The fields of `docker images`.
 pub const IMAGES: Columns = Columns {
     what: "image",

@@ -1,10 +1,10 @@
-//! `import`, `images`, `rmi`.
+//! `import`, `images`, `tag`, `history`, `rmi`.
 
 use clap::Args;
 use serde_json::Value;
 
 use super::enc;
-use super::format::{go_time, row, Listing, IMAGES};
+use super::format::{ellipsis, go_time, row, Listing, HISTORY, IMAGES};
 use super::usage::decimal_size;
 use crate::api_client::Client;
 
@@ -137,6 +137,99 @@ fn image_rows(i: &Value, trunc: bool, now: i64) -> Vec<Value> {
             ])
         })
         .collect()
+}
+
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    /// The image: `name[:tag]` or an id.
+    source: String,
+    /// The new reference, `name[:tag]`.
+    target: String,
+}
+
+/// `tag`: another name for an image.
+pub async fn tag(client: &Client, a: TagArgs) -> anyhow::Result<()> {
+    let target = vessel_engine::image::normalize_reference(&a.target)?;
+    let (repo, tag) = target
+        .rsplit_once(':')
+        .expect("a normalized reference has a tag");
+    let path = format!(
+        "/images/{}/tag?repo={}&tag={}",
+        enc(&a.source),
+        enc(repo),
+        enc(tag)
+    );
+    client.call("POST", &path, None).await?;
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only image ids.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Full ids and commands.
+    #[arg(long = "no-trunc")]
+    no_trunc: bool,
+    /// Sizes in bytes and dates as RFC 3339 (`--human=false`).
+    #[arg(long = "human", default_value_t = true, action = clap::ArgAction::Set)]
+    human: bool,
+    /// `table`, `table TEMPLATE`, `json`, or a TEMPLATE such as `{{.ID}}`.
+    #[arg(long)]
+    format: Option<String>,
+    image: String,
+}
+
+/// `history`: how an image was made, newest first.
+pub async fn history(client: &Client, a: HistoryArgs) -> anyhow::Result<()> {
+    let format = match (a.quiet, a.format.as_deref()) {
+        (true, _) => Some("{{.ID}}"),
+        (false, f) => f,
+    };
+    let listing = Listing::parse(format, &HISTORY)?;
+    let path = format!("/images/{}/history", enc(&a.image));
+    let entries = client.json("GET", &path, None).await?;
+    let now = chrono::Utc::now().timestamp();
+    let rows: Vec<Value> = entries
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|h| {
+            let id = h["Id"].as_str().unwrap_or("<missing>");
+            let id = match a.no_trunc {
+                true => id,
+                false => vessel_engine::image::short_id(id),
+            };
+            let created = h["Created"].as_i64().unwrap_or(0);
+            let by = h["CreatedBy"].as_str().unwrap_or("").to_string();
+            let size = h["Size"].as_u64().unwrap_or(0);
+            let ago = vessel_engine::container::human_duration(now - created);
+            row([
+                ("Comment", h["Comment"].as_str().unwrap_or("").to_string()),
+                ("CreatedAt", go_time(created)),
+                ("CreatedBy", if a.no_trunc { by } else { ellipsis(&by, 45) }),
+                (
+                    "CreatedSince",
+                    if a.human {
+                        format!("{ago} ago")
+                    } else {
+                        go_time(created)
+                    },
+                ),
+                ("ID", id.to_string()),
+                (
+                    "Size",
+                    if a.human {
+                        decimal_size(size as f64)
+                    } else {
+                        size.to_string()
+                    },
+                ),
+            ])
+        })
+        .collect();
+    print!("{}", listing.print(&HISTORY, &rows));
+    Ok(())
 }
 
 #[derive(Debug, Args)]

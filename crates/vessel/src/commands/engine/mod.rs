@@ -28,6 +28,10 @@ pub enum EngineCommand {
     Images(images::ImagesArgs),
     /// Remove images.
     Rmi(images::RmiArgs),
+    /// Give an image another name.
+    Tag(images::TagArgs),
+    /// Show how an image was made.
+    History(images::HistoryArgs),
     /// Create a container.
     Create(Box<run::CreateArgs>),
     /// Start stopped containers.
@@ -81,6 +85,8 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
             EngineCommand::Import(a) => images::import(&client, a).await,
             EngineCommand::Images(a) => images::images(&client, a).await,
             EngineCommand::Rmi(a) => images::rmi(&client, a).await,
+            EngineCommand::Tag(a) => images::tag(&client, a).await,
+            EngineCommand::History(a) => images::history(&client, a).await,
             EngineCommand::Create(a) => run::create(&client, *a).await,
             EngineCommand::Start(a) => containers::start(&client, a).await,
             EngineCommand::Run(a) => run::run(&client, *a).await,
