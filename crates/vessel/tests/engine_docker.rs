@@ -430,4 +430,24 @@ fn tag_and_history_through_both_clis() {
         "busybox",
     ]);
     assert_eq!(sizes.trim(), e.inspect("busybox", "{{.Size}}"));
+    // The image is Docker's config, its id the digest of it as stored.
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let shown = e.inspect(
+        "moved",
+        "{{.Os}} {{.Architecture}} {{len .RootFS.Layers}} {{.Comment}}",
+    );
+    assert_eq!(shown, format!("linux {arch} 1 Imported from -"));
+    let out = e.docker(&["history", "--format", "{{.Comment}}", "moved"]);
+    assert_eq!(stdout(&out), "Imported from -\n", "{out:?}");
+    let moved = e.inspect("moved", "{{.Id}}");
+    let config = e.root().join(format!("image/images/{}.json", &moved[7..]));
+    let digest = std::process::Command::new("sha256sum")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(stdout(&digest).starts_with(&moved[7..]), "{digest:?}");
 }

@@ -6,10 +6,10 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
-use vessel_runtime::record::{now_rfc3339, write_atomic, Durability};
+use vessel_runtime::record::now_rfc3339;
 
 use super::{hex, normalize_reference, remove_tree, tempdir_in, tree_size, unpack_layer};
-use super::{Image, ImageConfig, ImageStore};
+use super::{host_architecture, ConfigFile, History, Image, ImageConfig, ImageStore, RootFs};
 use crate::error::{EngineError, Result};
 
 impl ImageStore {
@@ -79,42 +79,42 @@ impl ImageStore {
         let diff_id = format!("sha256:{}", hex(&hasher.finalize()));
 
         let layer = self.layer_dir(&diff_id);
-        let size = if layer.is_dir() {
-            tree_size(&layer)
-        } else {
+        if !layer.is_dir() {
             let tree = work.join("tree");
             fs::create_dir(&tree).map_err(EngineError::io("unpacking the layer"))?;
             let file = fs::File::open(&tar_path).map_err(EngineError::io("unpacking the layer"))?;
             unpack_layer(file, &tree)?;
             let size = tree_size(&tree);
             match fs::rename(&tree, &layer) {
-                Ok(()) => {}
+                Ok(()) => self.keep_layer_size(&diff_id, size),
                 // Another import of the same content won the race.
                 Err(_) if layer.is_dir() => {}
                 Err(e) => return Err(EngineError::io("storing the layer")(e)),
             }
-            size
-        };
+        }
 
-        let mut image = Image {
-            id: String::new(),
-            created: now_rfc3339(),
-            layers: vec![diff_id],
-            size,
-            config,
-            comment: comment.to_string(),
+        // Docker's words for an import without a message.
+        let comment = match comment {
+            "" => "Imported from -",
+            c => c,
         };
-        let bytes = serde_json::to_vec_pretty(&image)
-            .map_err(|e| EngineError::Internal(format!("encoding the image record: {e}")))?;
-        let hexid = hex(&Sha256::digest(&bytes));
-        write_atomic(
-            &self.dir.join("images").join(format!("{hexid}.json")),
-            &bytes,
-            Durability::MachineCrash,
-        )
-        .map_err(EngineError::io("writing the image record"))?;
-        image.id = format!("sha256:{hexid}");
-        Ok(image)
+        let created = now_rfc3339();
+        self.write_config(ConfigFile {
+            architecture: host_architecture().to_string(),
+            os: "linux".into(),
+            created: Some(created.clone()),
+            comment: comment.to_string(),
+            config,
+            rootfs: RootFs {
+                typ: "layers".into(),
+                diff_ids: vec![diff_id],
+            },
+            history: vec![History {
+                created: Some(created),
+                comment: comment.to_string(),
+                ..History::default()
+            }],
+        })
     }
 }
 
@@ -154,5 +154,46 @@ mod tests {
             .unwrap()
             .next()
             .is_none());
+    }
+
+    #[test]
+    fn an_image_is_dockers_config_and_its_id_the_digest_of_those_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ImageStore::open(&dir.path().join("image"), &dir.path().join("tmp")).unwrap();
+        let tar = tar_of(&[("./f", Regular, "", b"data")]);
+        let config = ImageConfig {
+            cmd: Some(vec!["sh".into()]),
+            ..ImageConfig::default()
+        };
+        let image = store.import(&tar[..], Some("one"), config, "").unwrap();
+        let hexid = &image.id["sha256:".len()..];
+        let bytes = std::fs::read(dir.path().join(format!("image/images/{hexid}.json"))).unwrap();
+        assert_eq!(hex(&Sha256::digest(&bytes)), hexid);
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["os"], "linux");
+        assert_eq!(v["architecture"], host_architecture());
+        assert_eq!(v["rootfs"]["type"], "layers");
+        assert_eq!(v["rootfs"]["diff_ids"][0], image.layers[0].as_str());
+        assert_eq!(v["config"]["Cmd"][0], "sh");
+        assert_eq!(v["comment"], "Imported from -");
+        assert_eq!(v["history"][0]["comment"], "Imported from -");
+        assert_eq!(image.size, 4);
+    }
+
+    #[test]
+    fn a_record_kept_before_dockers_config_still_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ImageStore::open(&dir.path().join("image"), &dir.path().join("tmp")).unwrap();
+        let tar = tar_of(&[("./f", Regular, "", b"data")]);
+        let image = store
+            .import(&tar[..], None, ImageConfig::default(), "")
+            .unwrap();
+        let old = serde_json::json!({"Created": "2026-01-01T00:00:00Z", "Layers": image.layers,
+            "Size": 4, "Config": {"Env": ["A=1"]}, "Comment": "old"});
+        std::fs::write(dir.path().join("image/images/ab12.json"), old.to_string()).unwrap();
+        let read = store.resolve("ab12").unwrap();
+        assert_eq!(read.layers, image.layers);
+        assert_eq!(read.config.env, ["A=1"]);
+        assert_eq!((read.comment.as_str(), read.size), ("old", 4));
     }
 }

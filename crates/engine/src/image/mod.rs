@@ -2,13 +2,16 @@
 //! `import`.
 //!
 //! A layer is stored once, under the sha256 of its uncompressed tar (its
-//! diff id): `image/layers/sha256/<hex>/` holds the unpacked tree. An
-//! image is a record `image/images/<hex>.json` naming its layers, bottom
-//! first, and its run config; its id is the sha256 of that record's
-//! content. Tags (`name:tag` -> image id) live in `image/repositories.json`.
-//! Every record is written atomically; a layer directory appears under its
+//! diff id): `image/layers/sha256/<hex>/` holds the unpacked tree and
+//! `image/layers/size/<hex>` its size. An image's record is its image
+//! config as Docker and registries keep it, `image/images/<hex>.json`
+//! (`config`): its run config, its layers bottom first by diff id, its
+//! history; the image's id is the sha256 of those exact bytes. Tags
+//! (`name:tag` -> image id) live in `image/repositories.json`. Every
+//! record is written atomically; a layer directory appears under its
 //! final name only once it is complete.
 //!
+//! - `config`: the image config, as stored;
 //! - `reference`: image names and tags, normalized as Docker's grammar says;
 //! - `store`: the records, tags, look-ups and removal;
 //! - `import`: a rootfs tarball made into a one-layer image;
@@ -22,44 +25,76 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
 
+mod config;
 mod import;
 mod layers;
 mod reference;
 mod store;
 
+pub use config::{host_architecture, ConfigFile, History, RootFs};
 pub use layers::unpack_layer;
 pub use reference::normalize_reference;
 pub use store::ImageStore;
 
 /// The run configuration an image carries (what `docker import --change`
 /// and image configs set).
+/// What of an image config's `config` a container's process takes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct ImageConfig {
+    #[serde(deserialize_with = "null_as_default")]
     pub env: Vec<String>,
     pub cmd: Option<Vec<String>>,
     pub entrypoint: Option<Vec<String>>,
+    #[serde(deserialize_with = "null_as_default")]
     pub working_dir: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub user: String,
 }
 
-/// An image record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+/// A member Docker writes as `null` when empty, read as its default.
+fn null_as_default<'de, D, T>(d: D) -> std::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Option::unwrap_or_default)
+}
+
+/// An image: its config's members Vessel uses, its id and its size.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Image {
-    /// `sha256:<hex>`, filled in from the record's file name.
-    #[serde(skip)]
+    /// `sha256:` and the hex digest of its config.
     pub id: String,
     pub created: String,
-    /// Diff ids (`sha256:<hex>`), bottom layer first.
+    /// Diff ids, bottom first.
     pub layers: Vec<String>,
+    /// The unpacked size of its layers.
     pub size: u64,
     pub config: ImageConfig,
     pub comment: String,
+    pub architecture: String,
+    pub os: String,
+    pub history: Vec<History>,
 }
 
-/// The containers that use an image, one of each kind, for `rmi`'s
-/// conflicts.
+impl Image {
+    /// The image whose config is `file`, of id `id`, `size` bytes.
+    pub fn from_config(id: String, file: ConfigFile, size: u64) -> Self {
+        Image {
+            id,
+            created: file.created.unwrap_or_default(),
+            layers: file.rootfs.diff_ids,
+            size,
+            config: file.config,
+            comment: file.comment,
+            architecture: file.architecture,
+            os: file.os,
+            history: file.history,
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ImageUsers {
     pub running: Option<String>,

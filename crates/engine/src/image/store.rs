@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest, Sha256};
 use vessel_runtime::record::{read_json, write_atomic, Durability};
 
-use super::{normalize_reference, remove_tree, short_id, Image, ImageUsers};
+use super::config::LegacyRecord;
+use super::{normalize_reference, remove_tree, short_id, ConfigFile, Image, ImageUsers};
 use crate::error::{EngineError, Result};
 
 /// The layer and image store.
@@ -22,6 +24,7 @@ impl ImageStore {
     pub fn open(dir: &Path, tmp: &Path) -> Result<Self> {
         for d in [
             dir.join("layers/sha256"),
+            dir.join("layers/size"),
             dir.join("images"),
             tmp.to_path_buf(),
         ] {
@@ -46,6 +49,60 @@ impl ImageStore {
         self.dir
             .join("layers/sha256")
             .join(diff_id.trim_start_matches("sha256:"))
+    }
+
+    fn layer_size_file(&self, diff_id: &str) -> PathBuf {
+        self.dir
+            .join("layers/size")
+            .join(diff_id.trim_start_matches("sha256:"))
+    }
+
+    /// A stored layer's unpacked size.
+    pub fn layer_size_of(&self, diff_id: &str) -> u64 {
+        self.layer_size(diff_id)
+    }
+
+    /// A stored layer's unpacked size (measured, and kept, if it was not
+    /// kept yet).
+    fn layer_size(&self, diff_id: &str) -> u64 {
+        let file = self.layer_size_file(diff_id);
+        if let Some(size) = fs::read_to_string(&file)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+        {
+            return size;
+        }
+        let size = super::tree_size(&self.layer_dir(diff_id));
+        self.keep_layer_size(diff_id, size);
+        size
+    }
+
+    /// Keeps a layer's size beside it.
+    pub(super) fn keep_layer_size(&self, diff_id: &str, size: u64) {
+        let file = self.layer_size_file(diff_id);
+        if let Err(e) = write_atomic(&file, size.to_string().as_bytes(), Durability::ProcessCrash) {
+            tracing::warn!(layer = %diff_id, error = %e, "cannot keep a layer's size");
+        }
+    }
+
+    /// Stores an image config; returns the image it makes.
+    pub(super) fn write_config(&self, file: ConfigFile) -> Result<Image> {
+        let bytes = serde_json::to_vec(&file)
+            .map_err(|e| EngineError::Internal(format!("encoding the image config: {e}")))?;
+        let hexid = super::hex(&Sha256::digest(&bytes));
+        write_atomic(
+            &self.dir.join("images").join(format!("{hexid}.json")),
+            &bytes,
+            Durability::MachineCrash,
+        )
+        .map_err(EngineError::io("writing the image config"))?;
+        let size = file
+            .rootfs
+            .diff_ids
+            .iter()
+            .map(|l| self.layer_size(l))
+            .sum();
+        Ok(Image::from_config(format!("sha256:{hexid}"), file, size))
     }
 
     fn tags(&self) -> Result<Tags> {
@@ -109,11 +166,30 @@ impl ImageStore {
     }
 
     fn load(&self, hexid: &str) -> Result<Image> {
-        let mut image: Image = read_json(&self.dir.join("images").join(format!("{hexid}.json")))
-            .map_err(EngineError::io("reading an image record"))?
-            .ok_or_else(|| EngineError::NotFound(format!("No such image: {hexid}")))?;
-        image.id = format!("sha256:{hexid}");
-        Ok(image)
+        let path = self.dir.join("images").join(format!("{hexid}.json"));
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(EngineError::NotFound(format!("No such image: {hexid}")))
+            }
+            Err(e) => return Err(EngineError::io("reading an image config")(e)),
+        };
+        let file = serde_json::from_slice::<ConfigFile>(&bytes)
+            .or_else(|e| {
+                serde_json::from_slice::<LegacyRecord>(&bytes)
+                    .map(Into::into)
+                    .map_err(|_| e)
+            })
+            .map_err(|e| {
+                EngineError::Internal(format!("image {hexid}: its config is unreadable: {e}"))
+            })?;
+        let size = file
+            .rootfs
+            .diff_ids
+            .iter()
+            .map(|l| self.layer_size(l))
+            .sum();
+        Ok(Image::from_config(format!("sha256:{hexid}"), file, size))
     }
 
     /// Finds an image by `name[:tag]`, full id, or unique id prefix.
@@ -243,6 +319,7 @@ impl ImageStore {
             if let Err(e) = remove_tree(&self.layer_dir(layer)) {
                 tracing::warn!(layer = %layer, error = %e, "cannot remove a layer");
             }
+            let _ = fs::remove_file(self.layer_size_file(layer));
         }
         Ok(done)
     }

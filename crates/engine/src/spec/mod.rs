@@ -364,6 +364,9 @@ mod tests {
                 ..Default::default()
             },
             comment: String::new(),
+            architecture: "amd64".into(),
+            os: "linux".into(),
+            history: vec![],
         }
     }
 

@@ -7,7 +7,6 @@ use hyper::{Request, StatusCode};
 use serde_json::{json, Value};
 
 use super::blocking;
-use super::system::arch;
 use crate::api::body::BodyReader;
 use crate::api::{empty, error, full, json, Call, Reply};
 use crate::daemon::Daemon;
@@ -121,8 +120,8 @@ pub(super) async fn image_inspect(d: Arc<Daemon>, name: String) -> Reply {
                 "Created": image.created,
                 "Comment": image.comment,
                 "Size": image.size,
-                "Os": "linux",
-                "Architecture": arch(),
+                "Os": image.os,
+                "Architecture": image.architecture,
                 "Config": image.config,
                 "RootFS": {"Type": "layers", "Layers": image.layers},
             }),
@@ -142,26 +141,48 @@ pub(super) async fn image_tag(d: Arc<Daemon>, name: String, call: &Call) -> Repl
     .await
 }
 
-/// `GET /images/{name}/history`: the image's history, newest first. An
-/// imported image has one entry, the import, as Docker gives it.
+/// `GET /images/{name}/history`: the image's history, newest first, as
+/// Docker gives it: each step with the size of the layer it made (none
+/// for a step that made no layer), the image's id and tags on the top
+/// step only.
 pub(super) async fn image_history(d: Arc<Daemon>, name: String) -> Reply {
     blocking(move || {
         let image = d.images.resolve(&name)?;
         let tags = d.images.tags_of(&image.id)?;
-        let created = chrono::DateTime::parse_from_rfc3339(&image.created)
-            .map(|t| t.timestamp())
-            .unwrap_or(0);
-        Ok(json(
-            StatusCode::OK,
-            &json!([{
-                "Id": image.id,
-                "Created": created,
-                "CreatedBy": "",
-                "Tags": tags,
-                "Size": image.size,
-                "Comment": image.comment,
-            }]),
-        ))
+        let steps = match image.history.is_empty() {
+            // Kept before Vessel kept the history: the image as one step.
+            true => vec![crate::image::History {
+                created: Some(image.created.clone()),
+                comment: image.comment.clone(),
+                ..Default::default()
+            }],
+            false => image.history.clone(),
+        };
+        let mut layers = image.layers.iter();
+        let mut rows: Vec<Value> = steps
+            .iter()
+            .map(|step| {
+                let size = match step.empty_layer {
+                    true => 0,
+                    false => layers.next().map_or(0, |l| d.images.layer_size_of(l)),
+                };
+                let created = step.created.as_deref().unwrap_or_default();
+                json!({
+                    "Id": "<missing>",
+                    "Created": chrono::DateTime::parse_from_rfc3339(created).map_or(0, |t| t.timestamp()),
+                    "CreatedBy": step.created_by,
+                    "Tags": null,
+                    "Size": size,
+                    "Comment": step.comment,
+                })
+            })
+            .collect();
+        rows.reverse();
+        if let Some(top) = rows.first_mut() {
+            top["Id"] = json!(image.id);
+            top["Tags"] = json!(tags);
+        }
+        Ok(json(StatusCode::OK, &rows))
     })
     .await
 }

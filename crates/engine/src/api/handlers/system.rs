@@ -39,23 +39,15 @@ pub(super) fn version() -> Reply {
         StatusCode::OK,
         &json!({
             "Platform": {"Name": "Vessel"},
-            "Components": [{"Name": "Engine", "Version": v, "Details": {"ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION, "Os": "linux", "Arch": arch()}}],
+            "Components": [{"Name": "Engine", "Version": v, "Details": {"ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION, "Os": "linux", "Arch": crate::image::host_architecture()}}],
             "Version": v,
             "ApiVersion": API_VERSION,
             "MinAPIVersion": MIN_API_VERSION,
             "Os": "linux",
-            "Arch": arch(),
+            "Arch": crate::image::host_architecture(),
             "KernelVersion": kernel_version(),
         }),
     )
-}
-
-pub(super) fn arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    }
 }
 
 pub(super) async fn info(d: Arc<Daemon>) -> Reply {
