@@ -13,8 +13,13 @@ use std::process::Command;
 use engine_support::*;
 
 /// The virtualenv's python, made (with `docker==7.1.0` from PyPI) if it
-/// is not there yet.
+/// is not there yet; made once however many tests ask at the same time.
 fn sdk_python() -> PathBuf {
+    static MADE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    MADE.get_or_init(make_sdk_venv).clone()
+}
+
+fn make_sdk_venv() -> PathBuf {
     let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("docker-sdk-7.1.0");
     let python = venv.join("bin/python");
     let ready = venv.join(".installed");
