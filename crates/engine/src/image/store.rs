@@ -57,14 +57,9 @@ impl ImageStore {
             .join(diff_id.trim_start_matches("sha256:"))
     }
 
-    /// A stored layer's unpacked size.
-    pub fn layer_size_of(&self, diff_id: &str) -> u64 {
-        self.layer_size(diff_id)
-    }
-
     /// A stored layer's unpacked size (measured, and kept, if it was not
     /// kept yet).
-    fn layer_size(&self, diff_id: &str) -> u64 {
+    pub fn layer_size(&self, diff_id: &str) -> u64 {
         let file = self.layer_size_file(diff_id);
         if let Some(size) = fs::read_to_string(&file)
             .ok()

@@ -164,7 +164,7 @@ pub(super) async fn image_history(d: Arc<Daemon>, name: String) -> Reply {
             .map(|step| {
                 let size = match step.empty_layer {
                     true => 0,
-                    false => layers.next().map_or(0, |l| d.images.layer_size_of(l)),
+                    false => layers.next().map_or(0, |l| d.images.layer_size(l)),
                 };
                 let created = step.created.as_deref().unwrap_or_default();
                 json!({
