@@ -265,7 +265,11 @@ pub async fn pump(
                     Some(w) => w.feed(&buf[..n]),
                     None => (buf[..n].to_vec(), false),
                 };
-                if (!typed.is_empty() && tx.blocking_send(typed).is_err()) || done {
+                if !typed.is_empty() && tx.blocking_send(typed).is_err() {
+                    // The stream has ended: so does the output.
+                    return;
+                }
+                if done {
                     let _ = detached.send(());
                     return;
                 }
