@@ -31,6 +31,11 @@ pub fn parse(keys: &str) -> Result<Vec<u8>> {
         .collect()
 }
 
+/// The sequence `keys` names when given, else Docker's default.
+pub fn parse_or_default(keys: Option<&str>) -> Result<Vec<u8>> {
+    keys.map_or_else(|| Ok(DEFAULT.to_vec()), parse)
+}
+
 /// Watches a client's input for the sequence.
 #[derive(Debug)]
 pub struct Watch {

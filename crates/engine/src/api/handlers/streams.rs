@@ -58,10 +58,8 @@ pub(super) async fn exec_create(d: Arc<Daemon>, id: String, req: Request<Incomin
         console_size,
         capabilities: None,
     };
-    let detach_keys = match body.detach_keys.as_deref().filter(|k| !k.is_empty()) {
-        Some(keys) => detach::parse(keys),
-        None => Ok(detach::DEFAULT.to_vec()),
-    };
+    let detach_keys =
+        detach::parse_or_default(body.detach_keys.as_deref().filter(|k| !k.is_empty()));
     let opts = ExecOptions {
         open_stdin: body.attach_stdin.unwrap_or(false),
         privileged: body.privileged.unwrap_or(false),
@@ -170,11 +168,7 @@ pub(super) async fn attach(
 ) -> Reply {
     let stdin = call.flag("stdin");
     let (logs, stream) = (call.flag("logs"), call.flag("stream"));
-    let keys = match call.q("detachKeys").filter(|k| !k.is_empty()) {
-        Some(keys) => detach::parse(keys),
-        None => Ok(detach::DEFAULT.to_vec()),
-    };
-    let keys = match keys {
+    let keys = match detach::parse_or_default(call.q("detachKeys").filter(|k| !k.is_empty())) {
         Ok(keys) => keys,
         Err(e) => return error(&e),
     };

@@ -14,9 +14,9 @@ use crate::daemon::Spliced;
 /// stand-in with its key, quotes unescaped, can only be the member itself.
 const HOLE: &str = "\0";
 
-/// Where `key`'s value goes: `"key":"\u0000"` as serialized.
-fn hole(key: &str) -> Vec<u8> {
-    format!("\"{key}\":{}", Value::from(HOLE)).into_bytes()
+/// Where `key`'s value goes: `"key":` and its stand-in, as serialized.
+fn hole(key: &str, stand_in: Value) -> Vec<u8> {
+    format!("\"{key}\":{stand_in}").into_bytes()
 }
 
 /// A listing's row without its status. `Status` follows `Labels` (the
@@ -28,7 +28,7 @@ pub fn summary_view(c: &Container) -> Spliced {
     let mut v = serde_json::to_value(row).unwrap_or_default();
     sort_keys(v.get_mut("Labels"));
     let made = serde_json::to_vec(&v).unwrap_or_default();
-    Spliced::around(made, &hole("Status"), true).expect("the row has a status")
+    Spliced::around(made, &hole("Status", Value::from(HOLE)), true).expect("the row has a status")
 }
 
 /// The inspect without its execs. `ExecIDs` precedes every member that
@@ -39,8 +39,8 @@ pub fn inspect_view(c: &Container) -> Spliced {
     let v = inspect(c, vec![HOLE.into()]);
     let mut made = serde_json::to_vec(&v).unwrap_or_default();
     made.push(b'\n');
-    let hole = format!("\"ExecIDs\":{}", Value::from(vec![HOLE]));
-    Spliced::around(made, hole.as_bytes(), false).expect("the inspect has its execs")
+    let hole = hole("ExecIDs", Value::from(vec![HOLE]));
+    Spliced::around(made, &hole, false).expect("the inspect has its execs")
 }
 
 /// What fills a row's hole.

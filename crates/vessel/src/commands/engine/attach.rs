@@ -82,10 +82,7 @@ pub struct DetachKeys {
 
 impl DetachKeys {
     pub fn new(given: Option<&str>) -> anyhow::Result<Self> {
-        let bytes = match given {
-            Some(keys) => detach::parse(keys)?,
-            None => detach::DEFAULT.to_vec(),
-        };
+        let bytes = detach::parse_or_default(given)?;
         Ok(DetachKeys {
             given: given.map(String::from),
             bytes,
