@@ -91,13 +91,19 @@ impl ImageStore {
             Durability::MachineCrash,
         )
         .map_err(EngineError::io("writing the image config"))?;
+        Ok(self.image_of(&hexid, file))
+    }
+
+    /// The image of config `file`, stored as `<hexid>.json`: its size is
+    /// its layers'.
+    fn image_of(&self, hexid: &str, file: ConfigFile) -> Image {
         let size = file
             .rootfs
             .diff_ids
             .iter()
             .map(|l| self.layer_size(l))
             .sum();
-        Ok(Image::from_config(format!("sha256:{hexid}"), file, size))
+        Image::from_config(format!("sha256:{hexid}"), file, size)
     }
 
     fn tags(&self) -> Result<Tags> {
@@ -178,13 +184,7 @@ impl ImageStore {
             .map_err(|e| {
                 EngineError::Internal(format!("image {hexid}: its config is unreadable: {e}"))
             })?;
-        let size = file
-            .rootfs
-            .diff_ids
-            .iter()
-            .map(|l| self.layer_size(l))
-            .sum();
-        Ok(Image::from_config(format!("sha256:{hexid}"), file, size))
+        Ok(self.image_of(hexid, file))
     }
 
     /// Finds an image by `name[:tag]`, full id, or unique id prefix.
