@@ -15,30 +15,19 @@ use engine_support::*;
 /// children or hold a file under its directories open.
 fn shims(e: &Engine) -> Vec<i32> {
     let daemon = e.daemon.as_ref().map(|d| d.id() as i32);
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let Some((comm, rest)) = stat.split_once(") ") else {
-            continue;
-        };
-        if !comm.ends_with("(vessel-shim") {
-            continue;
-        }
-        let ppid = rest.split(' ').nth(1).and_then(|p| p.parse::<i32>().ok());
-        let ours = std::fs::read_dir(format!("/proc/{pid}/fd"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|fd| std::fs::read_link(fd.path()).ok())
-            .any(|target| target.starts_with(e.dir.path()));
-        if ours || (daemon.is_some() && ppid == daemon) {
-            found.push(pid);
-        }
-    }
-    found
+    vessel_shims()
+        .into_iter()
+        .filter(|&(pid, ppid)| {
+            let ours = std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+                .any(|target| target.starts_with(e.dir.path()));
+            ours || (daemon.is_some() && ppid == daemon)
+        })
+        .map(|(pid, _)| pid)
+        .collect()
 }
 
 /// The PID of container `id`'s shim, from its state directory.

@@ -9,25 +9,14 @@ use engine_support::*;
 /// container's shim has pointed its stdin at /dev/null).
 fn spare_shims(e: &Engine) -> Vec<i32> {
     let daemon = e.daemon.as_ref().expect("the daemon runs").id() as i32;
-    let mut spares = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let Some((comm, rest)) = stat.split_once(") ") else {
-            continue;
-        };
-        let ppid = rest.split(' ').nth(1).and_then(|p| p.parse::<i32>().ok());
-        let stdin = std::fs::read_link(format!("/proc/{pid}/fd/0")).unwrap_or_default();
-        if comm.ends_with("(vessel-shim")
-            && ppid == Some(daemon)
-            && stdin.to_string_lossy().starts_with("pipe:")
-        {
-            spares.push(pid);
-        }
-    }
-    spares
+    vessel_shims()
+        .into_iter()
+        .filter(|&(pid, ppid)| {
+            let stdin = std::fs::read_link(format!("/proc/{pid}/fd/0")).unwrap_or_default();
+            ppid == Some(daemon) && stdin.to_string_lossy().starts_with("pipe:")
+        })
+        .map(|(pid, _)| pid)
+        .collect()
 }
 
 /// The placeholder cgroups of spare shim `pid`, in every hierarchy.

@@ -255,6 +255,24 @@ impl Drop for Engine {
     }
 }
 
+/// Every `vessel-shim` process on the host, with its parent's pid.
+pub fn vessel_shims() -> Vec<(i32, Option<i32>)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let Some((comm, rest)) = stat.split_once(") ") else {
+            continue;
+        };
+        if comm.ends_with("(vessel-shim") {
+            found.push((pid, rest.split(' ').nth(1).and_then(|p| p.parse().ok())));
+        }
+    }
+    found
+}
+
 /// The cgroup directories of container `id` in any hierarchy.
 pub fn cgroup_dirs(id: &str) -> Vec<PathBuf> {
     std::fs::read_dir("/sys/fs/cgroup")
