@@ -1,14 +1,11 @@
 //! `docker import`: a rootfs tarball (plain or gzip) made into a
 //! one-layer image.
 
-use std::fs;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::io::{BufRead, BufReader, Read};
 
-use sha2::{Digest, Sha256};
 use vessel_runtime::record::now_rfc3339;
 
-use super::{hex, normalize_reference, remove_tree, tempdir_in, tree_size, unpack_layer};
+use super::normalize_reference;
 use super::{host_architecture, ConfigFile, History, Image, ImageConfig, ImageStore, RootFs};
 use crate::error::{EngineError, Result};
 
@@ -23,75 +20,25 @@ impl ImageStore {
         comment: &str,
     ) -> Result<Image> {
         let reference = reference.map(normalize_reference).transpose()?;
-        let work = tempdir_in(&self.tmp, "import-")?;
-        let result = self.import_into(&work, body, config, comment);
-        let _ = remove_tree(&work);
-        let image = result?;
+        let image = self.import_into(body, config, comment)?;
         if let Some(r) = reference {
             self.tag(&r, &image.id)?;
         }
         Ok(image)
     }
 
-    fn import_into(
-        &self,
-        work: &Path,
-        body: impl Read,
-        config: ImageConfig,
-        comment: &str,
-    ) -> Result<Image> {
-        // Keep the uncompressed tar while hashing it: the digest names the
-        // layer, and the tree is unpacked from the copy.
-        let tar_path = work.join("layer.tar");
-        let mut tar_file =
-            fs::File::create(&tar_path).map_err(EngineError::io("storing the uploaded layer"))?;
+    fn import_into(&self, body: impl Read, config: ImageConfig, comment: &str) -> Result<Image> {
         let mut body = BufReader::new(body);
         let gzip = body
             .fill_buf()
             .map_err(EngineError::io("reading the uploaded layer"))?
             .starts_with(&[0x1f, 0x8b]);
-        let mut hasher = Sha256::new();
-        let mut reader: Box<dyn Read> = if gzip {
+        let reader: Box<dyn Read> = if gzip {
             Box::new(flate2::read::GzDecoder::new(body))
         } else {
             Box::new(body)
         };
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(EngineError::InvalidParameter(format!(
-                        "reading the uploaded layer: {e}"
-                    )))
-                }
-            };
-            hasher.update(&buf[..n]);
-            tar_file
-                .write_all(&buf[..n])
-                .map_err(EngineError::io("storing the uploaded layer"))?;
-        }
-        tar_file
-            .sync_all()
-            .map_err(EngineError::io("storing the uploaded layer"))?;
-        let diff_id = format!("sha256:{}", hex(&hasher.finalize()));
-
-        let layer = self.layer_dir(&diff_id);
-        if !layer.is_dir() {
-            let tree = work.join("tree");
-            fs::create_dir(&tree).map_err(EngineError::io("unpacking the layer"))?;
-            let file = fs::File::open(&tar_path).map_err(EngineError::io("unpacking the layer"))?;
-            unpack_layer(file, &tree)?;
-            let size = tree_size(&tree);
-            match fs::rename(&tree, &layer) {
-                Ok(()) => self.keep_layer_size(&diff_id, size),
-                // Another import of the same content won the race.
-                Err(_) if layer.is_dir() => {}
-                Err(e) => return Err(EngineError::io("storing the layer")(e)),
-            }
-        }
+        let diff_id = self.store_layer(reader, None)?;
 
         // Docker's words for an import without a message.
         let comment = match comment {
@@ -121,8 +68,10 @@ impl ImageStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::image::hex;
     use crate::image::layers::tests::tar_of;
     use crate::image::ImageUsers;
+    use sha2::{Digest, Sha256};
     use tar::EntryType::Regular;
 
     #[test]

@@ -1,16 +1,28 @@
 //! Unpacking a layer tar into its directory, refusing every entry that
-//! would write outside it.
+//! would write outside it, with its whiteouts made overlayfs's.
 
+use std::collections::HashSet;
 use std::fs;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
+use super::tarsplit::Contents;
 use crate::error::{EngineError, Result};
+
+/// A layer's mark that a file below was deleted (`.wh.NAME`) and that a
+/// directory hides what lower layers have in it (`.wh..wh..opq`).
+const WHITEOUT: &str = ".wh.";
+const OPAQUE: &str = ".wh..wh..opq";
 
 /// Unpacks a layer tar into `root`, refusing any entry that would write
 /// outside it: absolute paths, `..`, hard links to outside, and writes
-/// through a symlink the archive made earlier.
-pub fn unpack_layer(tar: impl Read, root: &Path) -> Result<()> {
+/// through a symlink the archive made earlier. Whiteouts become what
+/// overlayfs reads as such: a 0/0 character device in place of the
+/// deleted name, and the `trusted.overlay.opaque` attribute on an opaque
+/// directory. `contents`, when given, is told where each regular file's
+/// contents lie in the tar.
+pub(super) fn unpack_layer(tar: impl Read, root: &Path, contents: Option<&Contents>) -> Result<()> {
+    let mut files = HashSet::new();
     let mut archive = tar::Archive::new(tar);
     archive.set_preserve_permissions(true);
     archive.set_preserve_ownerships(true);
@@ -34,6 +46,15 @@ pub fn unpack_layer(tar: impl Read, root: &Path) -> Result<()> {
             return Err(escape(&path, "it would be written through a symbolic link"));
         }
         let kind = entry.header().entry_type();
+        if files.contains(&rel) {
+            return Err(escape(
+                &path,
+                "the layer writes it twice, which Vessel cannot keep reproducibly",
+            ));
+        }
+        if whiteout(root, &rel)? {
+            continue;
+        }
         if kind.is_hard_link() {
             let target = entry
                 .link_name()
@@ -64,6 +85,14 @@ pub fn unpack_layer(tar: impl Read, root: &Path) -> Result<()> {
                 return Err(escape(&path, "its symbolic link points outside the layer"));
             }
         }
+        if kind.is_file() || kind.is_contiguous() {
+            if let Some(contents) = contents {
+                contents.file(entry.raw_file_position(), entry.size(), &rel);
+            }
+            files.insert(rel.clone());
+        } else if kind.is_gnu_sparse() {
+            return Err(escape(&path, "sparse files are not supported"));
+        }
         let unpacked = entry.unpack_in(root).map_err(|e| {
             let cause = std::error::Error::source(&e)
                 .map(|s| format!(": {s}"))
@@ -75,6 +104,50 @@ pub fn unpack_layer(tar: impl Read, root: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Makes the whiteout entry `rel` overlayfs's; answers whether it was one.
+fn whiteout(root: &Path, rel: &Path) -> Result<bool> {
+    let Some(name) = rel.file_name().and_then(|n| n.to_str()) else {
+        return Ok(false);
+    };
+    let Some(hidden) = name.strip_prefix(WHITEOUT) else {
+        return Ok(false);
+    };
+    let dir = root.join(rel.parent().unwrap_or(Path::new("")));
+    let fail = |e: std::io::Error| EngineError::Io {
+        context: format!("applying the whiteout {}", rel.display()),
+        source: e,
+    };
+    fs::create_dir_all(&dir).map_err(fail)?;
+    if name == OPAQUE {
+        rustix::fs::lsetxattr(
+            &dir,
+            "trusted.overlay.opaque",
+            b"y",
+            rustix::fs::XattrFlags::empty(),
+        )
+        .map_err(|e| fail(e.into()))?;
+    } else if !hidden.starts_with(WHITEOUT) && !hidden.is_empty() {
+        let target = dir.join(hidden);
+        if let Ok(m) = fs::symlink_metadata(&target) {
+            match m.is_dir() {
+                true => super::remove_tree(&target),
+                false => fs::remove_file(&target),
+            }
+            .map_err(fail)?;
+        }
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &target,
+            rustix::fs::FileType::CharacterDevice,
+            rustix::fs::Mode::empty(),
+            0,
+        )
+        .map_err(|e| fail(e.into()))?;
+    }
+    // Other `.wh..wh.` names are aufs's bookkeeping: nothing to make.
+    Ok(true)
 }
 
 fn escape(path: &Path, why: &str) -> EngineError {
@@ -149,7 +222,7 @@ pub(crate) mod tests {
     fn unpack(entries: &[(&str, tar::EntryType, &str, &[u8])]) -> (tempfile::TempDir, Result<()>) {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("layer")).unwrap();
-        let r = unpack_layer(&tar_of(entries)[..], &dir.path().join("layer"));
+        let r = unpack_layer(&tar_of(entries)[..], &dir.path().join("layer"), None);
         (dir, r)
     }
 

@@ -27,12 +27,14 @@ use crate::error::{EngineError, Result};
 
 mod config;
 mod import;
+mod ingest;
 mod layers;
 mod reference;
 mod store;
+mod tarsplit;
 
 pub use config::{host_architecture, ConfigFile, History, RootFs};
-pub use layers::unpack_layer;
+use layers::unpack_layer;
 pub use reference::normalize_reference;
 pub use store::ImageStore;
 

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use vessel_runtime::record::{read_json, write_atomic, Durability};
 
 use super::config::LegacyRecord;
-use super::{normalize_reference, remove_tree, short_id, ConfigFile, Image, ImageUsers};
+use super::{normalize_reference, short_id, ConfigFile, Image, ImageUsers};
 use crate::error::{EngineError, Result};
 
 /// The layer and image store.
@@ -25,6 +25,7 @@ impl ImageStore {
         for d in [
             dir.join("layers/sha256"),
             dir.join("layers/size"),
+            dir.join("layers/tar"),
             dir.join("images"),
             tmp.to_path_buf(),
         ] {
@@ -42,6 +43,7 @@ impl ImageStore {
     /// directory (finished layers and records are never there).
     fn remove_partial_imports(&self) {
         crate::paths::clear_scratch(&self.tmp, "import-");
+        crate::paths::clear_scratch(&self.tmp, "layer-");
     }
 
     /// The unpacked tree of a layer.
@@ -51,7 +53,7 @@ impl ImageStore {
             .join(diff_id.trim_start_matches("sha256:"))
     }
 
-    fn layer_size_file(&self, diff_id: &str) -> PathBuf {
+    pub(super) fn layer_size_file(&self, diff_id: &str) -> PathBuf {
         self.dir
             .join("layers/size")
             .join(diff_id.trim_start_matches("sha256:"))
@@ -311,10 +313,7 @@ impl ImageStore {
             .flat_map(|(i, _)| i.layers)
             .collect();
         for layer in image.layers.iter().filter(|l| !still_used.contains(l)) {
-            if let Err(e) = remove_tree(&self.layer_dir(layer)) {
-                tracing::warn!(layer = %layer, error = %e, "cannot remove a layer");
-            }
-            let _ = fs::remove_file(self.layer_size_file(layer));
+            self.remove_layer(layer);
         }
         Ok(done)
     }
