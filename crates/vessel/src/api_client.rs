@@ -103,13 +103,24 @@ impl Client {
     /// Sends a request without a body and returns the answer once its
     /// headers are in; an error status becomes an error with the daemon's
     /// message.
-    async fn open(&self, method: &str, path: &str) -> anyhow::Result<Response<Incoming>> {
-        let req = Self::request(
+    async fn open(
+        &self,
+        method: &str,
+        path: &str,
+        header: Option<(&str, &str)>,
+    ) -> anyhow::Result<Response<Incoming>> {
+        let mut req = Self::request(
             method,
             path,
             Full::new(Bytes::new()).map_err(|e| match e {}).boxed(),
             "application/json",
         );
+        if let Some((name, value)) = header {
+            req.headers_mut().insert(
+                hyper::header::HeaderName::from_bytes(name.as_bytes())?,
+                hyper::header::HeaderValue::from_str(value)?,
+            );
+        }
         let resp = self.send(req).await?;
         let status = resp.status();
         if !status.is_success() {
@@ -127,7 +138,7 @@ impl Client {
         method: &str,
         path: &str,
     ) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<Value>>> {
-        let resp = self.open(method, path).await?;
+        let resp = self.open(method, path, None).await?;
         Ok(tokio::spawn(async move {
             let body = resp.into_body().collect().await?.to_bytes();
             Ok(serde_json::from_slice(&body)?)
@@ -181,9 +192,20 @@ impl Client {
         &self,
         method: &str,
         path: &str,
+        each: impl FnMut(&[u8]) -> bool,
+    ) -> anyhow::Result<()> {
+        self.stream_with(method, path, None, each).await
+    }
+
+    /// [`Client::stream`] of a request carrying one more header.
+    pub async fn stream_with(
+        &self,
+        method: &str,
+        path: &str,
+        header: Option<(&str, &str)>,
         mut each: impl FnMut(&[u8]) -> bool,
     ) -> anyhow::Result<()> {
-        let mut body = self.open(method, path).await?.into_body();
+        let mut body = self.open(method, path, header).await?.into_body();
         while let Some(frame) = body.frame().await {
             if let Ok(data) = frame?.into_data() {
                 if !each(&data) {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use crate::container::Container;
 use crate::error::{EngineError, Result};
 use crate::events::Events;
-use crate::image::ImageStore;
+use crate::image::{ImageStore, Registries};
 use crate::paths::Paths;
 use crate::runtime::{RuntimeClient, ShimSystem};
 
@@ -21,6 +21,7 @@ mod kill;
 mod lock;
 mod names;
 mod pause;
+mod pull;
 mod remove;
 mod rename;
 mod restore;
@@ -95,7 +96,9 @@ struct PendingAttach {
 #[derive(Debug)]
 pub struct Daemon {
     pub paths: Paths,
-    pub images: ImageStore,
+    pub images: Arc<ImageStore>,
+    /// How registries are spoken to (`--insecure-registry`).
+    pub registries: Registries,
     pub events: Events,
     runtime: RuntimeClient,
     containers: Mutex<HashMap<String, Arc<Entry>>>,
@@ -117,7 +120,7 @@ pub struct Daemon {
 impl Daemon {
     /// Opens the stores under `paths` and restores every container found
     /// there. `shim` is the `vessel-shim` binary.
-    pub fn open(paths: Paths, shim: PathBuf) -> Result<Arc<Daemon>> {
+    pub fn open(paths: Paths, shim: PathBuf, registries: Registries) -> Result<Arc<Daemon>> {
         // First of all: nothing under a root another daemon holds is
         // touched.
         let locks = lock::lock_roots(&paths)?;
@@ -142,7 +145,7 @@ impl Daemon {
             std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700))
                 .map_err(EngineError::io(format!("restricting {}", d.display())))?;
         }
-        let images = ImageStore::open(&paths.images(), &paths.tmp())?;
+        let images = Arc::new(ImageStore::open(&paths.images(), &paths.tmp())?);
         let mut host = crate::spec::HostFacts::read(
             std::path::Path::new("/proc"),
             std::path::Path::new("/sys/fs/cgroup"),
@@ -167,6 +170,7 @@ impl Daemon {
             Daemon {
                 paths,
                 images,
+                registries,
                 events: Events::default(),
                 runtime,
                 containers: Mutex::new(HashMap::new()),

@@ -14,6 +14,8 @@ use super::ImageConfig;
 pub struct ConfigFile {
     #[serde(default)]
     pub architecture: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub variant: String,
     #[serde(default)]
     pub os: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -78,6 +80,7 @@ impl From<LegacyRecord> for ConfigFile {
     fn from(old: LegacyRecord) -> Self {
         ConfigFile {
             architecture: host_architecture().to_string(),
+            variant: String::new(),
             os: "linux".into(),
             created: Some(old.created),
             comment: old.comment,

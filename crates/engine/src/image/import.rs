@@ -48,6 +48,7 @@ impl ImageStore {
         let created = now_rfc3339();
         self.write_config(ConfigFile {
             architecture: host_architecture().to_string(),
+            variant: String::new(),
             os: "linux".into(),
             created: Some(created.clone()),
             comment: comment.to_string(),

@@ -17,6 +17,7 @@
 //! - `import`: a rootfs tarball made into a one-layer image;
 //! - `layers`: unpacking a layer tar without letting it out of its root.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -29,29 +30,57 @@ mod config;
 mod import;
 mod ingest;
 mod layers;
+mod manifest;
+mod pull;
 mod reference;
+mod registry;
 mod store;
 mod tarsplit;
 
 pub use config::{host_architecture, ConfigFile, History, RootFs};
 use layers::unpack_layer;
-pub use reference::normalize_reference;
+pub use manifest::Platform;
+pub use pull::{pull, Progress, Pulled};
+pub use reference::{normalize_reference, Remote};
+pub use registry::{Credentials, Registries};
 pub use store::ImageStore;
 
-/// The run configuration an image carries (what `docker import --change`
-/// and image configs set).
-/// What of an image config's `config` a container's process takes.
+/// The run configuration an image carries (its config's `config`, what
+/// `docker import --change` and image builds set), in Docker's order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct ImageConfig {
+    #[serde(
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub user: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
     #[serde(deserialize_with = "null_as_default")]
     pub env: Vec<String>,
     pub cmd: Option<Vec<String>>,
-    pub entrypoint: Option<Vec<String>>,
+    /// Kept as given; checks come with health checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub args_escaped: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<BTreeMap<String, serde_json::Value>>,
     #[serde(deserialize_with = "null_as_default")]
     pub working_dir: String,
-    #[serde(deserialize_with = "null_as_default")]
-    pub user: String,
+    pub entrypoint: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_build: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
+    #[serde(
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub stop_signal: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shell: Option<Vec<String>>,
 }
 
 /// A member Docker writes as `null` when empty, read as its default.
@@ -76,6 +105,7 @@ pub struct Image {
     pub config: ImageConfig,
     pub comment: String,
     pub architecture: String,
+    pub variant: String,
     pub os: String,
     pub history: Vec<History>,
 }
@@ -91,6 +121,7 @@ impl Image {
             config: file.config,
             comment: file.comment,
             architecture: file.architecture,
+            variant: file.variant,
             os: file.os,
             history: file.history,
         }

@@ -57,6 +57,71 @@ pub fn normalize_reference(reference: &str) -> Result<String> {
     }
 }
 
+/// A reference to pull or push: the registry, the repository in it, and a
+/// tag or a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remote {
+    /// `docker.io` for Docker Hub.
+    pub registry: String,
+    /// The path in the registry (`library/busybox` on Docker Hub).
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+    /// The repository's familiar name (`busybox`, `127.0.0.1:5000/box`).
+    pub familiar: String,
+}
+
+impl Remote {
+    /// `name[:tag][@sha256:hex]`, as Docker names images to pull.
+    pub fn parse(reference: &str) -> Result<Self> {
+        let (named, digest) = match reference.split_once('@') {
+            Some((n, d)) => (n, Some(d)),
+            None => (reference, None),
+        };
+        if let Some(d) = digest {
+            let hexpart = d.strip_prefix("sha256:").unwrap_or("");
+            if hexpart.len() != 64
+                || !hexpart
+                    .bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            {
+                return Err(EngineError::InvalidParameter(format!(
+                    "invalid reference format: {reference:?}: a digest is sha256: and 64 lowercase hex digits"
+                )));
+            }
+        }
+        let tagged = normalize_reference(named)?;
+        let (familiar, tag) = tagged
+            .rsplit_once(':')
+            .expect("a normalized reference has a tag");
+        let explicit_tag = named
+            .rsplit_once(':')
+            .is_some_and(|(_, t)| !t.contains('/'));
+        let (registry, path) = match split_domain(familiar) {
+            (Some(d), p) => (d.to_string(), p.to_string()),
+            (None, p) if p.contains('/') => ("docker.io".to_string(), p.to_string()),
+            (None, p) => ("docker.io".to_string(), format!("library/{p}")),
+        };
+        Ok(Remote {
+            registry,
+            repository: path,
+            tag: (digest.is_none() || explicit_tag).then(|| tag.to_string()),
+            digest: digest.map(str::to_string),
+            familiar: familiar.to_string(),
+        })
+    }
+
+    /// `familiar:tag`, when a tag was named (or implied).
+    pub fn tagged(&self) -> Option<String> {
+        self.tag.as_ref().map(|t| format!("{}:{t}", self.familiar))
+    }
+
+    /// `familiar@digest`.
+    pub fn digested(&self, digest: &str) -> String {
+        format!("{}@{digest}", self.familiar)
+    }
+}
+
 /// `name` without Docker Hub's registry and its `library/` namespace.
 fn familiar(name: &str) -> &str {
     let on_hub = HUB.iter().find_map(|hub| name.strip_prefix(hub));
@@ -91,6 +156,31 @@ mod tests {
         assert_eq!(normalize_reference("a/b:1.0").unwrap(), "a/b:1.0");
         let e = normalize_reference("Busy Box").unwrap_err().to_string();
         assert!(e.contains("Busy Box"), "{e}");
+    }
+
+    #[test]
+    fn a_remote_reference_names_its_registry_repository_and_tag_or_digest() {
+        let d = "sha256:".to_string() + &"a".repeat(64);
+        let r = Remote::parse("busybox").unwrap();
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()),
+            ("docker.io", "library/busybox", Some("latest"))
+        );
+        let r = Remote::parse(&format!("127.0.0.1:5000/a/b@{d}")).unwrap();
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()),
+            ("127.0.0.1:5000", "a/b", None)
+        );
+        assert_eq!(r.digest.as_deref(), Some(d.as_str()));
+        assert_eq!(r.digested(&d), format!("127.0.0.1:5000/a/b@{d}"));
+        let r = Remote::parse("docker.io/mine/box:v1").unwrap();
+        assert_eq!(
+            (r.repository.as_str(), r.familiar.as_str()),
+            ("mine/box", "mine/box")
+        );
+        for bad in ["box@sha256:00", "box@md5:aa", "Box"] {
+            assert!(Remote::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

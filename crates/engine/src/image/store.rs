@@ -96,6 +96,22 @@ impl ImageStore {
         Ok(self.image_of(&hexid, file))
     }
 
+    /// Stores an image config exactly as it came (its digest is the
+    /// image's id); returns the image it makes.
+    pub(super) fn write_config_bytes(&self, bytes: &[u8]) -> Result<Image> {
+        let file: ConfigFile = serde_json::from_slice(bytes).map_err(|e| {
+            EngineError::InvalidParameter(format!("the image config is malformed: {e}"))
+        })?;
+        let hexid = super::hex(&Sha256::digest(bytes));
+        write_atomic(
+            &self.dir.join("images").join(format!("{hexid}.json")),
+            bytes,
+            Durability::MachineCrash,
+        )
+        .map_err(EngineError::io("writing the image config"))?;
+        Ok(self.image_of(&hexid, file))
+    }
+
     /// The image of config `file`, stored as `<hexid>.json`: its size is
     /// its layers'.
     fn image_of(&self, hexid: &str, file: ConfigFile) -> Image {
@@ -106,6 +122,54 @@ impl ImageStore {
             .map(|l| self.layer_size(l))
             .sum();
         Image::from_config(format!("sha256:{hexid}"), file, size)
+    }
+
+    /// `name@digest` references (by manifest digest) -> image id.
+    fn digests(&self) -> Result<Tags> {
+        Ok(read_json(&self.dir.join("digests.json"))
+            .map_err(EngineError::io("reading the image digests"))?
+            .unwrap_or_default())
+    }
+
+    /// Records that `name@digest` is image `id`.
+    pub fn keep_digest(&self, reference: &str, id: &str) -> Result<()> {
+        let mut digests = self.digests()?;
+        digests.insert(reference.to_string(), id.to_string());
+        let bytes = serde_json::to_vec_pretty(&digests)
+            .map_err(|e| EngineError::Internal(format!("encoding the image digests: {e}")))?;
+        write_atomic(
+            &self.dir.join("digests.json"),
+            &bytes,
+            Durability::MachineCrash,
+        )
+        .map_err(EngineError::io("writing the image digests"))
+    }
+
+    /// The `name@digest` references of image `id`, sorted.
+    pub fn digests_of(&self, id: &str) -> Result<Vec<String>> {
+        Ok(self
+            .digests()?
+            .into_iter()
+            .filter(|(_, i)| i == id)
+            .map(|(r, _)| r)
+            .collect())
+    }
+
+    fn forget_digests(&self, id: &str) -> Result<()> {
+        let mut digests = self.digests()?;
+        let before = digests.len();
+        digests.retain(|_, i| i != id);
+        if digests.len() == before {
+            return Ok(());
+        }
+        let bytes = serde_json::to_vec_pretty(&digests)
+            .map_err(|e| EngineError::Internal(format!("encoding the image digests: {e}")))?;
+        write_atomic(
+            &self.dir.join("digests.json"),
+            &bytes,
+            Durability::MachineCrash,
+        )
+        .map_err(EngineError::io("writing the image digests"))
     }
 
     fn tags(&self) -> Result<Tags> {
@@ -192,6 +256,15 @@ impl ImageStore {
     /// Finds an image by `name[:tag]`, full id, or unique id prefix.
     pub fn resolve(&self, name: &str) -> Result<Image> {
         let not_found = || EngineError::NotFound(format!("No such image: {name}"));
+        if name.contains('@') {
+            let remote = super::Remote::parse(name)?;
+            let digest = remote.digest.as_deref().unwrap_or_default();
+            let id = self.digests()?.remove(&remote.digested(digest));
+            return match id {
+                Some(id) => self.load(id.trim_start_matches("sha256:")),
+                None => Err(not_found()),
+            };
+        }
         if let Ok(reference) = normalize_reference(name) {
             if let Some(id) = self.tags()?.get(&reference) {
                 return self.load(id.trim_start_matches("sha256:"));
@@ -305,6 +378,7 @@ impl ImageStore {
         let hexid = image.id.trim_start_matches("sha256:");
         fs::remove_file(self.dir.join("images").join(format!("{hexid}.json")))
             .map_err(EngineError::io("removing the image record"))?;
+        self.forget_digests(&image.id)?;
         done.push(("Deleted".to_string(), image.id.clone()));
         // Layers no other image names go too.
         let still_used: Vec<String> = self

@@ -365,6 +365,7 @@ mod tests {
             },
             comment: String::new(),
             architecture: "amd64".into(),
+            variant: String::new(),
             os: "linux".into(),
             history: vec![],
         }

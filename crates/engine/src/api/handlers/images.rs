@@ -8,18 +8,29 @@ use serde_json::{json, Value};
 
 use super::blocking;
 use crate::api::body::BodyReader;
+use crate::api::models::{image_inspect as image_inspect_view, image_summary, Names};
 use crate::api::{empty, error, full, json, Call, Reply};
 use crate::daemon::Daemon;
 use crate::error::{EngineError, Result};
 use crate::image::ImageConfig;
 
-/// `POST /images/create?fromSrc=-`: import the request body.
-pub(super) async fn import(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) -> Reply {
-    if call.q("fromSrc") != Some("-") {
-        return error(&EngineError::NotSupported(
-            "pulling images is not supported yet: import a tarball (fromSrc=-)".into(),
-        ));
+/// `POST /images/create`: a pull (`fromImage`) or an import
+/// (`fromSrc=-`, the request body).
+pub(super) async fn create(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) -> Reply {
+    match (call.q("fromImage"), call.q("fromSrc")) {
+        (Some(image), _) if !image.is_empty() => super::pull::pull(d, call, image, &req).await,
+        (_, Some("-")) => import(d, call, req).await,
+        (_, Some(src)) => error(&EngineError::NotSupported(format!(
+            "fromSrc: importing from {src:?} is not supported: send the tarball as the body (fromSrc=-)"
+        ))),
+        _ => error(&EngineError::InvalidParameter(
+            "fromImage or fromSrc is required".into(),
+        )),
     }
+}
+
+/// `POST /images/create?fromSrc=-`: import the request body.
+async fn import(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) -> Reply {
     let reference = match (call.q("repo").filter(|r| !r.is_empty()), call.q("tag")) {
         (Some(r), Some(t)) if !t.is_empty() => Some(format!("{r}:{t}")),
         (Some(r), _) => Some(r.to_string()),
@@ -81,28 +92,15 @@ fn parse_changes(changes: &[String]) -> Result<ImageConfig> {
 pub(super) async fn images(d: Arc<Daemon>) -> Reply {
     blocking(move || {
         let used = d.read_all(true, |r| Some(r.container.image.clone()));
-        let list: Vec<Value> = d
-            .images
-            .list()?
-            .into_iter()
-            .map(|(image, tags)| {
-                let created = chrono::DateTime::parse_from_rfc3339(&image.created)
-                    .map(|t| t.timestamp())
-                    .unwrap_or(0);
-                let containers = used.iter().filter(|i| **i == image.id).count();
-                json!({
-                    "Id": image.id,
-                    "ParentId": "",
-                    "RepoTags": tags,
-                    "RepoDigests": [],
-                    "Created": created,
-                    "Size": image.size,
-                    "SharedSize": -1,
-                    "Labels": {},
-                    "Containers": containers,
-                })
-            })
-            .collect();
+        let mut list = Vec::new();
+        for (image, tags) in d.images.list()? {
+            let names = Names {
+                tags,
+                digests: d.images.digests_of(&image.id)?,
+            };
+            let containers = used.iter().filter(|i| **i == image.id).count();
+            list.push(image_summary(&image, &names, containers));
+        }
         Ok(json(StatusCode::OK, &list))
     })
     .await
@@ -111,20 +109,18 @@ pub(super) async fn images(d: Arc<Daemon>) -> Reply {
 pub(super) async fn image_inspect(d: Arc<Daemon>, name: String) -> Reply {
     blocking(move || {
         let image = d.images.resolve(&name)?;
-        let tags = d.images.tags_of(&image.id)?;
+        let names = Names {
+            tags: d.images.tags_of(&image.id)?,
+            digests: d.images.digests_of(&image.id)?,
+        };
+        let dirs: Vec<String> = image
+            .layers
+            .iter()
+            .map(|l| d.images.layer_dir(l).display().to_string())
+            .collect();
         Ok(json(
             StatusCode::OK,
-            &json!({
-                "Id": image.id,
-                "RepoTags": tags,
-                "Created": image.created,
-                "Comment": image.comment,
-                "Size": image.size,
-                "Os": image.os,
-                "Architecture": image.architecture,
-                "Config": image.config,
-                "RootFS": {"Type": "layers", "Layers": image.layers},
-            }),
+            &image_inspect_view(&image, &names, &dirs),
         ))
     })
     .await

@@ -16,13 +16,16 @@ mod containers;
 mod events;
 mod images;
 mod lifecycle;
+mod pull;
 mod streams;
 mod system;
 mod usage;
 
 use containers::{container_logs, create, inspect, list, wait};
 use events::events;
-use images::{image_history, image_inspect, image_remove, image_tag, images, import};
+use images::{
+    create as image_create, image_history, image_inspect, image_remove, image_tag, images,
+};
 use streams::{attach, exec_create, exec_inspect, exec_start, resize};
 use system::{info, ping, version};
 use usage::{stats, top, update};
@@ -62,7 +65,7 @@ pub async fn handle(d: Arc<Daemon>, call: Call, req: Request<Incoming>) -> Reply
         (&Method::GET, ["info"]) => info(d).await,
         (&Method::GET, ["events"]) => events(d, c),
 
-        (&Method::POST, ["images", "create"]) => import(d, c, req).await,
+        (&Method::POST, ["images", "create"]) => image_create(d, c, req).await,
         (&Method::GET, ["images", "json"]) => images(d).await,
         (&Method::GET, ["images", name, "json"]) => image_inspect(d, name.to_string()).await,
         (&Method::GET, ["images", name, "history"]) => image_history(d, name.to_string()).await,

@@ -7,10 +7,12 @@ use bollard_stubs::models::{ContainerConfig, HostConfig, NetworkingConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod image;
 mod inspect;
 mod support;
 mod views;
 
+pub use image::{image_inspect, image_summary, Names};
 pub use inspect::{inspect, summary};
 pub use support::{check_create, check_exec};
 pub use views::{exec_ids_piece, inspect_view, status_piece, summary_view};

@@ -9,6 +9,7 @@ mod limits;
 mod names;
 mod observe;
 mod process;
+mod pull;
 mod run;
 mod security;
 mod template;
@@ -26,6 +27,8 @@ pub enum EngineCommand {
     Import(images::ImportArgs),
     /// List images.
     Images(images::ImagesArgs),
+    /// Download an image from a registry.
+    Pull(pull::PullArgs),
     /// Remove images.
     Rmi(images::RmiArgs),
     /// Give an image another name.
@@ -84,6 +87,7 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
         match command {
             EngineCommand::Import(a) => images::import(&client, a).await,
             EngineCommand::Images(a) => images::images(&client, a).await,
+            EngineCommand::Pull(a) => pull::pull(&client, a).await,
             EngineCommand::Rmi(a) => images::rmi(&client, a).await,
             EngineCommand::Tag(a) => images::tag(&client, a).await,
             EngineCommand::History(a) => images::history(&client, a).await,

@@ -59,6 +59,9 @@ pub struct CreateArgs {
     /// The container's log: json-file, or none.
     #[arg(long = "log-driver", default_value = "json-file")]
     log_driver: String,
+    /// Pull the image first: `missing` (when not here), `always`, `never`.
+    #[arg(long, default_value = "missing", value_parser = ["missing", "always", "never"])]
+    pull: String,
     image: String,
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     command: Vec<String>,
@@ -154,7 +157,22 @@ async fn create_container(
             body[member] = json!(false);
         }
     }
-    let answer = client.json("POST", &path, Some(body)).await?;
+    if a.pull == "always" {
+        super::pull::pull_image(
+            client,
+            &a.image,
+            None,
+            super::pull::Progress::new(std::io::stderr(), false),
+        )
+        .await?;
+    }
+    let answer = match client.json("POST", &path, Some(body.clone())).await {
+        Err(e) if a.pull == "missing" && no_such_image(&e) => {
+            super::pull::pull_missing(client, &a.image, None).await?;
+            client.json("POST", &path, Some(body)).await?
+        }
+        other => other?,
+    };
     for w in answer["Warnings"].as_array().into_iter().flatten() {
         eprintln!("WARNING: {}", w.as_str().unwrap_or_default());
     }
@@ -162,6 +180,12 @@ async fn create_container(
         .as_str()
         .map(String::from)
         .context("the daemon's create answer has no Id")
+}
+
+/// Whether a create failed for want of its image.
+fn no_such_image(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<crate::api_client::ApiError>()
+        .is_some_and(|e| e.status == 404 && e.message.starts_with("No such image"))
 }
 
 pub async fn create(client: &Client, a: CreateArgs) -> anyhow::Result<()> {
