@@ -167,3 +167,143 @@ fn a_pull_of_what_the_registry_lacks_is_refused_by_name() {
         "{out:?}"
     );
 }
+
+#[test]
+fn an_index_gives_each_platform_its_own_image() {
+    let r = Registry::start();
+    let e = Engine::start();
+    let work = tempfile::tempdir().unwrap();
+    let host_arch = e.inspect("busybox", "{{.Architecture}}");
+    let other = if host_arch == "arm64" { "amd64" } else { "arm64" };
+    let mut entries = Vec::new();
+    for arch in [host_arch.as_str(), other] {
+        let l = Layout::new(work.path(), arch);
+        l.add_layer(&busybox_layer());
+        l.add_layer(&layer(&[("arch", arch)]));
+        l.config(&["--architecture", arch, "--config.cmd=cat", "--config.cmd=/arch"]);
+        r.push(&l.path, arch, "multi", &[]);
+        let digest = r.manifest_digest("multi", arch);
+        let size = r.get(&format!("/v2/multi/manifests/{arch}")).unwrap().len();
+        entries.push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": digest, "size": size,
+            "platform": {"os": "linux", "architecture": arch},
+        }));
+    }
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": entries,
+    });
+    let media = "application/vnd.oci.image.index.v1+json";
+    r.put_manifest("multi", "latest", media, index.to_string().as_bytes());
+    let name = format!("{}/multi", r.addr);
+
+    e.ok(&["pull", &name]);
+    assert_eq!(e.ok(&["run", "--rm", &name]), host_arch);
+    let index_digest = r.manifest_digest("multi", "latest");
+    assert_eq!(
+        e.inspect(&name, "{{json .RepoDigests}}"),
+        format!("[\"{name}@{index_digest}\"]")
+    );
+
+    let out = e.docker(&["pull", "--platform", &format!("linux/{other}"), &name]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(e.inspect(&name, "{{.Architecture}}"), other);
+
+    let out = e.docker(&["pull", "--platform", "linux/s390x", &name]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no matching manifest for linux/s390x in the manifest list entries"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn zstd_layers_pull_as_gzip_ones_do() {
+    let r = Registry::start();
+    let e = Engine::start();
+    let work = tempfile::tempdir().unwrap();
+    layered(&r, work.path(), "zst", &["--dest-compress-format", "zstd"]);
+    let manifest = r.manifest("zst", "v1");
+    let types: Vec<&str> = manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["mediaType"].as_str().unwrap())
+        .collect();
+    assert!(types.iter().all(|t| t.ends_with("+zstd")), "{types:?}");
+    let name = format!("{}/zst:v1", r.addr);
+    e.ok(&["pull", &name]);
+    assert_eq!(e.ok(&["run", "--rm", &name, "cat", "/etc/kept"]), "kept");
+}
+
+/// Nothing of a failed pull is left but whole layers: no scratch files,
+/// no image, no tag.
+fn assert_no_partial_image(e: &Engine, name: &str) {
+    let scratch: Vec<_> = std::fs::read_dir(e.root().join("tmp"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(scratch.is_empty(), "scratch left: {scratch:?}");
+    assert!(!e.docker(&["image", "inspect", name]).status.success());
+}
+
+#[test]
+fn a_blob_that_is_not_its_digest_is_refused_and_a_later_pull_works() {
+    let r = Registry::start();
+    let e = Engine::start();
+    let work = tempfile::tempdir().unwrap();
+    layered(&r, work.path(), "bad", &[]);
+    let manifest = r.manifest("bad", "v1");
+    let top = manifest["layers"][2]["digest"].as_str().unwrap().to_string();
+    let file = r.blob_file(&top);
+    let good = std::fs::read(&file).unwrap();
+    let mut bad = good.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0xff;
+    std::fs::write(&file, &bad).unwrap();
+
+    let name = format!("{}/bad:v1", r.addr);
+    let out = e.docker(&["pull", &name]);
+    assert!(!out.status.success());
+    let err = stderr(&out) + &stdout(&out);
+    assert!(err.contains(&top) && err.contains("digest"), "{err}");
+    assert_no_partial_image(&e, &name);
+
+    std::fs::write(&file, &good).unwrap();
+    e.ok(&["pull", &name]);
+    assert_eq!(e.ok(&["run", "--rm", &name, "ls", "/data"]), "new\n");
+}
+
+#[test]
+fn a_registry_that_drops_the_connection_mid_layer_fails_the_pull_cleanly() {
+    let r = Registry::start();
+    let e = Engine::start();
+    let work = tempfile::tempdir().unwrap();
+    let l = Layout::new(work.path(), "big");
+    l.add_layer(&busybox_layer());
+    l.add_layer(&layer(&[("noise", &"x".repeat(10))]));
+    let noise = random_bytes(4 << 20);
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(noise.len() as u64);
+    h.set_mode(0o644);
+    h.set_uid(0);
+    h.set_gid(0);
+    b.append_data(&mut h, "random", &noise[..]).unwrap();
+    l.add_layer(&b.into_inner().unwrap());
+    r.push(&l.path, "big", "big", &[]);
+
+    let proxy = Proxy::start(&r.addr, 1 << 20);
+    let name = format!("{}/big:big", proxy.addr);
+    let out = e.docker(&["pull", &name]);
+    assert!(!out.status.success(), "{out:?}");
+    let err = stderr(&out) + &stdout(&out);
+    assert!(err.contains("layer sha256:"), "{err}");
+    assert_no_partial_image(&e, &name);
+
+    proxy.cut.store(false, std::sync::atomic::Ordering::SeqCst);
+    e.ok(&["pull", &name]);
+    let out = e.ok(&["run", "--rm", &name, "sh", "-c", "wc -c < /random"]);
+    assert_eq!(out.trim(), (4 << 20).to_string());
+}

@@ -99,6 +99,24 @@ impl Call {
     }
 }
 
+/// Image names hold slashes (`127.0.0.1:5000/team/app`) and Docker's
+/// routes take them whole (`/images/{name:.*}/json`): the segments of the
+/// name are joined back into one.
+fn join_image_name(method: &Method, segments: &mut Vec<String>) {
+    if segments.first().map(String::as_str) != Some("images") {
+        return;
+    }
+    const VERBS: [&str; 5] = ["json", "history", "tag", "push", "get"];
+    let verb = *method != Method::DELETE
+        && segments.len() > 2
+        && segments.last().is_some_and(|v| VERBS.contains(&v.as_str()));
+    let end = segments.len() - usize::from(verb);
+    if end > 2 {
+        let name = segments[1..end].join("/");
+        segments.splice(1..end, [name]);
+    }
+}
+
 async fn route(daemon: Arc<Daemon>, req: Request<Incoming>) -> Reply {
     let path = req.uri().path().to_string();
     let mut segments: Vec<String> = path
@@ -125,6 +143,7 @@ async fn route(daemon: Arc<Daemon>, req: Request<Incoming>) -> Reply {
             segments.remove(0);
         }
     }
+    join_image_name(req.method(), &mut segments);
     let query = req
         .uri()
         .query()
@@ -188,4 +207,27 @@ pub fn error(e: &EngineError) -> Reply {
         return empty(status);
     }
     json(status, &serde_json::json!({"message": e.to_string()}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_names_with_slashes_are_one_segment() {
+        let joined = |method: Method, path: &str| {
+            let mut s: Vec<String> = path.split('/').map(String::from).collect();
+            join_image_name(&method, &mut s);
+            s
+        };
+        assert_eq!(joined(Method::GET, "images/json"), ["images", "json"]);
+        assert_eq!(joined(Method::GET, "images/a/json"), ["images", "a", "json"]);
+        assert_eq!(
+            joined(Method::GET, "images/127.0.0.1:5000/a/b/json"),
+            ["images", "127.0.0.1:5000/a/b", "json"]
+        );
+        assert_eq!(joined(Method::POST, "images/me/box/tag"), ["images", "me/box", "tag"]);
+        assert_eq!(joined(Method::DELETE, "images/me/json"), ["images", "me/json"]);
+        assert_eq!(joined(Method::GET, "containers/a/json"), ["containers", "a", "json"]);
+    }
 }

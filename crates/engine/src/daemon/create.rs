@@ -7,7 +7,30 @@ use super::{Daemon, Entry};
 use crate::container::DEFAULT_LOG_DRIVER;
 use crate::container::{Config, Container, HostConfig, HostConfigLogConfig, State, NO_LOG_DRIVER};
 use crate::error::{EngineError, Result};
+use crate::image::ImageConfig;
 use crate::spec;
+
+/// What of the image's run config a container's config takes at create,
+/// as Docker merges them: labels it does not set, exposed ports, the stop
+/// signal. (Command, environment, user and working directory are taken
+/// when the spec is built; volumes and health checks come later.)
+fn merge_image_config(config: &mut Config, image: &ImageConfig) {
+    if let Some(labels) = &image.labels {
+        let mine = config.labels.get_or_insert_with(Default::default);
+        for (k, v) in labels {
+            mine.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    if let Some(ports) = &image.exposed_ports {
+        let mine = config.exposed_ports.get_or_insert_with(Default::default);
+        for p in ports.keys() {
+            mine.entry(p.clone()).or_default();
+        }
+    }
+    if config.stop_signal.as_deref().unwrap_or_default().is_empty() && !image.stop_signal.is_empty() {
+        config.stop_signal = Some(image.stop_signal.clone());
+    }
+}
 
 impl Daemon {
     /// Records a container named `name` (or a generated name); returns
@@ -42,6 +65,7 @@ impl Daemon {
         let path = argv.remove(0);
         let id = random_id()?;
         let dir = self.dir(&id);
+        merge_image_config(&mut config, &image.config);
         self.fill_in(&id, &mut config, &mut host_config)?;
         let c = Container {
             id: id.clone(),

@@ -141,6 +141,15 @@ impl Manifest {
         let config = self.config.clone().ok_or_else(|| {
             EngineError::InvalidParameter("the registry's manifest has no config".into())
         })?;
+        for d in std::iter::once(&config).chain(&self.layers) {
+            let hexpart = d.digest.strip_prefix("sha256:").unwrap_or_default();
+            if hexpart.len() != 64 || !hexpart.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(EngineError::InvalidParameter(format!(
+                    "the registry's manifest names a blob {:?}: not a sha256 digest",
+                    d.digest
+                )));
+            }
+        }
         for l in &self.layers {
             if !LAYER_TYPES.contains(&l.media_type.as_str()) {
                 return Err(EngineError::InvalidParameter(format!(

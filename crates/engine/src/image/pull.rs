@@ -3,6 +3,7 @@
 //! verified as they stream, and unpacked as they arrive.
 
 use std::io::{self, BufRead, BufReader, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -112,19 +113,42 @@ pub async fn pull(
         .await
         .map_err(fail)?;
     let config = manifest::config_for(&config_bytes, platform, remote, layers.len())?;
+    // The image is here whole already: nothing to fetch.
+    if let Some(image) = store.stored_whole(&config_desc.digest) {
+        return Ok(Pulled { image, digest });
+    }
+    // Once one layer fails the others stop; each still waits for its
+    // store to clean up, so that nothing is half written when the pull
+    // answers.
     let slots = tokio::sync::Semaphore::new(PARALLEL);
+    let abort = AtomicBool::new(false);
+    let first_error = std::sync::Mutex::new(None);
     let tasks: Vec<_> = layers
         .into_iter()
         .zip(config.rootfs.diff_ids.clone())
         .map(|(layer, diff_id)| {
-            let (client, image_ref, store, slots) = (&client, &image_ref, store.clone(), &slots);
+            let (client, image_ref, store) = (&client, &image_ref, store.clone());
+            let (slots, abort, first_error) = (&slots, &abort, &first_error);
             async move {
                 let _slot = slots.acquire().await;
-                fetch_layer(client, image_ref, &layer, &diff_id, store, progress).await
+                if abort.load(Ordering::SeqCst) {
+                    return;
+                }
+                let fetched =
+                    fetch_layer(client, image_ref, &layer, &diff_id, store, progress, abort).await;
+                // The first failure is the cause; the others follow it.
+                if let Err(e) = fetched {
+                    if !abort.swap(true, Ordering::SeqCst) {
+                        *first_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    }
+                }
             }
         })
         .collect();
-    futures_util::future::try_join_all(tasks).await?;
+    futures_util::future::join_all(tasks).await;
+    if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
     let image = {
         let store = store.clone();
         tokio::task::spawn_blocking(move || store.write_config_bytes(&config_bytes))
@@ -159,6 +183,7 @@ async fn fetch_layer(
     diff_id: &str,
     store: Arc<ImageStore>,
     progress: &Events,
+    abort: &AtomicBool,
 ) -> Result<()> {
     let id = short_id(&layer.digest).to_string();
     let say = |status: &str| {
@@ -198,6 +223,10 @@ async fn fetch_layer(
             }
         };
         done += chunk.len() as u64;
+        if abort.load(Ordering::SeqCst) {
+            let _ = tx.send(Err(io::Error::other("another layer failed"))).await;
+            break;
+        }
         if tx.send(Ok(chunk)).await.is_err() {
             break; // the store gave up: its error says why
         }

@@ -232,6 +232,13 @@ impl ImageStore {
         Ok(out)
     }
 
+    /// Image `id` when it is stored with all its layers.
+    pub fn stored_whole(&self, id: &str) -> Option<Image> {
+        let hexid = id.strip_prefix("sha256:")?;
+        let image = self.load(hexid).ok()?;
+        image.layers.iter().all(|l| self.has_layer(l)).then_some(image)
+    }
+
     fn load(&self, hexid: &str) -> Result<Image> {
         let path = self.dir.join("images").join(format!("{hexid}.json"));
         let bytes = match fs::read(&path) {

@@ -256,3 +256,65 @@ pub fn busybox_layer() -> Vec<u8> {
     }
     b.into_inner().unwrap()
 }
+
+/// A TCP proxy in front of a registry that can cut every answer short:
+/// with `cut` set, a connection is closed once `limit` bytes of answers
+/// have gone through it.
+pub struct Proxy {
+    pub addr: String,
+    pub cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Proxy {
+    pub fn start(to: &str, limit: usize) -> Self {
+        use std::io::{Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (to, cutting) = (to.to_string(), cut.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = std::net::TcpStream::connect(&to) else {
+                    continue;
+                };
+                let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c_in, &mut s_out);
+                    let _ = s_out.shutdown(std::net::Shutdown::Write);
+                });
+                let cutting = cutting.clone();
+                let (mut s_in, mut c_out) = (server, client);
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16 * 1024];
+                    let mut sent = 0;
+                    loop {
+                        let n = match s_in.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        if cutting.load(Ordering::SeqCst) && sent + n > limit {
+                            let _ = c_out.write_all(&buf[..limit.saturating_sub(sent)]);
+                            break;
+                        }
+                        if c_out.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        sent += n;
+                    }
+                    let _ = c_out.shutdown(std::net::Shutdown::Both);
+                    let _ = s_in.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        Proxy { addr, cut }
+    }
+}
+
+/// `len` bytes no compressor can shrink.
+pub fn random_bytes(len: usize) -> Vec<u8> {
+    let mut f = std::fs::File::open("/dev/urandom").unwrap();
+    let mut out = vec![0u8; len];
+    std::io::Read::read_exact(&mut f, &mut out).unwrap();
+    out
+}
