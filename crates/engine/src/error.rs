@@ -51,7 +51,7 @@ impl EngineError {
 
 /// An I/O error as Docker's messages give it: the system's words in
 /// lower case ("no space left on device"), without Rust's "(os error N)".
-fn os_text(e: &std::io::Error) -> String {
+pub(crate) fn os_text(e: &std::io::Error) -> String {
     let text = e.to_string();
     let Some(code) = e.raw_os_error() else {
         return text;

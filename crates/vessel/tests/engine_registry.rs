@@ -174,13 +174,22 @@ fn an_index_gives_each_platform_its_own_image() {
     let e = Engine::start();
     let work = tempfile::tempdir().unwrap();
     let host_arch = e.inspect("busybox", "{{.Architecture}}");
-    let other = if host_arch == "arm64" { "amd64" } else { "arm64" };
+    let other = if host_arch == "arm64" {
+        "amd64"
+    } else {
+        "arm64"
+    };
     let mut entries = Vec::new();
     for arch in [host_arch.as_str(), other] {
         let l = Layout::new(work.path(), arch);
         l.add_layer(&busybox_layer());
         l.add_layer(&layer(&[("arch", arch)]));
-        l.config(&["--architecture", arch, "--config.cmd=cat", "--config.cmd=/arch"]);
+        l.config(&[
+            "--architecture",
+            arch,
+            "--config.cmd=cat",
+            "--config.cmd=/arch",
+        ]);
         r.push(&l.path, arch, "multi", &[]);
         let digest = r.manifest_digest("multi", arch);
         let size = r.get(&format!("/v2/multi/manifests/{arch}")).unwrap().len();
@@ -255,7 +264,10 @@ fn a_blob_that_is_not_its_digest_is_refused_and_a_later_pull_works() {
     let work = tempfile::tempdir().unwrap();
     layered(&r, work.path(), "bad", &[]);
     let manifest = r.manifest("bad", "v1");
-    let top = manifest["layers"][2]["digest"].as_str().unwrap().to_string();
+    let top = manifest["layers"][2]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let file = r.blob_file(&top);
     let good = std::fs::read(&file).unwrap();
     let mut bad = good.clone();

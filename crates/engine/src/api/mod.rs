@@ -10,7 +10,6 @@ mod handlers;
 mod logs;
 pub mod models;
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::path::Path;
 use std::sync::Arc;
@@ -70,12 +69,26 @@ pub async fn serve(daemon: Arc<Daemon>, socket: &Path) -> std::io::Result<()> {
 pub struct Call {
     pub method: Method,
     pub segments: Vec<String>,
-    pub query: HashMap<String, String>,
+    /// The query's pairs in order (a key may repeat: `names=a&names=b`).
+    pub query: Vec<(String, String)>,
 }
 
 impl Call {
     pub fn q(&self, key: &str) -> Option<&str> {
-        self.query.get(key).map(String::as_str)
+        self.query
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a key that may repeat.
+    pub fn all(&self, key: &str) -> Vec<String> {
+        self.query
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     /// A numeric query parameter; a value that is not one is refused by
@@ -221,13 +234,25 @@ mod tests {
             s
         };
         assert_eq!(joined(Method::GET, "images/json"), ["images", "json"]);
-        assert_eq!(joined(Method::GET, "images/a/json"), ["images", "a", "json"]);
+        assert_eq!(
+            joined(Method::GET, "images/a/json"),
+            ["images", "a", "json"]
+        );
         assert_eq!(
             joined(Method::GET, "images/127.0.0.1:5000/a/b/json"),
             ["images", "127.0.0.1:5000/a/b", "json"]
         );
-        assert_eq!(joined(Method::POST, "images/me/box/tag"), ["images", "me/box", "tag"]);
-        assert_eq!(joined(Method::DELETE, "images/me/json"), ["images", "me/json"]);
-        assert_eq!(joined(Method::GET, "containers/a/json"), ["containers", "a", "json"]);
+        assert_eq!(
+            joined(Method::POST, "images/me/box/tag"),
+            ["images", "me/box", "tag"]
+        );
+        assert_eq!(
+            joined(Method::DELETE, "images/me/json"),
+            ["images", "me/json"]
+        );
+        assert_eq!(
+            joined(Method::GET, "containers/a/json"),
+            ["containers", "a", "json"]
+        );
     }
 }

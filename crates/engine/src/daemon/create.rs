@@ -27,7 +27,8 @@ fn merge_image_config(config: &mut Config, image: &ImageConfig) {
             mine.entry(p.clone()).or_default();
         }
     }
-    if config.stop_signal.as_deref().unwrap_or_default().is_empty() && !image.stop_signal.is_empty() {
+    if config.stop_signal.as_deref().unwrap_or_default().is_empty() && !image.stop_signal.is_empty()
+    {
         config.stop_signal = Some(image.stop_signal.clone());
     }
 }

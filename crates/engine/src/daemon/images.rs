@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{Daemon, Entry};
 use crate::error::{EngineError, Result};
-use crate::image::{normalize_reference, ImageConfig, ImageUsers};
+use crate::image::{normalize_reference, ImageConfig, ImageUsers, Loaded, ToSave};
 
 impl Daemon {
     /// The containers that use image `id`: a running one (paused and
@@ -74,5 +74,40 @@ impl Daemon {
             self.events.log("image", action, which, BTreeMap::new());
         }
         Ok(done)
+    }
+}
+
+impl Daemon {
+    /// `docker save NAME...`: the images `names` resolve to, each under
+    /// the tags it was named by (an image named by id carries none).
+    pub fn images_to_save(&self, names: &[String]) -> Result<Vec<ToSave>> {
+        let mut out: Vec<ToSave> = Vec::new();
+        for name in names {
+            let image = self.images.resolve(name)?;
+            let tag = normalize_reference(name)
+                .ok()
+                .filter(|r| self.images.tags_of(&image.id).is_ok_and(|t| t.contains(r)));
+            match out.iter_mut().find(|s| s.image.id == image.id) {
+                Some(s) => s.tags.extend(tag.filter(|t| !s.tags.contains(t))),
+                None => out.push(ToSave {
+                    image,
+                    tags: tag.into_iter().collect(),
+                }),
+            }
+        }
+        for s in &out {
+            self.events
+                .log("image", "save", &s.image.id, BTreeMap::new());
+        }
+        Ok(out)
+    }
+
+    /// `docker load`: the images of an archive, with a `load` event each.
+    pub fn load_images(&self, archive: impl Read) -> Result<Vec<Loaded>> {
+        let loaded = self.images.load_archive(archive)?;
+        for l in &loaded {
+            self.events.log("image", "load", &l.id, BTreeMap::new());
+        }
+        Ok(loaded)
     }
 }

@@ -85,6 +85,19 @@ impl ImageStore {
         Ok(())
     }
 
+    /// The size of a stored layer's tar.
+    pub fn layer_tar_size(&self, diff_id: &str) -> Result<u64> {
+        tarsplit::size(&self.skeleton(diff_id)).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => EngineError::NotSupported(format!(
+                "layer {diff_id} was stored by an older Vessel that did not keep its tar: pull or import its image again"
+            )),
+            _ => EngineError::Io {
+                context: format!("reading the skeleton of layer {diff_id}"),
+                source: e,
+            },
+        })
+    }
+
     /// Removes a layer: its tree, skeleton and size.
     pub(super) fn remove_layer(&self, diff_id: &str) {
         // The tree first: a layer without its tree is not a layer.
@@ -137,6 +150,7 @@ mod tests {
         let mut again = Vec::new();
         store.layer_tar(&diff_id, &mut again).unwrap();
         assert_eq!(again.len(), tar.len());
+        assert_eq!(store.layer_tar_size(&diff_id).unwrap(), tar.len() as u64);
         assert!(again == tar, "the tar made again differs");
         let tree = store.layer_dir(&diff_id);
         let gone = fs::symlink_metadata(tree.join("d/gone")).unwrap();

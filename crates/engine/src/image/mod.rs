@@ -30,19 +30,23 @@ mod config;
 mod import;
 mod ingest;
 mod layers;
+mod load;
 mod manifest;
 mod pull;
 mod reference;
 mod registry;
+mod save;
 mod store;
 mod tarsplit;
 
 pub use config::{host_architecture, ConfigFile, History, RootFs};
 use layers::unpack_layer;
+pub use load::Loaded;
 pub use manifest::Platform;
 pub use pull::{pull, Progress, Pulled};
 pub use reference::{normalize_reference, Remote};
 pub use registry::{Credentials, Registries};
+pub use save::ToSave;
 pub use store::ImageStore;
 
 /// The run configuration an image carries (its config's `config`, what

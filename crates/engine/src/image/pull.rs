@@ -254,7 +254,7 @@ async fn fetch_layer(
 
 /// A layer blob as its uncompressed tar: gzip and zstd are recognised by
 /// their magic numbers, anything else is read as it is.
-fn decompress(blob: impl Read + Send + 'static) -> Result<Box<dyn Read>> {
+pub(super) fn decompress(blob: impl Read + Send + 'static) -> Result<Box<dyn Read>> {
     let mut blob = BufReader::with_capacity(256 << 10, blob);
     let head = blob
         .fill_buf()

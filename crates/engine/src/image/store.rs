@@ -236,7 +236,11 @@ impl ImageStore {
     pub fn stored_whole(&self, id: &str) -> Option<Image> {
         let hexid = id.strip_prefix("sha256:")?;
         let image = self.load(hexid).ok()?;
-        image.layers.iter().all(|l| self.has_layer(l)).then_some(image)
+        image
+            .layers
+            .iter()
+            .all(|l| self.has_layer(l))
+            .then_some(image)
     }
 
     fn load(&self, hexid: &str) -> Result<Image> {

@@ -229,6 +229,37 @@ pub(super) fn join(skeleton: &Path, tree: &Path, out: &mut impl Write) -> io::Re
     Ok(format!("sha256:{}", super::hex(&hasher.finalize())))
 }
 
+/// The size of the tar [`join`] makes, read from the skeleton alone.
+pub(super) fn size(skeleton: &Path) -> io::Result<u64> {
+    let mut r = BufReader::new(File::open(skeleton)?);
+    let mut magic = vec![0u8; MAGIC.len()];
+    r.read_exact(&mut magic)?;
+    if magic != MAGIC {
+        return Err(bad("its skeleton is not Vessel's"));
+    }
+    let mut total = 0u64;
+    let mut tag = [0u8; 1];
+    loop {
+        match r.read_exact(&mut tag) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(total),
+            Err(e) => return Err(e),
+        }
+        let len = read_u64(&mut r)?;
+        total += len;
+        let skip = match tag[0] {
+            b'R' => len,
+            b'F' => {
+                let mut n = [0u8; 4];
+                r.read_exact(&mut n)?;
+                u64::from(u32::from_le_bytes(n))
+            }
+            _ => return Err(bad("its skeleton is damaged")),
+        };
+        io::copy(&mut (&mut r).take(skip), &mut io::sink())?;
+    }
+}
+
 fn read_u64(r: &mut impl Read) -> io::Result<u64> {
     let mut b = [0u8; 8];
     r.read_exact(&mut b)?;

@@ -278,7 +278,8 @@ impl Proxy {
                 let Ok(server) = std::net::TcpStream::connect(&to) else {
                     continue;
                 };
-                let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (mut c_in, mut s_out) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
                 std::thread::spawn(move || {
                     let _ = std::io::copy(&mut c_in, &mut s_out);
                     let _ = s_out.shutdown(std::net::Shutdown::Write);

@@ -37,12 +37,7 @@ async fn import(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) -> Reply {
         _ => None,
     };
     let comment = call.q("message").unwrap_or_default().to_string();
-    let changes: Vec<String> = call
-        .query
-        .iter()
-        .filter(|(k, _)| k.as_str() == "changes")
-        .map(|(_, v)| v.clone())
-        .collect();
+    let changes = call.all("changes");
     let config = match parse_changes(&changes) {
         Ok(c) => c,
         Err(e) => return error(&e),

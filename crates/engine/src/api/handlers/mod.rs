@@ -12,6 +12,7 @@ use super::{error, Call, Reply};
 use crate::daemon::Daemon;
 use crate::error::{EngineError, Result};
 
+mod archive;
 mod containers;
 mod events;
 mod images;
@@ -67,6 +68,9 @@ pub async fn handle(d: Arc<Daemon>, call: Call, req: Request<Incoming>) -> Reply
 
         (&Method::POST, ["images", "create"]) => image_create(d, c, req).await,
         (&Method::GET, ["images", "json"]) => images(d).await,
+        (&Method::GET, ["images", "get"]) => archive::save(d, c, None).await,
+        (&Method::POST, ["images", "load"]) => archive::load(d, req).await,
+        (&Method::GET, ["images", name, "get"]) => archive::save(d, c, Some(name)).await,
         (&Method::GET, ["images", name, "json"]) => image_inspect(d, name.to_string()).await,
         (&Method::GET, ["images", name, "history"]) => image_history(d, name.to_string()).await,
         (&Method::POST, ["images", name, "tag"]) => image_tag(d, name.to_string(), c).await,

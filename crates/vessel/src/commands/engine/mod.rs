@@ -1,5 +1,6 @@
 //! The docker-like commands: clients of vesseld's API.
 
+mod archive;
 mod attach;
 mod containers;
 mod exec;
@@ -29,6 +30,10 @@ pub enum EngineCommand {
     Images(images::ImagesArgs),
     /// Download an image from a registry.
     Pull(pull::PullArgs),
+    /// Write images to a tar archive (Docker's format and an OCI layout).
+    Save(archive::SaveArgs),
+    /// Load images from a tar archive (docker save's, or an OCI layout).
+    Load(archive::LoadArgs),
     /// Remove images.
     Rmi(images::RmiArgs),
     /// Give an image another name.
@@ -88,6 +93,8 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
             EngineCommand::Import(a) => images::import(&client, a).await,
             EngineCommand::Images(a) => images::images(&client, a).await,
             EngineCommand::Pull(a) => pull::pull(&client, a).await,
+            EngineCommand::Save(a) => archive::save(&client, a).await,
+            EngineCommand::Load(a) => archive::load(&client, a).await,
             EngineCommand::Rmi(a) => images::rmi(&client, a).await,
             EngineCommand::Tag(a) => images::tag(&client, a).await,
             EngineCommand::History(a) => images::history(&client, a).await,

@@ -1,0 +1,90 @@
+//! `GET /images/get`, `GET /images/{name}/get` and `POST /images/load`:
+//! images out as one tar and back in.
+
+use std::sync::Arc;
+
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use serde_json::json;
+
+use super::off_runtime;
+use crate::api::body::{channel, BodyReader, Sender};
+use crate::api::{error, full, Call, Reply};
+use crate::daemon::Daemon;
+use crate::error::EngineError;
+
+/// Saves `names` (one from the path, or `names=` repeated): every name
+/// is resolved before the first byte goes out, so a missing one is a 404.
+pub(super) async fn save(d: Arc<Daemon>, call: &Call, name: Option<&str>) -> Reply {
+    let names = match name {
+        Some(n) => vec![n.to_string()],
+        None => call.all("names"),
+    };
+    if names.is_empty() {
+        return error(&EngineError::InvalidParameter(
+            "names: give at least one image".into(),
+        ));
+    }
+    let d2 = d.clone();
+    let images = match off_runtime(move || d2.images_to_save(&names)).await {
+        Ok(i) => i,
+        Err(e) => return error(&e),
+    };
+    let (tx, body) = channel();
+    std::thread::spawn(move || {
+        let mut out = std::io::BufWriter::with_capacity(256 << 10, ChannelWriter(tx));
+        if let Err(e) = d.images.save(&images, &mut out) {
+            // The client sees a cut archive; the log says why.
+            tracing::error!(error = %e, "saving images");
+        }
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("Content-Type", "application/x-tar")
+        .body(body.boxed())
+        .expect("a valid response")
+}
+
+/// Loads the archive in the request body; answers Docker's lines.
+/// (`quiet` leaves out progress bars, and there are none.)
+pub(super) async fn load(d: Arc<Daemon>, req: Request<Incoming>) -> Reply {
+    let reader = BodyReader::new(req.into_body());
+    let loaded = match off_runtime(move || d.load_images(reader)).await {
+        Ok(l) => l,
+        Err(e) => return error(&e),
+    };
+    let mut lines = String::new();
+    for l in loaded {
+        let said = match l.tags.is_empty() {
+            true => vec![format!("Loaded image ID: {}\n", l.id)],
+            false => l
+                .tags
+                .iter()
+                .map(|t| format!("Loaded image: {t}\n"))
+                .collect(),
+        };
+        for s in said {
+            lines.push_str(&format!("{}\n", json!({"stream": s})));
+        }
+    }
+    full(StatusCode::OK, "application/json", lines)
+}
+
+/// The response body as `std::io::Write` (buffered by its user).
+struct ChannelWriter(Sender);
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.0.send(bytes::Bytes::copy_from_slice(buf)) {
+            true => Ok(buf.len()),
+            false => Err(std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "the client has gone",
+            )),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

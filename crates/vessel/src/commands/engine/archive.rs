@@ -1,0 +1,109 @@
+//! `save` and `load`: images to one tar (Docker's format and an OCI image
+//! layout at once) and back.
+
+use std::io::{IsTerminal, Write};
+
+use clap::Args;
+use serde_json::Value;
+
+use super::enc;
+use crate::api_client::Client;
+
+#[derive(Debug, Args)]
+pub struct SaveArgs {
+    /// Write to this file instead of stdout.
+    #[arg(long, short)]
+    output: Option<std::path::PathBuf>,
+    #[arg(required = true)]
+    images: Vec<String>,
+}
+
+pub async fn save(client: &Client, a: SaveArgs) -> anyhow::Result<()> {
+    let path = format!(
+        "/images/get?{}",
+        a.images
+            .iter()
+            .map(|n| format!("names={}", enc(n)))
+            .collect::<Vec<_>>()
+            .join("&")
+    );
+    match &a.output {
+        None => {
+            let mut out = std::io::stdout().lock();
+            if out.is_terminal() {
+                anyhow::bail!(
+                    "cowardly refusing to save to a terminal. Use the -o flag or redirect"
+                );
+            }
+            copy(client, &path, &mut out).await
+        }
+        Some(file) => {
+            // Written beside, then renamed: never half a file under its name.
+            let dir = file.parent().filter(|d| !d.as_os_str().is_empty());
+            let dir = dir.unwrap_or(std::path::Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .map_err(|e| anyhow::anyhow!("failed to save image: {}: {e}", dir.display()))?;
+            copy(client, &path, tmp.as_file_mut()).await?;
+            tmp.persist(file)
+                .map_err(|e| anyhow::anyhow!("failed to save image: {}: {e}", file.display()))?;
+            Ok(())
+        }
+    }
+}
+
+async fn copy(client: &Client, path: &str, out: &mut impl Write) -> anyhow::Result<()> {
+    let mut failed = None;
+    client
+        .stream("GET", path, |chunk| match out.write_all(chunk) {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        })
+        .await?;
+    if let Some(e) = failed {
+        anyhow::bail!("failed to save image: {e}");
+    }
+    out.flush()?;
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Read from this file instead of stdin.
+    #[arg(long, short)]
+    input: Option<std::path::PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub async fn load(client: &Client, a: LoadArgs) -> anyhow::Result<()> {
+    let reader: Box<dyn std::io::Read + Send> = match &a.input {
+        Some(f) => {
+            Box::new(std::fs::File::open(f).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?)
+        }
+        None => {
+            if std::io::stdin().is_terminal() {
+                anyhow::bail!("requested load from stdin, but stdin is empty");
+            }
+            Box::new(std::io::stdin())
+        }
+    };
+    let path = format!("/images/load?quiet={}", a.quiet as u8);
+    let body = client.upload(&path, reader).await?;
+    for line in String::from_utf8_lossy(&body).lines() {
+        if let Ok(v) = serde_json::from_str::<Value>(line) {
+            if let Some(e) = v["error"].as_str() {
+                anyhow::bail!("{e}");
+            }
+            if let Some(s) = v["stream"].as_str() {
+                if !a.quiet {
+                    print!("{s}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
