@@ -319,3 +319,64 @@ fn a_registry_that_drops_the_connection_mid_layer_fails_the_pull_cleanly() {
     let out = e.ok(&["run", "--rm", &name, "sh", "-c", "wc -c < /random"]);
     assert_eq!(out.trim(), (4 << 20).to_string());
 }
+
+#[test]
+fn a_pushed_image_pulls_back_by_digest_as_itself() {
+    let r = Registry::start();
+    let e = Engine::start();
+    let work = tempfile::tempdir().unwrap();
+    layered(&r, work.path(), "src", &[]);
+    let src = format!("{}/src:v1", r.addr);
+    e.ok(&["pull", &src]);
+    let id = e.inspect(&src, "{{.Id}}");
+    let layers = e.inspect(&src, "{{json .RootFS.Layers}}");
+
+    // Into another repository of the same registry: mounted, not sent.
+    let dst = format!("{}/dst:v2", r.addr);
+    e.ok(&["tag", &src, &dst]);
+    let out = e.docker(&["push", &dst]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("The push refers to repository [{}/dst]", r.addr)),
+        "{text}"
+    );
+    assert_eq!(text.matches("Mounted from src").count(), 3, "{text}");
+    let digest = r.manifest_digest("dst", "v2");
+    assert!(
+        text.contains(&format!("v2: digest: {digest} size: ")),
+        "{text}"
+    );
+
+    // Made anew from the store: a tag of a loaded image, into a new
+    // registry, uploaded (chunked), then pulled back by digest.
+    let r2 = Registry::start();
+    let fresh = format!("{}/fresh:v3", r2.addr);
+    e.ok(&["tag", &src, &fresh]);
+    let out = e.vessel(&["push", &fresh]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(stdout(&out).matches("Pushed").count(), 3, "{out:?}");
+    let again = e.ok(&["push", &fresh]);
+    assert_eq!(again.matches("Layer already exists").count(), 3, "{again}");
+    let digest = r2.manifest_digest("fresh", "v3");
+    let manifest = r2.manifest("fresh", "v3");
+    assert_eq!(
+        manifest["mediaType"],
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+    assert_eq!(manifest["config"]["digest"], id.as_str());
+    e.ok(&["rmi", &fresh, &src, &dst]);
+    assert!(!e.docker(&["image", "inspect", &id]).status.success());
+    let by_digest = format!("{}/fresh@{digest}", r2.addr);
+    e.ok(&["pull", &by_digest]);
+    assert_eq!(e.inspect(&by_digest, "{{.Id}}"), id);
+    assert_eq!(e.inspect(&by_digest, "{{json .RootFS.Layers}}"), layers);
+    assert_eq!(e.ok(&["run", "--rm", &by_digest, "ls", "/data"]), "new\n");
+
+    let out = e.docker(&["push", &format!("{}/nothing:here", r.addr)]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("An image does not exist locally with the tag"),
+        "{out:?}"
+    );
+}

@@ -5,9 +5,22 @@ use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+use vessel_runtime::record::{read_json, write_atomic, Durability};
+
 use super::tarsplit::{self, Recorder};
 use super::{remove_tree, tempdir_in, tree_size, unpack_layer, ImageStore};
 use crate::error::{EngineError, Result};
+
+/// A layer's compressed form as a registry holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KnownBlob {
+    pub digest: String,
+    pub media_type: String,
+    pub size: u64,
+    /// `registry/repository` it was pulled from or pushed to.
+    pub source: String,
+}
 
 impl ImageStore {
     /// The skeleton of a layer's tar (see `tarsplit`).
@@ -98,6 +111,40 @@ impl ImageStore {
         })
     }
 
+    /// Remembers that `blob` (a compressed form of layer `diff_id`) is
+    /// in a registry, so that a push there or near it need not upload it.
+    pub fn remember_blob(&self, diff_id: &str, blob: KnownBlob) {
+        let mut known = self.known_blobs(diff_id);
+        if known
+            .iter()
+            .any(|k| k.digest == blob.digest && k.source == blob.source)
+        {
+            return;
+        }
+        known.push(blob);
+        let file = self.blobs_file(diff_id);
+        let written = serde_json::to_vec(&known)
+            .map_err(std::io::Error::other)
+            .and_then(|b| write_atomic(&file, &b, Durability::ProcessCrash));
+        if let Err(e) = written {
+            tracing::warn!(layer = %diff_id, error = %e, "cannot remember where a layer is");
+        }
+    }
+
+    /// The compressed forms of layer `diff_id` known to be in registries.
+    pub fn known_blobs(&self, diff_id: &str) -> Vec<KnownBlob> {
+        read_json(&self.blobs_file(diff_id))
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    fn blobs_file(&self, diff_id: &str) -> PathBuf {
+        self.dir
+            .join("layers/blobs")
+            .join(diff_id.trim_start_matches("sha256:"))
+    }
+
     /// Removes a layer: its tree, skeleton and size.
     pub(super) fn remove_layer(&self, diff_id: &str) {
         // The tree first: a layer without its tree is not a layer.
@@ -106,6 +153,7 @@ impl ImageStore {
         }
         let _ = fs::remove_file(self.skeleton(diff_id));
         let _ = fs::remove_file(self.layer_size_file(diff_id));
+        let _ = fs::remove_file(self.blobs_file(diff_id));
     }
 }
 

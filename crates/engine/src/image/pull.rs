@@ -12,7 +12,9 @@ use oci_client::manifest::OciDescriptor;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
+use super::ingest::KnownBlob;
 use super::manifest::{self, Manifest, Platform};
+use super::progress::{Events, Progress};
 use super::registry::{self, Credentials, Registries};
 use super::{hex, short_id, Image, ImageStore, Remote};
 use crate::error::{EngineError, Result};
@@ -23,26 +25,6 @@ const MAX_CONFIG: i64 = 8 << 20;
 /// Layers downloaded at once (Docker's default).
 const PARALLEL: usize = 3;
 
-/// One line of a pull's progress, as Docker's JSON stream has it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Progress {
-    pub status: String,
-    /// The layer (12 digits of its blob's digest) or the tag.
-    pub id: Option<String>,
-    /// Bytes done and in all, for `Downloading`.
-    pub current: Option<(u64, u64)>,
-}
-
-impl Progress {
-    fn line(status: impl Into<String>, id: Option<&str>) -> Self {
-        Progress {
-            status: status.into(),
-            id: id.map(str::to_string),
-            current: None,
-        }
-    }
-}
-
 /// What a pull made.
 #[derive(Debug)]
 pub struct Pulled {
@@ -51,8 +33,6 @@ pub struct Pulled {
     /// one), as `name@digest` keeps it.
     pub digest: String,
 }
-
-type Events = mpsc::UnboundedSender<Progress>;
 
 /// Pulls `remote` for `platform` into `store`, telling `progress` how it
 /// goes. Nothing is kept of an image that fails to arrive whole but the
@@ -79,9 +59,9 @@ pub async fn pull(
         digest = d.clone();
     }
     let tag = remote.tag.as_deref().unwrap_or(&digest);
-    let _ = progress.send(Progress::line(
+    let _ = progress.send(Progress::of(
+        tag,
         format!("Pulling from {}", remote.repository),
-        Some(tag),
     ));
     let mut parsed = Manifest::parse(&bytes)?;
     if let Some(chosen) = parsed.choose(platform)? {
@@ -187,7 +167,7 @@ async fn fetch_layer(
 ) -> Result<()> {
     let id = short_id(&layer.digest).to_string();
     let say = |status: &str| {
-        let _ = progress.send(Progress::line(status, Some(&id)));
+        let _ = progress.send(Progress::of(&id, status));
     };
     if store.has_layer(diff_id) {
         say("Already exists");
@@ -202,13 +182,13 @@ async fn fetch_layer(
     let total = stream.content_length.unwrap_or(layer.size.max(0) as u64);
     let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(16);
     let expected = diff_id.to_string();
+    let into = store.clone();
     let storing = tokio::task::spawn_blocking(move || {
         let tar = decompress(ChannelReader {
             rx,
             current: Bytes::new(),
         })?;
-        store
-            .store_layer(tar, Some(&expected))
+        into.store_layer(tar, Some(&expected))
             .map_err(|e| EngineError::InvalidParameter(e.to_string()))
     });
     let (mut done, mut told) = (0u64, 0u64);
@@ -232,11 +212,7 @@ async fn fetch_layer(
         }
         if done - told >= 256 << 10 || done == total {
             told = done;
-            let _ = progress.send(Progress {
-                status: "Downloading".into(),
-                id: Some(id.clone()),
-                current: Some((done, total)),
-            });
+            let _ = progress.send(Progress::bytes(&id, "Downloading", done, total));
         }
     }
     drop(tx);
@@ -247,6 +223,16 @@ async fn fetch_layer(
         )));
     }
     stored.map_err(|e| failed(e.to_string()))?;
+    store.remember_blob(
+        diff_id,
+        KnownBlob {
+            digest: layer.digest.clone(),
+            media_type: layer.media_type.clone(),
+            size: done,
+            source: format!("{}/{}", image.registry(), image.repository()),
+        },
+    );
+    say("Verifying Checksum");
     say("Download complete");
     say("Pull complete");
     Ok(())

@@ -86,7 +86,7 @@ impl ImageStore {
     }
 
     /// The stored bytes of an image's config.
-    fn config_bytes(&self, hexid: &str) -> Result<Vec<u8>> {
+    pub(super) fn config_bytes(&self, hexid: &str) -> Result<Vec<u8>> {
         std::fs::read(self.dir.join("images").join(format!("{hexid}.json")))
             .map_err(EngineError::io("reading an image config"))
     }

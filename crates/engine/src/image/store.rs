@@ -26,6 +26,7 @@ impl ImageStore {
             dir.join("layers/sha256"),
             dir.join("layers/size"),
             dir.join("layers/tar"),
+            dir.join("layers/blobs"),
             dir.join("images"),
             tmp.to_path_buf(),
         ] {

@@ -18,7 +18,7 @@ use crate::image::ImageConfig;
 /// (`fromSrc=-`, the request body).
 pub(super) async fn create(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) -> Reply {
     match (call.q("fromImage"), call.q("fromSrc")) {
-        (Some(image), _) if !image.is_empty() => super::pull::pull(d, call, image, &req).await,
+        (Some(image), _) if !image.is_empty() => super::registry::pull(d, call, image, &req).await,
         (_, Some("-")) => import(d, call, req).await,
         (_, Some(src)) => error(&EngineError::NotSupported(format!(
             "fromSrc: importing from {src:?} is not supported: send the tarball as the body (fromSrc=-)"

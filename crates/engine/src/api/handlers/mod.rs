@@ -17,7 +17,7 @@ mod containers;
 mod events;
 mod images;
 mod lifecycle;
-mod pull;
+mod registry;
 mod streams;
 mod system;
 mod usage;
@@ -71,6 +71,7 @@ pub async fn handle(d: Arc<Daemon>, call: Call, req: Request<Incoming>) -> Reply
         (&Method::GET, ["images", "get"]) => archive::save(d, c, None).await,
         (&Method::POST, ["images", "load"]) => archive::load(d, req).await,
         (&Method::GET, ["images", name, "get"]) => archive::save(d, c, Some(name)).await,
+        (&Method::POST, ["images", name, "push"]) => registry::push(d, c, name, &req).await,
         (&Method::GET, ["images", name, "json"]) => image_inspect(d, name.to_string()).await,
         (&Method::GET, ["images", name, "history"]) => image_history(d, name.to_string()).await,
         (&Method::POST, ["images", name, "tag"]) => image_tag(d, name.to_string(), c).await,

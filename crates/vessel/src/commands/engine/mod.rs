@@ -10,7 +10,7 @@ mod limits;
 mod names;
 mod observe;
 mod process;
-mod pull;
+mod registry;
 mod run;
 mod security;
 mod template;
@@ -29,7 +29,9 @@ pub enum EngineCommand {
     /// List images.
     Images(images::ImagesArgs),
     /// Download an image from a registry.
-    Pull(pull::PullArgs),
+    Pull(registry::PullArgs),
+    /// Upload an image to a registry.
+    Push(registry::PushArgs),
     /// Write images to a tar archive (Docker's format and an OCI layout).
     Save(archive::SaveArgs),
     /// Load images from a tar archive (docker save's, or an OCI layout).
@@ -92,7 +94,8 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
         match command {
             EngineCommand::Import(a) => images::import(&client, a).await,
             EngineCommand::Images(a) => images::images(&client, a).await,
-            EngineCommand::Pull(a) => pull::pull(&client, a).await,
+            EngineCommand::Pull(a) => registry::pull(&client, a).await,
+            EngineCommand::Push(a) => registry::push(&client, a).await,
             EngineCommand::Save(a) => archive::save(&client, a).await,
             EngineCommand::Load(a) => archive::load(&client, a).await,
             EngineCommand::Rmi(a) => images::rmi(&client, a).await,

@@ -158,17 +158,17 @@ async fn create_container(
         }
     }
     if a.pull == "always" {
-        super::pull::pull_image(
+        super::registry::pull_image(
             client,
             &a.image,
             None,
-            super::pull::Progress::new(std::io::stderr(), false),
+            super::registry::Progress::new(std::io::stderr(), false),
         )
         .await?;
     }
     let answer = match client.json("POST", &path, Some(body.clone())).await {
         Err(e) if a.pull == "missing" && no_such_image(&e) => {
-            super::pull::pull_missing(client, &a.image, None).await?;
+            super::registry::pull_missing(client, &a.image, None).await?;
             client.json("POST", &path, Some(body)).await?
         }
         other => other?,

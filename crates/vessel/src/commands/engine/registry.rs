@@ -1,6 +1,7 @@
-//! `pull`: an image from its registry, with Docker's progress display
-//! (a line per layer redrawn in place on a terminal, status lines when
-//! not), and the pull `run` and `create` make of an image not here yet.
+//! `pull` and `push`: images from and to registries, with Docker's
+//! progress display (a line per layer redrawn in place on a terminal,
+//! status lines when not), and the pull `run` and `create` make of an
+//! image not here yet.
 
 use std::io::{IsTerminal, Write};
 
@@ -58,11 +59,20 @@ pub async fn pull_image(
     if let Some(p) = platform {
         path.push_str(&format!("&platform={}", enc(p)));
     }
-    let auth = credentials(name);
+    follow(client, &path, &credentials(name), &mut out).await
+}
+
+/// Sends a pull or push and shows its progress lines as they come.
+async fn follow(
+    client: &Client,
+    path: &str,
+    auth: &str,
+    out: &mut Progress<impl Write>,
+) -> anyhow::Result<()> {
     let mut pending = Vec::new();
     let mut failed = None;
     client
-        .stream_with("POST", &path, Some(("X-Registry-Auth", &auth)), |chunk| {
+        .stream_with("POST", path, Some(("X-Registry-Auth", auth)), |chunk| {
             pending.extend_from_slice(chunk);
             while let Some(end) = pending.iter().position(|&b| b == b'\n') {
                 let line: Vec<u8> = pending.drain(..=end).collect();
@@ -84,6 +94,52 @@ pub async fn pull_image(
         })),
         None => Ok(()),
     }
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// `NAME[:TAG]`
+    reference: String,
+    /// Push every tag of the repository.
+    #[arg(long, short = 'a')]
+    all_tags: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Content trust (Notary) is not supported; `true` is refused.
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    disable_content_trust: bool,
+}
+
+pub async fn push(client: &Client, a: PushArgs) -> anyhow::Result<()> {
+    let tagged = a
+        .reference
+        .rsplit('/')
+        .next()
+        .is_some_and(|l| l.contains(':'));
+    if a.all_tags && tagged {
+        anyhow::bail!("tag can't be used with --all-tags/-a");
+    }
+    let reference = match a.all_tags {
+        true => a.reference.clone(),
+        false => {
+            if !tagged && !a.quiet {
+                println!("Using default tag: latest");
+            }
+            with_default_tag(&a.reference)
+        }
+    };
+    let (name, tag) = match a.all_tags {
+        true => (reference.as_str(), ""),
+        false => split(&reference),
+    };
+    let path = format!("/images/{}/push?tag={}", enc(name), enc(tag));
+    let mut out = Progress::new(std::io::stdout(), a.quiet);
+    follow(client, &path, &credentials(name), &mut out).await?;
+    if a.quiet {
+        println!("{reference}");
+    }
+    Ok(())
 }
 
 /// `create`'s and `run`'s pull of an image that is not here yet, its
@@ -220,7 +276,7 @@ impl<W: Write> Progress<W> {
     }
 
     fn show(&mut self, v: &Value) {
-        if self.quiet {
+        if self.quiet || v.get("aux").is_some() {
             return;
         }
         let status = v["status"].as_str().unwrap_or_default();

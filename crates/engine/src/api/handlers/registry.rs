@@ -1,5 +1,6 @@
-//! `POST /images/create?fromImage=`: a pull, reported as Docker's JSON
-//! progress stream (what the docker CLI draws its bars from).
+//! `POST /images/create?fromImage=` and `POST /images/{name}/push`: a
+//! pull or a push, reported as Docker's JSON progress stream (what the
+//! docker CLI draws its bars from).
 
 use std::sync::Arc;
 
@@ -33,37 +34,68 @@ pub(super) async fn pull(
         Ok(p) => p,
         Err(e) => return error(&e),
     };
+    let credentials = match credentials(req) {
+        Ok(c) => c,
+        Err(e) => return error(&e),
+    };
+    let (ptx, prx) = tokio::sync::mpsc::unbounded_channel();
+    let task = tokio::spawn(async move { d.pull(&reference, &platform, &credentials, &ptx).await });
+    progress_reply(task, prx).await
+}
+
+/// Pushes `name` (with the `tag` query parameter; every tag of the
+/// repository without one).
+pub(super) async fn push(
+    d: Arc<Daemon>,
+    call: &Call,
+    name: &str,
+    req: &Request<Incoming>,
+) -> Reply {
+    let credentials = match credentials(req) {
+        Ok(c) => c,
+        Err(e) => return error(&e),
+    };
+    let (name, tag) = (name.to_string(), call.q("tag").map(String::from));
+    let (ptx, prx) = tokio::sync::mpsc::unbounded_channel();
+    let task = tokio::spawn(async move { d.push(&name, tag.as_deref(), &credentials, &ptx).await });
+    progress_reply(task, prx).await
+}
+
+fn credentials(req: &Request<Incoming>) -> crate::error::Result<Credentials> {
     let auth = req
         .headers()
         .get("X-Registry-Auth")
         .map(|v| v.to_str().unwrap_or("!"))
         .unwrap_or_default();
-    let credentials = match Credentials::from_header(auth) {
-        Ok(c) => c,
-        Err(e) => return error(&e),
-    };
-    let (ptx, mut prx) = tokio::sync::mpsc::unbounded_channel();
-    let task = tokio::spawn(async move { d.pull(&reference, &platform, &credentials, &ptx).await });
+    Credentials::from_header(auth)
+}
+
+/// The reply to a pull or a push: an error status when it fails before
+/// its first progress line, else the lines as they come, ended by an
+/// `errorDetail` line when it fails later.
+async fn progress_reply(
+    task: tokio::task::JoinHandle<crate::error::Result<()>>,
+    mut prx: tokio::sync::mpsc::UnboundedReceiver<Progress>,
+) -> Reply {
     let Some(first) = prx.recv().await else {
         return match task.await {
             Ok(Err(e)) => error(&e),
-            Ok(Ok(())) => error(&EngineError::Internal("the pull said nothing".into())),
-            Err(e) => error(&EngineError::Internal(format!("the pull failed: {e}"))),
+            Ok(Ok(())) => error(&EngineError::Internal("it said nothing".into())),
+            Err(e) => error(&EngineError::Internal(format!("it failed: {e}"))),
         };
     };
     let (tx, body) = channel();
     tokio::spawn(async move {
         let mut next = Some(first);
         while let Some(p) = next {
-            if tx.0.send(line(&p)).await.is_err() {
-                // The client left; the pull goes on, as Docker's does.
-            }
+            // A client that left does not stop the work, as with Docker.
+            let _ = tx.0.send(line(&p)).await;
             next = prx.recv().await;
         }
         let failed = match task.await {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(e.to_string()),
-            Err(e) => Some(format!("the pull failed: {e}")),
+            Err(e) => Some(format!("it failed: {e}")),
         };
         if let Some(m) = failed {
             let v = json!({"errorDetail": {"message": m}, "error": m});
@@ -79,6 +111,9 @@ pub(super) async fn pull(
 
 /// One progress line in Docker's shape.
 fn line(p: &Progress) -> Bytes {
+    if let Some(aux) = &p.aux {
+        return Bytes::from(format!("{}\r\n", json!({"progressDetail": {}, "aux": aux})));
+    }
     let mut v = json!({"status": p.status});
     if let Some(id) = &p.id {
         v["progressDetail"] = match p.current {
@@ -145,12 +180,8 @@ mod tests {
         let b = bar(1, 2);
         assert!(b.starts_with("[========================>"), "{b}");
         assert!(b.ends_with("1B/2B"), "{b}");
-        let v: serde_json::Value = serde_json::from_slice(&line(&Progress {
-            status: "Pull complete".into(),
-            id: Some("abc".into()),
-            current: None,
-        }))
-        .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&line(&Progress::of("abc", "Pull complete"))).unwrap();
         assert_eq!(
             v,
             json!({"status": "Pull complete", "progressDetail": {}, "id": "abc"})
