@@ -21,6 +21,13 @@ use crate::resources::{apply_windows_resources, HostResources, ResourceError};
 /// (as overlayfs' `lowerdir`), as a JSON array of paths.
 pub const LAYERS_ANNOTATION: &str = "org.vessel.rootfs.layers";
 
+/// An annotation naming the directory that holds the container's
+/// writable layer (its `upper/` and `work/`), which the caller keeps from
+/// one start to the next as Docker keeps a container's changes until it
+/// is removed. Without it the layer lives and dies with the container's
+/// runtime directory.
+pub const WRITABLE_ANNOTATION: &str = "org.vessel.rootfs.writable";
+
 /// An annotation naming groups (a JSON array of names) the process is to
 /// be in too: looked up in the container's own /etc/group by the shim and
 /// added to `process.user.additionalGids` (Docker's `--group-add NAME`).
@@ -61,6 +68,9 @@ pub struct RuntimeBundle {
     pub spec: Spec,
     /// The image's layers, when the rootfs is an overlay of them.
     pub layers: Option<Vec<PathBuf>>,
+    /// Where the overlay's writable layer is kept, when not in the
+    /// container's runtime directory.
+    pub writable_layer: Option<PathBuf>,
     /// What the container sees as `/`.
     pub rootfs: PathBuf,
     pub cgroups_path: String,
@@ -87,6 +97,7 @@ pub fn prepare(
         .map(|r| r.path().clone())
         .unwrap_or_default();
     let layers = layers(&spec, bundle)?;
+    let writable_layer = writable_layer(&spec)?;
     let rootfs = match &layers {
         Some(_) => cdir.rootfs(),
         None => {
@@ -105,10 +116,10 @@ pub fn prepare(
         }
     };
     // The writable layer's device takes the storage limits.
-    let writable = if layers.is_some() {
-        cdir.path()
-    } else {
-        rootfs.as_path()
+    let writable = match (&layers, &writable_layer) {
+        (Some(_), Some(w)) => w.parent().unwrap_or(w),
+        (Some(_), None) => cdir.path(),
+        (None, _) => rootfs.as_path(),
     };
     let host = || {
         let dev = std::fs::metadata(writable).map(|m| m.dev()).unwrap_or(0);
@@ -149,6 +160,7 @@ pub fn prepare(
         dir,
         spec,
         layers,
+        writable_layer,
         rootfs,
         cgroups_path,
         warnings,
@@ -197,6 +209,24 @@ pub fn written_cgroups_path(cdir: &ContainerDir) -> Option<String> {
         .flatten()?;
     let path = spec.linux().as_ref()?.cgroups_path().as_ref()?;
     Some(path.to_string_lossy().into_owned())
+}
+
+fn writable_layer(spec: &Spec) -> Result<Option<PathBuf>, BundleError> {
+    let Some(raw) = spec
+        .annotations()
+        .as_ref()
+        .and_then(|a| a.get(WRITABLE_ANNOTATION))
+    else {
+        return Ok(None);
+    };
+    let name = format!("annotations.{WRITABLE_ANNOTATION}");
+    if !raw.starts_with('/') {
+        return field(&name, raw, "must be an absolute path");
+    }
+    if raw.contains([':', ',']) {
+        return field(&name, raw, "cannot hold ':' or ',' (overlayfs options)");
+    }
+    Ok(Some(PathBuf::from(raw)))
 }
 
 fn layers(spec: &Spec, bundle: &Path) -> Result<Option<Vec<PathBuf>>, BundleError> {

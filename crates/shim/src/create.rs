@@ -118,7 +118,7 @@ fn prepare(
     if let Some(layers) = &rb.layers {
         crate::rootfs::private_mount_namespace()
             .map_err(ShimError::internal("making the shim's mount namespace"))?;
-        crate::rootfs::mount_overlay(cdir, layers)
+        crate::rootfs::mount_overlay(cdir, layers, rb.writable_layer.as_deref())
             .map_err(ShimError::internal("mounting the layered rootfs"))?;
     }
     resolve_username(&mut rb)?;
@@ -265,6 +265,7 @@ mod tests {
             dir: dir.path().to_path_buf(),
             spec: serde_json::from_value(spec).unwrap(),
             layers: None,
+            writable_layer: None,
             rootfs: dir.path().to_path_buf(),
             cgroups_path: "/vessel/c1".into(),
             warnings: Vec::new(),

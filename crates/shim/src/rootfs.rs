@@ -27,10 +27,19 @@ pub fn private_mount_namespace() -> std::io::Result<()> {
     Ok(())
 }
 
-/// Mounts `layers` (upper-most first) under a fresh writable layer at the
+/// Mounts `layers` (upper-most first) under the writable layer kept in
+/// `writable` (or a fresh one in the container's directory) at the
 /// container's rootfs mount point.
-pub fn mount_overlay(cdir: &ContainerDir, layers: &[PathBuf]) -> std::io::Result<()> {
-    for dir in [cdir.rootfs(), cdir.upper(), cdir.work()] {
+pub fn mount_overlay(
+    cdir: &ContainerDir,
+    layers: &[PathBuf],
+    writable: Option<&Path>,
+) -> std::io::Result<()> {
+    let (upper, work) = match writable {
+        Some(w) => (w.join("upper"), w.join("work")),
+        None => (cdir.upper(), cdir.work()),
+    };
+    for dir in [&cdir.rootfs(), &upper, &work] {
         std::fs::create_dir_all(dir)?;
     }
     let lower = layers
@@ -40,8 +49,8 @@ pub fn mount_overlay(cdir: &ContainerDir, layers: &[PathBuf]) -> std::io::Result
         .join(":");
     let data = format!(
         "lowerdir={lower},upperdir={},workdir={}",
-        cdir.upper().display(),
-        cdir.work().display()
+        upper.display(),
+        work.display()
     );
     mount(
         Some("overlay"),

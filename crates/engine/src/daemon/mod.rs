@@ -196,6 +196,12 @@ impl Daemon {
         self.paths.container(id)
     }
 
+    /// Where a container's writable layer (`upper/`, `work/`) is kept
+    /// from its first start until it is removed.
+    fn writable_layer(&self, id: &str) -> PathBuf {
+        self.dir(id).join("rw")
+    }
+
     fn save(&self, c: &Container) -> Result<()> {
         c.save(&self.dir(&c.id))
     }
