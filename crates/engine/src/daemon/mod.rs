@@ -13,6 +13,7 @@ use crate::paths::Paths;
 use crate::runtime::{RuntimeClient, ShimSystem};
 
 mod attach;
+mod commit;
 mod create;
 mod exec;
 mod exit;
@@ -34,6 +35,7 @@ mod views;
 mod wait;
 
 pub use attach::Attached;
+pub use commit::CommitRequest;
 pub use exec::{Exec, ExecOptions};
 pub use kill::parse_signal;
 pub use update::UpdateConfig;

@@ -99,10 +99,12 @@ impl Daemon {
         // removed, as Docker keeps them (commit, export and a restart
         // see them).
         let writable = self.writable_layer(&c.id);
-        spec.annotations_mut().get_or_insert_with(Default::default).insert(
-            vessel_runtime::bundle::WRITABLE_ANNOTATION.to_string(),
-            writable.display().to_string(),
-        );
+        spec.annotations_mut()
+            .get_or_insert_with(Default::default)
+            .insert(
+                vessel_runtime::bundle::WRITABLE_ANNOTATION.to_string(),
+                writable.display().to_string(),
+            );
         // "start" is reported whether or not the task starts.
         struct StartEvent<'a>(&'a Daemon, Container);
         impl Drop for StartEvent<'_> {

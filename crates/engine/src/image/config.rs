@@ -21,7 +21,12 @@ pub struct ConfigFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub author: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub comment: String,
+    /// The container a commit made the image of.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub container: String,
     #[serde(default)]
     pub config: ImageConfig,
     pub rootfs: RootFs,
@@ -43,6 +48,8 @@ pub struct RootFs {
 pub struct History {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub author: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub created_by: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -83,7 +90,9 @@ impl From<LegacyRecord> for ConfigFile {
             variant: String::new(),
             os: "linux".into(),
             created: Some(old.created),
+            author: String::new(),
             comment: old.comment,
+            container: String::new(),
             config: old.config,
             rootfs: RootFs {
                 typ: "layers".into(),

@@ -51,7 +51,9 @@ impl ImageStore {
             variant: String::new(),
             os: "linux".into(),
             created: Some(created.clone()),
+            author: String::new(),
             comment: comment.to_string(),
+            container: String::new(),
             config,
             rootfs: RootFs {
                 typ: "layers".into(),

@@ -26,12 +26,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
 
+mod changes;
+mod commit;
 mod config;
 mod import;
 mod ingest;
 mod layers;
 mod load;
 mod manifest;
+mod overlay_tar;
 mod progress;
 mod pull;
 mod push;
@@ -41,10 +44,13 @@ mod save;
 mod store;
 mod tarsplit;
 
+pub use changes::apply_changes;
+pub use commit::CommitOptions;
 pub use config::{host_architecture, ConfigFile, History, RootFs};
 use layers::unpack_layer;
 pub use load::Loaded;
 pub use manifest::Platform;
+pub use overlay_tar::{diff_tar, merged_tar};
 pub use progress::Progress;
 pub use pull::{pull, Pulled};
 pub use push::{push, Pushed};
@@ -112,6 +118,9 @@ pub struct Image {
     pub size: u64,
     pub config: ImageConfig,
     pub comment: String,
+    pub author: String,
+    /// The container a commit made it of.
+    pub container: String,
     pub architecture: String,
     pub variant: String,
     pub os: String,
@@ -128,6 +137,8 @@ impl Image {
             size,
             config: file.config,
             comment: file.comment,
+            author: file.author,
+            container: file.container,
             architecture: file.architecture,
             variant: file.variant,
             os: file.os,

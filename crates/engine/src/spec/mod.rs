@@ -364,6 +364,8 @@ mod tests {
                 ..Default::default()
             },
             comment: String::new(),
+            author: String::new(),
+            container: String::new(),
             architecture: "amd64".into(),
             variant: String::new(),
             os: "linux".into(),

@@ -1,5 +1,6 @@
-//! `GET /images/get`, `GET /images/{name}/get` and `POST /images/load`:
-//! images out as one tar and back in.
+//! Images and containers as tars: `GET /images/get` and
+//! `/images/{name}/get` (save), `POST /images/load`, `POST /commit`, and
+//! `GET /containers/{id}/export`.
 
 use std::sync::Arc;
 
@@ -10,8 +11,8 @@ use serde_json::json;
 
 use super::off_runtime;
 use crate::api::body::{channel, BodyReader, Sender};
-use crate::api::{error, full, Call, Reply};
-use crate::daemon::Daemon;
+use crate::api::{error, full, json, Call, Reply};
+use crate::daemon::{CommitRequest, Daemon};
 use crate::error::EngineError;
 
 /// Saves `names` (one from the path, or `names=` repeated): every name
@@ -87,4 +88,67 @@ impl std::io::Write for ChannelWriter {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// `POST /commit?container=&repo=&tag=&comment=&author=&pause=&changes=`,
+/// the body a run config whose members override the container's.
+pub(super) async fn commit(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) -> Reply {
+    let Some(container) = call.q("container").filter(|c| !c.is_empty()) else {
+        return error(&EngineError::InvalidParameter(
+            "container: give the container to commit".into(),
+        ));
+    };
+    let reference = match (call.q("repo").filter(|r| !r.is_empty()), call.q("tag")) {
+        (Some(r), Some(t)) if !t.is_empty() => Some(format!("{r}:{t}")),
+        (Some(r), _) => Some(r.to_string()),
+        (None, Some(t)) if !t.is_empty() => {
+            return error(&EngineError::InvalidParameter(format!(
+                "tag: {t:?} given without a repository"
+            )))
+        }
+        _ => None,
+    };
+    let config = match super::read_value(req).await {
+        Ok(v) if v.is_null() || v.as_object().is_some_and(|o| o.is_empty()) => None,
+        Ok(v) => match super::typed(v) {
+            Ok(c) => Some(c),
+            Err(e) => return error(&e),
+        },
+        // No body at all: nothing overrides.
+        Err(_) => None,
+    };
+    let r = CommitRequest {
+        container: container.to_string(),
+        reference,
+        comment: call.q("comment").unwrap_or_default().to_string(),
+        author: call.q("author").unwrap_or_default().to_string(),
+        pause: call.q("pause").is_none() || call.flag("pause"),
+        changes: call.all("changes"),
+        config,
+    };
+    match off_runtime(move || d.commit(r)).await {
+        Ok(id) => json(StatusCode::CREATED, &json!({"Id": id})),
+        Err(e) => error(&e),
+    }
+}
+
+/// `GET /containers/{id}/export`: the container's filesystem as a tar.
+pub(super) async fn export(d: Arc<Daemon>, name: &str) -> Reply {
+    let (d2, name) = (d.clone(), name.to_string());
+    let dirs = match off_runtime(move || d2.export_layers(&name)).await {
+        Ok(dirs) => dirs,
+        Err(e) => return error(&e),
+    };
+    let (tx, body) = channel();
+    std::thread::spawn(move || {
+        let out = std::io::BufWriter::with_capacity(256 << 10, ChannelWriter(tx));
+        if let Err(e) = crate::image::merged_tar(&dirs, out) {
+            tracing::error!(error = %e, "exporting a container");
+        }
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("Content-Type", "application/x-tar")
+        .body(body.boxed())
+        .expect("a valid response")
 }

@@ -11,8 +11,8 @@ use crate::api::body::BodyReader;
 use crate::api::models::{image_inspect as image_inspect_view, image_summary, Names};
 use crate::api::{empty, error, full, json, Call, Reply};
 use crate::daemon::Daemon;
-use crate::error::{EngineError, Result};
-use crate::image::ImageConfig;
+use crate::error::EngineError;
+use crate::image::{apply_changes, ImageConfig};
 
 /// `POST /images/create`: a pull (`fromImage`) or an import
 /// (`fromSrc=-`, the request body).
@@ -38,10 +38,10 @@ async fn import(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) -> Reply {
     };
     let comment = call.q("message").unwrap_or_default().to_string();
     let changes = call.all("changes");
-    let config = match parse_changes(&changes) {
-        Ok(c) => c,
-        Err(e) => return error(&e),
-    };
+    let mut config = ImageConfig::default();
+    if let Err(e) = apply_changes(&mut config, &changes) {
+        return error(&e);
+    }
     let reader = BodyReader::new(req.into_body());
     blocking(move || {
         let id = d.import(reader, reference.as_deref(), config, &comment)?;
@@ -52,36 +52,6 @@ async fn import(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) -> Reply {
         ))
     })
     .await
-}
-
-/// `--change` instructions of an import (`ENV`, `CMD`, `ENTRYPOINT`,
-/// `WORKDIR`, `USER`).
-fn parse_changes(changes: &[String]) -> Result<ImageConfig> {
-    let mut config = ImageConfig::default();
-    for change in changes {
-        let (instr, arg) = change.trim().split_once(' ').unwrap_or((change.trim(), ""));
-        let arg = arg.trim();
-        let list = |arg: &str| -> Vec<String> {
-            serde_json::from_str::<Vec<String>>(arg)
-                .unwrap_or_else(|_| vec!["/bin/sh".into(), "-c".into(), arg.into()])
-        };
-        match instr.to_ascii_uppercase().as_str() {
-            "ENV" => config.env.push(match arg.split_once(['=', ' ']) {
-                Some((k, v)) => format!("{k}={}", v.trim()),
-                None => arg.to_string(),
-            }),
-            "CMD" => config.cmd = Some(list(arg)),
-            "ENTRYPOINT" => config.entrypoint = Some(list(arg)),
-            "WORKDIR" => config.working_dir = arg.to_string(),
-            "USER" => config.user = arg.to_string(),
-            other => {
-                return Err(EngineError::InvalidParameter(format!(
-                    "changes: {other} is not a supported instruction (ENV, CMD, ENTRYPOINT, WORKDIR, USER)"
-                )))
-            }
-        }
-    }
-    Ok(config)
 }
 
 pub(super) async fn images(d: Arc<Daemon>) -> Reply {
@@ -187,26 +157,4 @@ pub(super) async fn image_remove(d: Arc<Daemon>, name: String, call: &Call) -> R
         Ok(json(StatusCode::OK, &out))
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn import_changes_set_the_image_config() {
-        let c = parse_changes(&[
-            "ENV A=1".into(),
-            r#"CMD ["sh", "-c", "x"]"#.into(),
-            "WORKDIR /w".into(),
-        ])
-        .unwrap();
-        assert_eq!(c.env, ["A=1"]);
-        assert_eq!(c.cmd.unwrap(), ["sh", "-c", "x"]);
-        assert_eq!(c.working_dir, "/w");
-        let e = parse_changes(&["EXPOSE 80".into()])
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("EXPOSE"), "{e}");
-    }
 }

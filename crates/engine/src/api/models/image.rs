@@ -21,10 +21,10 @@ pub fn image_inspect(image: &Image, names: &Names, layer_dirs: &[String]) -> Val
         "Parent": "",
         "Comment": image.comment,
         "Created": image.created,
-        "Container": "",
+        "Container": image.container,
         "ContainerConfig": run_config(&ImageConfig::default()),
         "DockerVersion": "",
-        "Author": "",
+        "Author": image.author,
         "Config": run_config(&image.config),
         "Architecture": image.architecture,
     });

@@ -1,5 +1,5 @@
-//! `save` and `load`: images to one tar (Docker's format and an OCI image
-//! layout at once) and back.
+//! `save` and `load` (images to one tar, Docker's format and an OCI image
+//! layout at once, and back), `commit` and `export`.
 
 use std::io::{IsTerminal, Write};
 
@@ -51,6 +51,7 @@ pub async fn save(client: &Client, a: SaveArgs) -> anyhow::Result<()> {
     }
 }
 
+/// Writes the answer to `path` into `out`.
 async fn copy(client: &Client, path: &str, out: &mut impl Write) -> anyhow::Result<()> {
     let mut failed = None;
     client
@@ -63,7 +64,7 @@ async fn copy(client: &Client, path: &str, out: &mut impl Write) -> anyhow::Resu
         })
         .await?;
     if let Some(e) = failed {
-        anyhow::bail!("failed to save image: {e}");
+        anyhow::bail!("writing the archive: {e}");
     }
     out.flush()?;
     Ok(())
@@ -106,4 +107,82 @@ pub async fn load(client: &Client, a: LoadArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct CommitArgs {
+    /// The author (`Name <email>`).
+    #[arg(long, short)]
+    author: Option<String>,
+    /// Apply a Dockerfile instruction to the image's config (CMD,
+    /// ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME,
+    /// WORKDIR).
+    #[arg(long, short)]
+    change: Vec<String>,
+    /// A commit message.
+    #[arg(long, short)]
+    message: Option<String>,
+    /// Pause the container while its changes are read.
+    #[arg(long, short, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pause: bool,
+    container: String,
+    /// `REPOSITORY[:TAG]` for the new image.
+    reference: Option<String>,
+}
+
+pub async fn commit(client: &Client, a: CommitArgs) -> anyhow::Result<()> {
+    let mut path = format!(
+        "/commit?container={}&pause={}",
+        enc(&a.container),
+        a.pause as u8
+    );
+    if let Some(r) = &a.reference {
+        let last = r.rsplit('/').next().unwrap_or(r);
+        match last.rsplit_once(':') {
+            Some((_, tag)) => {
+                let repo = &r[..r.len() - tag.len() - 1];
+                path.push_str(&format!("&repo={}&tag={}", enc(repo), enc(tag)));
+            }
+            None => path.push_str(&format!("&repo={}", enc(r))),
+        }
+    }
+    for (key, value) in [("author", &a.author), ("comment", &a.message)] {
+        if let Some(v) = value {
+            path.push_str(&format!("&{key}={}", enc(v)));
+        }
+    }
+    for c in &a.change {
+        path.push_str(&format!("&changes={}", enc(c)));
+    }
+    let answer = client.json("POST", &path, None).await?;
+    println!("{}", answer["Id"].as_str().unwrap_or_default());
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write to this file instead of stdout.
+    #[arg(long, short)]
+    output: Option<std::path::PathBuf>,
+    container: String,
+}
+
+pub async fn export(client: &Client, a: ExportArgs) -> anyhow::Result<()> {
+    let path = format!("/containers/{}/export", enc(&a.container));
+    match &a.output {
+        None => {
+            let mut out = std::io::stdout().lock();
+            if out.is_terminal() {
+                anyhow::bail!(
+                    "cowardly refusing to save to a terminal. Use the -o flag or redirect"
+                );
+            }
+            copy(client, &path, &mut out).await
+        }
+        Some(file) => {
+            let mut f = std::fs::File::create(file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            copy(client, &path, &mut f).await
+        }
+    }
 }

@@ -36,6 +36,10 @@ pub enum EngineCommand {
     Save(archive::SaveArgs),
     /// Load images from a tar archive (docker save's, or an OCI layout).
     Load(archive::LoadArgs),
+    /// Make an image of a container's changes.
+    Commit(archive::CommitArgs),
+    /// Write a container's filesystem as a tar archive.
+    Export(archive::ExportArgs),
     /// Remove images.
     Rmi(images::RmiArgs),
     /// Give an image another name.
@@ -98,6 +102,8 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
             EngineCommand::Push(a) => registry::push(&client, a).await,
             EngineCommand::Save(a) => archive::save(&client, a).await,
             EngineCommand::Load(a) => archive::load(&client, a).await,
+            EngineCommand::Commit(a) => archive::commit(&client, a).await,
+            EngineCommand::Export(a) => archive::export(&client, a).await,
             EngineCommand::Rmi(a) => images::rmi(&client, a).await,
             EngineCommand::Tag(a) => images::tag(&client, a).await,
             EngineCommand::History(a) => images::history(&client, a).await,
