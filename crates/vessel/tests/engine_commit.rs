@@ -210,3 +210,57 @@ fn a_commit_that_cannot_be_made_makes_nothing() {
     e.ok(&["commit", "c3", "fresh:1"]);
     assert_eq!(e.ok(&["run", "--rm", "fresh:1", "echo", "ok"]), "ok\n");
 }
+
+#[test]
+fn prune_removes_what_no_container_uses_and_df_counts_it() {
+    let e = Engine::start();
+    // Three images, each with a layer of its own.
+    let made = |name: &str, bytes: usize, tag: Option<&str>| {
+        let script = format!("head -c {bytes} /dev/zero > /blob");
+        e.ok(&["run", "--name", name, "busybox", "sh", "-c", &script]);
+        let mut args = vec!["commit", name];
+        args.extend(tag);
+        e.ok(&args).trim().to_string()
+    };
+    let dangling = made("m1", 300_000, None);
+    made("m2", 400_000, Some("kept:1"));
+    e.ok(&["create", "--name", "user", "kept:1", "true"]);
+    let unused = made("m3", 500_000, Some("unused:1"));
+
+    let df: serde_json::Value = serde_json::from_str(
+        &e.ok(&["system", "df", "--format", "json"])
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(df["Type"], "Images");
+    assert_eq!(df["TotalCount"], "4", "{df}");
+    assert_eq!(df["Active"], "2", "{df}");
+
+    // Untagged and unused only.
+    let out = e.docker(&["image", "prune", "-f"]);
+    let text = stdout(&out);
+    assert!(text.contains(&format!("deleted: {dangling}")), "{text}");
+    assert!(!text.contains(&unused), "{text}");
+    assert!(text.contains("Total reclaimed space: 300kB"), "{text}");
+    assert!(!e.docker(&["image", "inspect", &dangling]).status.success());
+    // Then every unused one; images with containers stay.
+    let text = e.ok(&["image", "prune", "-a", "-f"]);
+    assert!(
+        text.contains("untagged: unused:1") && text.contains(&unused),
+        "{text}"
+    );
+    assert!(text.contains("Total reclaimed space: 500kB"), "{text}");
+    for kept in ["kept:1", "busybox"] {
+        assert!(
+            e.docker(&["image", "inspect", kept]).status.success(),
+            "{kept}"
+        );
+    }
+    let out = e.docker(&["image", "prune", "-f", "--filter", "dangling=maybe"]);
+    assert!(
+        stderr(&out).contains("invalid filter 'dangling=maybe'"),
+        "{out:?}"
+    );
+}

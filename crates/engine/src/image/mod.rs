@@ -185,7 +185,8 @@ pub(crate) fn remove_tree(path: &Path) -> io::Result<()> {
     }
 }
 
-fn tree_size(dir: &Path) -> u64 {
+/// The bytes of the regular files under `dir`.
+pub fn tree_size(dir: &Path) -> u64 {
     let mut total = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::blocking;
 use crate::api::body::BodyReader;
+use crate::api::filters::parse_filters;
 use crate::api::models::{image_inspect as image_inspect_view, image_summary, Names};
 use crate::api::{empty, error, full, json, Call, Reply};
 use crate::daemon::Daemon;
@@ -155,6 +156,97 @@ pub(super) async fn image_remove(d: Arc<Daemon>, name: String, call: &Call) -> R
         let done = d.remove_image(&name, force)?;
         let out: Vec<Value> = done.into_iter().map(|(k, v)| json!({ k: v })).collect();
         Ok(json(StatusCode::OK, &out))
+    })
+    .await
+}
+
+/// `POST /images/prune?filters=`: untagged images no container uses, or
+/// (`dangling=false`, the CLI's `-a`) every image no container uses.
+pub(super) async fn image_prune(d: Arc<Daemon>, call: &Call) -> Reply {
+    let filters = match call
+        .q("filters")
+        .map(|f| parse_filters(f, &["dangling", "label", "until"]))
+        .transpose()
+    {
+        Ok(f) => f.unwrap_or_default(),
+        Err(e) => return error(&e),
+    };
+    let mut all = false;
+    for (key, values) in &filters {
+        match key.as_str() {
+            "dangling" => {
+                let mut said = std::collections::BTreeSet::new();
+                for v in values {
+                    said.insert(match v.to_ascii_lowercase().as_str() {
+                        "true" | "1" => true,
+                        "false" | "0" => false,
+                        _ => {
+                            return error(&EngineError::InvalidParameter(format!(
+                                "invalid filter 'dangling={v}'"
+                            )))
+                        }
+                    });
+                }
+                if said.len() > 1 {
+                    return error(&EngineError::InvalidParameter(
+                        "invalid filter 'dangling': both true and false".into(),
+                    ));
+                }
+                all = said.contains(&false);
+            }
+            other => {
+                return error(&EngineError::InvalidParameter(format!(
+                    "filter '{other}' is not supported by Vessel's image prune yet (only dangling)"
+                )))
+            }
+        }
+    }
+    blocking(move || {
+        let pruned = d.prune_images(all)?;
+        let deleted: Vec<Value> = pruned
+            .removed
+            .iter()
+            .map(|(what, which)| json!({ what: which }))
+            .collect();
+        let deleted = match deleted.is_empty() {
+            true => Value::Null,
+            false => json!(deleted),
+        };
+        Ok(json(
+            StatusCode::OK,
+            &json!({"ImagesDeleted": deleted, "SpaceReclaimed": pruned.reclaimed}),
+        ))
+    })
+    .await
+}
+
+/// `GET /system/df`: the images' and containers' disk use.
+pub(super) async fn system_df(d: Arc<Daemon>) -> Reply {
+    blocking(move || {
+        let (images, layers_size) = d.image_usage()?;
+        let images: Vec<Value> = images
+            .iter()
+            .map(|u| {
+                let names = Names {
+                    tags: u.tags.clone(),
+                    digests: u.digests.clone(),
+                };
+                let mut row = image_summary(&u.image, &names, u.containers);
+                row["SharedSize"] = json!(u.shared);
+                row
+            })
+            .collect();
+        let containers = d.container_usage();
+        Ok(json(
+            StatusCode::OK,
+            &json!({
+                "LayersSize": layers_size,
+                "Images": images,
+                "Containers": containers,
+                "Volumes": [],
+                "BuildCache": [],
+            }),
+        ))
     })
     .await
 }

@@ -24,9 +24,8 @@ mod usage;
 
 use containers::{container_logs, create, inspect, list, wait};
 use events::events;
-use images::{
-    create as image_create, image_history, image_inspect, image_remove, image_tag, images,
-};
+use images::{create as image_create, image_history, image_inspect, image_prune};
+use images::{image_remove, image_tag, images, system_df};
 use streams::{attach, exec_create, exec_inspect, exec_start, resize};
 use system::{info, ping, version};
 use usage::{stats, top, update};
@@ -68,6 +67,8 @@ pub async fn handle(d: Arc<Daemon>, call: Call, req: Request<Incoming>) -> Reply
 
         (&Method::POST, ["images", "create"]) => image_create(d, c, req).await,
         (&Method::GET, ["images", "json"]) => images(d).await,
+        (&Method::POST, ["images", "prune"]) => image_prune(d, c).await,
+        (&Method::GET, ["system", "df"]) => system_df(d).await,
         (&Method::GET, ["images", "get"]) => archive::save(d, c, None).await,
         (&Method::POST, ["images", "load"]) => archive::load(d, req).await,
         (&Method::GET, ["images", name, "get"]) => archive::save(d, c, Some(name)).await,

@@ -3,6 +3,7 @@
 mod archive;
 mod attach;
 mod containers;
+mod disk;
 mod exec;
 mod format;
 mod images;
@@ -30,6 +31,12 @@ pub enum EngineCommand {
     Images(images::ImagesArgs),
     /// Download an image from a registry.
     Pull(registry::PullArgs),
+    /// Manage images (`prune`).
+    #[command(subcommand)]
+    Image(disk::ImageCommand),
+    /// The engine as a whole (`df`).
+    #[command(subcommand)]
+    System(disk::SystemCommand),
     /// Upload an image to a registry.
     Push(registry::PushArgs),
     /// Write images to a tar archive (Docker's format and an OCI layout).
@@ -99,6 +106,8 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
             EngineCommand::Import(a) => images::import(&client, a).await,
             EngineCommand::Images(a) => images::images(&client, a).await,
             EngineCommand::Pull(a) => registry::pull(&client, a).await,
+            EngineCommand::Image(c) => disk::image(&client, c).await,
+            EngineCommand::System(c) => disk::system(&client, c).await,
             EngineCommand::Push(a) => registry::push(&client, a).await,
             EngineCommand::Save(a) => archive::save(&client, a).await,
             EngineCommand::Load(a) => archive::load(&client, a).await,

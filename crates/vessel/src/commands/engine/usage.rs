@@ -252,7 +252,7 @@ fn significant(v: f64, digits: i32) -> String {
     }
 }
 
-fn scaled(mut v: f64, base: f64, units: &[&str], digits: i32) -> String {
+pub(super) fn scaled(mut v: f64, base: f64, units: &[&str], digits: i32) -> String {
     let mut i = 0;
     while v >= base && i < units.len() - 1 {
         v /= base;

@@ -1,0 +1,139 @@
+//! `docker image prune` and the images' part of `docker system df`.
+
+use std::collections::{HashMap, HashSet};
+
+use super::Daemon;
+use crate::error::{EngineError, Result};
+use crate::image::Image;
+
+/// What a prune removed: the `Untagged`/`Deleted` records, and the bytes
+/// of layers it freed.
+#[derive(Debug, Default)]
+pub struct Pruned {
+    pub removed: Vec<(String, String)>,
+    pub reclaimed: u64,
+}
+
+/// An image as `system df` counts it.
+#[derive(Debug)]
+pub struct ImageUsage {
+    pub image: Image,
+    pub tags: Vec<String>,
+    pub digests: Vec<String>,
+    /// Bytes of its layers that other images have too.
+    pub shared: u64,
+    pub containers: usize,
+}
+
+impl Daemon {
+    /// Removes the images no container uses: untagged ones only, or
+    /// every one with `all` (Docker's `-a`).
+    pub fn prune_images(&self, all: bool) -> Result<Pruned> {
+        let used: HashSet<String> = self
+            .read_all(true, |r| Some(r.container.image.clone()))
+            .into_iter()
+            .collect();
+        let sizes: HashMap<String, u64> = self
+            .images
+            .list()?
+            .iter()
+            .flat_map(|(i, _)| i.layers.clone())
+            .map(|l| {
+                let size = self.images.layer_size(&l);
+                (l, size)
+            })
+            .collect();
+        let mut pruned = Pruned::default();
+        for (image, tags) in self.images.list()? {
+            if used.contains(&image.id) || (!all && !tags.is_empty()) {
+                continue;
+            }
+            // By id, forced: every tag goes with it.
+            match self.remove_image(&image.id, true) {
+                Ok(done) => pruned.removed.extend(done),
+                Err(EngineError::Conflict(_) | EngineError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        pruned.reclaimed = sizes
+            .iter()
+            .filter(|(l, _)| !self.images.has_layer(l))
+            .map(|(_, s)| s)
+            .sum();
+        let attrs = std::collections::BTreeMap::from([(
+            "reclaimed".to_string(),
+            pruned.reclaimed.to_string(),
+        )]);
+        self.events.log("image", "prune", "", attrs);
+        Ok(pruned)
+    }
+
+    /// Every image with what `system df` says of it.
+    pub fn image_usage(&self) -> Result<(Vec<ImageUsage>, u64)> {
+        let used = self.read_all(true, |r| Some(r.container.image.clone()));
+        let list = self.images.list()?;
+        let mut users: HashMap<&str, usize> = HashMap::new();
+        for (image, _) in &list {
+            for l in &image.layers {
+                *users.entry(l.as_str()).or_default() += 1;
+            }
+        }
+        let mut out = Vec::new();
+        let mut all_layers = HashSet::new();
+        for (image, tags) in &list {
+            let shared = image
+                .layers
+                .iter()
+                .filter(|l| users.get(l.as_str()).copied().unwrap_or(0) > 1)
+                .map(|l| self.images.layer_size(l))
+                .sum();
+            all_layers.extend(image.layers.iter().cloned());
+            out.push(ImageUsage {
+                digests: self.images.digests_of(&image.id)?,
+                containers: used.iter().filter(|i| **i == image.id).count(),
+                image: image.clone(),
+                tags: tags.clone(),
+                shared,
+            });
+        }
+        let total = all_layers.iter().map(|l| self.images.layer_size(l)).sum();
+        Ok((out, total))
+    }
+}
+
+impl Daemon {
+    /// Every container as `system df` lists it: its writable layer's size
+    /// (`SizeRw`) and that with its image's (`SizeRootFs`).
+    pub fn container_usage(&self) -> Vec<serde_json::Value> {
+        let rows = self.read_all(true, |r| {
+            let c = r.container;
+            Some((
+                c.id.clone(),
+                c.name.clone(),
+                c.config.image.clone().unwrap_or_default(),
+                c.image.clone(),
+                c.created.clone(),
+                (
+                    c.state.status.as_str(),
+                    c.state.describe(chrono::Utc::now()),
+                ),
+                c.config.labels.clone().unwrap_or_default(),
+            ))
+        });
+        rows.into_iter()
+            .map(
+                |(id, name, image, image_id, created, (state, status), labels)| {
+                    let rw = crate::image::tree_size(&self.writable_layer(&id).join("upper"));
+                    let base = self.images.resolve(&image_id).map_or(0, |i| i.size);
+                    let created =
+                        chrono::DateTime::parse_from_rfc3339(&created).map_or(0, |t| t.timestamp());
+                    serde_json::json!({
+                        "Id": id, "Names": [name], "Image": image, "ImageID": image_id,
+                        "Created": created, "State": state, "Status": status,
+                        "SizeRw": rw, "SizeRootFs": rw + base, "Labels": labels, "Mounts": [],
+                    })
+                },
+            )
+            .collect()
+    }
+}
