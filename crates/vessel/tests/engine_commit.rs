@@ -227,13 +227,8 @@ fn prune_removes_what_no_container_uses_and_df_counts_it() {
     e.ok(&["create", "--name", "user", "kept:1", "true"]);
     let unused = made("m3", 500_000, Some("unused:1"));
 
-    let df: serde_json::Value = serde_json::from_str(
-        &e.ok(&["system", "df", "--format", "json"])
-            .lines()
-            .next()
-            .unwrap(),
-    )
-    .unwrap();
+    let df = e.ok(&["system", "df", "--format", "json"]);
+    let df: serde_json::Value = serde_json::from_str(df.lines().next().unwrap()).unwrap();
     assert_eq!(df["Type"], "Images");
     assert_eq!(df["TotalCount"], "4", "{df}");
     assert_eq!(df["Active"], "2", "{df}");
