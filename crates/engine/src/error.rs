@@ -18,6 +18,9 @@ pub enum EngineError {
     NotModified(String),
     #[error("{0}")]
     NotSupported(String),
+    /// A registry refused the credentials.
+    #[error("{0}")]
+    Unauthorized(String),
     #[error("{context}: {}", os_text(source))]
     Io {
         context: String,
@@ -39,6 +42,7 @@ impl EngineError {
             EngineError::InvalidParameter(_) => 400,
             EngineError::NotModified(_) => 304,
             EngineError::NotSupported(_) => 501,
+            EngineError::Unauthorized(_) => 401,
             EngineError::Io { .. } | EngineError::Internal(_) => 500,
         }
     }

@@ -61,7 +61,7 @@ fn a_missing_command_is_127_and_one_that_cannot_run_126() {
     // command line's own mistakes included.
     for (args, why) in [
         (
-            &["run", "--rm", "no-such-image", "true"][..],
+            &["run", "--rm", "--pull", "never", "no-such-image", "true"][..],
             "No such image",
         ),
         (
@@ -264,7 +264,7 @@ fn bad_input_names_the_field_and_leaves_nothing() {
         stderr(&out).contains("NetworkMode") && stderr(&out).contains("bridge"),
         "{out:?}"
     );
-    let out = e.vessel(&["run", "no-such-image", "true"]);
+    let out = e.vessel(&["run", "--pull", "never", "no-such-image", "true"]);
     assert!(
         stderr(&out).contains("No such image: no-such-image"),
         "{out:?}"

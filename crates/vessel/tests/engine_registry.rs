@@ -380,3 +380,69 @@ fn a_pushed_image_pulls_back_by_digest_as_itself() {
         "{out:?}"
     );
 }
+
+#[test]
+fn a_registry_that_wants_a_login_gets_the_clients_credentials() {
+    let r = Registry::with_login("ann", "s3cret");
+    let e = Engine::start();
+    let config = tempfile::tempdir().unwrap();
+    let docker = |args: &[&str], stdin: Option<&str>| {
+        use std::io::Write;
+        let mut child = std::process::Command::new("docker")
+            .args(args)
+            .env("DOCKER_HOST", e.host())
+            .env("DOCKER_CONFIG", config.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+        drop(input);
+        child.wait_with_output().unwrap()
+    };
+    let name = format!("{}/private:1", r.addr);
+    e.ok(&["tag", "busybox", &name]);
+    let out = docker(&["push", &name], None);
+    assert!(!out.status.success(), "a push without a login: {out:?}");
+
+    let out = docker(
+        &["login", "-u", "ann", "--password-stdin", &r.addr],
+        Some("wrong\n"),
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("unauthorized: incorrect username or password"),
+        "{out:?}"
+    );
+    let out = docker(
+        &["login", "-u", "ann", "--password-stdin", &r.addr],
+        Some("s3cret\n"),
+    );
+    assert!(stdout(&out).contains("Login Succeeded"), "{out:?}");
+
+    let out = docker(&["push", &name], None);
+    assert!(out.status.success(), "{out:?}");
+    e.ok(&["rmi", &name]);
+    let out = docker(&["pull", &name], None);
+    assert!(out.status.success(), "{out:?}");
+
+    // vessel's login keeps them where docker's does, and its pull uses them.
+    let out = docker(&["logout", &r.addr], None);
+    assert!(out.status.success(), "{out:?}");
+    e.ok(&["rmi", &name]);
+    let vessel = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_vessel"))
+            .args(args)
+            .env("VESSEL_HOST", e.host())
+            .env("DOCKER_CONFIG", config.path())
+            .output()
+            .unwrap()
+    };
+    assert!(!vessel(&["pull", &name]).status.success());
+    let out = vessel(&["login", "-u", "ann", "-p", "s3cret", &r.addr]);
+    assert!(stdout(&out).contains("Login Succeeded"), "{out:?}");
+    let out = vessel(&["pull", &name]);
+    assert!(out.status.success(), "{out:?}");
+}

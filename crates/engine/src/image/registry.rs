@@ -96,14 +96,19 @@ impl Registries {
         loopback || self.insecure.iter().any(|r| r == registry || r == host)
     }
 
-    /// A distribution client for `remote`'s registry.
-    pub(super) fn client(&self, remote: &Remote) -> oci_client::Client {
-        // rustls needs its crypto chosen once per process. ring builds in
-        // seconds where aws-lc takes minutes on a small machine; rustls
-        // marks it deprecated for lacking post-quantum key exchange, which
-        // registry traffic (mostly public images) can do without for now.
+    /// Chooses rustls's crypto for the process (once is enough; again is
+    /// harmless). ring builds in seconds where aws-lc takes minutes on a
+    /// small machine; rustls marks it deprecated for lacking post-quantum
+    /// key exchange, which registry traffic (mostly public images) can do
+    /// without for now.
+    pub(super) fn install_crypto(&self) {
         #[allow(deprecated)]
         let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+
+    /// A distribution client for `remote`'s registry.
+    pub(super) fn client(&self, remote: &Remote) -> oci_client::Client {
+        self.install_crypto();
         let protocol = match self.is_insecure(&remote.registry) {
             true => ClientProtocol::Http,
             false => ClientProtocol::Https,
@@ -161,10 +166,16 @@ pub(super) fn describe(
             "pull access denied for {}, repository does not exist or may require 'docker login': {m}",
             remote.familiar
         )),
-        other => EngineError::Internal(format!(
-            "registry {}: {other}",
-            remote.registry
-        )),
+        other => {
+            // The causes too: "error sending request" alone says little.
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(&other);
+            while let Some(s) = source {
+                text.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            EngineError::Internal(format!("registry {}: {text}", remote.registry))
+        }
     }
 }
 

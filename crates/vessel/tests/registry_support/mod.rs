@@ -18,6 +18,30 @@ impl Registry {
     /// Starts a registry on a free port of 127.0.0.1, its storage in a
     /// temporary directory.
     pub fn start() -> Self {
+        Self::start_with("")
+    }
+
+    /// A registry that takes `user` with `password` only (basic auth,
+    /// htpasswd).
+    pub fn with_login(user: &str, password: &str) -> Self {
+        let hash = Command::new("python3")
+            .args(["-W", "ignore", "-c", "import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))", password])
+            .output()
+            .unwrap();
+        assert!(hash.status.success(), "{hash:?}");
+        let file = std::env::temp_dir().join(format!("htpasswd-{}-{user}", std::process::id()));
+        std::fs::write(
+            &file,
+            format!("{user}:{}", String::from_utf8_lossy(&hash.stdout)),
+        )
+        .unwrap();
+        Self::start_with(&format!(
+            "auth:\n  htpasswd:\n    realm: vessel-test\n    path: {}\n",
+            file.display()
+        ))
+    }
+
+    fn start_with(extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -28,7 +52,7 @@ impl Registry {
         std::fs::write(
             &config,
             format!(
-                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
+                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n{extra}",
                 dir.path().join("data").display()
             ),
         )
@@ -43,7 +67,8 @@ impl Registry {
             .expect("docker-registry is installed (apt-get install docker-registry)");
         let r = Registry { dir, child, addr };
         for _ in 0..400 {
-            if r.get("/v2/").is_some() {
+            let up = std::net::TcpStream::connect(&r.addr).is_ok();
+            if up && (r.get("/v2/").is_some() || !extra.is_empty()) {
                 return r;
             }
             std::thread::sleep(Duration::from_millis(25));

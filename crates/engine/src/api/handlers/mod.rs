@@ -64,6 +64,7 @@ pub async fn handle(d: Arc<Daemon>, call: Call, req: Request<Incoming>) -> Reply
         (&Method::GET, ["version"]) => version(),
         (&Method::GET, ["info"]) => info(d).await,
         (&Method::GET, ["events"]) => events(d, c),
+        (&Method::POST, ["auth"]) => registry::auth(d, req).await,
 
         (&Method::POST, ["images", "create"]) => image_create(d, c, req).await,
         (&Method::GET, ["images", "json"]) => images(d).await,

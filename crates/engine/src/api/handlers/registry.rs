@@ -168,6 +168,38 @@ fn human_size(bytes: u64) -> String {
     format!("{text}{}", UNITS[unit])
 }
 
+/// `POST /auth`: checks a client's credentials with their registry, as
+/// `docker login` asks before it keeps them.
+pub(super) async fn auth(d: Arc<Daemon>, req: Request<Incoming>) -> Reply {
+    #[derive(serde::Deserialize)]
+    struct Login {
+        #[serde(default)]
+        username: String,
+        #[serde(default)]
+        password: String,
+        #[serde(default)]
+        serveraddress: String,
+    }
+    let login: Login = match super::read_json(req).await {
+        Ok(l) => l,
+        Err(e) => return error(&e),
+    };
+    match crate::image::login(
+        &d.registries,
+        &login.serveraddress,
+        &login.username,
+        &login.password,
+    )
+    .await
+    {
+        Ok(()) => crate::api::json(
+            StatusCode::OK,
+            &json!({"Status": "Login Succeeded", "IdentityToken": ""}),
+        ),
+        Err(e) => error(&e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

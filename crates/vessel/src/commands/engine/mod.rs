@@ -8,6 +8,7 @@ mod exec;
 mod format;
 mod images;
 mod limits;
+mod login;
 mod names;
 mod observe;
 mod process;
@@ -39,6 +40,10 @@ pub enum EngineCommand {
     System(disk::SystemCommand),
     /// Upload an image to a registry.
     Push(registry::PushArgs),
+    /// Check credentials with a registry and keep them.
+    Login(login::LoginArgs),
+    /// Forget a registry's credentials.
+    Logout(login::LogoutArgs),
     /// Write images to a tar archive (Docker's format and an OCI layout).
     Save(archive::SaveArgs),
     /// Load images from a tar archive (docker save's, or an OCI layout).
@@ -109,6 +114,8 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
             EngineCommand::Image(c) => disk::image(&client, c).await,
             EngineCommand::System(c) => disk::system(&client, c).await,
             EngineCommand::Push(a) => registry::push(&client, a).await,
+            EngineCommand::Login(a) => login::login(&client, a).await,
+            EngineCommand::Logout(a) => login::logout(a).await,
             EngineCommand::Save(a) => archive::save(&client, a).await,
             EngineCommand::Load(a) => archive::load(&client, a).await,
             EngineCommand::Commit(a) => archive::commit(&client, a).await,

@@ -201,11 +201,7 @@ fn credentials(name: &str) -> String {
         true => first.to_string(),
         false => "https://index.docker.io/v1/".to_string(),
     };
-    let config = std::env::var_os("DOCKER_CONFIG")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".docker")))
-        .map(|d| d.join("config.json"));
-    let stored = config
+    let stored = docker_config()
         .and_then(|p| std::fs::read(p).ok())
         .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
         .and_then(|v| v["auths"][&registry]["auth"].as_str().map(String::from));
@@ -217,6 +213,35 @@ fn credentials(name: &str) -> String {
         None => serde_json::json!({}),
     };
     encode_base64url(json.to_string().as_bytes())
+}
+
+/// Where `docker login` keeps credentials: `$DOCKER_CONFIG/config.json`,
+/// else `~/.docker/config.json`.
+pub(super) fn docker_config() -> Option<std::path::PathBuf> {
+    std::env::var_os("DOCKER_CONFIG")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".docker")))
+        .map(|d| d.join("config.json"))
+}
+
+/// The registry `docker login` keys a server's credentials by.
+pub(super) fn config_key(server: Option<&str>) -> String {
+    match server {
+        None | Some("docker.io" | "index.docker.io" | "registry-1.docker.io") => {
+            "https://index.docker.io/v1/".to_string()
+        }
+        Some(s) => s
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_string(),
+    }
+}
+
+/// Standard base64, padded, as `config.json` keeps `user:password`.
+pub(super) fn encode_base64(bytes: &[u8]) -> String {
+    let url = encode_base64url(bytes).replace('-', "+").replace('_', "/");
+    let pad = (4 - url.len() % 4) % 4;
+    url + &"=".repeat(pad)
 }
 
 const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
