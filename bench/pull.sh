@@ -61,7 +61,7 @@ make_image() {
         local dir=$work/layer-$name-$i
         mkdir -p "$dir/data"
         head -c $((mb * 512 * 1024)) /dev/urandom >"$dir/data/random-$i"
-        yes "line $i of a text file that compresses well" | head -c $((mb * 512 * 1024)) >"$dir/data/text-$i"
+        { yes "line $i of a text file that compresses well" || true; } | head -c $((mb * 512 * 1024)) >"$dir/data/text-$i"
         tar -C "$dir" -cf "$dir.tar" data
         umoci raw add-layer --image "$layout:latest" "$dir.tar"
         rm -rf "$dir" "$dir.tar"
