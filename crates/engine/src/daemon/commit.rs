@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::Daemon;
 use crate::container::{Config, Container};
 use crate::error::Result;
-use crate::image::{apply_changes, normalize_reference, CommitOptions, ImageConfig};
+use crate::image::{apply_changes, normalize_reference, CommitOptions, Empty, ImageConfig};
 
 /// A commit as the API asks for it.
 #[derive(Debug, Default)]
@@ -143,7 +143,7 @@ fn overlay(image: &mut ImageConfig, over: &Config) {
     if let Some(ports) = &over.exposed_ports {
         let mine = image.exposed_ports.get_or_insert_with(BTreeMap::new);
         for p in ports.keys() {
-            mine.insert(p.clone(), serde_json::json!({}));
+            mine.insert(p.clone(), Empty {});
         }
     }
 }

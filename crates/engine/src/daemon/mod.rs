@@ -39,7 +39,7 @@ pub use attach::Attached;
 pub use commit::CommitRequest;
 pub use exec::{Exec, ExecOptions};
 pub use kill::parse_signal;
-pub use prune::{ImageUsage, Pruned};
+pub use prune::{ContainerUsage, ImageUsage, Pruned};
 pub use update::UpdateConfig;
 pub use usage::Top;
 pub use views::{Reading, Spliced, View};

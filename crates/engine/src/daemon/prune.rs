@@ -101,39 +101,53 @@ impl Daemon {
     }
 }
 
+/// A container as `system df` lists it.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerUsage {
+    pub id: String,
+    pub names: Vec<String>,
+    pub image: String,
+    #[serde(rename = "ImageID")]
+    pub image_id: String,
+    pub created: i64,
+    pub state: &'static str,
+    pub status: String,
+    /// Its writable layer's size.
+    pub size_rw: u64,
+    /// That and its image's.
+    pub size_root_fs: u64,
+    pub labels: HashMap<String, String>,
+    pub mounts: Vec<String>,
+}
+
 impl Daemon {
-    /// Every container as `system df` lists it: its writable layer's size
-    /// (`SizeRw`) and that with its image's (`SizeRootFs`).
-    pub fn container_usage(&self) -> Vec<serde_json::Value> {
-        let rows = self.read_all(true, |r| {
+    /// Every container as `system df` lists it.
+    pub fn container_usage(&self) -> Vec<ContainerUsage> {
+        let mut rows = self.read_all(true, |r| {
             let c = r.container;
-            Some((
-                c.id.clone(),
-                c.name.clone(),
-                c.config.image.clone().unwrap_or_default(),
-                c.image.clone(),
-                c.created.clone(),
-                (
-                    c.state.status.as_str(),
-                    c.state.describe(chrono::Utc::now()),
-                ),
-                c.config.labels.clone().unwrap_or_default(),
-            ))
+            let created =
+                chrono::DateTime::parse_from_rfc3339(&c.created).map_or(0, |t| t.timestamp());
+            Some(ContainerUsage {
+                id: c.id.clone(),
+                names: vec![c.name.clone()],
+                image: c.config.image.clone().unwrap_or_default(),
+                image_id: c.image.clone(),
+                created,
+                state: c.state.status.as_str(),
+                status: c.state.describe(chrono::Utc::now()),
+                size_rw: 0,
+                size_root_fs: 0,
+                labels: c.config.labels.clone().unwrap_or_default(),
+                mounts: Vec::new(),
+            })
         });
-        rows.into_iter()
-            .map(
-                |(id, name, image, image_id, created, (state, status), labels)| {
-                    let rw = crate::image::tree_size(&self.writable_layer(&id).join("upper"));
-                    let base = self.images.resolve(&image_id).map_or(0, |i| i.size);
-                    let created =
-                        chrono::DateTime::parse_from_rfc3339(&created).map_or(0, |t| t.timestamp());
-                    serde_json::json!({
-                        "Id": id, "Names": [name], "Image": image, "ImageID": image_id,
-                        "Created": created, "State": state, "Status": status,
-                        "SizeRw": rw, "SizeRootFs": rw + base, "Labels": labels, "Mounts": [],
-                    })
-                },
-            )
-            .collect()
+        // Sizes are measured outside the records' locks.
+        for row in &mut rows {
+            row.size_rw = crate::image::tree_size(&self.writable_layer(&row.id).join("upper"));
+            let base = self.images.resolve(&row.image_id).map_or(0, |i| i.size);
+            row.size_root_fs = row.size_rw + base;
+        }
+        rows
     }
 }

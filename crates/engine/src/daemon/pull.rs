@@ -8,7 +8,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::Daemon;
 use crate::error::{EngineError, Result};
-use crate::image::{self, Credentials, Platform, Progress, Remote};
+use crate::image::{self, Credentials, Platform, Progress, PushResult, Remote};
 
 impl Daemon {
     /// `docker pull reference`: answers the closing status line ("Image is
@@ -113,9 +113,11 @@ impl Daemon {
                 "{tag}: digest: {} size: {}",
                 pushed.digest, pushed.size
             )));
-            let _ = progress.send(Progress::aux(
-                serde_json::json!({"Tag": tag, "Digest": pushed.digest, "Size": pushed.size}),
-            ));
+            let _ = progress.send(Progress::aux(PushResult {
+                tag,
+                digest: pushed.digest.clone(),
+                size: pushed.size,
+            }));
             self.images
                 .keep_digest(&remote.digested(&pushed.digest), &image.id)?;
             let attrs = BTreeMap::from([("name".to_string(), remote.familiar.clone())]);

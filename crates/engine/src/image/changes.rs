@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::ImageConfig;
+use super::{Empty, ImageConfig};
 use crate::error::{EngineError, Result};
 
 /// Applies `changes`, in order, to `config`.
@@ -16,6 +16,7 @@ pub fn apply_changes(config: &mut ImageConfig, changes: &[String]) -> Result<()>
         let (instr, arg) = line.split_once([' ', '\t']).unwrap_or((line, ""));
         let arg = arg.trim();
         let bad = |why: &str| EngineError::InvalidParameter(format!("changes: {line:?}: {why}"));
+        let refused = |why: Why| bad(&why.0);
         match instr.to_ascii_uppercase().as_str() {
             "CMD" => {
                 config.cmd = Some(command(arg));
@@ -30,7 +31,7 @@ pub fn apply_changes(config: &mut ImageConfig, changes: &[String]) -> Result<()>
                 }
             }
             "ENV" => {
-                for (k, v) in pairs(arg, true).map_err(|w| bad(&w))? {
+                for (k, v) in pairs(arg, true).map_err(refused)? {
                     config
                         .env
                         .retain(|e| e.split_once('=').map_or(e.as_str(), |(n, _)| n) != k);
@@ -39,15 +40,15 @@ pub fn apply_changes(config: &mut ImageConfig, changes: &[String]) -> Result<()>
             }
             "LABEL" => {
                 let labels = config.labels.get_or_insert_with(BTreeMap::new);
-                for (k, v) in pairs(arg, false).map_err(|w| bad(&w))? {
+                for (k, v) in pairs(arg, false).map_err(refused)? {
                     labels.insert(k, v);
                 }
             }
             "EXPOSE" => {
                 let ports = config.exposed_ports.get_or_insert_with(BTreeMap::new);
                 for p in arg.split_whitespace() {
-                    for port in expose(p).map_err(|w| bad(&w))? {
-                        ports.insert(port, serde_json::json!({}));
+                    for port in expose(p).map_err(refused)? {
+                        ports.insert(port, Empty {});
                     }
                 }
             }
@@ -61,7 +62,7 @@ pub fn apply_changes(config: &mut ImageConfig, changes: &[String]) -> Result<()>
                 }
                 let volumes = config.volumes.get_or_insert_with(BTreeMap::new);
                 for p in paths {
-                    volumes.insert(p, serde_json::json!({}));
+                    volumes.insert(p, Empty {});
                 }
             }
             "ONBUILD" => {
@@ -109,6 +110,17 @@ pub fn apply_changes(config: &mut ImageConfig, changes: &[String]) -> Result<()>
     Ok(())
 }
 
+/// Why an instruction's argument is refused (the caller names the
+/// instruction).
+#[derive(Debug)]
+struct Why(String);
+
+impl Why {
+    fn new(why: &str) -> Self {
+        Why(why.to_string())
+    }
+}
+
 /// A JSON array, or a shell command run by `/bin/sh -c`.
 fn command(arg: &str) -> Vec<String> {
     serde_json::from_str::<Vec<String>>(arg)
@@ -116,30 +128,32 @@ fn command(arg: &str) -> Vec<String> {
 }
 
 /// `k=v k2="v 2"` (or, for ENV, the old `k value with spaces`).
-fn pairs(arg: &str, legacy: bool) -> std::result::Result<Vec<(String, String)>, String> {
+fn pairs(arg: &str, legacy: bool) -> std::result::Result<Vec<(String, String)>, Why> {
     let words = words(arg)?;
-    let first = words.first().ok_or("needs at least one argument")?;
+    let first = words
+        .first()
+        .ok_or(Why::new("needs at least one argument"))?;
     if !first.contains('=') {
         if !legacy {
-            return Err("LABEL needs key=value".into());
+            return Err(Why::new("LABEL needs key=value"));
         }
         let (k, v) = arg
             .split_once([' ', '\t'])
-            .ok_or("ENV needs a name and a value")?;
+            .ok_or(Why::new("ENV needs a name and a value"))?;
         return Ok(vec![(k.to_string(), v.trim().to_string())]);
     }
     words
         .into_iter()
         .map(|w| match w.split_once('=') {
             Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-            _ => Err(format!("{w:?} is not key=value")),
+            _ => Err(Why(format!("{w:?} is not key=value"))),
         })
         .collect()
 }
 
 /// Words split on blanks, with quotes and backslashes as a shell reads
 /// them.
-fn words(s: &str) -> std::result::Result<Vec<String>, String> {
+fn words(s: &str) -> std::result::Result<Vec<String>, Why> {
     let (mut out, mut cur, mut quote, mut any) = (Vec::new(), String::new(), None, false);
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
@@ -167,7 +181,7 @@ fn words(s: &str) -> std::result::Result<Vec<String>, String> {
         }
     }
     if quote.is_some() {
-        return Err("an unterminated quote".into());
+        return Err(Why::new("an unterminated quote"));
     }
     if any {
         out.push(cur);
@@ -176,24 +190,24 @@ fn words(s: &str) -> std::result::Result<Vec<String>, String> {
 }
 
 /// `80`, `80/udp`, `8000-8002/tcp` as Docker's `port/proto` keys.
-fn expose(p: &str) -> std::result::Result<Vec<String>, String> {
+fn expose(p: &str) -> std::result::Result<Vec<String>, Why> {
     let (ports, proto) = p.split_once('/').unwrap_or((p, "tcp"));
     let proto = proto.to_ascii_lowercase();
     if !matches!(proto.as_str(), "tcp" | "udp" | "sctp") {
-        return Err(format!("invalid proto: {proto}"));
+        return Err(Why(format!("invalid proto: {proto}")));
     }
     let num = |s: &str| {
         s.parse::<u16>()
             .ok()
             .filter(|n| *n > 0)
-            .ok_or(format!("invalid containerPort: {s}"))
+            .ok_or_else(|| Why(format!("invalid containerPort: {s}")))
     };
     let (lo, hi) = match ports.split_once('-') {
         Some((a, b)) => (num(a)?, num(b)?),
         None => (num(ports)?, num(ports)?),
     };
     if hi < lo {
-        return Err(format!("invalid port range: {ports}"));
+        return Err(Why(format!("invalid port range: {ports}")));
     }
     Ok((lo..=hi).map(|n| format!("{n}/{proto}")).collect())
 }

@@ -2,8 +2,10 @@
 //! manifest of an index is this platform's, which blobs an image is made
 //! of, and whether its config is the one the manifest promised.
 
+use std::collections::BTreeMap;
+
 use oci_client::manifest::OciDescriptor;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{host_architecture, ConfigFile, Remote};
 use crate::error::{EngineError, Result};
@@ -13,6 +15,47 @@ pub(super) const DOCKER_LIST: &str = "application/vnd.docker.distribution.manife
 pub(super) const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub(super) const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub(super) const ACCEPTED: &[&str] = &[DOCKER_MANIFEST, DOCKER_LIST, OCI_MANIFEST, OCI_INDEX];
+
+/// A descriptor as Vessel writes one (in a manifest, an index).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Written {
+    pub media_type: &'static str,
+    pub digest: String,
+    pub size: u64,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<&'static str, String>,
+}
+
+impl Written {
+    pub(super) fn new(media_type: &'static str, digest: &str, size: u64) -> Self {
+        Written {
+            media_type,
+            digest: digest.to_string(),
+            size,
+            annotations: BTreeMap::new(),
+        }
+    }
+}
+
+/// An image manifest as Vessel writes one (Docker's schema 2 or OCI's).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct WrittenManifest {
+    pub schema_version: u32,
+    pub media_type: &'static str,
+    pub config: Written,
+    pub layers: Vec<Written>,
+}
+
+/// An OCI image index as Vessel writes one.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct WrittenIndex {
+    pub schema_version: u32,
+    pub media_type: &'static str,
+    pub manifests: Vec<Written>,
+}
 
 /// Layer media types whose blobs are (compressed) tars.
 const LAYER_TYPES: &[&str] = &[

@@ -53,7 +53,7 @@ pub use load::Loaded;
 pub use login::login;
 pub use manifest::Platform;
 pub use overlay_tar::{diff_tar, merged_tar};
-pub use progress::Progress;
+pub use progress::{Progress, PushResult};
 pub use pull::{pull, Pulled};
 pub use push::{push, Pushed};
 pub use reference::{normalize_reference, Remote};
@@ -72,7 +72,7 @@ pub struct ImageConfig {
     )]
     pub user: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
+    pub exposed_ports: Option<BTreeMap<String, Empty>>,
     #[serde(deserialize_with = "null_as_default")]
     pub env: Vec<String>,
     pub cmd: Option<Vec<String>>,
@@ -82,7 +82,7 @@ pub struct ImageConfig {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub args_escaped: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<BTreeMap<String, serde_json::Value>>,
+    pub volumes: Option<BTreeMap<String, Empty>>,
     #[serde(deserialize_with = "null_as_default")]
     pub working_dir: String,
     pub entrypoint: Option<Vec<String>>,
@@ -98,6 +98,10 @@ pub struct ImageConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shell: Option<Vec<String>>,
 }
+
+/// The `{}` that Docker's sets of ports and volumes map each key to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
 
 /// A member Docker writes as `null` when empty, read as its default.
 fn null_as_default<'de, D, T>(d: D) -> std::result::Result<T, D::Error>

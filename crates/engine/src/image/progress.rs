@@ -9,8 +9,8 @@ pub struct Progress {
     pub id: Option<String>,
     /// Bytes done and in all (`Downloading`, `Pushing`).
     pub current: Option<(u64, u64)>,
-    /// A result for programs (a push's tag, digest and size).
-    pub aux: Option<serde_json::Value>,
+    /// A result for programs: what a push made.
+    pub aux: Option<PushResult>,
 }
 
 impl Progress {
@@ -41,12 +41,21 @@ impl Progress {
     }
 
     /// A result for programs.
-    pub fn aux(value: serde_json::Value) -> Self {
+    pub fn aux(value: PushResult) -> Self {
         Progress {
             aux: Some(value),
             ..Self::status("")
         }
     }
+}
+
+/// A push's result as Docker's stream gives it (`aux`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PushResult {
+    pub tag: String,
+    pub digest: String,
+    pub size: usize,
 }
 
 /// Where progress goes.

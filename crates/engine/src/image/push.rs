@@ -10,11 +10,11 @@ use std::sync::Arc;
 use bytes::Bytes;
 use oci_client::errors::OciDistributionError;
 use oci_client::RegistryOperation;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use super::ingest::KnownBlob;
+use super::manifest::{Written, WrittenManifest};
 use super::progress::{Events, Progress};
 use super::registry::{self, Credentials, Registries};
 use super::{hex, short_id, Image, ImageStore, Remote};
@@ -62,14 +62,15 @@ pub async fn push(
             .await
             .map_err(fail)?;
     }
-    let manifest = json!({
-        "schemaVersion": 2,
-        "mediaType": DOCKER_MANIFEST,
-        "config": {"mediaType": DOCKER_CONFIG, "size": config.len(), "digest": image.id},
-        "layers": layers.iter().map(|b| json!({
-            "mediaType": DOCKER_LAYER, "size": b.size, "digest": b.digest,
-        })).collect::<Vec<_>>(),
-    });
+    let manifest = WrittenManifest {
+        schema_version: 2,
+        media_type: DOCKER_MANIFEST,
+        config: Written::new(DOCKER_CONFIG, &image.id, config.len() as u64),
+        layers: layers
+            .iter()
+            .map(|b| Written::new(DOCKER_LAYER, &b.digest, b.size))
+            .collect(),
+    };
     let bytes = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| EngineError::Internal(format!("encoding the manifest: {e}")))?;
     let content_type = DOCKER_MANIFEST.parse().expect("a valid header value");

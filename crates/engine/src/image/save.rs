@@ -7,9 +7,9 @@
 use std::collections::HashSet;
 use std::io::{self, Write};
 
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::manifest::{Written, WrittenIndex, WrittenManifest};
 use super::{hex, Image, ImageStore, Remote};
 use crate::error::{EngineError, Result};
 
@@ -42,45 +42,42 @@ impl ImageStore {
             for diff_id in &s.image.layers {
                 let size = self.layer_tar_size(diff_id)?;
                 tar.file_from(&blob_path(diff_id), size, |w| self.layer_tar(diff_id, w))?;
-                layers.push(json!({"mediaType": LAYER_TAR, "digest": diff_id, "size": size}));
+                layers.push(Written::new(LAYER_TAR, diff_id, size));
             }
-            let manifest = json!({
-                "schemaVersion": 2,
-                "mediaType": MANIFEST,
-                "config": {"mediaType": CONFIG, "digest": s.image.id, "size": config.len()},
-                "layers": layers,
-            })
-            .to_string()
-            .into_bytes();
+            let manifest = to_json(&WrittenManifest {
+                schema_version: 2,
+                media_type: MANIFEST,
+                config: Written::new(CONFIG, &s.image.id, config.len() as u64),
+                layers,
+            })?;
             let manifest_digest = format!("sha256:{}", hex(&Sha256::digest(&manifest)));
             tar.blob(&manifest_digest, &manifest)?;
-            let entry = |annotations: serde_json::Value| {
-                json!({"mediaType": MANIFEST, "digest": manifest_digest, "size": manifest.len(),
-                    "annotations": annotations})
-            };
-            match s.tags.is_empty() {
-                true => index.push(entry(json!({}))),
-                false => {
-                    for t in &s.tags {
-                        let full = full_name(t);
-                        let tag = t.rsplit_once(':').map_or("latest", |(_, tag)| tag);
-                        index.push(entry(json!({
-                            "io.containerd.image.name": full,
-                            "org.opencontainers.image.ref.name": tag,
-                        })));
-                    }
-                }
+            let entry = || Written::new(MANIFEST, &manifest_digest, manifest.len() as u64);
+            if s.tags.is_empty() {
+                index.push(entry());
             }
-            let paths: Vec<String> = s.image.layers.iter().map(|l| blob_path(l)).collect();
-            manifests.push(json!({
-                "Config": blob_path(&s.image.id),
-                "RepoTags": if s.tags.is_empty() { json!(null) } else { json!(s.tags) },
-                "Layers": paths,
-            }));
+            for t in &s.tags {
+                let mut e = entry();
+                let tag = t.rsplit_once(':').map_or("latest", |(_, tag)| tag);
+                e.annotations
+                    .insert("io.containerd.image.name", full_name(t));
+                e.annotations
+                    .insert("org.opencontainers.image.ref.name", tag.to_string());
+                index.push(e);
+            }
+            manifests.push(DockerEntry {
+                config: blob_path(&s.image.id),
+                repo_tags: (!s.tags.is_empty()).then(|| s.tags.clone()),
+                layers: s.image.layers.iter().map(|l| blob_path(l)).collect(),
+            });
         }
-        let index = json!({"schemaVersion": 2, "mediaType": INDEX, "manifests": index});
-        tar.file("index.json", index.to_string().as_bytes())?;
-        tar.file("manifest.json", json!(manifests).to_string().as_bytes())?;
+        let index = WrittenIndex {
+            schema_version: 2,
+            media_type: INDEX,
+            manifests: index,
+        };
+        tar.file("index.json", &to_json(&index)?)?;
+        tar.file("manifest.json", &to_json(&manifests)?)?;
         tar.file("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
         tar.finish()
     }
@@ -90,6 +87,20 @@ impl ImageStore {
         std::fs::read(self.dir.join("images").join(format!("{hexid}.json")))
             .map_err(EngineError::io("reading an image config"))
     }
+}
+
+/// An image in Docker's `manifest.json`.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DockerEntry {
+    config: String,
+    repo_tags: Option<Vec<String>>,
+    layers: Vec<String>,
+}
+
+fn to_json(value: &impl serde::Serialize) -> Result<Vec<u8>> {
+    serde_json::to_vec(value)
+        .map_err(|e| EngineError::Internal(format!("encoding the archive: {e}")))
 }
 
 /// `blobs/sha256/<hex>`
