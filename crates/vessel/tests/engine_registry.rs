@@ -226,6 +226,17 @@ fn an_index_gives_each_platform_its_own_image() {
         stderr(&out).contains("no matching manifest for linux/s390x in the manifest list entries"),
         "{out:?}"
     );
+
+    // A lone manifest of another platform: taken as it is unless a
+    // platform is named, as Docker takes it.
+    let lone = format!("{}/multi:{other}", r.addr);
+    e.ok(&["pull", &lone]);
+    assert_eq!(e.inspect(&lone, "{{.Architecture}}"), other);
+    let out = e.docker(&["pull", "--platform", &format!("linux/{host_arch}"), &lone]);
+    assert!(
+        stderr(&out).contains("was found but does not match the specified platform"),
+        "{out:?}"
+    );
 }
 
 #[test]

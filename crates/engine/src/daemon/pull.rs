@@ -17,7 +17,7 @@ impl Daemon {
     pub async fn pull(
         self: Arc<Self>,
         reference: &str,
-        platform: &Platform,
+        platform: Option<Platform>,
         credentials: &Credentials,
         progress: &UnboundedSender<Progress>,
     ) -> Result<()> {
@@ -30,7 +30,7 @@ impl Daemon {
             self.images.clone(),
             &self.registries,
             &remote,
-            platform,
+            platform.as_ref(),
             credentials,
             progress,
         )

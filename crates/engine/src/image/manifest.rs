@@ -206,10 +206,10 @@ impl Manifest {
 }
 
 /// The image config `bytes`, checked against what is wanted: the platform
-/// asked for and one diff id per layer.
+/// asked for (if one was) and one diff id per layer.
 pub(super) fn config_for(
     bytes: &[u8],
-    platform: &Platform,
+    platform: Option<&Platform>,
     remote: &Remote,
     layers: usize,
 ) -> Result<ConfigFile> {
@@ -221,7 +221,8 @@ pub(super) fn config_for(
         architecture: config.architecture.clone(),
         variant: String::new(),
     };
-    if !(platform.os == actual.os && platform.architecture == actual.architecture) {
+    let differs = |p: &&Platform| !(p.os == actual.os && p.architecture == actual.architecture);
+    if let Some(platform) = platform.filter(differs) {
         return Err(EngineError::NotFound(format!(
             "image with reference {} was found but does not match the specified platform: wanted {platform}, actual: {actual}",
             remote.familiar

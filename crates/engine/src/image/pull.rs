@@ -34,17 +34,21 @@ pub struct Pulled {
     pub digest: String,
 }
 
-/// Pulls `remote` for `platform` into `store`, telling `progress` how it
+/// Pulls `remote` for `platform` (this host's when none is named: then an
+/// image of another platform is taken as it is, as Docker takes it) into
+/// `store`, telling `progress` how it
 /// goes. Nothing is kept of an image that fails to arrive whole but the
 /// layers that did (a later pull does not fetch them again).
 pub async fn pull(
     store: Arc<ImageStore>,
     registries: &Registries,
     remote: &Remote,
-    platform: &Platform,
+    platform: Option<&Platform>,
     credentials: &Credentials,
     progress: &Events,
 ) -> Result<Pulled> {
+    let host = Platform::host();
+    let wanted = platform.unwrap_or(&host);
     let client = registries.client(remote);
     let auth = credentials.auth();
     let fail = |e| registry::describe(remote, e);
@@ -64,7 +68,7 @@ pub async fn pull(
         format!("Pulling from {}", remote.repository),
     ));
     let mut parsed = Manifest::parse(&bytes)?;
-    if let Some(chosen) = parsed.choose(platform)? {
+    if let Some(chosen) = parsed.choose(wanted)? {
         let reference = registry::reference(remote, Some(&chosen));
         let (bytes, _) = client
             .pull_manifest_raw(&reference, &auth, manifest::ACCEPTED)
@@ -72,7 +76,7 @@ pub async fn pull(
             .map_err(fail)?;
         check_manifest(&bytes, Some(&chosen))?;
         parsed = Manifest::parse(&bytes)?;
-        if parsed.choose(platform)?.is_some() {
+        if parsed.choose(wanted)?.is_some() {
             return Err(EngineError::InvalidParameter(format!(
                 "{}: an index names another index",
                 remote.familiar

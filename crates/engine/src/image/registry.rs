@@ -115,6 +115,9 @@ impl Registries {
         };
         oci_client::Client::new(ClientConfig {
             protocol,
+            // Small blobs (configs) go up in one request; layers always go
+            // in chunks as they are compressed (`push_blob_stream_chunked`).
+            use_monolithic_push: true,
             max_concurrent_download: 3,
             user_agent: concat!("vessel/", env!("CARGO_PKG_VERSION")),
             ..ClientConfig::default()

@@ -30,16 +30,20 @@ pub(super) async fn pull(
         Some(t) => format!("{image}:{t}"),
         None => image.to_string(),
     };
-    let platform = match Platform::parse(call.q("platform").unwrap_or_default()) {
-        Ok(p) => p,
-        Err(e) => return error(&e),
+    let platform = match call
+        .q("platform")
+        .filter(|p| !p.is_empty())
+        .map(Platform::parse)
+    {
+        Some(Err(e)) => return error(&e),
+        given => given.and_then(Result::ok),
     };
     let credentials = match credentials(req) {
         Ok(c) => c,
         Err(e) => return error(&e),
     };
     let (ptx, prx) = tokio::sync::mpsc::unbounded_channel();
-    let task = tokio::spawn(async move { d.pull(&reference, &platform, &credentials, &ptx).await });
+    let task = tokio::spawn(async move { d.pull(&reference, platform, &credentials, &ptx).await });
     progress_reply(task, prx).await
 }
 
