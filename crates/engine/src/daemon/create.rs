@@ -33,6 +33,22 @@ fn merge_image_config(config: &mut Config, image: &ImageConfig) {
     }
 }
 
+/// What of the image's config the container does not get yet, said as
+/// the create's warnings (Docker's client prints them).
+fn not_carried_out(image: &ImageConfig) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for path in image.volumes.iter().flat_map(|v| v.keys()) {
+        warnings.push(format!(
+            "the image's VOLUME {path} is not made a volume (Vessel has no volumes yet): it stays part of the container's filesystem"
+        ));
+    }
+    if image.healthcheck.is_some() {
+        warnings
+            .push("the image's HEALTHCHECK is not run (Vessel has no health checks yet)".into());
+    }
+    warnings
+}
+
 impl Daemon {
     /// Records a container named `name` (or a generated name); returns
     /// its id and warnings. The spec is built once to refuse a bad config
@@ -113,7 +129,7 @@ impl Daemon {
             table.insert(id.clone(), Entry::new(c.clone()));
         }
         self.event(&c, "create", &[]);
-        Ok((id, Vec::new()))
+        Ok((id, not_carried_out(&image.config)))
     }
 
     /// What Docker's daemon fills in and checks of a request before it
