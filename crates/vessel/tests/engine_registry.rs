@@ -457,3 +457,38 @@ fn a_registry_that_wants_a_login_gets_the_clients_credentials() {
     let out = vessel(&["pull", &name]);
     assert!(out.status.success(), "{out:?}");
 }
+
+#[test]
+fn vessel_pull_draws_dockers_bars_on_a_terminal_and_lines_elsewhere() {
+    let r = Registry::start();
+    let e = Engine::start();
+    let work = tempfile::tempdir().unwrap();
+    layered(&r, work.path(), "bars", &[]);
+    let name = format!("{}/bars:v1", r.addr);
+    // A terminal, by script(1): each layer's line redrawn in place.
+    let command = format!(
+        "{} --host {} pull {name}",
+        env!("CARGO_BIN_EXE_vessel"),
+        e.host()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\x1b[2K"), "no line redrawn: {text:?}");
+    assert!(text.contains("Pull complete\x1b["), "{text:?}");
+    assert!(
+        text.contains(&format!("Status: Downloaded newer image for {name}")),
+        "{text:?}"
+    );
+    // Not a terminal: one line per status, no bars, no escapes.
+    e.ok(&["rmi", &name]);
+    let out = e.ok(&["pull", &name]);
+    assert!(
+        !out.contains('\x1b') && !out.contains("Downloading"),
+        "{out}"
+    );
+    assert_eq!(out.matches("Pull complete").count(), 3, "{out}");
+}
