@@ -492,3 +492,21 @@ fn vessel_pull_draws_dockers_bars_on_a_terminal_and_lines_elsewhere() {
     );
     assert_eq!(out.matches("Pull complete").count(), 3, "{out}");
 }
+
+#[test]
+fn a_loopback_registry_that_answers_tls_is_spoken_to_over_https() {
+    let r = Registry::with_tls();
+    let e = Engine::start();
+    let work = tempfile::tempdir().unwrap();
+    layered(&r, work.path(), "secure", &[]);
+    let name = format!("{}/secure:v1", r.addr);
+    // Its certificate is its own: loopback registries are insecure, as
+    // Docker's 127.0.0.0/8 is, so HTTPS is tried first and not checked.
+    let out = e.docker(&["pull", &name]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(e.ok(&["run", "--rm", &name, "ls", "/data"]), "new\n");
+    let pushed = format!("{}/again:v1", r.addr);
+    e.ok(&["tag", &name, &pushed]);
+    e.ok(&["push", &pushed]);
+    assert!(r.get("/v2/again/tags/list").is_some());
+}

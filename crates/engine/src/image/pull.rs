@@ -49,7 +49,7 @@ pub async fn pull(
 ) -> Result<Pulled> {
     let host = Platform::host();
     let wanted = platform.unwrap_or(&host);
-    let client = registries.client(remote);
+    let client = registries.client(remote).await;
     let auth = credentials.auth();
     let fail = |e| registry::describe(remote, e);
     let first = registry::reference(remote, None);

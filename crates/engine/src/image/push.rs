@@ -42,7 +42,7 @@ pub async fn push(
     credentials: &Credentials,
     progress: &Events,
 ) -> Result<Pushed> {
-    let client = registries.client(remote);
+    let client = registries.client(remote).await;
     let target = registry::reference(remote, None);
     let fail = |e| registry::describe(remote, e);
     client

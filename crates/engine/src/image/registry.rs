@@ -1,7 +1,9 @@
 //! Talking to registries: which protocol, which credentials, and the
 //! distribution client (`oci-client`) set up for one registry.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::secrets::RegistryAuth;
@@ -10,12 +12,34 @@ use serde::Deserialize;
 use super::Remote;
 use crate::error::{EngineError, Result};
 
-/// What the daemon is told about registries.
+/// What the daemon is told about registries, and what it found out.
 #[derive(Debug, Clone, Default)]
 pub struct Registries {
-    /// Registries (`host[:port]`) spoken to over plain HTTP, as
-    /// `--insecure-registry` names them. Those on loopback always are.
-    pub insecure: Vec<String>,
+    /// Registries (`host[:port]`) whose certificates are not checked and
+    /// that may answer over plain HTTP, as `--insecure-registry` names
+    /// them. Those on loopback always are (Docker's `127.0.0.0/8`).
+    insecure: Vec<String>,
+    /// How each insecure registry answered, found once.
+    transports: Arc<Mutex<HashMap<String, Transport>>>,
+}
+
+/// How a registry is spoken to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Transport {
+    Https,
+    /// An insecure registry that answers TLS: its certificate unchecked.
+    HttpsUnchecked,
+    /// An insecure registry that does not answer TLS.
+    Http,
+}
+
+impl Transport {
+    pub(super) fn scheme(self) -> &'static str {
+        match self {
+            Transport::Http => "http",
+            _ => "https",
+        }
+    }
 }
 
 /// A client's credentials, as `X-Registry-Auth` carries them (base64url
@@ -85,7 +109,15 @@ fn base64url(s: &str) -> Option<Vec<u8>> {
 }
 
 impl Registries {
-    /// Whether `registry` is spoken to over plain HTTP.
+    pub fn new(insecure: Vec<String>) -> Self {
+        Registries {
+            insecure,
+            transports: Arc::default(),
+        }
+    }
+
+    /// Whether `registry` is insecure: HTTPS without checking its
+    /// certificate, or plain HTTP.
     pub fn is_insecure(&self, registry: &str) -> bool {
         let host = registry
             .strip_prefix('[')
@@ -106,15 +138,66 @@ impl Registries {
         let _ = rustls::crypto::ring::default_provider().install_default();
     }
 
-    /// A distribution client for `remote`'s registry.
-    pub(super) fn client(&self, remote: &Remote) -> oci_client::Client {
+    /// How `registry` is spoken to: HTTPS; or, for an insecure one, as
+    /// Docker tries them, HTTPS without checking its certificate when it
+    /// answers TLS at all, else plain HTTP.
+    pub(super) async fn transport(&self, registry: &str) -> Transport {
+        if !self.is_insecure(registry) {
+            return Transport::Https;
+        }
+        let known = self
+            .transports
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(registry)
+            .copied();
+        if let Some(t) = known {
+            return t;
+        }
+        // Nothing listening yet: nothing learnt (and HTTP's error says so).
+        let addr = match registry.contains(':') {
+            true => registry.to_string(),
+            false => format!("{registry}:443"),
+        };
+        if tokio::net::TcpStream::connect(&addr).await.is_err() {
+            return Transport::Http;
+        }
         self.install_crypto();
-        let protocol = match self.is_insecure(&remote.registry) {
-            true => ClientProtocol::Http,
-            false => ClientProtocol::Https,
+        let probe = reqwest::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .timeout(std::time::Duration::from_secs(5))
+            .build();
+        let answers_tls = match probe {
+            Ok(c) => c
+                .get(format!("https://{registry}/v2/"))
+                .send()
+                .await
+                .is_ok(),
+            Err(_) => false,
+        };
+        let t = match answers_tls {
+            true => Transport::HttpsUnchecked,
+            false => Transport::Http,
+        };
+        tracing::debug!(registry, transport = ?t, "an insecure registry's transport");
+        self.transports
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(registry.to_string(), t);
+        t
+    }
+
+    /// A distribution client for `remote`'s registry.
+    pub(super) async fn client(&self, remote: &Remote) -> oci_client::Client {
+        self.install_crypto();
+        let transport = self.transport(&remote.registry).await;
+        let protocol = match transport {
+            Transport::Http => ClientProtocol::Http,
+            _ => ClientProtocol::Https,
         };
         oci_client::Client::new(ClientConfig {
             protocol,
+            accept_invalid_certificates: transport == Transport::HttpsUnchecked,
             // Small blobs (configs) go up in one request; layers always go
             // in chunks as they are compressed (`push_blob_stream_chunked`).
             use_monolithic_push: true,
@@ -223,10 +306,8 @@ mod tests {
     }
 
     #[test]
-    fn loopback_and_named_registries_are_spoken_to_over_http() {
-        let r = Registries {
-            insecure: vec!["reg.example:5000".into()],
-        };
+    fn loopback_and_named_registries_are_insecure() {
+        let r = Registries::new(vec!["reg.example:5000".into()]);
         for (name, http) in [
             ("127.0.0.1:5000", true),
             ("localhost:5000", true),

@@ -23,8 +23,9 @@ struct Args {
     /// the runtime root).
     #[arg(long, short = 'H')]
     host: Option<String>,
-    /// A registry (`host[:port]`) to speak to over plain HTTP; repeat for
-    /// more. Registries on loopback always are.
+    /// A registry (`host[:port]`) whose certificate is not checked, or
+    /// that is spoken to over plain HTTP when it does not answer TLS;
+    /// repeat for more. Registries on loopback always are.
     #[arg(long = "insecure-registry", value_name = "REGISTRY")]
     insecure_registries: Vec<String>,
     /// Log filter: error, warn, info, debug, trace.
@@ -51,9 +52,7 @@ fn main() -> anyhow::Result<()> {
     if let Some(dir) = socket.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let registries = vessel_engine::image::Registries {
-        insecure: args.insecure_registries.clone(),
-    };
+    let registries = vessel_engine::image::Registries::new(args.insecure_registries.clone());
     let daemon = Daemon::open(paths, vessel_runtime::launch::shim_path(), registries)
         .context("opening the engine's state")?;
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -12,6 +12,8 @@ pub struct Registry {
     child: Child,
     /// `127.0.0.1:PORT`
     pub addr: String,
+    /// `http`, or `https` for one with a self-signed certificate.
+    scheme: &'static str,
 }
 
 impl Registry {
@@ -41,6 +43,38 @@ impl Registry {
         ))
     }
 
+    /// A registry that answers TLS only, with a self-signed certificate.
+    pub fn with_tls() -> Self {
+        let certs = std::env::temp_dir().join(format!("registry-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&certs).unwrap();
+        let (cert, key) = (certs.join("cert.pem"), certs.join("key.pem"));
+        let out = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            ])
+            .args([
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            ])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "openssl: {out:?}");
+        let tls = format!(
+            "  tls:\n    certificate: {}\n    key: {}\n",
+            cert.display(),
+            key.display()
+        );
+        let mut r = Self::start_with(&tls);
+        r.scheme = "https";
+        r
+    }
+
     fn start_with(extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = {
@@ -65,7 +99,12 @@ impl Registry {
             .stderr(log)
             .spawn()
             .expect("docker-registry is installed (apt-get install docker-registry)");
-        let r = Registry { dir, child, addr };
+        let r = Registry {
+            dir,
+            child,
+            addr,
+            scheme: "http",
+        };
         for _ in 0..400 {
             let up = std::net::TcpStream::connect(&r.addr).is_ok();
             if up && (r.get("/v2/").is_some() || !extra.is_empty()) {
@@ -79,9 +118,9 @@ impl Registry {
     /// The body of `GET path`, when it answers 2xx.
     pub fn get(&self, path: &str) -> Option<Vec<u8>> {
         let out = Command::new("curl")
-            .args(["-sf", "-H"])
+            .args(["-sfk", "-H"])
             .arg(format!("Accept: {}", ACCEPT))
-            .arg(format!("http://{}{path}", self.addr))
+            .arg(format!("{}://{}{path}", self.scheme, self.addr))
             .output()
             .unwrap();
         out.status.success().then_some(out.stdout)
@@ -108,7 +147,7 @@ impl Registry {
         let file = self.dir.path().join("put.json");
         std::fs::write(&file, body).unwrap();
         let out = Command::new("curl")
-            .args(["-sf", "-X", "PUT", "-H"])
+            .args(["-sfk", "-X", "PUT", "-H"])
             .arg(format!("Content-Type: {media_type}"))
             .arg("--data-binary")
             .arg(format!("@{}", file.display()))
