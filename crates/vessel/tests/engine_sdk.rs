@@ -3,9 +3,11 @@
 //! of an exec's output, which it reads from the raw socket after the
 //! `101` (not through its HTTP library's buffer), arrives whole; framed
 //! or raw as the start asks; a failed exec's code is Docker's; and an
-//! attach for the log alone ends.
+//! attach for the log alone ends. And images: pull, push, save, load,
+//! commit, prune and df through the SDK against a registry on loopback.
 
 mod engine_support;
+mod registry_support;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -187,4 +189,67 @@ fn the_python_sdk_drives_a_containers_whole_life() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(stdout(&out), "[] 0\n", "{}", stderr(&out));
     assert_eq!(e.ok(&["ps", "-aq"]), "");
+}
+
+const IMAGES: &str = r#"
+import sys, docker
+client = docker.DockerClient(base_url=sys.argv[1])
+reg = sys.argv[2]
+wrong = []
+def check(what, got, want):
+    if got != want:
+        wrong.append((what, got, want))
+
+img = client.images.pull(f"{reg}/app", tag="v1")
+check("pulled", img.tags, [f"{reg}/app:v1"])
+check("run", client.containers.run(img.id, ["cat", "/etc/kept"], remove=True), b"kept")
+lines = list(client.api.pull(f"{reg}/app", tag="v1", stream=True, decode=True))
+check("pulled again", lines[-1]["status"], f"Status: Image is up to date for {reg}/app:v1")
+
+img.tag(f"{reg}/copy", "v2")
+out = list(client.images.push(f"{reg}/copy", tag="v2", stream=True, decode=True))
+aux = [l["aux"] for l in out if "aux" in l]
+check("push aux", [a["Tag"] for a in aux], ["v2"])
+
+data = b"".join(img.save(named=True))
+client.images.remove(f"{reg}/copy:v2")
+client.images.remove(f"{reg}/app:v1")
+loaded = client.images.load(data)
+check("loaded", [i.id for i in loaded], [img.id])
+check("loaded tags", client.images.get(img.id).tags, [f"{reg}/app:v1"])
+
+c = client.containers.run(img.id, ["sh", "-c", "echo x > /x"], detach=True)
+c.wait()
+new = c.commit(repository="committed", tag="1", changes=["ENV Z=1"], message="by the sdk")
+check("commit env", "Z=1" in new.attrs["Config"]["Env"], True)
+check("commit comment", new.attrs["Comment"], "by the sdk")
+c.remove()
+check("df", sorted(i["Id"] for i in client.df()["Images"]) == sorted(i.id for i in client.images.list()), True)
+pruned = client.images.prune(filters={"dangling": False})
+check("prune", pruned["ImagesDeleted"] is not None and pruned["SpaceReclaimed"] > 0, True)
+print(wrong)
+"#;
+
+#[test]
+fn the_python_sdk_pulls_pushes_saves_loads_and_commits() {
+    let python = sdk_python();
+    let r = registry_support::Registry::start();
+    let e = Engine::start();
+    let work = tempfile::tempdir().unwrap();
+    let l = registry_support::Layout::new(work.path(), "v1");
+    l.add_layer(&registry_support::busybox_layer());
+    l.add_layer(&registry_support::layer(&[
+        ("etc/", ""),
+        ("etc/kept", "kept"),
+    ]));
+    r.push(&l.path, "v1", "app", &[]);
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(IMAGES)
+        .arg(e.host())
+        .arg(&r.addr)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(stdout(&out), "[]\n", "{}", stderr(&out));
 }
