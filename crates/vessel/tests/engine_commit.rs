@@ -241,6 +241,35 @@ fn prune_removes_what_no_container_uses_and_df_counts_it() {
     assert_eq!(df["TotalCount"], "4", "{df}");
     assert_eq!(df["Active"], "2", "{df}");
 
+    // The listing's filters see the same.
+    let short = |id: &str| id["sha256:".len().."sha256:".len() + 12].to_string();
+    let dangling_rows = e.docker(&["images", "-q", "-f", "dangling=true"]);
+    assert_eq!(stdout(&dangling_rows), format!("{}\n", short(&dangling)));
+    assert_eq!(
+        e.ok(&[
+            "images",
+            "--format",
+            "{{.Repository}}",
+            "-f",
+            "reference=kep*"
+        ]),
+        "kept\n"
+    );
+    assert_eq!(
+        e.ok(&["images", "-q", "-f", "reference=unused:1"]),
+        format!("{}\n", short(&unused))
+    );
+    let since = e.ok(&[
+        "images",
+        "--format",
+        "{{.Repository}}",
+        "-f",
+        "since=kept:1",
+    ]);
+    assert_eq!(since, "unused\n");
+    let out = e.docker(&["images", "-f", "before=nothere"]);
+    assert!(stderr(&out).contains("No such image: nothere"), "{out:?}");
+
     // Untagged and unused only.
     let out = e.docker(&["image", "prune", "-f"]);
     let text = stdout(&out);

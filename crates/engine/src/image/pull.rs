@@ -101,17 +101,44 @@ pub async fn pull(
     if let Some(image) = store.stored_whole(&config_desc.digest) {
         return Ok(Pulled { image, digest });
     }
-    // Once one layer fails the others stop; each still waits for its
-    // store to clean up, so that nothing is half written when the pull
-    // answers.
+    fetch_layers(
+        &client,
+        &image_ref,
+        layers,
+        &config.rootfs.diff_ids,
+        &store,
+        progress,
+    )
+    .await?;
+    let image = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || store.write_config_bytes(&config_bytes))
+            .await
+            .map_err(|e| EngineError::Internal(format!("storing the image config: {e}")))??
+    };
+    Ok(Pulled { image, digest })
+}
+
+/// Fetches the layers not stored yet, [`PARALLEL`] at a time. Once one
+/// fails the others stop; each still waits for its store to clean up, so
+/// that nothing is half written when the pull answers. The first failure
+/// is the one reported: the others follow from it.
+async fn fetch_layers(
+    client: &oci_client::Client,
+    image_ref: &oci_client::Reference,
+    layers: Vec<OciDescriptor>,
+    diff_ids: &[String],
+    store: &Arc<ImageStore>,
+    progress: &Events,
+) -> Result<()> {
     let slots = tokio::sync::Semaphore::new(PARALLEL);
     let abort = AtomicBool::new(false);
     let first_error = std::sync::Mutex::new(None);
     let tasks: Vec<_> = layers
         .into_iter()
-        .zip(config.rootfs.diff_ids.clone())
+        .zip(diff_ids.iter().cloned())
         .map(|(layer, diff_id)| {
-            let (client, image_ref, store) = (&client, &image_ref, store.clone());
+            let store = store.clone();
             let (slots, abort, first_error) = (&slots, &abort, &first_error);
             async move {
                 let _slot = slots.acquire().await;
@@ -120,7 +147,6 @@ pub async fn pull(
                 }
                 let fetched =
                     fetch_layer(client, image_ref, &layer, &diff_id, store, progress, abort).await;
-                // The first failure is the cause; the others follow it.
                 if let Err(e) = fetched {
                     if !abort.swap(true, Ordering::SeqCst) {
                         *first_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
@@ -130,16 +156,10 @@ pub async fn pull(
         })
         .collect();
     futures_util::future::join_all(tasks).await;
-    if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        return Err(e);
+    match first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    let image = {
-        let store = store.clone();
-        tokio::task::spawn_blocking(move || store.write_config_bytes(&config_bytes))
-            .await
-            .map_err(|e| EngineError::Internal(format!("storing the image config: {e}")))??
-    };
-    Ok(Pulled { image, digest })
 }
 
 /// Refuses a manifest that is too large or is not the one asked for.

@@ -55,11 +55,61 @@ async fn import(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) -> Reply {
     .await
 }
 
-pub(super) async fn images(d: Arc<Daemon>) -> Reply {
+/// `GET /images/json?filters=`: `dangling`, `reference` (a glob over
+/// `name` and `name:tag`), `label` (`key` or `key=value`), `before` and
+/// `since` (an image).
+pub(super) async fn images(d: Arc<Daemon>, call: &Call) -> Reply {
+    const KNOWN: &[&str] = &["dangling", "reference", "label", "before", "since"];
+    let filters = match call
+        .q("filters")
+        .map(|f| parse_filters(f, KNOWN))
+        .transpose()
+    {
+        Ok(f) => f.unwrap_or_default(),
+        Err(e) => return error(&e),
+    };
     blocking(move || {
         let used = d.read_all(true, |r| Some(r.container.image.clone()));
+        let time = |t: &str| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .map(|t| t.timestamp_nanos_opt().unwrap_or(0))
+                .unwrap_or(0)
+        };
+        let created_of = |name: &str| d.images.resolve(name).map(|i| time(&i.created));
+        let mut bounds = Vec::new();
+        for (key, values) in filters
+            .iter()
+            .filter(|(k, _)| k == "before" || k == "since")
+        {
+            for v in values {
+                bounds.push((key.clone(), created_of(v)?));
+            }
+        }
         let mut list = Vec::new();
         for (image, tags) in d.images.list()? {
+            let kept = filters.iter().all(|(key, values)| match key.as_str() {
+                "dangling" => values.iter().any(|v| (v == "true") == tags.is_empty()),
+                "reference" => values.iter().any(|p| {
+                    tags.iter().any(|t| {
+                        let name = t.rsplit_once(':').map_or(t.as_str(), |(n, _)| n);
+                        glob(p, t) || glob(p, name)
+                    })
+                }),
+                "label" => values.iter().all(|l| {
+                    let labels = image.config.labels.as_ref();
+                    match l.split_once('=') {
+                        Some((k, v)) => labels.and_then(|m| m.get(k)).is_some_and(|x| x == v),
+                        None => labels.is_some_and(|m| m.contains_key(l)),
+                    }
+                }),
+                _ => true,
+            }) && bounds.iter().all(|(key, at)| match key.as_str() {
+                "before" => time(&image.created) < *at,
+                _ => time(&image.created) > *at,
+            });
+            if !kept {
+                continue;
+            }
             let names = Names {
                 tags,
                 digests: d.images.digests_of(&image.id)?,
@@ -70,6 +120,30 @@ pub(super) async fn images(d: Arc<Daemon>) -> Reply {
         Ok(json(StatusCode::OK, &list))
     })
     .await
+}
+
+/// A shell-style pattern (`*` any run, `?` one character) matching all
+/// of `text`, as Go's `path.Match` reads Docker's reference filter.
+fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' && t[ti] != '/' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star.filter(|_| t[mark] != '/') {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
 }
 
 pub(super) async fn image_inspect(d: Arc<Daemon>, name: String) -> Reply {
@@ -249,4 +323,19 @@ pub(super) async fn system_df(d: Arc<Daemon>) -> Reply {
         ))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn references_match_as_gos_path_match() {
+        assert!(glob("busy*", "busybox"));
+        assert!(glob("busybox:*", "busybox:latest"));
+        assert!(glob("*/app", "127.0.0.1:5000/app"));
+        assert!(!glob("*", "a/b"), "a star stops at a slash");
+        assert!(glob("b?sybox", "busybox"));
+        assert!(!glob("box", "busybox"));
+    }
 }

@@ -67,7 +67,7 @@ pub async fn handle(d: Arc<Daemon>, call: Call, req: Request<Incoming>) -> Reply
         (&Method::POST, ["auth"]) => registry::auth(d, req).await,
 
         (&Method::POST, ["images", "create"]) => image_create(d, c, req).await,
-        (&Method::GET, ["images", "json"]) => images(d).await,
+        (&Method::GET, ["images", "json"]) => images(d, c).await,
         (&Method::POST, ["images", "prune"]) => image_prune(d, c).await,
         (&Method::GET, ["system", "df"]) => system_df(d).await,
         (&Method::GET, ["images", "get"]) => archive::save(d, c, None).await,

@@ -4,7 +4,6 @@
 use clap::{Args, Subcommand};
 use serde_json::Value;
 
-use super::enc;
 use super::usage::scaled;
 use crate::api_client::Client;
 
@@ -39,21 +38,11 @@ pub async fn image(client: &Client, command: ImageCommand) -> anyhow::Result<()>
             "not pruned"
         );
     }
-    let mut filters = serde_json::Map::new();
-    for f in &a.filter {
-        let (k, v) = f.split_once('=').unwrap_or((f, ""));
-        let list = filters.entry(k).or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(list) = list {
-            list.push(Value::from(v));
-        }
-    }
+    let mut filters = a.filter.clone();
     if a.all {
-        filters.insert("dangling".into(), serde_json::json!(["false"]));
+        filters.push("dangling=false".into());
     }
-    let path = format!(
-        "/images/prune?filters={}",
-        enc(&Value::Object(filters).to_string())
-    );
+    let path = format!("/images/prune?filters={}", super::filters_query(&filters)?);
     let answer = client.json("POST", &path, None).await?;
     let deleted = answer["ImagesDeleted"]
         .as_array()

@@ -60,6 +60,10 @@ pub struct ImagesArgs {
     /// `table`, `table TEMPLATE`, `json`, or a TEMPLATE such as `{{.ID}}`.
     #[arg(long)]
     format: Option<String>,
+    /// `dangling=true|false`, `reference=GLOB`, `label=KEY[=VALUE]`,
+    /// `before=IMAGE`, `since=IMAGE`.
+    #[arg(long, short)]
+    filter: Vec<String>,
 }
 
 pub async fn images(client: &Client, a: ImagesArgs) -> anyhow::Result<()> {
@@ -68,7 +72,11 @@ pub async fn images(client: &Client, a: ImagesArgs) -> anyhow::Result<()> {
         (false, f) => f,
     };
     let listing = Listing::parse(format, &IMAGES)?;
-    let list = client.json("GET", "/images/json", None).await?;
+    let path = match a.filter.is_empty() {
+        true => "/images/json".to_string(),
+        false => format!("/images/json?filters={}", super::filters_query(&a.filter)?),
+    };
+    let list = client.json("GET", &path, None).await?;
     let now = chrono::Utc::now().timestamp();
     let rows: Vec<_> = list
         .as_array()

@@ -156,23 +156,25 @@ pub async fn list_containers(
 ) -> anyhow::Result<Vec<serde_json::Value>> {
     let mut path = format!("/containers/json?all={}", all as u8);
     if !filters.is_empty() {
-        let mut by_key = serde_json::Map::new();
-        for f in filters {
-            let (k, v) = f
-                .split_once('=')
-                .with_context(|| format!("--filter {f:?}: not KEY=VALUE"))?;
-            let values = by_key.entry(k).or_insert_with(|| serde_json::json!([]));
-            if let Some(values) = values.as_array_mut() {
-                values.push(v.into());
-            }
-        }
-        path.push_str(&format!(
-            "&filters={}",
-            enc(&serde_json::Value::Object(by_key).to_string())
-        ));
+        path.push_str(&format!("&filters={}", filters_query(filters)?));
     }
     let list = client.json("GET", &path, None).await?;
     Ok(list.as_array().cloned().unwrap_or_default())
+}
+
+/// `--filter KEY=VALUE`s as the API's `filters` query value, encoded.
+pub fn filters_query(filters: &[String]) -> anyhow::Result<String> {
+    let mut by_key = serde_json::Map::new();
+    for f in filters {
+        let (k, v) = f
+            .split_once('=')
+            .with_context(|| format!("--filter {f:?}: not KEY=VALUE"))?;
+        let values = by_key.entry(k).or_insert_with(|| serde_json::json!([]));
+        if let Some(values) = values.as_array_mut() {
+            values.push(v.into());
+        }
+    }
+    Ok(enc(&serde_json::Value::Object(by_key).to_string()))
 }
 
 /// Percent-encodes a query value.
