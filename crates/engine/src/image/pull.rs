@@ -36,9 +36,9 @@ pub struct Pulled {
 
 /// Pulls `remote` for `platform` (this host's when none is named: then an
 /// image of another platform is taken as it is, as Docker takes it) into
-/// `store`, telling `progress` how it
-/// goes. Nothing is kept of an image that fails to arrive whole but the
-/// layers that did (a later pull does not fetch them again).
+/// `store`, telling `progress` how it goes. Nothing is kept of an image
+/// that fails to arrive whole but the layers that did (a later pull does
+/// not fetch them again).
 pub async fn pull(
     store: Arc<ImageStore>,
     registries: &Registries,

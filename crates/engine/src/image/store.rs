@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 use vessel_runtime::record::{read_json, write_atomic, Durability};
@@ -16,6 +17,11 @@ use crate::error::{EngineError, Result};
 pub struct ImageStore {
     pub(super) dir: PathBuf,
     pub(super) tmp: PathBuf,
+    /// Held by every change of the tags, the digests and the set of
+    /// images, and by a removal throughout: an image is only written
+    /// while every layer it names is there, and a removal never takes a
+    /// layer from under an image being written.
+    records: Mutex<()>,
 }
 
 type Tags = BTreeMap<String, String>;
@@ -35,6 +41,7 @@ impl ImageStore {
         let store = ImageStore {
             dir: dir.to_path_buf(),
             tmp: tmp.to_path_buf(),
+            records: Mutex::new(()),
         };
         store.remove_partial_imports();
         Ok(store)
@@ -43,8 +50,9 @@ impl ImageStore {
     /// Removes what an import that crashed half-way left in the scratch
     /// directory (finished layers and records are never there).
     fn remove_partial_imports(&self) {
-        crate::paths::clear_scratch(&self.tmp, "import-");
-        crate::paths::clear_scratch(&self.tmp, "layer-");
+        for scratch in ["import-", "layer-", "load-"] {
+            crate::paths::clear_scratch(&self.tmp, scratch);
+        }
     }
 
     /// The unpacked tree of a layer.
@@ -87,14 +95,11 @@ impl ImageStore {
     pub(super) fn write_config(&self, file: ConfigFile) -> Result<Image> {
         let bytes = serde_json::to_vec(&file)
             .map_err(|e| EngineError::Internal(format!("encoding the image config: {e}")))?;
-        let hexid = super::hex(&Sha256::digest(&bytes));
-        write_atomic(
-            &self.dir.join("images").join(format!("{hexid}.json")),
-            &bytes,
-            Durability::MachineCrash,
-        )
-        .map_err(EngineError::io("writing the image config"))?;
-        Ok(self.image_of(&hexid, file))
+        self.write_config_bytes(&bytes)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.records.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Stores an image config exactly as it came (its digest is the
@@ -104,6 +109,12 @@ impl ImageStore {
             EngineError::InvalidParameter(format!("the image config is malformed: {e}"))
         })?;
         let hexid = super::hex(&Sha256::digest(bytes));
+        let _records = self.lock();
+        if let Some(gone) = file.rootfs.diff_ids.iter().find(|l| !self.has_layer(l)) {
+            return Err(EngineError::Conflict(format!(
+                "layer {gone} was removed while the image was being made: try again"
+            )));
+        }
         write_atomic(
             &self.dir.join("images").join(format!("{hexid}.json")),
             bytes,
@@ -134,6 +145,7 @@ impl ImageStore {
 
     /// Records that `name@digest` is image `id`.
     pub fn keep_digest(&self, reference: &str, id: &str) -> Result<()> {
+        let _records = self.lock();
         let mut digests = self.digests()?;
         digests.insert(reference.to_string(), id.to_string());
         let bytes = serde_json::to_vec_pretty(&digests)
@@ -192,6 +204,7 @@ impl ImageStore {
 
     /// Points `reference` (normalized `name:tag`) at image `id`.
     pub fn tag(&self, reference: &str, id: &str) -> Result<()> {
+        let _records = self.lock();
         let mut tags = self.tags()?;
         tags.insert(reference.to_string(), id.to_string());
         self.save_tags(&tags)
@@ -321,6 +334,7 @@ impl ImageStore {
         force: bool,
         users: impl Fn(&str) -> ImageUsers,
     ) -> Result<Vec<(String, String)>> {
+        let _records = self.lock();
         let image = self.resolve(name)?;
         let id12 = short_id(&image.id).to_string();
         let mut tags = self.tags()?;
