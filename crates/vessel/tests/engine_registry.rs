@@ -510,3 +510,35 @@ fn a_loopback_registry_that_answers_tls_is_spoken_to_over_https() {
     e.ok(&["push", &pushed]);
     assert!(r.get("/v2/again/tags/list").is_some());
 }
+
+#[test]
+fn pulls_at_once_of_images_that_share_layers_keep_every_tag() {
+    let r = Registry::start();
+    let e = Engine::start();
+    let work = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..4).map(|i| format!("{}/same{i}:t{i}", r.addr)).collect();
+    for i in 0..4 {
+        let l = Layout::new(work.path(), &format!("t{i}"));
+        l.add_layer(&busybox_layer());
+        l.add_layer(&layer(&[("own", &i.to_string())]));
+        r.push(&l.path, &format!("t{i}"), &format!("same{i}"), &[]);
+    }
+    std::thread::scope(|s| {
+        for name in &names {
+            let e = &e;
+            s.spawn(move || {
+                let out = e.docker(&["pull", name]);
+                assert!(out.status.success(), "{out:?}");
+            });
+        }
+    });
+    for (i, name) in names.iter().enumerate() {
+        assert_eq!(e.ok(&["run", "--rm", name, "cat", "/own"]), i.to_string());
+    }
+    let listed = e.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert_eq!(
+        listed.lines().filter(|l| l.contains("/same")).count(),
+        4,
+        "{listed}"
+    );
+}
