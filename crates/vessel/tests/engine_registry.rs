@@ -542,3 +542,55 @@ fn pulls_at_once_of_images_that_share_layers_keep_every_tag() {
         "{listed}"
     );
 }
+
+#[test]
+fn a_daemon_killed_mid_pull_leaves_no_half_image_and_pulls_again() {
+    let r = Registry::start();
+    let mut e = Engine::start();
+    let work = tempfile::tempdir().unwrap();
+    let l = Layout::new(work.path(), "slow");
+    l.add_layer(&busybox_layer());
+    let noise = random_bytes(3 << 20);
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(noise.len() as u64);
+    h.set_mode(0o644);
+    h.set_uid(0);
+    h.set_gid(0);
+    b.append_data(&mut h, "random", &noise[..]).unwrap();
+    l.add_layer(&b.into_inner().unwrap());
+    r.push(&l.path, "slow", "slow", &[]);
+    // 16 KiB every 2 ms: the big layer takes about 400 ms to come.
+    let proxy = Proxy::start_paced(&r.addr, usize::MAX, std::time::Duration::from_millis(2));
+    proxy.cut.store(false, std::sync::atomic::Ordering::SeqCst);
+    let name = format!("{}/slow:slow", proxy.addr);
+    let host = e.host();
+    let pulling = std::thread::spawn(move || {
+        std::process::Command::new("docker")
+            .args(["pull", &name])
+            .env("DOCKER_HOST", host)
+            .output()
+            .unwrap()
+    });
+    let tmp = e.root().join("tmp");
+    e.eventually("a layer being stored", || {
+        std::fs::read_dir(&tmp).is_ok_and(|d| {
+            d.flatten()
+                .any(|f| f.file_name().to_string_lossy().starts_with("layer-"))
+        })
+    });
+    e.kill_daemon();
+    assert!(!pulling.join().unwrap().status.success());
+    e.launch();
+    let scratch: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .map(|f| f.file_name())
+        .collect();
+    assert!(scratch.is_empty(), "left: {scratch:?}");
+    let name = format!("{}/slow:slow", proxy.addr);
+    assert!(!e.docker(&["image", "inspect", &name]).status.success());
+    e.ok(&["pull", &name]);
+    let out = e.ok(&["run", "--rm", &name, "sh", "-c", "wc -c < /random"]);
+    assert_eq!(out.trim(), (3 << 20).to_string());
+}

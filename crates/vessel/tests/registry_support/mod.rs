@@ -331,6 +331,11 @@ pub struct Proxy {
 
 impl Proxy {
     pub fn start(to: &str, limit: usize) -> Self {
+        Self::start_paced(to, limit, Duration::ZERO)
+    }
+
+    /// A proxy that also waits `pause` after each 16 KiB of answers.
+    pub fn start_paced(to: &str, limit: usize, pause: Duration) -> Self {
         use std::io::{Read, Write};
         use std::sync::atomic::Ordering;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -362,6 +367,7 @@ impl Proxy {
                             let _ = c_out.write_all(&buf[..limit.saturating_sub(sent)]);
                             break;
                         }
+                        std::thread::sleep(pause);
                         if c_out.write_all(&buf[..n]).is_err() {
                             break;
                         }
