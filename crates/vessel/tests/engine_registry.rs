@@ -417,6 +417,11 @@ fn a_registry_that_wants_a_login_gets_the_clients_credentials() {
     e.ok(&["tag", "busybox", &name]);
     let out = docker(&["push", &name], None);
     assert!(!out.status.success(), "a push without a login: {out:?}");
+    let said = stderr(&out) + &stdout(&out);
+    assert!(
+        said.contains("unauthorized: authentication required"),
+        "{said}"
+    );
 
     let out = docker(
         &["login", "-u", "ann", "--password-stdin", &r.addr],
@@ -451,7 +456,12 @@ fn a_registry_that_wants_a_login_gets_the_clients_credentials() {
             .output()
             .unwrap()
     };
-    assert!(!vessel(&["pull", &name]).status.success());
+    let out = vessel(&["pull", &name]);
+    assert!(
+        stderr(&out).contains("pull access denied")
+            && stderr(&out).contains("authentication required"),
+        "{out:?}"
+    );
     let out = vessel(&["login", "-u", "ann", "-p", "s3cret", &r.addr]);
     assert!(stdout(&out).contains("Login Succeeded"), "{out:?}");
     let out = vessel(&["pull", &name]);

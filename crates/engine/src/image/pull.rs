@@ -57,7 +57,7 @@ pub async fn pull(
         .pull_manifest_raw(&first, &auth, manifest::ACCEPTED)
         .await
         .map_err(fail)?;
-    let (bytes, digest_of_index) = (bytes, digest.clone());
+    let digest_of_index = digest.clone();
     check_manifest(&bytes, remote.digest.as_deref())?;
     if let Some(d) = &remote.digest {
         digest = d.clone();

@@ -44,7 +44,7 @@ pub async fn push(
 ) -> Result<Pushed> {
     let client = registries.client(remote).await;
     let target = registry::reference(remote, None);
-    let fail = |e| registry::describe(remote, e);
+    let fail = |e| registry::describe_push(remote, e);
     client
         .auth(&target, &credentials.auth(), RegistryOperation::Push)
         .await
@@ -157,8 +157,10 @@ async fn push_layer(
     let made = making
         .await
         .map_err(|e| EngineError::Internal(format!("making layer {diff_id}: {e}")))?;
+    // The upload's error first: when it fails, the making only stops
+    // (its own failure reaches the upload as the stream's error).
+    let pushed = pushed.map_err(|e| registry::describe_push(remote, e))?;
     made?;
-    let pushed = pushed.map_err(|e| registry::describe(remote, e))?;
     let _ = progress.send(Progress::of(&id, "Pushed"));
     let blob = KnownBlob {
         digest: pushed.blob_digest,

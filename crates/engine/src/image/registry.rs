@@ -223,7 +223,24 @@ pub(super) fn reference(remote: &Remote, digest: Option<&str>) -> oci_client::Re
     }
 }
 
-/// A distribution error in a sentence a user can act on.
+/// A push's distribution error in a sentence a user can act on.
+pub(super) fn describe_push(
+    remote: &Remote,
+    e: oci_client::errors::OciDistributionError,
+) -> EngineError {
+    use oci_client::errors::OciDistributionError as E;
+    match e {
+        E::AuthenticationFailure(m) | E::UnauthorizedError { url: m } => {
+            EngineError::Internal(format!(
+                "unauthorized: authentication required ({m}): docker login {}",
+                remote.registry
+            ))
+        }
+        other => describe(remote, other),
+    }
+}
+
+/// A pull's distribution error in a sentence a user can act on.
 pub(super) fn describe(
     remote: &Remote,
     e: oci_client::errors::OciDistributionError,
@@ -248,9 +265,16 @@ pub(super) fn describe(
         E::RegistryError { envelope, .. } => {
             EngineError::Internal(format!("registry {}: {}", remote.registry, words(&envelope)))
         }
-        E::AuthenticationFailure(m) | E::UnauthorizedError { url: m } => EngineError::NotFound(format!(
-            "pull access denied for {}, repository does not exist or may require 'docker login': {m}",
-            remote.familiar
+        E::AuthenticationFailure(m)
+        | E::UnauthorizedError { url: m }
+        | E::ServerError {
+            code: 401 | 403,
+            message: m,
+            ..
+        } => EngineError::NotFound(format!(
+            "pull access denied for {}, repository does not exist or may require 'docker login': {}",
+            remote.familiar,
+            said(&m, "unauthorized: authentication required")
         )),
         other => {
             // The causes too: "error sending request" alone says little.
@@ -262,6 +286,15 @@ pub(super) fn describe(
             }
             EngineError::Internal(format!("registry {}: {text}", remote.registry))
         }
+    }
+}
+
+/// What a registry said in an error's body (its errors in Docker's
+/// words), or `otherwise` when it said nothing readable.
+fn said(body: &str, otherwise: &str) -> String {
+    match serde_json::from_str::<oci_client::errors::OciEnvelope>(body) {
+        Ok(envelope) if !envelope.errors.is_empty() => words(&envelope),
+        _ => otherwise.to_string(),
     }
 }
 
