@@ -23,6 +23,8 @@ use crate::error::{EngineError, Result};
 const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
 const DOCKER_LAYER: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+/// Layers uploaded at once (Docker's default).
+const PARALLEL: usize = 5;
 /// Media types of gzip blobs, which a Docker manifest may name.
 const GZIP_LAYERS: &[&str] = &[DOCKER_LAYER, "application/vnd.oci.image.layer.v1.tar+gzip"];
 
@@ -49,12 +51,23 @@ pub async fn push(
         .auth(&target, &credentials.auth(), RegistryOperation::Push)
         .await
         .map_err(fail)?;
-    let mut layers = Vec::new();
     for diff_id in &image.layers {
-        let id = short_id(diff_id).to_string();
-        let _ = progress.send(Progress::of(&id, "Preparing"));
-        layers.push(push_layer(&client, &target, remote, diff_id, store.clone(), progress).await?);
+        let _ = progress.send(Progress::of(short_id(diff_id), "Preparing"));
     }
+    // Five layers at once, as Docker pushes them; the manifest lists
+    // them in the image's order.
+    let slots = tokio::sync::Semaphore::new(PARALLEL);
+    let uploads = image.layers.iter().map(|diff_id| {
+        let (client, target, store, slots) = (&client, &target, store.clone(), &slots);
+        async move {
+            let _slot = slots.acquire().await;
+            push_layer(client, target, remote, diff_id, store, progress).await
+        }
+    });
+    let layers = futures_util::future::join_all(uploads)
+        .await
+        .into_iter()
+        .collect::<Result<Vec<KnownBlob>>>()?;
     let config = store.config_bytes(image.id.trim_start_matches("sha256:"))?;
     if !client.blob_exists(&target, &image.id).await.map_err(fail)? {
         client
