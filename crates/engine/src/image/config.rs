@@ -59,6 +59,25 @@ pub struct History {
     pub empty_layer: bool,
 }
 
+impl ConfigFile {
+    /// Refuses a config whose layers are not named by sha256 digests: a
+    /// diff id names a directory of the store, and nothing else may.
+    pub fn check_diff_ids(&self) -> crate::error::Result<()> {
+        match self.rootfs.diff_ids.iter().find(|d| !is_digest(d)) {
+            Some(bad) => Err(crate::error::EngineError::InvalidParameter(format!(
+                "the image config names a layer {bad:?}: not a sha256 digest"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `sha256:` and 64 lowercase hex digits.
+pub fn is_digest(s: &str) -> bool {
+    s.strip_prefix("sha256:")
+        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
 /// The architecture of this host in Go's names, as image configs give it.
 pub fn host_architecture() -> &'static str {
     match std::env::consts::ARCH {
@@ -117,5 +136,18 @@ mod tests {
         assert_eq!(c.config.cmd.as_deref(), Some(&["sh".to_string()][..]));
         assert!(c.config.env.is_empty());
         assert_eq!(c.history[0].comment, "Imported from -");
+    }
+
+    #[test]
+    fn a_layer_is_named_by_a_digest_and_nothing_else() {
+        let mut c = ConfigFile::default();
+        c.rootfs.diff_ids = vec![format!("sha256:{}", "a".repeat(64))];
+        c.check_diff_ids().unwrap();
+        let upper = format!("sha256:{}", "A".repeat(64));
+        for bad in ["/", "sha256:../../..", "sha256:", upper.as_str()] {
+            c.rootfs.diff_ids = vec![bad.to_string()];
+            let e = c.check_diff_ids().unwrap_err().to_string();
+            assert!(e.contains("not a sha256 digest"), "{bad}: {e}");
+        }
     }
 }

@@ -32,7 +32,7 @@ impl ImageStore {
 
     /// Whether a layer is stored whole.
     pub fn has_layer(&self, diff_id: &str) -> bool {
-        self.layer_dir(diff_id).is_dir()
+        super::config::is_digest(diff_id) && self.layer_dir(diff_id).is_dir()
     }
 
     /// Stores the uncompressed layer tar `tar` and answers its diff id.
@@ -147,6 +147,9 @@ impl ImageStore {
 
     /// Removes a layer: its tree, skeleton and size.
     pub(super) fn remove_layer(&self, diff_id: &str) {
+        if !super::config::is_digest(diff_id) {
+            return;
+        }
         // The tree first: a layer without its tree is not a layer.
         if let Err(e) = remove_tree(&self.layer_dir(diff_id)) {
             tracing::warn!(layer = %diff_id, error = %e, "cannot remove a layer");

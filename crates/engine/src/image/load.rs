@@ -124,6 +124,7 @@ impl ImageStore {
         let file: super::ConfigFile = serde_json::from_slice(config).map_err(|e| {
             EngineError::InvalidParameter(format!("an image config in the archive: {e}"))
         })?;
+        file.check_diff_ids()?;
         if file.rootfs.diff_ids.len() != layers.len() {
             return Err(EngineError::InvalidParameter(format!(
                 "an image in the archive has {} layers where its config names {}",

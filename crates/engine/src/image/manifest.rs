@@ -216,6 +216,7 @@ pub(super) fn config_for(
     let config: ConfigFile = serde_json::from_slice(bytes).map_err(|e| {
         EngineError::InvalidParameter(format!("the image config is malformed: {e}"))
     })?;
+    config.check_diff_ids()?;
     let actual = Platform {
         os: config.os.clone(),
         architecture: config.architecture.clone(),

@@ -71,6 +71,9 @@ impl ImageStore {
     /// A stored layer's unpacked size (measured, and kept, if it was not
     /// kept yet).
     pub fn layer_size(&self, diff_id: &str) -> u64 {
+        if !super::config::is_digest(diff_id) {
+            return 0;
+        }
         let file = self.layer_size_file(diff_id);
         if let Some(size) = fs::read_to_string(&file)
             .ok()
@@ -108,6 +111,7 @@ impl ImageStore {
         let file: ConfigFile = serde_json::from_slice(bytes).map_err(|e| {
             EngineError::InvalidParameter(format!("the image config is malformed: {e}"))
         })?;
+        file.check_diff_ids()?;
         let hexid = super::hex(&Sha256::digest(bytes));
         let _records = self.lock();
         if let Some(gone) = file.rootfs.diff_ids.iter().find(|l| !self.has_layer(l)) {
