@@ -66,11 +66,14 @@ impl ImageStore {
                 "layer {want}: its content's digest is {diff_id}"
             )));
         }
+        let size = tree_size(&tree);
+        // Under the store's lock: a removal of the same layer never sees
+        // its skeleton and its tree apart.
+        let _records = self.lock();
         let layer = self.layer_dir(&diff_id);
         if layer.is_dir() {
             return Ok(diff_id);
         }
-        let size = tree_size(&tree);
         fs::rename(&skeleton, self.skeleton(&diff_id))
             .map_err(EngineError::io("storing a layer"))?;
         match fs::rename(&tree, &layer) {

@@ -52,7 +52,7 @@ pub(super) fn unpack_layer(tar: impl Read, root: &Path, contents: Option<&Conten
                 "the layer writes it twice, which Vessel cannot keep reproducibly",
             ));
         }
-        if whiteout(root, &rel)? {
+        if whiteout(root, &rel, &files).map_err(|why| escape(&path, &why))? {
             continue;
         }
         if kind.is_hard_link() {
@@ -107,18 +107,30 @@ pub(super) fn unpack_layer(tar: impl Read, root: &Path, contents: Option<&Conten
 }
 
 /// Makes the whiteout entry `rel` overlayfs's; answers whether it was one.
-fn whiteout(root: &Path, rel: &Path) -> Result<bool> {
+/// `files` are the regular files the layer wrote so far: a whiteout that
+/// would delete one is refused (the file's contents are kept in the tree
+/// only, for the layer's tar to be made again).
+fn whiteout(
+    root: &Path,
+    rel: &Path,
+    files: &HashSet<PathBuf>,
+) -> std::result::Result<bool, String> {
     let Some(name) = rel.file_name().and_then(|n| n.to_str()) else {
         return Ok(false);
     };
     let Some(hidden) = name.strip_prefix(WHITEOUT) else {
         return Ok(false);
     };
-    let dir = root.join(rel.parent().unwrap_or(Path::new("")));
-    let fail = |e: std::io::Error| EngineError::Io {
-        context: format!("applying the whiteout {}", rel.display()),
-        source: e,
-    };
+    if matches!(hidden, "" | "." | "..") {
+        return Err("its whiteout names no entry".into());
+    }
+    let parent = rel.parent().unwrap_or(Path::new(""));
+    let target = parent.join(hidden);
+    if name != OPAQUE && files.iter().any(|f| f.starts_with(&target)) {
+        return Err("it deletes what the same layer wrote".into());
+    }
+    let dir = root.join(parent);
+    let fail = |e: std::io::Error| format!("applying it: {}", crate::error::os_text(&e));
     fs::create_dir_all(&dir).map_err(fail)?;
     if name == OPAQUE {
         rustix::fs::lsetxattr(
@@ -270,5 +282,43 @@ pub(crate) mod tests {
             assert!(e.contains(what), "{what}: {e}");
             assert!(!dir.path().join("escaped").exists(), "{what} wrote outside");
         }
+    }
+
+    #[test]
+    fn whiteouts_that_name_nothing_or_the_layers_own_files_are_refused() {
+        for (entries, why) in [
+            (
+                vec![
+                    ("d/", Directory, "", &b""[..]),
+                    ("d/.wh..", Regular, "", &b""[..]),
+                ],
+                "names no entry",
+            ),
+            (
+                vec![
+                    ("d/", Directory, "", &b""[..]),
+                    ("d/.wh.", Regular, "", &b""[..]),
+                ],
+                "names no entry",
+            ),
+            (
+                vec![
+                    ("a", Regular, "", &b"x"[..]),
+                    (".wh.a", Regular, "", &b""[..]),
+                ],
+                "deletes what the same layer wrote",
+            ),
+        ] {
+            let (dir, r) = unpack(&entries);
+            let e = r.expect_err(why).to_string();
+            assert!(e.contains(why), "{why}: {e}");
+            assert!(dir.path().join("layer").exists(), "{why}: the root went");
+        }
+        // A whiteout of what a lower layer has: a 0/0 device in its place.
+        let (dir, r) = unpack(&[(".wh.gone", Regular, "", b"")]);
+        r.unwrap();
+        use std::os::unix::fs::FileTypeExt;
+        let m = std::fs::symlink_metadata(dir.path().join("layer/gone")).unwrap();
+        assert!(m.file_type().is_char_device());
     }
 }

@@ -101,7 +101,7 @@ impl ImageStore {
         self.write_config_bytes(&bytes)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
         self.records.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -150,6 +150,7 @@ impl ImageStore {
     /// Records that `name@digest` is image `id`.
     pub fn keep_digest(&self, reference: &str, id: &str) -> Result<()> {
         let _records = self.lock();
+        self.still_there(id)?;
         let mut digests = self.digests()?;
         digests.insert(reference.to_string(), id.to_string());
         let bytes = serde_json::to_vec_pretty(&digests)
@@ -189,6 +190,22 @@ impl ImageStore {
         .map_err(EngineError::io("writing the image digests"))
     }
 
+    /// Refuses to name an image a removal (a prune) took meanwhile.
+    fn still_there(&self, id: &str) -> Result<()> {
+        let hexid = id.trim_start_matches("sha256:");
+        match self
+            .dir
+            .join("images")
+            .join(format!("{hexid}.json"))
+            .exists()
+        {
+            true => Ok(()),
+            false => Err(EngineError::Conflict(format!(
+                "image {id} was removed while it was being named: try again"
+            ))),
+        }
+    }
+
     fn tags(&self) -> Result<Tags> {
         Ok(read_json(&self.dir.join("repositories.json"))
             .map_err(EngineError::io("reading the image tags"))?
@@ -209,6 +226,7 @@ impl ImageStore {
     /// Points `reference` (normalized `name:tag`) at image `id`.
     pub fn tag(&self, reference: &str, id: &str) -> Result<()> {
         let _records = self.lock();
+        self.still_there(id)?;
         let mut tags = self.tags()?;
         tags.insert(reference.to_string(), id.to_string());
         self.save_tags(&tags)

@@ -65,13 +65,18 @@ pub(super) async fn push(
     progress_reply(task, prx).await
 }
 
+/// The client's credentials; ones that cannot be read are none, as
+/// Docker's daemon takes them (the registry then says what it wants).
 fn credentials(req: &Request<Incoming>) -> crate::error::Result<Credentials> {
     let auth = req
         .headers()
         .get("X-Registry-Auth")
         .map(|v| v.to_str().unwrap_or("!"))
         .unwrap_or_default();
-    Credentials::from_header(auth)
+    Ok(Credentials::from_header(auth).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "unreadable registry credentials: going without");
+        Credentials::default()
+    }))
 }
 
 /// The reply to a pull or a push: an error status when it fails before
