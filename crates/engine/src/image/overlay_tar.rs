@@ -2,13 +2,22 @@
 //! the writable layer, overlayfs's whiteouts written as `.wh.` entries)
 //! and the whole of it as the container sees it (`export`: the layers
 //! merged, top first, whiteouts and opaque directories honoured).
+//!
+//! A running container may change its writable layer while it is read
+//! (`export`, `commit --pause=false`), even turn a directory into a link
+//! to `/`: every path is opened inside its layer's root
+//! (`openat2(RESOLVE_IN_ROOT)`), so that nothing of the host is read.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
-use std::fs::{self, Metadata};
-use std::io::{self, Write};
+use std::fs::{self, File, Metadata};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
+
+use rustix::fs::{Mode, OFlags};
 
 const OPAQUE: &str = ".wh..wh..opq";
 
@@ -24,29 +33,22 @@ const MOUNT_POINTS: &[&str] = &[
     "sys",
 ];
 
-fn is_mount_point_stub(rel: &Path, meta: &Metadata, path: &Path) -> bool {
-    let listed = MOUNT_POINTS.iter().any(|m| rel == Path::new(m));
-    let empty = match meta.is_dir() {
-        true => fs::read_dir(path).is_ok_and(|mut d| d.next().is_none()),
-        false => meta.is_file() && meta.len() == 0,
-    };
-    listed && empty
-}
-
 /// Writes the changes held in the writable layer `upper` as a layer tar.
 pub fn diff_tar(upper: &Path, out: impl Write) -> io::Result<()> {
     let mut tar = Tar::new(out);
     if upper.is_dir() {
-        diff_dir(upper, Path::new(""), &mut tar)?;
+        diff_dir(&Root::open(upper)?, Path::new(""), &mut tar)?;
     }
     tar.finish()
 }
 
-fn diff_dir(upper: &Path, rel: &Path, tar: &mut Tar<impl Write>) -> io::Result<()> {
-    for (name, path) in sorted(&upper.join(rel))? {
+fn diff_dir(upper: &Root, rel: &Path, tar: &mut Tar<impl Write>) -> io::Result<()> {
+    for name in upper.list(rel)? {
         let rel = rel.join(&name);
-        let meta = fs::symlink_metadata(&path)?;
-        if is_mount_point_stub(&rel, &meta, &path) {
+        let Ok((fd, meta)) = upper.stat(&rel) else {
+            continue; // gone meanwhile
+        };
+        if is_mount_point_stub(upper, &rel, &meta) {
             continue;
         }
         if is_whiteout(&meta) {
@@ -54,9 +56,9 @@ fn diff_dir(upper: &Path, rel: &Path, tar: &mut Tar<impl Write>) -> io::Result<(
             tar.empty(&wh)?;
             continue;
         }
-        tar.entry(&path, &rel, &meta)?;
+        tar.entry(upper, &rel, &fd, &meta)?;
         if meta.is_dir() {
-            if is_opaque(&path) {
+            if upper.is_opaque(&rel) {
                 tar.empty(&rel.join(OPAQUE))?;
             }
             diff_dir(upper, &rel, tar)?;
@@ -65,30 +67,50 @@ fn diff_dir(upper: &Path, rel: &Path, tar: &mut Tar<impl Write>) -> io::Result<(
     Ok(())
 }
 
+fn is_mount_point_stub(root: &Root, rel: &Path, meta: &Metadata) -> bool {
+    let listed = MOUNT_POINTS.iter().any(|m| rel == Path::new(m));
+    let empty = match meta.is_dir() {
+        true => root.list(rel).is_ok_and(|l| l.is_empty()),
+        false => meta.is_file() && meta.len() == 0,
+    };
+    listed && empty
+}
+
 /// Writes the filesystem the layers `top_first` (writable layer first)
 /// make, as one tar.
 pub fn merged_tar(top_first: &[PathBuf], out: impl Write) -> io::Result<()> {
+    let mut roots = Vec::new();
+    for dir in top_first {
+        match Root::open(dir) {
+            Ok(r) => roots.push(r),
+            // A container never started has no writable layer yet.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
     let mut tar = Tar::new(out);
-    merged_dir(top_first, Path::new(""), &mut tar)?;
+    let all: Vec<&Root> = roots.iter().collect();
+    merged_dir(&all, Path::new(""), &mut tar)?;
     tar.finish()
 }
 
-fn merged_dir(layers: &[PathBuf], rel: &Path, tar: &mut Tar<impl Write>) -> io::Result<()> {
+fn merged_dir(layers: &[&Root], rel: &Path, tar: &mut Tar<impl Write>) -> io::Result<()> {
     // Each name from the upper-most layer that has it.
     let mut names: BTreeMap<OsString, usize> = BTreeMap::new();
     for (i, layer) in layers.iter().enumerate() {
-        for (name, _) in sorted(&layer.join(rel)).unwrap_or_default() {
+        for name in layer.list(rel).unwrap_or_default() {
             names.entry(name).or_insert(i);
         }
     }
     for (name, top) in names {
         let rel = rel.join(&name);
-        let path = layers[top].join(&rel);
-        let meta = fs::symlink_metadata(&path)?;
+        let Ok((fd, meta)) = layers[top].stat(&rel) else {
+            continue;
+        };
         if is_whiteout(&meta) {
             continue;
         }
-        tar.entry(&path, &rel, &meta)?;
+        tar.entry(layers[top], &rel, &fd, &meta)?;
         if !meta.is_dir() {
             continue;
         }
@@ -96,10 +118,10 @@ fn merged_dir(layers: &[PathBuf], rel: &Path, tar: &mut Tar<impl Write>) -> io::
         // an opaque one, or to one where the name is not a directory.
         let mut below = Vec::new();
         for layer in &layers[top..] {
-            match fs::symlink_metadata(layer.join(&rel)) {
-                Ok(m) if m.is_dir() => {
-                    below.push(layer.clone());
-                    if is_opaque(&layer.join(&rel)) {
+            match layer.stat(&rel) {
+                Ok((_, m)) if m.is_dir() => {
+                    below.push(*layer);
+                    if layer.is_opaque(&rel) {
                         break;
                     }
                 }
@@ -117,21 +139,60 @@ fn is_whiteout(meta: &Metadata) -> bool {
     meta.file_type().is_char_device() && meta.rdev() == 0
 }
 
-fn is_opaque(dir: &Path) -> bool {
-    let mut value = [0u8; 4];
-    matches!(
-        rustix::fs::lgetxattr(dir, "trusted.overlay.opaque", &mut value),
-        Ok(1) if value[0] == b'y'
-    )
+/// A layer's directory, every path under it resolved inside it.
+struct Root {
+    dir: File,
 }
 
-/// The entries of `dir`, by name.
-fn sorted(dir: &Path) -> io::Result<Vec<(OsString, PathBuf)>> {
-    let mut out: Vec<(OsString, PathBuf)> = fs::read_dir(dir)?
-        .map(|e| e.map(|e| (e.file_name(), e.path())))
-        .collect::<io::Result<_>>()?;
-    out.sort();
-    Ok(out)
+impl Root {
+    fn open(path: &Path) -> io::Result<Root> {
+        Ok(Root {
+            dir: File::open(path)?,
+        })
+    }
+
+    fn open_at(&self, rel: &Path, flags: OFlags) -> io::Result<OwnedFd> {
+        let rel = match rel.as_os_str().is_empty() {
+            true => Path::new("."),
+            false => rel,
+        };
+        let flags = flags | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        Ok(vessel_runtime::in_root::openat2(
+            &self.dir,
+            rel,
+            flags,
+            Mode::empty(),
+        )?)
+    }
+
+    /// `rel` itself (a final link not followed) and its metadata.
+    fn stat(&self, rel: &Path) -> io::Result<(OwnedFd, Metadata)> {
+        let fd = self.open_at(rel, OFlags::PATH)?;
+        let meta = File::from(fd.try_clone()?).metadata()?;
+        Ok((fd, meta))
+    }
+
+    /// The names in directory `rel`, sorted.
+    fn list(&self, rel: &Path) -> io::Result<Vec<OsString>> {
+        let fd = self.open_at(rel, OFlags::RDONLY | OFlags::DIRECTORY)?;
+        // The descriptor's own directory, whatever its path has become.
+        let mut names: Vec<OsString> = fs::read_dir(format!("/proc/self/fd/{}", fd.as_raw_fd()))?
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<io::Result<_>>()?;
+        names.sort();
+        Ok(names)
+    }
+
+    fn is_opaque(&self, rel: &Path) -> bool {
+        let Ok(fd) = self.open_at(rel, OFlags::RDONLY | OFlags::DIRECTORY) else {
+            return false;
+        };
+        let mut value = [0u8; 4];
+        matches!(
+            rustix::fs::fgetxattr(&fd, "trusted.overlay.opaque", &mut value),
+            Ok(1) if value[0] == b'y'
+        )
+    }
 }
 
 /// Entries out, hard links kept as such.
@@ -143,28 +204,41 @@ struct Tar<W: Write> {
 
 impl<W: Write> Tar<W> {
     fn new(out: W) -> Self {
-        let mut builder = tar::Builder::new(out);
-        builder.mode(tar::HeaderMode::Complete);
-        builder.follow_symlinks(false);
         Tar {
-            builder,
+            builder: tar::Builder::new(out),
             linked: HashMap::new(),
         }
     }
 
-    fn entry(&mut self, path: &Path, rel: &Path, meta: &Metadata) -> io::Result<()> {
+    /// The entry of `rel` (`fd` is it, opened as a path, and `meta` its
+    /// metadata), read inside `root`.
+    fn entry(&mut self, root: &Root, rel: &Path, fd: &OwnedFd, meta: &Metadata) -> io::Result<()> {
+        let mut h = tar::Header::new_gnu();
+        h.set_metadata_in_mode(meta, tar::HeaderMode::Complete);
         if meta.is_file() && meta.nlink() > 1 {
             let key = (meta.dev(), meta.ino());
             if let Some(first) = self.linked.get(&key) {
-                let mut h = tar::Header::new_gnu();
-                h.set_metadata_in_mode(meta, tar::HeaderMode::Complete);
                 h.set_entry_type(tar::EntryType::Link);
                 h.set_size(0);
                 return self.builder.append_link(&mut h, rel, first);
             }
             self.linked.insert(key, rel.to_path_buf());
         }
-        self.builder.append_path_with_name(path, rel)
+        if meta.file_type().is_symlink() {
+            let target = rustix::fs::readlinkat(fd, "", Vec::new())?;
+            let target = PathBuf::from(std::ffi::OsStr::from_bytes(target.as_bytes()));
+            h.set_size(0);
+            return self.builder.append_link(&mut h, rel, target);
+        }
+        if meta.is_file() {
+            let file = File::from(root.open_at(rel, OFlags::RDONLY)?);
+            // Exactly the size announced, however the file changes meanwhile.
+            let len = meta.len();
+            let data = file.take(len).chain(io::repeat(0)).take(len);
+            return self.builder.append_data(&mut h, rel, data);
+        }
+        h.set_size(0);
+        self.builder.append_data(&mut h, rel, io::empty())
     }
 
     /// An empty regular file (a whiteout or an opaque marker).
@@ -181,5 +255,32 @@ impl<W: Write> Tar<W> {
 
     fn finish(self) -> io::Result<()> {
         self.builder.into_inner()?.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_out_of_the_layer_is_read_as_inside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/", dir.path().join("out")).unwrap();
+        fs::write(dir.path().join("own"), b"mine").unwrap();
+        let root = Root::open(dir.path()).unwrap();
+        // The host's /proc and /etc/hostname are not reached through it.
+        assert!(root.stat(Path::new("out/proc")).is_err());
+        assert!(root.list(Path::new("out/etc")).is_err());
+        // What resolves, resolves inside: out/own is the layer's own.
+        let (_, meta) = root.stat(Path::new("out/own")).unwrap();
+        assert_eq!(meta.len(), 4);
+        let mut tar = Vec::new();
+        merged_tar(&[dir.path().to_path_buf()], &mut tar).unwrap();
+        let names: Vec<String> = tar::Archive::new(&tar[..])
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect();
+        assert_eq!(names, ["out", "own"]);
     }
 }
