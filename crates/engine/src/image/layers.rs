@@ -52,7 +52,7 @@ pub(super) fn unpack_layer(tar: impl Read, root: &Path, contents: Option<&Conten
                 "the layer writes it twice, which Vessel cannot keep reproducibly",
             ));
         }
-        if whiteout(root, &rel, &files).map_err(|why| escape(&path, &why))? {
+        if whiteout(root, &path, &rel, &files)? {
             continue;
         }
         if kind.is_hard_link() {
@@ -110,11 +110,7 @@ pub(super) fn unpack_layer(tar: impl Read, root: &Path, contents: Option<&Conten
 /// `files` are the regular files the layer wrote so far: a whiteout that
 /// would delete one is refused (the file's contents are kept in the tree
 /// only, for the layer's tar to be made again).
-fn whiteout(
-    root: &Path,
-    rel: &Path,
-    files: &HashSet<PathBuf>,
-) -> std::result::Result<bool, String> {
+fn whiteout(root: &Path, path: &Path, rel: &Path, files: &HashSet<PathBuf>) -> Result<bool> {
     let Some(name) = rel.file_name().and_then(|n| n.to_str()) else {
         return Ok(false);
     };
@@ -122,15 +118,18 @@ fn whiteout(
         return Ok(false);
     };
     if matches!(hidden, "" | "." | "..") {
-        return Err("its whiteout names no entry".into());
+        return Err(escape(path, "its whiteout names no entry"));
     }
     let parent = rel.parent().unwrap_or(Path::new(""));
     let target = parent.join(hidden);
     if name != OPAQUE && files.iter().any(|f| f.starts_with(&target)) {
-        return Err("it deletes what the same layer wrote".into());
+        return Err(escape(path, "it deletes what the same layer wrote"));
     }
     let dir = root.join(parent);
-    let fail = |e: std::io::Error| format!("applying it: {}", crate::error::os_text(&e));
+    let fail = |e: std::io::Error| EngineError::Io {
+        context: format!("applying the whiteout {}", rel.display()),
+        source: e,
+    };
     fs::create_dir_all(&dir).map_err(fail)?;
     if name == OPAQUE {
         rustix::fs::lsetxattr(
