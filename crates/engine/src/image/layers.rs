@@ -93,6 +93,21 @@ pub(super) fn unpack_layer(tar: impl Read, root: &Path, contents: Option<&Conten
         } else if kind.is_gnu_sparse() {
             return Err(escape(&path, "sparse files are not supported"));
         }
+        if kind.is_character_special() || kind.is_block_special() || kind.is_fifo() {
+            // The tar crate would write these as empty regular files.
+            special(root, &rel, entry.header()).map_err(|e| EngineError::Io {
+                context: format!("making {}", path.display()),
+                source: e,
+            })?;
+            continue;
+        }
+        // A file's capabilities (`setcap`) come as a PAX record; of the
+        // extended attributes a layer may carry, only these are kept
+        // (overlayfs's own, `trusted.overlay.*`, never come from a layer).
+        let capability = match kind.is_file() || kind.is_contiguous() {
+            true => file_capability(&mut entry),
+            false => None,
+        };
         let unpacked = entry.unpack_in(root).map_err(|e| {
             let cause = std::error::Error::source(&e)
                 .map(|s| format!(": {s}"))
@@ -102,7 +117,56 @@ pub(super) fn unpack_layer(tar: impl Read, root: &Path, contents: Option<&Conten
         if !unpacked {
             return Err(escape(&path, "its path leaves the layer"));
         }
+        if let Some(value) = capability {
+            let set = rustix::fs::lsetxattr(
+                root.join(&rel),
+                CAPABILITY,
+                &value,
+                rustix::fs::XattrFlags::empty(),
+            );
+            set.map_err(|e| EngineError::Io {
+                context: format!("giving {} its capabilities", path.display()),
+                source: e.into(),
+            })?;
+        }
     }
+    Ok(())
+}
+
+const CAPABILITY: &str = "security.capability";
+
+/// The `security.capability` a PAX record gives a file, if any.
+fn file_capability<R: Read>(entry: &mut tar::Entry<'_, R>) -> Option<Vec<u8>> {
+    let wanted = format!("SCHILY.xattr.{CAPABILITY}");
+    let exts = entry.pax_extensions().ok().flatten()?;
+    exts.flatten()
+        .find(|e| e.key_bytes() == wanted.as_bytes())
+        .map(|e| e.value_bytes().to_vec())
+}
+
+/// A device node or a FIFO at `rel`, with its header's mode and owner.
+fn special(root: &Path, rel: &Path, h: &tar::Header) -> std::io::Result<()> {
+    use rustix::fs::FileType;
+    let target = root.join(rel);
+    if fs::symlink_metadata(&target).is_ok() {
+        fs::remove_file(&target)?;
+    }
+    let kind = match h.entry_type() {
+        tar::EntryType::Char => FileType::CharacterDevice,
+        tar::EntryType::Block => FileType::BlockDevice,
+        _ => FileType::Fifo,
+    };
+    let (major, minor) = (
+        h.device_major()?.unwrap_or(0),
+        h.device_minor()?.unwrap_or(0),
+    );
+    let mode = rustix::fs::Mode::from_bits_truncate(h.mode()? & 0o7777);
+    let dev = rustix::fs::makedev(major, minor);
+    rustix::fs::mknodat(rustix::fs::CWD, &target, kind, mode, dev)?;
+    let (uid, gid) = (h.uid()? as u32, h.gid()? as u32);
+    std::os::unix::fs::lchown(&target, Some(uid), Some(gid))?;
+    // mknod's mode went through the umask: the header's, exactly.
+    rustix::fs::chmodat(rustix::fs::CWD, &target, mode, rustix::fs::AtFlags::empty())?;
     Ok(())
 }
 
@@ -281,6 +345,45 @@ pub(crate) mod tests {
             assert!(e.contains(what), "{what}: {e}");
             assert!(!dir.path().join("escaped").exists(), "{what} wrote outside");
         }
+    }
+
+    #[test]
+    fn devices_fifos_and_file_capabilities_are_made_as_the_layer_says() {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+        // cap_net_raw, effective: a VFS_CAP_REVISION_2 record.
+        let mut cap = vec![0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00];
+        cap.resize(20, 0);
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Char);
+        h.set_device_major(1).unwrap();
+        h.set_device_minor(3).unwrap();
+        h.set_mode(0o666);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_size(0);
+        b.append_data(&mut h, "null", std::io::empty()).unwrap();
+        h.set_entry_type(tar::EntryType::Fifo);
+        h.set_mode(0o600);
+        b.append_data(&mut h, "pipe", std::io::empty()).unwrap();
+        b.append_pax_extensions([("SCHILY.xattr.security.capability", &cap[..])])
+            .unwrap();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_mode(0o755);
+        h.set_size(3);
+        b.append_data(&mut h, "ping", &b"elf"[..]).unwrap();
+        let tar = b.into_inner().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        unpack_layer(&tar[..], dir.path(), None).unwrap();
+        let null = std::fs::symlink_metadata(dir.path().join("null")).unwrap();
+        assert!(null.file_type().is_char_device());
+        assert_eq!(null.rdev(), rustix::fs::makedev(1, 3));
+        assert_eq!(null.permissions().mode() & 0o7777, 0o666);
+        let pipe = std::fs::symlink_metadata(dir.path().join("pipe")).unwrap();
+        assert!(pipe.file_type().is_fifo());
+        let mut got = [0u8; 32];
+        let n = rustix::fs::getxattr(dir.path().join("ping"), CAPABILITY, &mut got).unwrap();
+        assert_eq!(&got[..n], &cap[..]);
     }
 
     #[test]
