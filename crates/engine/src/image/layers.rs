@@ -55,36 +55,7 @@ pub(super) fn unpack_layer(tar: impl Read, root: &Path, contents: Option<&Conten
         if whiteout(root, &path, &rel, &files)? {
             continue;
         }
-        if kind.is_hard_link() {
-            let target = entry
-                .link_name()
-                .ok()
-                .flatten()
-                .ok_or_else(|| escape(&path, "its hard link has no target"))?
-                .into_owned();
-            let target_rel = inside(&target)
-                .filter(|t| !t.as_os_str().is_empty())
-                .ok_or_else(|| escape(&path, "its hard link points outside the layer"))?;
-            if through_symlink(root, &target_rel) {
-                return Err(escape(
-                    &path,
-                    "its hard link points through a symbolic link",
-                ));
-            }
-        }
-        if kind.is_symlink() {
-            let target = entry.link_name().ok().flatten().map(|t| t.into_owned());
-            let Some(target) = target else {
-                return Err(escape(&path, "its symbolic link has no target"));
-            };
-            // Absolute targets resolve inside the container's root; relative
-            // ones must not climb above it.
-            if target.is_relative()
-                && inside(&rel.parent().unwrap_or(Path::new("")).join(&target)).is_none()
-            {
-                return Err(escape(&path, "its symbolic link points outside the layer"));
-            }
-        }
+        check_link(root, &path, &rel, &entry)?;
         if kind.is_file() || kind.is_contiguous() {
             if let Some(contents) = contents {
                 contents.file(entry.raw_file_position(), entry.size(), &rel);
@@ -167,6 +138,38 @@ fn special(root: &Path, rel: &Path, h: &tar::Header) -> std::io::Result<()> {
     std::os::unix::fs::lchown(&target, Some(uid), Some(gid))?;
     // mknod's mode went through the umask: the header's, exactly.
     rustix::fs::chmodat(rustix::fs::CWD, &target, mode, rustix::fs::AtFlags::empty())?;
+    Ok(())
+}
+
+/// Refuses a hard link to outside the layer or through a symbolic link,
+/// and a symbolic link whose relative target climbs out of the layer.
+fn check_link<R: Read>(
+    root: &Path,
+    path: &Path,
+    rel: &Path,
+    entry: &tar::Entry<'_, R>,
+) -> Result<()> {
+    let kind = entry.header().entry_type();
+    let target = || entry.link_name().ok().flatten().map(|t| t.into_owned());
+    if kind.is_hard_link() {
+        let target = target().ok_or_else(|| escape(path, "its hard link has no target"))?;
+        let target_rel = inside(&target)
+            .filter(|t| !t.as_os_str().is_empty())
+            .ok_or_else(|| escape(path, "its hard link points outside the layer"))?;
+        if through_symlink(root, &target_rel) {
+            return Err(escape(path, "its hard link points through a symbolic link"));
+        }
+    }
+    if kind.is_symlink() {
+        let target = target().ok_or_else(|| escape(path, "its symbolic link has no target"))?;
+        // Absolute targets resolve inside the container's root; relative
+        // ones must not climb above it.
+        if target.is_relative()
+            && inside(&rel.parent().unwrap_or(Path::new("")).join(&target)).is_none()
+        {
+            return Err(escape(path, "its symbolic link points outside the layer"));
+        }
+    }
     Ok(())
 }
 
