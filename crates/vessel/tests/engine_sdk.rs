@@ -138,6 +138,14 @@ out = c.attach(stream=True, stdout=True, stderr=True)
 c.start()
 check("attach", b"".join(out), b"".join(b"out %d\n" % i for i in range(1, 101)))
 c.remove()
+# An attach ends once the exit is recorded: a remove right after finds
+# the container stopped, every time.
+for i in range(10):
+    c = client.containers.create("busybox", ["echo", f"run {i}"])
+    out = c.attach(stream=True, stdout=True, stderr=True)
+    c.start()
+    check("attach then remove", b"".join(out), f"run {i}\n".encode())
+    c.remove()
 c = client.containers.run("busybox", ["sh", "-c", "read line; echo got $line"], detach=True, stdin_open=True)
 sock = c.attach_socket(params={"stdin": 1, "stdout": 1, "stream": 1})
 sock._sock.sendall(b"ping\n")

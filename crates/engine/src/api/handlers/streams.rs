@@ -173,7 +173,9 @@ pub(super) async fn attach(
         Err(e) => return error(&e),
     };
     let (stdout, stderr) = (call.flag("stdout"), call.flag("stderr"));
+    let (d2, id2) = (d.clone(), id.clone());
     let attached = off_runtime(move || {
+        let (d, id) = (d2, id2);
         let (log, tty) = d.attach_log(&id)?;
         let prelude = log.filter(|_| logs).map(|path| {
             let o = LogOptions {
@@ -204,6 +206,12 @@ pub(super) async fn attach(
     };
     let conn = req.extensions().get::<Conn>().cloned();
     let upgrade = hyper::upgrade::on(&mut req);
+    // As Docker's: an attach ends once the container's exit is recorded,
+    // so that a client acting on its end (a `rm` right after) finds the
+    // container stopped.
+    let after: After = Box::new(move || {
+        let _ = d.wait(&id, crate::daemon::WaitCondition::NotRunning);
+    });
     let link = Link {
         conn,
         tty,
@@ -212,7 +220,7 @@ pub(super) async fn attach(
         // Docker's: only a terminal's input is watched for the keys.
         detach: (stdin && stream && tty).then_some(keys),
         prelude,
-        after: None,
+        after: stream.then_some(after),
     };
     hijack(upgrade, streams, link)
 }
@@ -301,6 +309,7 @@ async fn splice(
             }
             let _ = input.shutdown(std::net::Shutdown::Write);
         });
+        let mut client_left = false;
         while let Ok(Some((stream, data))) = vessel_runtime::frame::read_frame(&mut out) {
             let chunk = if tty {
                 data
@@ -308,10 +317,13 @@ async fn splice(
                 vessel_runtime::frame::encode(stream, &data)
             };
             if !send(chunk) {
+                client_left = true;
                 break;
             }
         }
-        if let Some(after) = after {
+        // Only an output that ended waits for the process's end: a client
+        // that left has no one to tell.
+        if let Some(after) = after.filter(|_| !client_left) {
             after();
         }
     });
