@@ -73,6 +73,12 @@ fn a_pulled_image_is_the_registrys_config_and_runs_with_its_whiteouts() {
         e.inspect(&name, "{{json .RepoTags}}"),
         format!("[\"{name}\"]")
     );
+    let listed = e.ok(&["images", "--digests"]);
+    assert!(
+        listed.lines().next().unwrap().contains("DIGEST"),
+        "{listed}"
+    );
+    assert!(listed.contains(&digest), "{listed}");
     assert_eq!(e.inspect(&name, "{{.Config.WorkingDir}}"), "/data");
     assert_eq!(
         e.inspect(&name, "{{index .Config.Labels \"org.example\"}}"),

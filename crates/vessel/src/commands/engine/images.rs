@@ -60,6 +60,9 @@ pub struct ImagesArgs {
     /// `table`, `table TEMPLATE`, `json`, or a TEMPLATE such as `{{.ID}}`.
     #[arg(long)]
     format: Option<String>,
+    /// Show the images' digests.
+    #[arg(long)]
+    digests: bool,
     /// `dangling=true|false`, `reference=GLOB`, `label=KEY[=VALUE]`,
     /// `before=IMAGE`, `since=IMAGE`.
     #[arg(long, short)]
@@ -67,9 +70,12 @@ pub struct ImagesArgs {
 }
 
 pub async fn images(client: &Client, a: ImagesArgs) -> anyhow::Result<()> {
-    let format = match (a.quiet, a.format.as_deref()) {
-        (true, _) => Some("{{.ID}}"),
-        (false, f) => f,
+    let format = match (a.quiet, a.format.as_deref(), a.digests) {
+        (true, _, _) => Some("{{.ID}}"),
+        (false, None, true) => Some(
+            "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+        ),
+        (false, f, _) => f,
     };
     let listing = Listing::parse(format, &IMAGES)?;
     let path = match a.filter.is_empty() {
@@ -119,8 +125,23 @@ fn image_rows(i: &Value, trunc: bool, now: i64) -> Vec<Value> {
     if tags.is_empty() {
         tags.push(("<none>".into(), "<none>".into()));
     }
+    // A row's digest: the one its repository was pulled or pushed by.
+    let digest_of = |repo: &str| {
+        i["RepoDigests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d.as_str())
+            .find_map(|d| {
+                d.split_once('@')
+                    .filter(|(r, _)| *r == repo)
+                    .map(|(_, d)| d.to_string())
+            })
+            .unwrap_or_else(|| "<none>".to_string())
+    };
     tags.into_iter()
         .map(|(repo, tag)| {
+            let digest = digest_of(&repo);
             row([
                 ("Containers", na(count(&i["Containers"]), |n| n.to_string())),
                 ("CreatedAt", go_time(created)),
@@ -131,7 +152,7 @@ fn image_rows(i: &Value, trunc: bool, now: i64) -> Vec<Value> {
                         vessel_engine::container::human_duration(now - created)
                     ),
                 ),
-                ("Digest", "<none>".to_string()),
+                ("Digest", digest),
                 ("ID", id.to_string()),
                 ("Repository", repo),
                 ("SharedSize", na(shared, decimal_size)),
