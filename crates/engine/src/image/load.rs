@@ -155,13 +155,12 @@ impl ImageStore {
 }
 
 fn blob_path(digest: &str) -> Result<String> {
-    let hexpart = digest.strip_prefix("sha256:").unwrap_or_default();
-    if hexpart.len() != 64 || !hexpart.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !super::config::is_digest(digest) {
         return Err(EngineError::InvalidParameter(format!(
             "the archive names a blob {digest:?}: not a sha256 digest"
         )));
     }
-    Ok(format!("blobs/sha256/{hexpart}"))
+    Ok(format!("blobs/sha256/{}", &digest["sha256:".len()..]))
 }
 
 /// A blob of the layout, checked against its digest.

@@ -185,8 +185,7 @@ impl Manifest {
             EngineError::InvalidParameter("the registry's manifest has no config".into())
         })?;
         for d in std::iter::once(&config).chain(&self.layers) {
-            let hexpart = d.digest.strip_prefix("sha256:").unwrap_or_default();
-            if hexpart.len() != 64 || !hexpart.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if !super::config::is_digest(&d.digest) {
                 return Err(EngineError::InvalidParameter(format!(
                     "the registry's manifest names a blob {:?}: not a sha256 digest",
                     d.digest

@@ -57,7 +57,7 @@ pub use progress::{Progress, PushResult};
 pub use pull::{pull, Pulled};
 pub use push::{push, Pushed};
 pub use reference::{normalize_reference, Remote};
-pub use registry::{Credentials, Registries};
+pub use registry::{decode_base64, Credentials, Registries};
 pub use save::ToSave;
 pub use store::ImageStore;
 

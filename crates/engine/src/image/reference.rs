@@ -79,12 +79,7 @@ impl Remote {
             None => (reference, None),
         };
         if let Some(d) = digest {
-            let hexpart = d.strip_prefix("sha256:").unwrap_or("");
-            if hexpart.len() != 64
-                || !hexpart
-                    .bytes()
-                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-            {
+            if !super::config::is_digest(d) {
                 return Err(EngineError::InvalidParameter(format!(
                     "invalid reference format: {reference:?}: a digest is sha256: and 64 lowercase hex digits"
                 )));

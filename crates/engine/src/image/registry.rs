@@ -64,7 +64,7 @@ impl Credentials {
         if value.is_empty() {
             return Ok(Self::default());
         }
-        let bytes = base64url(value).ok_or_else(|| {
+        let bytes = decode_base64(value).ok_or_else(|| {
             EngineError::InvalidParameter("X-Registry-Auth: not base64url".into())
         })?;
         serde_json::from_slice(&bytes).map_err(|e| {
@@ -86,7 +86,7 @@ impl Credentials {
 }
 
 /// Decodes base64 in the URL-safe or the standard alphabet, padded or not.
-fn base64url(s: &str) -> Option<Vec<u8>> {
+pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len() * 3 / 4);
     let (mut acc, mut bits) = (0u32, 0u32);
     for c in s.bytes().filter(|&c| c != b'=') {

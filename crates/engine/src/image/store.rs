@@ -142,9 +142,7 @@ impl ImageStore {
 
     /// `name@digest` references (by manifest digest) -> image id.
     fn digests(&self) -> Result<Tags> {
-        Ok(read_json(&self.dir.join("digests.json"))
-            .map_err(EngineError::io("reading the image digests"))?
-            .unwrap_or_default())
+        self.read_map("digests.json", "the image digests")
     }
 
     /// Records that `name@digest` is image `id`.
@@ -153,14 +151,7 @@ impl ImageStore {
         self.still_there(id)?;
         let mut digests = self.digests()?;
         digests.insert(reference.to_string(), id.to_string());
-        let bytes = serde_json::to_vec_pretty(&digests)
-            .map_err(|e| EngineError::Internal(format!("encoding the image digests: {e}")))?;
-        write_atomic(
-            &self.dir.join("digests.json"),
-            &bytes,
-            Durability::MachineCrash,
-        )
-        .map_err(EngineError::io("writing the image digests"))
+        self.save_map("digests.json", &digests, "the image digests")
     }
 
     /// The `name@digest` references of image `id`, sorted.
@@ -180,14 +171,7 @@ impl ImageStore {
         if digests.len() == before {
             return Ok(());
         }
-        let bytes = serde_json::to_vec_pretty(&digests)
-            .map_err(|e| EngineError::Internal(format!("encoding the image digests: {e}")))?;
-        write_atomic(
-            &self.dir.join("digests.json"),
-            &bytes,
-            Durability::MachineCrash,
-        )
-        .map_err(EngineError::io("writing the image digests"))
+        self.save_map("digests.json", &digests, "the image digests")
     }
 
     /// Refuses to name an image a removal (a prune) took meanwhile.
@@ -207,20 +191,27 @@ impl ImageStore {
     }
 
     fn tags(&self) -> Result<Tags> {
-        Ok(read_json(&self.dir.join("repositories.json"))
-            .map_err(EngineError::io("reading the image tags"))?
+        self.read_map("repositories.json", "the image tags")
+    }
+
+    /// One of the store's maps (tags, digests); empty before its first
+    /// write.
+    fn read_map(&self, file: &str, what: &str) -> Result<Tags> {
+        Ok(read_json(&self.dir.join(file))
+            .map_err(EngineError::io(format!("reading {what}")))?
             .unwrap_or_default())
     }
 
     fn save_tags(&self, tags: &Tags) -> Result<()> {
-        let bytes = serde_json::to_vec_pretty(tags)
-            .map_err(|e| EngineError::Internal(format!("encoding the image tags: {e}")))?;
-        write_atomic(
-            &self.dir.join("repositories.json"),
-            &bytes,
-            Durability::MachineCrash,
-        )
-        .map_err(EngineError::io("writing the image tags"))
+        self.save_map("repositories.json", tags, "the image tags")
+    }
+
+    /// Writes one of the store's maps (tags, digests) whole.
+    fn save_map(&self, file: &str, map: &Tags, what: &str) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(map)
+            .map_err(|e| EngineError::Internal(format!("encoding {what}: {e}")))?;
+        write_atomic(&self.dir.join(file), &bytes, Durability::MachineCrash)
+            .map_err(EngineError::io(format!("writing {what}")))
     }
 
     /// Points `reference` (normalized `name:tag`) at image `id`.

@@ -27,7 +27,18 @@ pub async fn save(client: &Client, a: SaveArgs) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join("&")
     );
-    match &a.output {
+    write_out(client, &path, a.output.as_deref()).await
+}
+
+/// Writes the answer to `path` to `output`, or to stdout when it is not a
+/// terminal. A file is written beside, then renamed: never half a file
+/// under its name.
+async fn write_out(
+    client: &Client,
+    path: &str,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    match output {
         None => {
             let mut out = std::io::stdout().lock();
             if out.is_terminal() {
@@ -35,17 +46,16 @@ pub async fn save(client: &Client, a: SaveArgs) -> anyhow::Result<()> {
                     "cowardly refusing to save to a terminal. Use the -o flag or redirect"
                 );
             }
-            copy(client, &path, &mut out).await
+            copy(client, path, &mut out).await
         }
         Some(file) => {
-            // Written beside, then renamed: never half a file under its name.
             let dir = file.parent().filter(|d| !d.as_os_str().is_empty());
             let dir = dir.unwrap_or(std::path::Path::new("."));
             let mut tmp = tempfile::NamedTempFile::new_in(dir)
-                .map_err(|e| anyhow::anyhow!("failed to save image: {}: {e}", dir.display()))?;
-            copy(client, &path, tmp.as_file_mut()).await?;
+                .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+            copy(client, path, tmp.as_file_mut()).await?;
             tmp.persist(file)
-                .map_err(|e| anyhow::anyhow!("failed to save image: {}: {e}", file.display()))?;
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             Ok(())
         }
     }
@@ -169,20 +179,5 @@ pub struct ExportArgs {
 
 pub async fn export(client: &Client, a: ExportArgs) -> anyhow::Result<()> {
     let path = format!("/containers/{}/export", enc(&a.container));
-    match &a.output {
-        None => {
-            let mut out = std::io::stdout().lock();
-            if out.is_terminal() {
-                anyhow::bail!(
-                    "cowardly refusing to save to a terminal. Use the -o flag or redirect"
-                );
-            }
-            copy(client, &path, &mut out).await
-        }
-        Some(file) => {
-            let mut f = std::fs::File::create(file)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            copy(client, &path, &mut f).await
-        }
-    }
+    write_out(client, &path, a.output.as_deref()).await
 }

@@ -259,21 +259,7 @@ fn encode_base64url(bytes: &[u8]) -> String {
 }
 
 fn decode_base64(s: &str) -> Option<String> {
-    let (mut acc, mut bits, mut out) = (0u32, 0u32, Vec::new());
-    for c in s.bytes().filter(|&c| c != b'=') {
-        let v = match c {
-            b'+' => 62,
-            b'/' => 63,
-            c => ALPHABET.iter().position(|&a| a == c)? as u32,
-        };
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    String::from_utf8(out).ok()
+    String::from_utf8(vessel_engine::image::decode_base64(s)?).ok()
 }
 
 /// Docker's progress display: on a terminal, a line per layer redrawn in
