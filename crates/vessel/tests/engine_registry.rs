@@ -312,15 +312,7 @@ fn a_registry_that_drops_the_connection_mid_layer_fails_the_pull_cleanly() {
     let l = Layout::new(work.path(), "big");
     l.add_layer(&busybox_layer());
     l.add_layer(&layer(&[("noise", &"x".repeat(10))]));
-    let noise = random_bytes(4 << 20);
-    let mut b = tar::Builder::new(Vec::new());
-    let mut h = tar::Header::new_gnu();
-    h.set_size(noise.len() as u64);
-    h.set_mode(0o644);
-    h.set_uid(0);
-    h.set_gid(0);
-    b.append_data(&mut h, "random", &noise[..]).unwrap();
-    l.add_layer(&b.into_inner().unwrap());
+    l.add_layer(&random_layer(4 << 20));
     r.push(&l.path, "big", "big", &[]);
 
     let proxy = Proxy::start(&r.addr, 1 << 20);
@@ -566,15 +558,7 @@ fn a_daemon_killed_mid_pull_leaves_no_half_image_and_pulls_again() {
     let work = tempfile::tempdir().unwrap();
     let l = Layout::new(work.path(), "slow");
     l.add_layer(&busybox_layer());
-    let noise = random_bytes(3 << 20);
-    let mut b = tar::Builder::new(Vec::new());
-    let mut h = tar::Header::new_gnu();
-    h.set_size(noise.len() as u64);
-    h.set_mode(0o644);
-    h.set_uid(0);
-    h.set_gid(0);
-    b.append_data(&mut h, "random", &noise[..]).unwrap();
-    l.add_layer(&b.into_inner().unwrap());
+    l.add_layer(&random_layer(3 << 20));
     r.push(&l.path, "slow", "slow", &[]);
     // 16 KiB every 2 ms: the big layer takes about 400 ms to come.
     let proxy = Proxy::start_paced(&r.addr, usize::MAX, std::time::Duration::from_millis(2));

@@ -382,6 +382,18 @@ impl Proxy {
     }
 }
 
+/// A layer of one file, `/random`, of `len` bytes no compressor can
+/// shrink.
+pub fn random_layer(len: usize) -> Vec<u8> {
+    let noise = random_bytes(len);
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = header();
+    h.set_size(noise.len() as u64);
+    h.set_mode(0o644);
+    b.append_data(&mut h, "random", &noise[..]).unwrap();
+    b.into_inner().unwrap()
+}
+
 /// `len` bytes no compressor can shrink.
 pub fn random_bytes(len: usize) -> Vec<u8> {
     let mut f = std::fs::File::open("/dev/urandom").unwrap();
