@@ -18,6 +18,9 @@ pub enum EngineError {
     NotModified(String),
     #[error("{0}")]
     NotSupported(String),
+    /// Refused for what the object is (a pre-defined network).
+    #[error("{0}")]
+    Forbidden(String),
     /// A registry refused the credentials.
     #[error("{0}")]
     Unauthorized(String),
@@ -42,6 +45,7 @@ impl EngineError {
             EngineError::InvalidParameter(_) => 400,
             EngineError::NotModified(_) => 304,
             EngineError::NotSupported(_) => 501,
+            EngineError::Forbidden(_) => 403,
             EngineError::Unauthorized(_) => 401,
             EngineError::Io { .. } | EngineError::Internal(_) => 500,
         }

@@ -113,14 +113,30 @@ pub struct NamesError {
 /// resolvers without the loopback ones it could not reach (those of
 /// systemd-resolved when the host only names its stub, as Docker does).
 /// `names` are added to `hosts`, and replace the resolvers, search
-/// domains and options of `resolv.conf` that they give.
+/// domains and options of `resolv.conf` that they give. A container on a
+/// network (`address`, its first address) gets its name for that address
+/// last in `hosts`, which is then made again at every start, as Docker
+/// does (the address may change).
 pub fn write(
     dir: &Path,
     hostname: &str,
-    host_network: bool,
     host: &HostFiles,
     names: &Names,
+    net: &Networking,
 ) -> io::Result<()> {
+    let Networking {
+        host_network,
+        address,
+        embedded_dns,
+    } = *net;
+    for (made_again, name) in [(address.is_some(), "hosts"), (embedded_dns, "resolv.conf")] {
+        if made_again {
+            match std::fs::remove_file(dir.join(name)) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+    }
     let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
     for (name, _) in FILES {
         let path = dir.join(name);
@@ -132,6 +148,7 @@ pub fn write(
             "hosts" if host_network => read(&host.hosts),
             "hosts" => LOOPBACK_HOSTS.to_string(),
             _ if host_network => read(&host.resolv_conf),
+            _ if embedded_dns => embedded_resolv_conf(&read(&host.resolv_conf)),
             _ => {
                 let own = read(&host.resolv_conf);
                 let upstream = (only_loopback_resolvers(&own) && host.resolved_conf.exists())
@@ -144,6 +161,15 @@ pub fn write(
                 for (n, ip) in &names.extra_hosts {
                     text.push_str(&format!("{ip}\t{n}\n"));
                 }
+                if let Some(ip) = address {
+                    text.push_str(&format!("{ip}\t{hostname}\n"));
+                }
+            }
+            "resolv.conf" if embedded_dns => {
+                // The request's resolvers are the DNS server's upstream.
+                let mut local = names.clone();
+                local.dns.clear();
+                text = given_resolv_conf(&text, &local);
             }
             "resolv.conf" if names.sets_resolv_conf() => text = given_resolv_conf(&text, names),
             _ => {}
@@ -154,6 +180,61 @@ pub fn write(
         write_atomic(&path, text.as_bytes(), Durability::ProcessCrash)?;
     }
     Ok(())
+}
+
+/// How a container is networked, as its files show it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Networking<'a> {
+    /// On the host's network: the host's `hosts` and `resolv.conf`.
+    pub host_network: bool,
+    /// Its first address on a network, named in its `hosts`.
+    pub address: Option<&'a str>,
+    /// On a user-defined network: the engine's DNS server is its resolver.
+    pub embedded_dns: bool,
+}
+
+/// A `resolv.conf` naming the engine's DNS server, with the host's
+/// search domains and options, and Docker's `ndots:0`.
+fn embedded_resolv_conf(host: &str) -> String {
+    let mut out = String::new();
+    for line in host.lines() {
+        if line.trim_start().starts_with("search") {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push_str(&format!("nameserver {}\n", crate::network::dns::ADDRESS));
+    let options: Vec<&str> = host
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("options"))
+        .flat_map(str::split_whitespace)
+        .filter(|o| !o.starts_with("ndots:"))
+        .collect();
+    out.push_str(&format!(
+        "options ndots:0{}\n",
+        options.iter().map(|o| format!(" {o}")).collect::<String>()
+    ));
+    out
+}
+
+/// The resolvers the engine's DNS server asks for a container: the
+/// request's (`--dns`), else the host's (from the host's network, where
+/// its loopback ones answer too).
+pub fn upstream(host: &HostFiles, names: &Names) -> Vec<std::net::SocketAddr> {
+    let servers: Vec<String> = match names.dns.is_empty() {
+        false => names.dns.clone(),
+        true => std::fs::read_to_string(&host.resolv_conf)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("nameserver"))
+            .filter_map(|s| s.split_whitespace().next().map(String::from))
+            .collect(),
+    };
+    servers
+        .iter()
+        .filter_map(|s| s.parse::<std::net::IpAddr>().ok())
+        .map(|ip| std::net::SocketAddr::new(ip, 53))
+        .collect()
 }
 
 /// Whether every nameserver of `conf` is a loopback address (and there
@@ -260,14 +341,24 @@ mod tests {
         std::fs::write(&host.resolved_conf, "nameserver 192.0.2.1\n").unwrap();
         let c = dir.path().join("c");
         std::fs::create_dir(&c).unwrap();
-        write(&c, "abc", false, &host, &Names::default()).unwrap();
+        write(&c, "abc", &host, &Names::default(), &Networking::default()).unwrap();
         let read = |n: &str| std::fs::read_to_string(path(&c, n)).unwrap();
         assert_eq!(read("resolv.conf"), "nameserver 192.0.2.1\n");
         // On the host's network, the host's files as they are.
         std::fs::write(&host.hosts, "10.0.0.1 db\n").unwrap();
         let h = dir.path().join("hostnet");
         std::fs::create_dir(&h).unwrap();
-        write(&h, "vm", true, &host, &Names::default()).unwrap();
+        write(
+            &h,
+            "vm",
+            &host,
+            &Names::default(),
+            &Networking {
+                host_network: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let read = |n: &str| std::fs::read_to_string(path(&h, n)).unwrap();
         assert_eq!(read("hosts"), "10.0.0.1 db\n");
         assert_eq!(read("resolv.conf"), "nameserver 127.0.0.53\nsearch lan\n");
@@ -318,12 +409,26 @@ mod tests {
         };
         let dir = tmp.path().join("c");
         std::fs::create_dir(&dir).unwrap();
-        write(&dir, "abc", false, &host, &Names::default()).unwrap();
+        write(
+            &dir,
+            "abc",
+            &host,
+            &Names::default(),
+            &Networking::default(),
+        )
+        .unwrap();
         let read = |n: &str| std::fs::read_to_string(path(&dir, n)).unwrap();
         assert_eq!(read("hostname"), "abc\n");
         assert!(read("hosts").starts_with("127.0.0.1\tlocalhost\n"));
         std::fs::write(path(&dir, "hosts"), "mine\n").unwrap();
-        write(&dir, "abc", false, &host, &Names::default()).unwrap();
+        write(
+            &dir,
+            "abc",
+            &host,
+            &Names::default(),
+            &Networking::default(),
+        )
+        .unwrap();
         assert_eq!(read("hosts"), "mine\n");
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3);
     }

@@ -15,6 +15,7 @@ pub mod events;
 pub mod image;
 pub mod init;
 pub mod lookup;
+pub mod network;
 pub mod paths;
 pub mod queue;
 pub mod runtime;

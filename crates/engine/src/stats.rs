@@ -19,6 +19,8 @@ pub struct Sample {
     pub memory_stats: Value,
     pub pids_stats: Value,
     pub blkio_stats: Value,
+    /// Each interface's counters but `lo`'s, for a container on networks.
+    pub networks: Option<Value>,
 }
 
 impl Sample {
@@ -31,6 +33,7 @@ impl Sample {
             memory_stats: json!({}),
             pids_stats: json!({}),
             blkio_stats: json!({"io_service_bytes_recursive": null, "io_serviced_recursive": null}),
+            networks: None,
         }
     }
 
@@ -115,6 +118,7 @@ impl Sample {
             memory_stats,
             pids_stats,
             blkio_stats,
+            networks: None,
         }
     }
 
@@ -122,7 +126,7 @@ impl Sample {
     pub fn to_docker(&self, id: &str, name: &str, prev: Option<&Sample>) -> Value {
         let empty = Sample::empty();
         let prev = prev.unwrap_or(&empty);
-        json!({
+        let mut v = json!({
             "id": id,
             "name": name,
             "read": self.read,
@@ -134,8 +138,39 @@ impl Sample {
             "cpu_stats": self.cpu_stats,
             "precpu_stats": prev.cpu_stats,
             "memory_stats": self.memory_stats,
-        })
+        });
+        if let Some(networks) = &self.networks {
+            v["networks"] = networks.clone();
+        }
+        v
     }
+}
+
+/// Docker's `networks` of a stats object from a `/proc/PID/net/dev`:
+/// each interface but `lo`, with its byte, packet, error and drop counts.
+pub fn interfaces(net_dev: &str) -> Value {
+    let mut out = serde_json::Map::new();
+    for line in net_dev.lines().skip(2) {
+        let Some((name, counts)) = line.split_once(':') else {
+            continue;
+        };
+        let name = name.trim();
+        let n: Vec<u64> = counts
+            .split_whitespace()
+            .filter_map(|c| c.parse().ok())
+            .collect();
+        if name == "lo" || n.len() < 12 {
+            continue;
+        }
+        out.insert(
+            name.to_string(),
+            json!({
+                "rx_bytes": n[0], "rx_packets": n[1], "rx_errors": n[2], "rx_dropped": n[3],
+                "tx_bytes": n[8], "tx_packets": n[9], "tx_errors": n[10], "tx_dropped": n[11],
+            }),
+        );
+    }
+    Value::Object(out)
 }
 
 /// The host's CPU time in nanoseconds: the sum of the `cpu` line of
@@ -220,6 +255,20 @@ mod tests {
         assert_eq!(v["memory_stats"]["limit"], 64u64 << 20);
         assert_eq!(v["pids_stats"]["limit"], 10);
         assert_eq!(v["preread"], "t1");
+    }
+
+    #[test]
+    fn interface_counters_are_dockers() {
+        let dev = "Inter-|   Receive                                                |  Transmit\n \
+             face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n    \
+             lo:     100       2    0    0    0     0          0         0      100       2    0    0    0     0       0          0\n  \
+             eth0:    1296      14    1    2    0     0          0         0      656       8    3    4    0     0       0          0\n";
+        let v = interfaces(dev);
+        assert_eq!(v.as_object().unwrap().len(), 1);
+        assert_eq!(v["eth0"]["rx_bytes"], 1296);
+        assert_eq!(v["eth0"]["rx_dropped"], 2);
+        assert_eq!(v["eth0"]["tx_packets"], 8);
+        assert_eq!(v["eth0"]["tx_dropped"], 4);
     }
 
     #[test]

@@ -40,6 +40,10 @@ pub struct Container {
     pub log_path: String,
     pub config: Config,
     pub host_config: HostConfig,
+    /// Its networks, its sandbox and its published ports (records made
+    /// before networks have none).
+    #[serde(default)]
+    pub network_settings: crate::network::Attachment,
 }
 
 impl Container {
@@ -165,6 +169,7 @@ mod tests {
                 }),
                 ..Default::default()
             },
+            network_settings: Default::default(),
         };
         c.state.set_stopped(3, "2026-01-01T00:00:01Z", true);
         c.save(dir.path()).unwrap();

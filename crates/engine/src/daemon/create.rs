@@ -9,6 +9,7 @@ use crate::container::{Config, Container, HostConfig, HostConfigLogConfig, State
 use crate::error::{EngineError, Result};
 use crate::image::ImageConfig;
 use crate::spec;
+use bollard_stubs::models::NetworkingConfig;
 
 /// What of the image's run config a container's config takes at create,
 /// as Docker merges them: labels it does not set, exposed ports, the stop
@@ -58,6 +59,7 @@ impl Daemon {
         name: Option<&str>,
         mut config: Config,
         mut host_config: HostConfig,
+        networking: Option<&NetworkingConfig>,
     ) -> Result<(String, Vec<String>)> {
         let image_name = config.image.clone().unwrap_or_default();
         let image = self.images.resolve(&image_name)?;
@@ -82,6 +84,8 @@ impl Daemon {
         let path = argv.remove(0);
         let id = random_id()?;
         let dir = self.dir(&id);
+        let (network_settings, mut warnings) =
+            self.network_config(&mut config, &mut host_config, networking)?;
         merge_image_config(&mut config, &image.config);
         self.fill_in(&id, &mut config, &mut host_config)?;
         let c = Container {
@@ -96,12 +100,14 @@ impl Daemon {
             log_path: dir.join(format!("{id}-json.log")).display().to_string(),
             config,
             host_config,
+            network_settings,
         };
         crate::etc::Names::of(&c.host_config)
             .map_err(|e| EngineError::InvalidParameter(e.to_string()))?;
         let modes = [
             c.host_config.ipc_mode.clone(),
             c.host_config.pid_mode.clone(),
+            c.host_config.network_mode.clone(),
         ];
         let joins = self.peers(None, &modes)?;
         let peers = |name: &str| Ok(joins.get(name).cloned().unwrap_or_default());
@@ -111,6 +117,7 @@ impl Daemon {
             etc: None,
             host: &self.host,
             peers: &peers,
+            sandbox: None,
         };
         spec::build(&c, &inputs)?;
         {
@@ -129,7 +136,8 @@ impl Daemon {
             table.insert(id.clone(), Entry::new(c.clone()));
         }
         self.event(&c, "create", &[]);
-        Ok((id, not_carried_out(&image.config)))
+        warnings.extend(not_carried_out(&image.config));
+        Ok((id, warnings))
     }
 
     /// What Docker's daemon fills in and checks of a request before it
@@ -138,7 +146,8 @@ impl Daemon {
     fn fill_in(&self, id: &str, config: &mut Config, host_config: &mut HostConfig) -> Result<()> {
         if config.hostname.as_deref().unwrap_or_default().is_empty() {
             // Docker's: the host's name on the host's network, the short
-            // id otherwise.
+            // id otherwise (a `container:` mode takes its peer's at
+            // start).
             let host = host_config.network_mode.as_deref() == Some("host");
             config.hostname = Some(match host {
                 true => nix::unistd::gethostname()

@@ -60,6 +60,7 @@ impl Daemon {
     pub(super) fn exited(&self, c: &mut Container, code: i64, at: &str, oom_killed: bool) {
         c.state.set_stopped(code, at, oom_killed);
         self.release_shm(c);
+        self.release_network(c);
         if oom_killed {
             self.event(c, "oom", &[]);
         }

@@ -20,7 +20,9 @@ mod exit;
 mod images;
 mod kill;
 mod lock;
-mod names;
+pub(crate) mod names;
+mod network;
+mod networks;
 mod pause;
 mod prune;
 mod pull;
@@ -117,6 +119,8 @@ pub struct Daemon {
     host_files: crate::etc::HostFiles,
     /// What containers' specs take from the host.
     host: crate::spec::HostFacts,
+    /// The networks containers join.
+    networks: crate::network::Networks,
     /// This daemon's hold on its roots (see [`lock`]).
     _locks: lock::RootLocks,
 }
@@ -163,6 +167,7 @@ impl Daemon {
         };
         // Removed containers' files a crash left behind (see discard_dir).
         crate::paths::clear_scratch(&paths.tmp(), remove::REMOVED);
+        let networks = crate::network::Networks::open(&paths)?;
         let daemon = Arc::new_cyclic(|weak: &Weak<Daemon>| {
             let weak = weak.clone();
             let compute = Arc::new(ShimSystem::new(&paths.runtime(), &shim));
@@ -184,6 +189,7 @@ impl Daemon {
                 exec_exited: Condvar::new(),
                 host_files: crate::etc::HostFiles::default(),
                 host,
+                networks,
                 _locks: locks,
             }
         });
@@ -302,7 +308,17 @@ impl Daemon {
                 _ => None,
             };
             let pid = peer.state.running.then_some(peer.state.pid);
-            out.insert(name.to_string(), crate::spec::Peer { pid, shm });
+            let sandbox = Some(&peer.network_settings.sandbox_key)
+                .filter(|k| !k.is_empty())
+                .map(PathBuf::from);
+            let peer = crate::spec::Peer {
+                pid,
+                shm,
+                sandbox,
+                id: peer.id.clone(),
+                hostname: crate::spec::hostname(&peer),
+            };
+            out.insert(name.to_string(), peer);
         }
         Ok(out)
     }

@@ -5,14 +5,14 @@ use std::io::Read;
 use crate::error::{EngineError, Result};
 
 /// Whether `n` is a valid container name (Docker's rule).
-pub(super) fn valid_name(n: &str) -> bool {
+pub(crate) fn valid_name(n: &str) -> bool {
     let mut chars = n.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
         && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
 }
 
 /// A new 64-digit hex id.
-pub(super) fn random_id() -> Result<String> {
+pub(crate) fn random_id() -> Result<String> {
     let mut bytes = [0u8; 32];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut bytes))

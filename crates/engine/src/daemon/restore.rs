@@ -54,6 +54,7 @@ impl Daemon {
                     tracing::warn!(container = %id, error = %e, "removing a stale task");
                 }
                 self.release_shm(&c);
+                self.release_network(&mut c);
             }
             // Docker removes every auto-remove container that is not
             // running when it restarts, one never started included.
@@ -62,6 +63,18 @@ impl Daemon {
             if remove {
                 let _ = self.remove(&id, true);
             }
+        }
+        // What a crash left of containers that do not run (their
+        // sandboxes, with their veths), then the rules for those that do.
+        let running: std::collections::HashSet<String> = self
+            .table()
+            .iter()
+            .filter(|(_, e)| e.lock().state.running)
+            .map(|(id, _)| id.clone())
+            .collect();
+        self.networks.sweep(&|id| running.contains(id));
+        if let Err(e) = self.networks.sync() {
+            tracing::error!(error = %e, "writing the engine's firewall rules");
         }
         Ok(())
     }
@@ -73,6 +86,8 @@ impl Daemon {
             Some(task) if matches!(task.status, Status::Running | Status::Paused) => {
                 c.state
                     .set_restored(task.pid as i64, task.status == Status::Paused);
+                self.networks
+                    .adopt(id, &c.network_settings, self.upstream(c));
                 tracing::info!(container = %id, "re-attached to a running container");
             }
             Some(task) => {

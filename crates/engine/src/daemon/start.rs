@@ -30,7 +30,11 @@ impl Daemon {
             let c = entry.lock();
             c.check(Verb::Start)?;
             let hc = &c.host_config;
-            [hc.ipc_mode.clone(), hc.pid_mode.clone()]
+            [
+                hc.ipc_mode.clone(),
+                hc.pid_mode.clone(),
+                hc.network_mode.clone(),
+            ]
         };
         let joins = self.peers(Some(&entry), &modes);
         let mut c = entry.lock();
@@ -39,6 +43,7 @@ impl Daemon {
         if let Err(err) = &result {
             c.state.set_start_failed(err.to_string());
             self.release_shm(&c);
+            self.release_network(&mut c);
             if let Err(e) = self.save(&c) {
                 tracing::error!(container = %c.id, error = %e, "saving the record of a failed start");
             }
@@ -72,17 +77,7 @@ impl Daemon {
             .map(|l| self.images.layer_dir(l))
             .collect();
         let dir = self.dir(&c.id);
-        let host_network = c.network_mode() == "host";
-        let names = crate::etc::Names::of(&c.host_config)
-            .map_err(|e| EngineError::InvalidParameter(e.to_string()))?;
-        crate::etc::write(
-            &dir,
-            &spec::hostname(c),
-            host_network,
-            &self.host_files,
-            &names,
-        )
-        .map_err(EngineError::io("writing the container's /etc files"))?;
+        let sandbox = self.network_and_files(c, joins)?;
         if super::shm::shareable(c) {
             self.mount_shm(c)?;
         }
@@ -93,6 +88,7 @@ impl Daemon {
             etc: Some(&dir),
             host: &self.host,
             peers: &peers,
+            sandbox: sandbox.as_deref(),
         };
         let mut spec = spec::build(c, &inputs)?;
         // The container's changes live beside its record until it is
@@ -157,6 +153,33 @@ impl Daemon {
         c.state.set_running(pid, &now_rfc3339());
         self.save(c)?;
         Ok(())
+    }
+
+    /// Joins the container's networks (its sandbox, when it has one) and
+    /// writes its /etc files; a `container:` mode takes its peer's.
+    fn network_and_files(
+        &self,
+        c: &mut Container,
+        joins: &HashMap<String, spec::Peer>,
+    ) -> Result<Option<PathBuf>> {
+        let names = crate::etc::Names::of(&c.host_config)
+            .map_err(|e| EngineError::InvalidParameter(e.to_string()))?;
+        if let Some(name) = c.network_mode().strip_prefix("container:") {
+            let peer = joins.get(name).cloned().unwrap_or_default();
+            self.take_peer_files(c, &peer)?;
+        }
+        let upstream = crate::etc::upstream(&self.host_files, &names);
+        let sandbox = self.join_networks(c, upstream)?;
+        let address = Self::address(c);
+        let net = crate::etc::Networking {
+            host_network: c.network_mode() == "host",
+            address: address.as_deref(),
+            embedded_dns: self.on_user_network(c),
+        };
+        let dir = self.dir(&c.id);
+        crate::etc::write(&dir, &spec::hostname(c), &self.host_files, &names, &net)
+            .map_err(EngineError::io("writing the container's /etc files"))?;
+        Ok(sandbox)
     }
 
     /// Creates and starts the task. Attaches waiting for this start are

@@ -52,9 +52,16 @@ impl Daemon {
     /// (`None` when it does not run).
     pub fn stats(&self, name: &str) -> Result<(String, String, Option<Sample>)> {
         let entry = self.get(name)?;
-        let (id, name, running) = {
+        let (id, name, running, pid, networked) = {
             let c = entry.lock();
-            (c.id.clone(), c.name.clone(), c.state.running)
+            let networked = !c.network_settings.networks.is_empty();
+            (
+                c.id.clone(),
+                c.name.clone(),
+                c.state.running,
+                c.state.pid,
+                networked,
+            )
         };
         if !running {
             return Ok((id, name, None));
@@ -73,13 +80,18 @@ impl Daemon {
             .lines()
             .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
             .count() as u64;
-        let sample = Sample::from_cgroup(
+        let mut sample = Sample::from_cgroup(
             &raw,
             now_rfc3339(),
             stats::system_cpu_ns(&proc_stat),
             online,
             stats::host_memory(&meminfo),
         );
+        // Its interfaces' counters, as its own network namespace sees them.
+        if networked {
+            let dev = std::fs::read_to_string(format!("/proc/{pid}/net/dev")).unwrap_or_default();
+            sample.networks = Some(stats::interfaces(&dev));
+        }
         Ok((id, name, Some(sample)))
     }
 }

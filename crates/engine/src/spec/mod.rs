@@ -157,6 +157,9 @@ pub struct Inputs<'a> {
     pub host: &'a HostFacts,
     /// The containers `container:NAME` modes name.
     pub peers: Peers<'a>,
+    /// The network namespace the daemon made for the container (its
+    /// sandbox), when it is on networks.
+    pub sandbox: Option<&'a Path>,
 }
 
 impl std::fmt::Debug for Inputs<'_> {
@@ -175,7 +178,8 @@ pub fn build(c: &Container, inputs: &Inputs) -> Result<Spec> {
     // A shareable container's /dev/shm is a mount of the daemon's, kept
     // with the container (see `crate::daemon::shm`).
     let own_shm = inputs.etc.map(|dir| dir.join(SHM_DIR));
-    let modes = namespaces::Modes::of(c, inputs.peers, starting, own_shm)?;
+    let sandbox = inputs.sandbox.map(Path::to_path_buf);
+    let modes = namespaces::Modes::of(c, inputs.peers, starting, own_shm, sandbox)?;
     let hostname = hostname(c);
     let opts = security_opts::security_options(hc)?;
     let init = match (hc.init.unwrap_or(false), &inputs.host.init) {
@@ -302,8 +306,8 @@ fn linux(
     let unconfined = opts.system_paths_unconfined;
     let hidden = |paths: &[&str]| (!privileged && !unconfined).then(|| strings(paths));
     let own_ipc = modes.ipc == namespaces::Mode::Own;
-    let mut sysctl = security::sysctls(hc, own_ipc, modes.network_own)?;
-    if modes.network_own {
+    let mut sysctl = security::sysctls(hc, own_ipc, modes.network_own())?;
+    if modes.network_own() {
         // Docker's, unless the container sets them itself.
         let set = sysctl.get_or_insert_with(Default::default);
         for (key, value) in &host.network_sysctls {
@@ -426,6 +430,7 @@ mod tests {
             log_path: String::new(),
             config: Default::default(),
             host_config: Default::default(),
+            network_settings: Default::default(),
         };
         let host = HostFacts {
             bounding: security::bounding_set("CapBnd:\t000001ffffffffff\n"),
@@ -441,6 +446,7 @@ mod tests {
             etc: None,
             host: &host,
             peers: &|_| Ok(Peer::default()),
+            sandbox: None,
         };
         let spec = build(&c, &inputs).unwrap();
         let p = spec.process().as_ref().unwrap();

@@ -17,6 +17,12 @@ pub struct Peer {
     /// Its /dev/shm on the host, when others may share it (its IPC mode
     /// is `shareable`, or `host`).
     pub shm: Option<PathBuf>,
+    /// Its network namespace's file, when the daemon made one for it.
+    pub sandbox: Option<PathBuf>,
+    /// Its id and host name (a `container:` network mode takes its
+    /// name and its /etc files).
+    pub id: String,
+    pub hostname: String,
 }
 
 /// Finds the container a `container:NAME` mode names; an error when
@@ -34,24 +40,19 @@ pub enum Mode {
     },
 }
 
+impl Modes {
+    /// Whether the container's network namespace is its own.
+    pub fn network_own(&self) -> bool {
+        matches!(self.network, Net::Own | Net::At { own: true, .. })
+    }
+}
+
 /// A mode as Docker spells it, for the namespace of `kind` (`ipc`, ...):
 /// `container:NAME` is looked up through `peers`; the peer must run (and,
 /// for IPC, share its /dev/shm) only when the container is `starting`.
 fn mode(field: &str, kind: &str, value: &str, peers: Peers, starting: bool) -> Result<Mode> {
-    if let Some(name) = value.strip_prefix("container:") {
-        let peer = peers(name)?;
-        if starting && kind == "ipc" && peer.shm.is_none() {
-            return Err(EngineError::InvalidParameter(format!(
-                "{field}: container {name}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)"
-            )));
-        }
-        return match (peer.pid, starting) {
-            (Some(pid), _) => Ok(Mode::Joined { pid }),
-            (None, false) => Ok(Mode::Joined { pid: 0 }),
-            (None, true) => Err(EngineError::Conflict(format!(
-                "{field}: cannot join the {kind} namespace of {name}: it is not running"
-            ))),
-        };
+    if value.starts_with("container:") {
+        return mode_peer(field, kind, value, peers, starting);
     }
     match (kind, value) {
         (_, "host") => Ok(Mode::Host),
@@ -62,10 +63,43 @@ fn mode(field: &str, kind: &str, value: &str, peers: Peers, starting: bool) -> R
     }
 }
 
+/// A `container:NAME` mode: the peer's process.
+fn mode_peer(field: &str, kind: &str, value: &str, peers: Peers, starting: bool) -> Result<Mode> {
+    let name = &value["container:".len()..];
+    let peer = peers(name)?;
+    if starting && kind == "ipc" && peer.shm.is_none() {
+        return Err(EngineError::InvalidParameter(format!(
+            "{field}: container {name}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)"
+        )));
+    }
+    match (peer.pid, starting) {
+        (Some(pid), _) => Ok(Mode::Joined { pid }),
+        (None, false) => Ok(Mode::Joined { pid: 0 }),
+        (None, true) => Err(EngineError::Conflict(format!(
+            "{field}: cannot join the {kind} namespace of {name}: it is not running"
+        ))),
+    }
+}
+
+/// Whose network namespace the container is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Net {
+    Host,
+    /// One of its own, made with it (`none`; and any own one when the
+    /// spec is only checked).
+    Own,
+    /// The namespace at `path`: its own one the daemon made (`own`), or a
+    /// peer's (`container:NAME`).
+    At {
+        path: PathBuf,
+        own: bool,
+    },
+}
+
 /// The container's modes, each checked.
 #[derive(Debug, Clone)]
 pub struct Modes {
-    pub network_own: bool,
+    pub network: Net,
     pub ipc: Mode,
     /// The host's directory that is the container's /dev/shm, when that
     /// lives on the host: its own when shareable (`own_shm`), a peer's
@@ -84,16 +118,27 @@ impl Modes {
         peers: Peers,
         starting: bool,
         own_shm: Option<PathBuf>,
+        sandbox: Option<PathBuf>,
     ) -> Result<Modes> {
         let hc = &c.host_config;
-        let network_own = match c.network_mode() {
-            "" | "none" | "default" => true,
-            "host" => false,
-            other => {
-                return Err(EngineError::InvalidParameter(format!(
-                    "HostConfig.NetworkMode: {other:?} is not supported yet (none or host)"
-                )))
+        let network = match c.network_mode() {
+            "host" => Net::Host,
+            "none" => Net::Own,
+            mode if mode.starts_with("container:") => {
+                let field = "HostConfig.NetworkMode";
+                let name = &mode["container:".len()..];
+                let path = match mode_peer(field, "network", mode, peers, starting)? {
+                    Mode::Joined { pid } => peers(name)?
+                        .sandbox
+                        .unwrap_or_else(|| format!("/proc/{pid}/ns/net").into()),
+                    _ => unreachable!("a container: mode joins"),
+                };
+                Net::At { path, own: false }
             }
+            _ => match sandbox {
+                Some(path) => Net::At { path, own: true },
+                None => Net::Own,
+            },
         };
         let get = |v: &Option<String>| v.clone().unwrap_or_default();
         let ipc_mode = get(&hc.ipc_mode);
@@ -124,7 +169,7 @@ impl Modes {
             }
         };
         Ok(Modes {
-            network_own,
+            network,
             ipc,
             shm,
             pid,
@@ -152,7 +197,11 @@ impl Modes {
             of(LinuxNamespaceType::Ipc, &self.ipc, "ipc"),
             own(LinuxNamespaceType::Uts, self.uts_own),
             Some(ns(LinuxNamespaceType::Mount, None)),
-            own(LinuxNamespaceType::Network, self.network_own),
+            match &self.network {
+                Net::Host => None,
+                Net::Own => Some(ns(LinuxNamespaceType::Network, None)),
+                Net::At { path, .. } => Some(ns(LinuxNamespaceType::Network, Some(path.clone()))),
+            },
             own(LinuxNamespaceType::Cgroup, self.cgroup_own),
         ]
         .into_iter()
@@ -168,12 +217,20 @@ mod tests {
     fn peers(name: &str) -> Result<Peer> {
         let shm = Some(PathBuf::from("/c/mounts/shm"));
         match name {
-            "up" => Ok(Peer { pid: Some(42), shm }),
+            "up" => Ok(Peer {
+                pid: Some(42),
+                shm,
+                ..Default::default()
+            }),
             "private" => Ok(Peer {
                 pid: Some(43),
-                shm: None,
+                ..Default::default()
             }),
-            "down" => Ok(Peer { pid: None, shm }),
+            "down" => Ok(Peer {
+                pid: None,
+                shm,
+                ..Default::default()
+            }),
             _ => Err(EngineError::InvalidParameter(format!(
                 "No such container: {name}"
             ))),

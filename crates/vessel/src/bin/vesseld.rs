@@ -58,6 +58,7 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let engine = daemon.clone();
     let result = rt.block_on(async {
         let serve = vessel_engine::api::serve(daemon, &socket);
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -71,6 +72,7 @@ fn main() -> anyhow::Result<()> {
     rt.shutdown_background();
     result?;
     // Containers keep running; the next vesseld restores them.
+    engine.shutdown();
     let _ = std::fs::remove_file(&socket);
     tracing::info!("stopped");
     Ok(())

@@ -34,7 +34,8 @@ pub(super) async fn create(d: Arc<Daemon>, call: &Call, req: Request<Incoming>) 
     let name = call.q("name").map(String::from);
     blocking(move || {
         let host_config = body.host_config.unwrap_or_default();
-        let (id, warnings) = d.create(name.as_deref(), body.config, host_config)?;
+        let networking = body.networking_config.as_ref();
+        let (id, warnings) = d.create(name.as_deref(), body.config, host_config, networking)?;
         Ok(json(
             StatusCode::CREATED,
             &json!({"Id": id, "Warnings": warnings}),

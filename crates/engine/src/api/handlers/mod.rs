@@ -17,6 +17,7 @@ mod containers;
 mod events;
 mod images;
 mod lifecycle;
+mod networks;
 mod registry;
 mod streams;
 mod system;
@@ -78,6 +79,18 @@ pub async fn handle(d: Arc<Daemon>, call: Call, req: Request<Incoming>) -> Reply
         (&Method::GET, ["images", name, "history"]) => image_history(d, name.to_string()).await,
         (&Method::POST, ["images", name, "tag"]) => image_tag(d, name.to_string(), c).await,
         (&Method::DELETE, ["images", name]) => image_remove(d, name.to_string(), c).await,
+
+        (&Method::GET, ["networks"]) => networks::list(d, c).await,
+        (&Method::POST, ["networks", "create"]) => networks::create(d, req).await,
+        (&Method::POST, ["networks", "prune"]) => networks::prune(d, c).await,
+        (&Method::GET, ["networks", id]) => networks::inspect(d, id.to_string()).await,
+        (&Method::DELETE, ["networks", id]) => networks::remove(d, id.to_string()).await,
+        (&Method::POST, ["networks", id, "connect"]) => {
+            networks::connect(d, id.to_string(), req).await
+        }
+        (&Method::POST, ["networks", id, "disconnect"]) => {
+            networks::disconnect(d, id.to_string(), req).await
+        }
 
         (&Method::POST, ["commit"]) => archive::commit(d, c, req).await,
         (&Method::POST, ["containers", "create"]) => create(d, c, req).await,

@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 
 use bollard_stubs::models::{
     ContainerInspectResponse, ContainerState, ContainerStateStatusEnum, ContainerSummary,
-    ContainerSummaryHostConfig, EndpointSettings, GraphDriverData, HostConfig,
-    HostConfigCgroupnsModeEnum, MountPoint, MountPointTypeEnum, NetworkSettings,
+    ContainerSummaryHostConfig, GraphDriverData, HostConfig, HostConfigCgroupnsModeEnum,
+    MountPoint, MountPointTypeEnum,
 };
 use serde_json::Value;
 
@@ -68,7 +68,7 @@ pub fn inspect(c: &Container, exec_ids: Vec<String>) -> Value {
         size_root_fs: None,
         mounts: Some(mounts(c)),
         config: Some(config),
-        network_settings: Some(network_settings(c)),
+        network_settings: Some(super::network::container_settings(c)),
     };
     let mut v = serde_json::to_value(&response).unwrap_or_default();
     // Docker shows no data for a driver it has none for as null.
@@ -160,6 +160,7 @@ fn host_config(c: &Container) -> HostConfig {
     let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let mut hc = c.host_config.clone();
     if c.network_mode().is_empty() {
+        // Records made before networks: their own namespace, only `lo`.
         hc.network_mode = Some("none".into());
     }
     hc.ipc_mode.get_or_insert_with(|| "private".into());
@@ -195,34 +196,6 @@ fn mounts(c: &Container) -> Vec<MountPoint> {
         .collect()
 }
 
-/// The network the container is on: its own namespace with only `lo`
-/// (`none`), or the host's.
-fn network_name(c: &Container) -> &'static str {
-    match c.network_mode() {
-        "host" => "host",
-        _ => "none",
-    }
-}
-
-fn network_settings(c: &Container) -> NetworkSettings {
-    let endpoint = EndpointSettings {
-        network_id: Some(String::new()),
-        endpoint_id: Some(String::new()),
-        gateway: Some(String::new()),
-        ip_address: Some(String::new()),
-        ip_prefix_len: Some(0),
-        ipv6_gateway: Some(String::new()),
-        global_ipv6_address: Some(String::new()),
-        global_ipv6_prefix_len: Some(0),
-        mac_address: Some(String::new()),
-        ..Default::default()
-    };
-    NetworkSettings {
-        networks: Some(HashMap::from([(network_name(c).to_string(), endpoint)])),
-        ..Default::default()
-    }
-}
-
 /// A row of `GET /containers/json`.
 pub fn summary(c: &Container, now: chrono::DateTime<chrono::Utc>) -> ContainerSummary {
     let created = chrono::DateTime::parse_from_rfc3339(&c.created)
@@ -239,7 +212,8 @@ pub fn summary(c: &Container, now: chrono::DateTime<chrono::Utc>) -> ContainerSu
         image_id: Some(c.image.clone()),
         command: Some(command),
         created: Some(created),
-        ports: Some(Vec::new()),
+        ports: Some(super::network::summary_ports(c)),
+        network_settings: Some(super::network::summary_settings(c)),
         labels: Some(c.config.labels.clone().unwrap_or_default()),
         state: Some(c.state.status.as_str().to_string()),
         status: Some(c.state.describe(now)),
@@ -275,6 +249,7 @@ pub(super) mod tests {
                 binds: Some(vec!["/tmp:/data:ro".into()]),
                 ..Default::default()
             },
+            network_settings: Default::default(),
         }
     }
 

@@ -9,11 +9,13 @@ use serde_json::Value;
 
 mod image;
 mod inspect;
+mod network;
 mod support;
 mod views;
 
 pub use image::{image_inspect, image_summary, Names};
 pub use inspect::{inspect, summary};
+pub use network::{mode_network, network_resource};
 pub use support::{check_create, check_exec};
 pub use views::{exec_ids_piece, inspect_view, status_piece, summary_view};
 

@@ -70,25 +70,18 @@ const CARRIED_OUT: &[&str] = &[
     "HostConfig.Devices",
     "HostConfig.DeviceCgroupRules",
     "HostConfig.Init",
+    // Networks and ports; the endpoints' members are checked where they
+    // are read (`daemon/network.rs`).
+    "ExposedPorts",
+    "MacAddress",
+    "HostConfig.PortBindings",
+    "HostConfig.PublishAllPorts",
+    "HostConfig.Links",
+    "NetworkingConfig.",
 ];
 
 /// Members that later work brings, with what brings them.
 const LATER: &[(&str, &str)] = &[
-    ("ExposedPorts", "published ports come with networks"),
-    (
-        "HostConfig.PortBindings",
-        "published ports come with networks",
-    ),
-    (
-        "HostConfig.PublishAllPorts",
-        "published ports come with networks",
-    ),
-    ("HostConfig.Links", "links come with networks"),
-    (
-        "NetworkingConfig.",
-        "networks other than none and host come later",
-    ),
-    ("MacAddress", "networks other than none and host come later"),
     ("HostConfig.RestartPolicy.", "restart policies come later"),
     ("Healthcheck.", "health checks come later"),
     ("Volumes", "named and anonymous volumes come later"),
@@ -182,7 +175,10 @@ mod tests {
             "Labels": {"a": "b"}, "HostConfig": {"Binds": ["/a:/b"], "Memory": 1 << 26,
             "LogConfig": {"Type": "json-file", "Config": {}}, "RestartPolicy": {"Name": "no"},
             "NetworkMode": "default", "MemorySwappiness": -1, "ConsoleSize": [24, 80],
-            "Runtime": "vessel", "Isolation": "default"}});
+            "Runtime": "vessel", "Isolation": "default",
+            "PortBindings": {"80/tcp": [{"HostPort": "8080"}]}, "PublishAllPorts": true},
+            "ExposedPorts": {"80/tcp": {}},
+            "NetworkingConfig": {"EndpointsConfig": {"app": {"Aliases": ["a"]}}}});
         check(body).unwrap();
     }
 
@@ -208,8 +204,8 @@ mod tests {
                 "restart policies",
             ),
             (
-                json!({"HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": "8080"}]}}}),
-                "published ports",
+                json!({"HostConfig": {"VolumesFrom": ["a"]}}),
+                "volumes come later",
             ),
             (
                 json!({"Healthcheck": {"Test": ["CMD", "true"]}}),
