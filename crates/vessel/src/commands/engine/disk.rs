@@ -63,7 +63,7 @@ pub async fn image(client: &Client, command: ImageCommand) -> anyhow::Result<()>
 }
 
 /// Asks on the terminal, as Docker's prune does.
-fn confirm(what: &str) -> anyhow::Result<bool> {
+pub(super) fn confirm(what: &str) -> anyhow::Result<bool> {
     use std::io::Write;
     print!("WARNING! {what}\nAre you sure you want to continue? [y/N] ");
     std::io::stdout().flush()?;

@@ -10,7 +10,9 @@ mod images;
 mod limits;
 mod login;
 mod names;
+mod networks;
 mod observe;
+mod ports;
 mod process;
 mod registry;
 mod run;
@@ -38,6 +40,11 @@ pub enum EngineCommand {
     /// The engine as a whole (`df`).
     #[command(subcommand)]
     System(disk::SystemCommand),
+    /// Manage networks.
+    #[command(subcommand)]
+    Network(networks::NetworkCommand),
+    /// Show a container's published ports.
+    Port(networks::PortArgs),
     /// Upload an image to a registry.
     Push(registry::PushArgs),
     /// Check credentials with a registry and keep them.
@@ -113,6 +120,8 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
             EngineCommand::Pull(a) => registry::pull(&client, a).await,
             EngineCommand::Image(c) => disk::image(&client, c).await,
             EngineCommand::System(c) => disk::system(&client, c).await,
+            EngineCommand::Network(c) => networks::network(&client, c).await,
+            EngineCommand::Port(a) => networks::port(&client, a).await,
             EngineCommand::Push(a) => registry::push(&client, a).await,
             EngineCommand::Login(a) => login::login(&client, a).await,
             EngineCommand::Logout(a) => login::logout(a).await,

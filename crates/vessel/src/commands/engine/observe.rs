@@ -151,10 +151,18 @@ pub async fn inspect(client: &Client, a: InspectArgs) -> anyhow::Result<()> {
                 if e.downcast_ref::<ApiError>()
                     .is_some_and(|e| e.status == 404) =>
             {
-                match client
+                let image = client
                     .json("GET", &format!("/images/{}/json", enc(n)), None)
-                    .await
-                {
+                    .await;
+                let found_one = match image {
+                    Ok(v) => Ok(v),
+                    Err(_) => {
+                        client
+                            .json("GET", &format!("/networks/{}", enc(n)), None)
+                            .await
+                    }
+                };
+                match found_one {
                     Ok(v) => found.push(v),
                     Err(_) => errors.push(format!("Error: No such object: {n}")),
                 }

@@ -9,6 +9,7 @@ use super::attach::{attach_start_wait, console_size, DetachKeys};
 use super::enc;
 use super::limits::Limits;
 use super::names::NameFlags;
+use super::ports::NetworkFlags;
 use super::process::ProcessFlags;
 use super::security::SecurityFlags;
 use crate::api_client::Client;
@@ -46,9 +47,8 @@ pub struct CreateArgs {
     /// Override the image's entrypoint.
     #[arg(long)]
     entrypoint: Option<String>,
-    /// `none` (own network namespace, loopback only) or `host`.
-    #[arg(long, default_value = "none")]
-    network: String,
+    #[command(flatten)]
+    net: NetworkFlags,
     /// Remove the container when it exits.
     #[arg(long)]
     rm: bool,
@@ -81,7 +81,6 @@ pub struct RunArgs {
 
 fn body(a: &CreateArgs) -> anyhow::Result<Value> {
     let mut host = json!({
-        "NetworkMode": a.network,
         "AutoRemove": a.rm,
         "Binds": a.volumes,
         "LogConfig": {"Type": a.log_driver, "Config": {}},
@@ -123,6 +122,7 @@ fn body(a: &CreateArgs) -> anyhow::Result<Value> {
         config["Entrypoint"] = json!([e]);
     }
     a.process.apply(&mut config);
+    a.net.apply(&mut config)?;
     if !a.label.is_empty() {
         let labels: serde_json::Map<String, Value> = a
             .label
