@@ -248,7 +248,11 @@ fn an_option_vessel_does_not_carry_out_is_refused_and_leaves_nothing() {
             &["--restart", "always"][..],
             "HostConfig.RestartPolicy.Name: \"always\"",
         ),
-        (&["-p", "8080:80"][..], "published ports"),
+        (
+            &["--link", "other:db"][..],
+            "HostConfig.Links: legacy links",
+        ),
+        (&["-p", "[::1]:8080:80"][..], "HostIp"),
         (&["--health-cmd", "true"][..], "health checks"),
         (
             &["--log-driver", "asdf"][..],

@@ -48,7 +48,7 @@ fn listings_print_dockers_fields_and_formats() {
     assert_eq!(row["Names"], "lister");
     assert_eq!(row["Command"], "\"sleep 60\"");
     assert_eq!(row["State"], "running");
-    assert_eq!(row["Networks"], "none");
+    assert_eq!(row["Networks"], "bridge");
 
     let mut states: Vec<String> = e
         .ok(&["ps", "-a", "--format", "{{.Names}} {{.State}}"])

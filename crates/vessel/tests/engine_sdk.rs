@@ -261,3 +261,61 @@ fn the_python_sdk_pulls_pushes_saves_loads_and_commits() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(stdout(&out), "[]\n", "{}", stderr(&out));
 }
+
+const NETWORKS: &str = r#"
+import socket, sys, time, docker
+client = docker.DockerClient(base_url=sys.argv[1])
+port = int(sys.argv[2])
+wrong = []
+def check(what, got, want):
+    if got != want:
+        wrong.append((what, got, want))
+
+net = client.networks.create("sdknet", driver="bridge", labels={"team": "a"},
+    ipam=docker.types.IPAMConfig(
+        pool_configs=[docker.types.IPAMPool(subnet="10.232.9.0/24", gateway="10.232.9.1")]))
+check("subnet", net.attrs["IPAM"]["Config"][0]["Subnet"], "10.232.9.0/24")
+web = client.containers.run("busybox", ["sh", "-c",
+    "mkdir /w && echo sdk > /w/index.html && exec httpd -f -p 80 -h /w"],
+    detach=True, name="sdkweb", network="sdknet", ports={"80/tcp": ("127.0.0.1", port)})
+web.reload()
+check("ports", web.ports, {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]})
+body = b""
+for _ in range(100):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=3)
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        body = b"".join(iter(lambda: s.recv(4096), b""))
+        break
+    except OSError:
+        time.sleep(0.05)
+check("published", body.split(b"\r\n\r\n")[-1], b"sdk\n")
+out = client.containers.run("busybox", ["wget", "-qO-", "http://sdkweb/"], network="sdknet", remove=True)
+check("by name", out, b"sdk\n")
+net.reload()
+check("members", [c.name for c in net.containers], ["sdkweb"])
+check("listed", [n.name for n in client.networks.list(filters={"label": "team=a"})], ["sdknet"])
+web.remove(force=True)
+check("pruned", client.networks.prune()["NetworksDeleted"], ["sdknet"])
+print(wrong)
+"#;
+
+#[test]
+fn the_python_sdk_manages_networks_and_ports() {
+    let python = sdk_python();
+    let e = Engine::start();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(NETWORKS)
+        .arg(e.host())
+        .arg(port.to_string())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}\n{}", e.daemon_log());
+    assert_eq!(stdout(&out), "[]\n", "{}", stderr(&out));
+}

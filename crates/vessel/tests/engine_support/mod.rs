@@ -123,6 +123,17 @@ impl Engine {
         }
     }
 
+    /// SIGTERM to the daemon, and waits for it to stop.
+    pub fn stop_daemon(&mut self) {
+        if let Some(mut d) = self.daemon.take() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(d.id() as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+            let _ = d.wait();
+        }
+    }
+
     pub fn daemon_log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("vesseld.log")).unwrap_or_default()
     }
@@ -242,6 +253,8 @@ impl Drop for Engine {
         for id in String::from_utf8_lossy(&ids.stdout).lines() {
             let _ = self.vessel(&["rm", "-f", id]);
         }
+        // The networks a test made (their bridges are the host's).
+        let _ = self.vessel(&["network", "prune", "-f"]);
         if let Some(mut d) = self.daemon.take() {
             let _ = nix::sys::signal::kill(
                 nix::unistd::Pid::from_raw(d.id() as i32),
