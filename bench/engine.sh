@@ -93,13 +93,13 @@ podman $proot import "$work/busybox.tar" busybox:latest >/dev/null
 "$bin/vessel" run -d --name bench-exec busybox sleep 3600 >/dev/null
 docker -H "$dsock" run -d --network none --name bench-exec busybox sleep 3600 >/dev/null
 
-run=(-n vessel "$bin/vessel run --rm busybox true"
+run=(-n vessel "$bin/vessel run --rm --network none busybox true"
      -n docker "docker -H $dsock run --rm --network none busybox true")
 exec=(-n vessel "$bin/vessel exec bench-exec true"
       -n docker "docker -H $dsock exec bench-exec true")
 if [ -n "$base" ]; then
     "$base/vessel" --host "$bhost" run -d --name bench-exec busybox sleep 3600 >/dev/null
-    run+=(-n vessel-base "$base/vessel --host $bhost run --rm busybox true")
+    run+=(-n vessel-base "$base/vessel --host $bhost run --rm --network none busybox true")
     exec+=(-n vessel-base "$base/vessel --host $bhost exec bench-exec true")
 fi
 podman_run="podman $proot run --rm --network none --ulimit host busybox true"

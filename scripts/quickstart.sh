@@ -7,7 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for p in libseccomp-dev busybox-static procps; do
+# nftables: vesseld writes its firewall table (NAT, published ports)
+# with nft.
+for p in libseccomp-dev busybox-static procps nftables; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
