@@ -129,7 +129,12 @@ pub fn write(
         address,
         embedded_dns,
     } = *net;
-    for (made_again, name) in [(address.is_some(), "hosts"), (embedded_dns, "resolv.conf")] {
+    // On networks, both are made again at each start: the address may
+    // change, and the resolver with the networks.
+    for (made_again, name) in [
+        (address.is_some(), "hosts"),
+        (address.is_some(), "resolv.conf"),
+    ] {
         if made_again {
             match std::fs::remove_file(dir.join(name)) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),

@@ -214,8 +214,15 @@ fn published_ports_reach_a_container_on_the_default_bridge() {
         "false"
     );
     assert_eq!(ports_of(&bridge).lines().count(), before);
+    // Taken off the network its ports lead to, a container loses them.
+    docker(&e, &["network", "create", "side"]);
+    docker(&e, &["network", "connect", "side", "web2"]);
+    docker(&e, &["network", "disconnect", "bridge", "web2"]);
+    assert!(get(&format!("127.0.0.1:{host_port}")).is_err());
+    assert_eq!(docker(&e, &["port", "web2"]), "");
     // Everything goes with the containers.
     docker(&e, &["rm", "-f", "web", "web2", "clash"]);
+    docker(&e, &["network", "rm", "side"]);
     assert_eq!(ports_of(&bridge), "");
     assert!(get(&format!("127.0.0.1:{port}")).is_err());
     let table = nft_table(&bridge).expect("the engine's table");
@@ -303,6 +310,13 @@ fn user_networks_resolve_names_and_are_kept_apart() {
     assert_eq!(stdout(&out).trim(), "hello-db", "{out:?}");
     docker(&e, &["network", "disconnect", "front", "db"]);
     assert!(!from_front("wget -T 2 -qO- http://store/").status.success());
+    // Connected again, it takes the interface that was freed.
+    docker(&e, &["network", "connect", "front", "db"]);
+    assert_eq!(
+        stdout(&from_front("wget -qO- http://db/")).trim(),
+        "hello-db"
+    );
+    docker(&e, &["network", "disconnect", "front", "db"]);
     // container: mode runs in the peer's network.
     let got = docker(
         &e,

@@ -180,11 +180,13 @@ impl Daemon {
             .collect();
         let bindings = ports::bindings(&bindings, &exposed, hc.publish_all_ports == Some(true))?;
         let name = c.short_name().to_string();
+        let first = first_network(c);
         let req = JoinRequest {
             id: &c.id,
             name: &name,
             bindings: &bindings,
             upstream,
+            first: &first,
         };
         self.networks.join(&req, &mut c.network_settings)?;
         Ok(Some(self.networks.sandbox(&c.id)))
@@ -260,6 +262,15 @@ impl Daemon {
         let entries: Vec<std::sync::Arc<super::Entry>> = self.table().values().cloned().collect();
         let any_running = entries.iter().any(|e| e.lock().state.running);
         self.networks.shutdown(any_running);
+    }
+}
+
+/// The network a container's mode names (the default bridge for
+/// `default`): its first.
+pub(super) fn first_network(c: &Container) -> String {
+    match c.network_mode() {
+        "" | "default" => BRIDGE.to_string(),
+        mode => mode.to_string(),
     }
 }
 

@@ -123,11 +123,17 @@ impl Daemon {
         }
         let asked = super::network::endpoint_config(&n.name, &ep.cloned().unwrap_or_default(), &n)?;
         if c.state.running {
-            let id = c.id.clone();
-            let name = c.short_name().to_string();
-            let upstream = self.upstream(&c);
+            let (id, name) = (c.id.clone(), c.short_name().to_string());
+            let first = super::network::first_network(&c);
+            let req = crate::network::JoinRequest {
+                id: &id,
+                name: &name,
+                bindings: &[],
+                upstream: self.upstream(&c),
+                first: &first,
+            };
             self.networks
-                .connect(&id, &name, &n, asked, &mut c.network_settings, upstream)?;
+                .connect(&req, &n, asked, &mut c.network_settings)?;
         } else {
             c.network_settings.networks.insert(n.name.clone(), asked);
         }

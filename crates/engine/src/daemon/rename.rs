@@ -40,6 +40,11 @@ impl Daemon {
         };
         let mut c = entry.lock();
         c.name = wanted.clone();
+        // Its DNS names on user-defined networks follow.
+        let id = c.id.clone();
+        let (from, to) = (old.trim_start_matches('/'), wanted.trim_start_matches('/'));
+        self.networks
+            .renamed(&id, from, to, &mut c.network_settings);
         if let Err(e) = self.save(&c) {
             c.name = old.clone();
             *entry.name() = old;

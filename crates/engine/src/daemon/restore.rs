@@ -86,8 +86,9 @@ impl Daemon {
             Some(task) if matches!(task.status, Status::Running | Status::Paused) => {
                 c.state
                     .set_restored(task.pid as i64, task.status == Status::Paused);
+                let first = super::network::first_network(c);
                 self.networks
-                    .adopt(id, &c.network_settings, self.upstream(c));
+                    .adopt(id, &c.network_settings, &first, self.upstream(c));
                 tracing::info!(container = %id, "re-attached to a running container");
             }
             Some(task) => {

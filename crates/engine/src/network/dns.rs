@@ -29,6 +29,9 @@ pub const ADDRESS: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 11);
 /// How long an answer may be kept (Docker's).
 const TTL: u32 = 600;
 
+/// How many questions of one container may wait for an answer at once.
+const IN_FLIGHT: usize = 64;
+
 /// How long an upstream resolver is given before the next is asked.
 const UPSTREAM_WAIT: Duration = Duration::from_secs(3);
 
@@ -152,16 +155,24 @@ impl Resolvers {
         let book = self.book.clone();
         let id = container.to_string();
         let upstream = Arc::new(upstream);
+        // Questions in flight are the server's own tasks: they go when it
+        // is stopped (with their sockets), and there are at most
+        // IN_FLIGHT of them (more are dropped, as a busy resolver drops).
         let task = self.rt.spawn(async move {
             let mut buf = vec![0u8; 4096];
+            let mut in_flight = tokio::task::JoinSet::new();
             loop {
                 let Ok((n, from)) = socket.recv_from(&mut buf).await else {
                     return;
                 };
+                while in_flight.try_join_next().is_some() {}
+                if in_flight.len() >= IN_FLIGHT {
+                    continue;
+                }
                 let query = buf[..n].to_vec();
                 let answer = answer(&book, &id, &query);
                 let (socket, upstream) = (socket.clone(), upstream.clone());
-                tokio::spawn(async move {
+                in_flight.spawn(async move {
                     let reply = match answer {
                         Some(reply) => Some(reply),
                         None => forward(&query, &upstream).await,
@@ -245,16 +256,24 @@ fn failure(query: &[u8]) -> Option<Vec<u8>> {
 /// Asks each upstream resolver in turn; the first answer, as it came.
 async fn forward(query: &[u8], upstream: &[SocketAddr]) -> Option<Vec<u8>> {
     for server in upstream {
+        // Connected: only the server's datagrams are read; and only an
+        // answer to this question (its id) is taken.
         let Ok(socket) = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).await else {
             continue;
         };
-        if socket.send_to(query, server).await.is_err() {
+        if socket.connect(server).await.is_err() || socket.send(query).await.is_err() {
             continue;
         }
         let mut buf = vec![0u8; 65535];
-        if let Ok(Ok((n, _))) =
-            tokio::time::timeout(UPSTREAM_WAIT, socket.recv_from(&mut buf)).await
-        {
+        let wait = tokio::time::timeout(UPSTREAM_WAIT, async {
+            loop {
+                let n = socket.recv(&mut buf).await?;
+                if n >= 2 && query.len() >= 2 && buf[..2] == query[..2] {
+                    return Ok::<usize, io::Error>(n);
+                }
+            }
+        });
+        if let Ok(Ok(n)) = wait.await {
             buf.truncate(n);
             return Some(buf);
         }

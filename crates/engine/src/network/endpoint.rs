@@ -41,6 +41,29 @@ pub struct JoinRequest<'a> {
     pub bindings: &'a [ports::Binding],
     /// Where its DNS server sends what it does not answer itself.
     pub upstream: Vec<std::net::SocketAddr>,
+    /// The network its network mode names: its `eth0`, its default
+    /// route, where its published ports lead.
+    pub first: &'a str,
+}
+
+impl Attachment {
+    /// The networks in the order their interfaces are made: `first`,
+    /// then the others by name.
+    pub fn order(&self, first: &str) -> Vec<String> {
+        let mut names: Vec<String> = self.networks.keys().cloned().collect();
+        names.sort_by_key(|n| (n != first, n.clone()));
+        names
+    }
+
+    /// The address published ports lead to: the first network's.
+    pub(super) fn target(&self, first: &str) -> Option<Ipv4Addr> {
+        let name = self.order(first).into_iter().next()?;
+        self.networks
+            .get(&name)?
+            .ip_address
+            .as_deref()
+            .and_then(|ip| ip.parse().ok())
+    }
 }
 
 /// The names a container answers to on a user-defined network, as
@@ -54,7 +77,7 @@ fn dns_names(id: &str, name: &str, ep: &EndpointSettings) -> Vec<String> {
 }
 
 /// The host's end of a container's veth pair on a network.
-fn host_veth(container: &str, network: &str) -> String {
+pub(super) fn host_veth(container: &str, network: &str) -> String {
     let hash = Sha256::digest(format!("{container}/{network}"));
     let hex: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
     format!("veth{}", &hex[..7])
@@ -88,8 +111,7 @@ impl Networks {
     fn join_all(&self, req: &JoinRequest, att: &mut Attachment, sandbox: &Path) -> Result<()> {
         let mut routed = false;
         let mut user = false;
-        let names: Vec<String> = att.networks.keys().cloned().collect();
-        for (i, name) in names.iter().enumerate() {
+        for (i, name) in att.order(req.first).iter().enumerate() {
             let ep = att.networks.get_mut(name).expect("a listed network");
             let rec = self.find(name)?;
             self.plug(req, &rec, i, !routed, ep, sandbox)?;
@@ -104,15 +126,9 @@ impl Networks {
         if req.bindings.is_empty() {
             return Ok(());
         }
-        let first = att.networks.values().next();
-        let to: Ipv4Addr = first
-            .and_then(|ep| ep.ip_address.as_deref())
-            .and_then(|ip| ip.parse().ok())
-            .ok_or_else(|| {
-                EngineError::InvalidParameter(
-                    "published ports need a network with an address".into(),
-                )
-            })?;
+        let to: Ipv4Addr = att.target(req.first).ok_or_else(|| {
+            EngineError::InvalidParameter("published ports need a network with an address".into())
+        })?;
         let mut held = Vec::new();
         {
             let mut st = self.lock();
@@ -136,7 +152,7 @@ impl Networks {
 
     /// One endpoint: an address (the one asked for, or the lowest free),
     /// the veth pair, the settings Docker reports.
-    fn plug(
+    pub(super) fn plug(
         &self,
         req: &JoinRequest,
         rec: &Network,
@@ -219,65 +235,6 @@ impl Networks {
         Ok(())
     }
 
-    /// Puts a running container on one more network: an endpoint in its
-    /// sandbox (`ethN`), named in the DNS of that network.
-    pub fn connect(
-        &self,
-        id: &str,
-        name: &str,
-        rec: &Network,
-        mut ep: EndpointSettings,
-        att: &mut Attachment,
-        upstream: Vec<std::net::SocketAddr>,
-    ) -> Result<()> {
-        if att.sandbox_key.is_empty() {
-            return Err(EngineError::Conflict(format!(
-                "container {name} runs without a network of its own: stop it, connect it, and start it again"
-            )));
-        }
-        let sandbox = std::path::PathBuf::from(&att.sandbox_key);
-        let routed = att
-            .networks
-            .values()
-            .any(|e| e.gateway.as_deref().is_some_and(|g| !g.is_empty()));
-        let req = JoinRequest {
-            id,
-            name,
-            bindings: &[],
-            upstream,
-        };
-        let n = att.networks.len();
-        if let Err(e) = self.plug(&req, rec, n, !routed, &mut ep, &sandbox) {
-            self.unplug(id, rec, &mut ep);
-            return Err(e);
-        }
-        att.networks.insert(rec.name.clone(), ep);
-        if !rec.is_default() {
-            self.dns
-                .serve(id, &sandbox, req.upstream)
-                .map_err(EngineError::io("starting the container's DNS server"))?;
-        }
-        Ok(())
-    }
-
-    /// Takes a running container off a network.
-    pub fn disconnect(&self, id: &str, rec: &Network, att: &mut Attachment) {
-        if let Some(ep) = att.networks.get_mut(&rec.name) {
-            self.unplug(id, rec, ep);
-        }
-    }
-
-    fn unplug(&self, id: &str, rec: &Network, ep: &mut EndpointSettings) {
-        if let Err(e) = self.netlink.delete_link(&host_veth(id, &rec.id)) {
-            tracing::warn!(container = %id, error = %e, "deleting an endpoint's veth");
-        }
-        let ip = ep.ip_address.take().and_then(|ip| ip.parse().ok());
-        if let (Some(ip), Some(net)) = (ip, self.lock().nets.get_mut(&rec.id)) {
-            net.addrs.release(ip);
-        }
-        self.dns.forget(id, Some(&rec.id));
-    }
-
     /// Undoes [`Networks::join`]: the ports, each endpoint, the sandbox;
     /// clears what the container was given. Best effort: what fails is
     /// logged (a later start or restore removes it).
@@ -293,8 +250,12 @@ impl Networks {
             let Some(net_id) = ep.network_id.clone() else {
                 continue;
             };
-            if let Err(e) = self.netlink.delete_link(&host_veth(id, &net_id)) {
-                tracing::warn!(container = %id, error = %e, "deleting an endpoint's veth");
+            // Only a veth this container was given (one half made goes
+            // with the sandbox).
+            if ep.endpoint_id.as_deref().is_some_and(|e| !e.is_empty()) {
+                if let Err(e) = self.netlink.delete_link(&host_veth(id, &net_id)) {
+                    tracing::warn!(container = %id, error = %e, "deleting an endpoint's veth");
+                }
             }
             let ip = ep.ip_address.take().and_then(|ip| ip.parse().ok());
             if let (Some(ip), Some(net)) = (ip, self.lock().nets.get_mut(&net_id)) {
@@ -313,96 +274,10 @@ impl Networks {
         att.sandbox_key.clear();
         att.ports.clear();
     }
-
-    /// Takes up a running container's endpoints and ports again after a
-    /// restart of the engine (its sandbox and veths outlived it).
-    pub fn adopt(&self, id: &str, att: &Attachment, upstream: Vec<std::net::SocketAddr>) {
-        let mut user = false;
-        for ep in att.networks.values() {
-            let ip = ep.ip_address.as_deref().and_then(|ip| ip.parse().ok());
-            let rec = ep.network_id.as_deref().and_then(|n| self.find(n).ok());
-            if let (Some(ip), Some(rec), Some(names)) = (ip, rec, &ep.dns_names) {
-                self.dns.add((&rec.id, &rec.name), id, names, ip);
-                user = true;
-            }
-        }
-        if user {
-            if let Err(e) = self.dns.serve(id, Path::new(&att.sandbox_key), upstream) {
-                tracing::warn!(container = %id, error = %e, "starting the container's DNS server again");
-            }
-        }
-        let mut st = self.lock();
-        for ep in att.networks.values() {
-            let ip = ep.ip_address.as_deref().and_then(|ip| ip.parse().ok());
-            let net = ep.network_id.as_deref().and_then(|n| st.nets.get_mut(n));
-            if let (Some(ip), Some(net)) = (ip, net) {
-                net.addrs.hold(ip);
-            }
-        }
-        let to = att
-            .networks
-            .values()
-            .next()
-            .and_then(|ep| ep.ip_address.as_deref())
-            .and_then(|ip| ip.parse::<Ipv4Addr>().ok());
-        let mut held = Vec::new();
-        for (key, list) in &att.ports {
-            let (Some((port, proto)), Some(to)) = (ports::parse_key(key), to) else {
-                continue;
-            };
-            for pb in list.iter().flatten() {
-                let host_ip = pb
-                    .host_ip
-                    .as_deref()
-                    .and_then(|ip| ip.parse().ok())
-                    .filter(|ip: &Ipv4Addr| !ip.is_unspecified());
-                let Some(hp) = pb.host_port.as_deref().and_then(|p| p.parse().ok()) else {
-                    continue;
-                };
-                let b = ports::Binding {
-                    proto: proto.clone(),
-                    port,
-                    host_ip,
-                    host_ports: (hp, hp),
-                };
-                let h = ports::hold_again(&b, hp).unwrap_or_else(|e| {
-                    tracing::warn!(container = %id, error = %e, "holding a published port again");
-                    ports::Held::unbound(b.clone(), hp)
-                });
-                let fwd = firewall::Forward {
-                    proto: proto.clone(),
-                    host_ip,
-                    host_port: hp,
-                    to,
-                    port,
-                };
-                held.push((h, fwd));
-            }
-        }
-        if !held.is_empty() {
-            st.ports.insert(id.to_string(), held);
-        }
-    }
-
-    /// Removes the sandboxes no running container owns (what a crash
-    /// left); their veths go with them.
-    pub fn sweep(&self, running: &dyn Fn(&str) -> bool) {
-        let Ok(entries) = std::fs::read_dir(&self.sandboxes) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let id = e.file_name().to_string_lossy().to_string();
-            if !running(&id) {
-                if let Err(err) = self.netlink.remove_sandbox(&e.path()) {
-                    tracing::warn!(container = %id, error = %err, "removing a sandbox left behind");
-                }
-            }
-        }
-    }
 }
 
 /// Docker's `NetworkSettings.Ports` for the ports held.
-fn published(
+pub(super) fn published(
     held: &[(ports::Held, firewall::Forward)],
 ) -> BTreeMap<String, Option<Vec<PortBinding>>> {
     let mut out: BTreeMap<String, Option<Vec<PortBinding>>> = BTreeMap::new();

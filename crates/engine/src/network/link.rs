@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use futures_util::TryStreamExt;
 use nix::mount::{MntFlags, MsFlags};
 use nix::sched::{setns, unshare, CloneFlags};
-use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth};
+use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute};
 use rtnetlink::{Handle, LinkBridge, LinkBridgePort, LinkMessageBuilder, LinkUnspec};
 
 /// The name of a container's interface on each network: `eth0`, `eth1`,
@@ -135,15 +135,41 @@ impl Netlink {
                 return Err(e);
             }
         };
+        let up = self.connect_in(&ns).and_then(|c| {
+            let h = &c.h;
+            let out = self.rt.block_on(async {
+                let lo = index_of(h, "lo").await?.unwrap_or(1);
+                h.link()
+                    .set(LinkUnspec::new_with_index(lo).up().build())
+                    .execute()
+                    .await
+                    .map_err(nl("bringing lo up"))
+            });
+            self.close(c);
+            out
+        });
+        if up.is_err() {
+            drop(ns);
+            let _ = self.remove_sandbox(path);
+        }
+        up
+    }
+
+    /// The names of the links in the sandbox at `ns`.
+    pub fn links_in(&self, ns: &Path) -> io::Result<Vec<String>> {
+        let ns: OwnedFd = std::fs::File::open(ns)?.into();
         let c = self.connect_in(&ns)?;
-        let h = &c.h;
         let out = self.rt.block_on(async {
-            let lo = index_of(h, "lo").await?.unwrap_or(1);
-            h.link()
-                .set(LinkUnspec::new_with_index(lo).up().build())
-                .execute()
-                .await
-                .map_err(nl("bringing lo up"))
+            let mut names = Vec::new();
+            let mut links = c.h.link().get().execute();
+            while let Some(l) = links.try_next().await.map_err(nl("listing links"))? {
+                for a in &l.attributes {
+                    if let LinkAttribute::IfName(n) = a {
+                        names.push(n.clone());
+                    }
+                }
+            }
+            Ok(names)
         });
         self.close(c);
         out

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{EngineError, Result};
 use crate::paths::{Paths, DEFAULT_ROOT};
 
+mod connect;
 pub mod dns;
 mod endpoint;
 pub mod firewall;
@@ -231,13 +232,14 @@ impl Networks {
 
     /// Creates a network: its record and its bridge.
     pub fn create(&self, req: &Request) -> Result<Network> {
+        // Under the lock: two creates of one name never both pass.
+        let _host = host_lock()?;
         if self.by_name(&req.name).is_some() {
             return Err(EngineError::Conflict(format!(
                 "network with name {} already exists",
                 req.name
             )));
         }
-        let _host = host_lock()?;
         let taken: Vec<Subnet> = self.lock().nets.values().map(|n| n.rec.subnet()).collect();
         let subnet = match req.subnet {
             Some(s) => {
@@ -287,12 +289,17 @@ impl Networks {
             user_subnet: req.subnet.is_some(),
         };
         self.make_bridge(&rec)?;
-        if let Err(e) = rec.save(&self.dir) {
+        let made = rec.save(&self.dir).and_then(|()| {
+            self.insert(rec.clone());
+            self.sync()
+        });
+        if let Err(e) = made {
+            self.lock().nets.remove(&rec.id);
+            let _ = std::fs::remove_file(Network::file(&self.dir, &rec.id));
             let _ = self.netlink.delete_link(rec.bridge());
+            let _ = self.sync();
             return Err(e);
         }
-        self.insert(rec.clone());
-        self.sync()?;
         Ok(rec)
     }
 
@@ -324,15 +331,17 @@ impl Networks {
                 in_use.join(", ")
             )));
         }
-        let file = Network::file(&self.dir, &rec.id);
-        std::fs::remove_file(&file).map_err(EngineError::io("removing the network record"))?;
-        self.lock().nets.remove(&rec.id);
+        // The bridge first: the record stays until its bridge is gone,
+        // so that a failed removal can be tried again.
         self.netlink
             .delete_link(rec.bridge())
             .map_err(EngineError::io(format!(
                 "deleting the bridge {}",
                 rec.bridge()
             )))?;
+        let file = Network::file(&self.dir, &rec.id);
+        std::fs::remove_file(&file).map_err(EngineError::io("removing the network record"))?;
+        self.lock().nets.remove(&rec.id);
         self.sync()?;
         Ok(rec)
     }
