@@ -120,7 +120,7 @@ pub struct Daemon {
     /// What containers' specs take from the host.
     host: crate::spec::HostFacts,
     /// The networks containers join.
-    networks: crate::network::Networks,
+    networks: Arc<crate::network::Networks>,
     /// This daemon's hold on its roots (see [`lock`]).
     _locks: lock::RootLocks,
 }

@@ -161,6 +161,9 @@ impl Networks {
         ep: &mut EndpointSettings,
         sandbox: &Path,
     ) -> Result<()> {
+        // A start right after a stop: the old pair (and its address)
+        // must be gone first.
+        self.worker().wait_for(&host_veth(req.id, &rec.id));
         let asked = ep
             .ipam_config
             .as_ref()
@@ -250,16 +253,14 @@ impl Networks {
             let Some(net_id) = ep.network_id.clone() else {
                 continue;
             };
-            // Only a veth this container was given (one half made goes
-            // with the sandbox).
-            if ep.endpoint_id.as_deref().is_some_and(|e| !e.is_empty()) {
-                if let Err(e) = self.netlink.delete_link(&host_veth(id, &net_id)) {
-                    tracing::warn!(container = %id, error = %e, "deleting an endpoint's veth");
-                }
-            }
+            // A veth this container was given goes with its sandbox, in
+            // the background, and its address after it (see `teardown`);
+            // one half made goes with the sandbox at once.
             let ip = ep.ip_address.take().and_then(|ip| ip.parse().ok());
-            if let (Some(ip), Some(net)) = (ip, self.lock().nets.get_mut(&net_id)) {
-                net.addrs.release(ip);
+            if ep.endpoint_id.as_deref().is_some_and(|e| !e.is_empty()) {
+                self.worker().delete(host_veth(id, &net_id), net_id, ip);
+            } else if let Some(ip) = ip {
+                self.release(&net_id, ip);
             }
             for f in [&mut ep.endpoint_id, &mut ep.gateway, &mut ep.mac_address] {
                 *f = Some(String::new());

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use sha2::{Digest, Sha256};
 
@@ -27,6 +27,7 @@ pub mod ipam;
 pub mod link;
 pub mod ports;
 pub mod record;
+mod teardown;
 
 pub use endpoint::{Attachment, JoinRequest};
 pub use record::{Network, Request, BRIDGE};
@@ -48,6 +49,9 @@ pub struct Networks {
     default_bridge: String,
     netlink: link::Netlink,
     state: Mutex<State>,
+    /// Sees endpoints' veths go (see `teardown`); set once the networks
+    /// are in their `Arc`.
+    worker: std::sync::OnceLock<teardown::Worker>,
     dns: dns::Resolvers,
     /// Held while the table is made and written, so that two writers
     /// never write what they read before each other's change.
@@ -103,7 +107,7 @@ impl Networks {
     /// Reads the networks under `paths`, makes the default one when there
     /// is none yet (on a subnet no route of the host and no other network
     /// uses), and makes every network's bridge that is missing.
-    pub fn open(paths: &Paths) -> Result<Networks> {
+    pub fn open(paths: &Paths) -> Result<Arc<Networks>> {
         let dir = paths.root.join("network");
         std::fs::create_dir_all(&dir).map_err(EngineError::io("creating the network store"))?;
         let (default_bridge, table) = host_names(&paths.root);
@@ -115,6 +119,7 @@ impl Networks {
             default_bridge,
             netlink,
             state: Mutex::new(State::default()),
+            worker: std::sync::OnceLock::new(),
             dns: dns::Resolvers::new().map_err(EngineError::io("starting the DNS servers"))?,
             writing: Mutex::new(()),
         };
@@ -146,7 +151,24 @@ impl Networks {
                 false => n.make_bridge(&rec)?,
             }
         }
+        let n = Arc::new(n);
+        let worker = teardown::Worker::start(Arc::downgrade(&n))
+            .map_err(EngineError::io("starting the network worker"))?;
+        let _ = n.worker.set(worker);
         Ok(n)
+    }
+
+    fn worker(&self) -> &teardown::Worker {
+        self.worker
+            .get()
+            .expect("the worker starts with the networks")
+    }
+
+    /// Gives an address of the network `id` back.
+    fn release(&self, id: &str, ip: std::net::Ipv4Addr) {
+        if let Some(net) = self.lock().nets.get_mut(id) {
+            net.addrs.release(ip);
+        }
     }
 
     /// Makes the default bridge again if it is gone (the engine removes
@@ -331,6 +353,8 @@ impl Networks {
                 in_use.join(", ")
             )));
         }
+        // What its last endpoints left goes first.
+        self.worker().wait_network(Some(&rec.id));
         // The bridge first: the record stays until its bridge is gone,
         // so that a failed removal can be tried again.
         self.netlink
@@ -379,6 +403,7 @@ impl Networks {
     /// bridge and its table go (both are made again when it starts).
     pub fn shutdown(&self, any_running: bool) {
         self.dns.stop_all();
+        self.worker().wait_network(None);
         if any_running {
             return;
         }
