@@ -190,8 +190,14 @@ fn published_ports_reach_a_container_on_the_default_bridge() {
     let host_port = mapped.rsplit(':').next().unwrap().to_string();
     assert_eq!(get_soon(&e, &format!("127.0.0.1:{host_port}")), "hello-all");
     // A port in use is refused at start, naming it; nothing of the
-    // container stays plugged in.
+    // container stays plugged in. (First the veth of the `--rm` one above
+    // goes: the kernel tears it down once its namespace is gone.)
+    let until = std::time::Instant::now() + Duration::from_secs(3);
+    while ports_of(&bridge).lines().count() != 2 && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let before = ports_of(&bridge).lines().count();
+    assert_eq!(before, 2, "{}", ports_of(&bridge));
     let out = e.docker(&[
         "run",
         "-d",
@@ -361,6 +367,36 @@ fn user_networks_resolve_names_and_are_kept_apart() {
     assert!(!out.status.success(), "{back_bridge} is still there");
     let ls = docker(&e, &["network", "ls", "--format", "{{.Name}}"]);
     assert_eq!(ls.lines().collect::<Vec<_>>(), ["bridge", "host", "none"]);
+    // Each network's life is in the events, a container's start and exit
+    // as connect and disconnect.
+    let until = (std::time::SystemTime::now() + Duration::from_secs(1))
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let events = docker(
+        &e,
+        &[
+            "events",
+            "--since",
+            "0",
+            "--until",
+            &until,
+            "--filter",
+            "network=inside",
+            "--format",
+            "{{.Type}} {{.Action}}",
+        ],
+    );
+    assert_eq!(
+        events.lines().collect::<Vec<_>>(),
+        [
+            "network create",
+            "network connect",
+            "network disconnect",
+            "network destroy"
+        ]
+    );
 }
 
 /// A DNS server on `addr:53` that answers every question with `answer`

@@ -189,7 +189,18 @@ impl Daemon {
             first: &first,
         };
         self.networks.join(&req, &mut c.network_settings)?;
+        self.endpoint_events(c, "connect");
         Ok(Some(self.networks.sandbox(&c.id)))
+    }
+
+    /// Docker's `network connect` (or `disconnect`) event for each of the
+    /// container's networks, as it joins (or leaves) them.
+    fn endpoint_events(&self, c: &Container, action: &str) {
+        for name in c.network_settings.networks.keys() {
+            if let Ok(n) = self.networks.find(name) {
+                self.network_event(&n, action, &[("container", c.id.clone())]);
+            }
+        }
     }
 
     /// Leaves the container's networks (when it stops, or a start
@@ -203,6 +214,7 @@ impl Daemon {
         if holds {
             let id = c.id.clone();
             self.networks.leave(&id, &mut c.network_settings);
+            self.endpoint_events(c, "disconnect");
         }
     }
 

@@ -168,7 +168,7 @@ impl Daemon {
         Ok(())
     }
 
-    fn network_event(&self, n: &Network, action: &str, extra: &[(&str, String)]) {
+    pub(super) fn network_event(&self, n: &Network, action: &str, extra: &[(&str, String)]) {
         let mut attrs = BTreeMap::new();
         attrs.insert("name".to_string(), n.name.clone());
         for (k, v) in extra {

@@ -33,7 +33,17 @@ impl Daemon {
                 let _ = self.runtime.delete(&id);
             }
         }
-        self.finish_remove(&entry)
+        let (id, att) = {
+            let c = entry.lock();
+            (c.id.clone(), c.network_settings.clone())
+        };
+        self.finish_remove(&entry)?;
+        // The veths the kernel is still tearing down go before the
+        // answer: nothing of a removed container stays on the host. (A
+        // `--rm` container's removal does not wait: its veth goes within
+        // tens of milliseconds, off the path of `run --rm`.)
+        self.networks.settle(&id, &att);
+        Ok(())
     }
 
     pub(super) fn finish_remove(&self, entry: &Arc<Entry>) -> Result<()> {

@@ -50,6 +50,8 @@ impl Daemon {
             if let Err(e) = self.runtime.delete(&c.id) {
                 tracing::warn!(container = %c.id, error = %e, "cleaning up after a failed start");
             }
+            // Nothing of a failed start stays plugged in when it answers.
+            self.networks.settle(&c.id, &c.network_settings);
             // Waiting attaches end: nothing will run.
             self.take_pending_attach(&c.id);
             self.event(&c, "die", &[("exitCode", c.state.exit_code.to_string())]);

@@ -275,6 +275,18 @@ impl Networks {
         att.sandbox_key.clear();
         att.ports.clear();
     }
+
+    /// Waits until the veths the container left (see `leave`) are gone:
+    /// a container that is removed leaves nothing on the host.
+    pub fn settle(&self, id: &str, att: &Attachment) {
+        for net_id in att
+            .networks
+            .values()
+            .filter_map(|ep| ep.network_id.as_deref())
+        {
+            self.worker().wait_for(&host_veth(id, net_id));
+        }
+    }
 }
 
 /// Docker's `NetworkSettings.Ports` for the ports held.

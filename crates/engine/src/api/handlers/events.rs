@@ -120,6 +120,11 @@ fn matches(filters: &Filters, e: &Event) -> bool {
                 e.actor.id.as_str(),
                 e.actor.attributes.get("name").map_or("", |s| s),
             ],
+            "network" if e.kind != "network" => return false,
+            "network" => vec![
+                e.actor.id.as_str(),
+                e.actor.attributes.get("name").map_or("", |s| s),
+            ],
             "image" => vec![e.actor.attributes.get("image").map_or("", |s| s)],
             "label" => {
                 // `key` or `key=value`, against the actor's attributes (a
@@ -135,7 +140,8 @@ fn matches(filters: &Filters, e: &Event) -> bool {
         };
         values.iter().any(|v| {
             got.iter().any(|g| {
-                !g.is_empty() && (g == v || (key == "container" && g.starts_with(v.as_str())))
+                let by_prefix = matches!(key.as_str(), "container" | "network");
+                !g.is_empty() && (g == v || (by_prefix && g.starts_with(v.as_str())))
             })
         })
     })
