@@ -15,15 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-30}
 
-need=()
-for p in docker.io hyperfine busybox-static libseccomp-dev nftables gcc libc6-dev; do
-    dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-cargo build --release --quiet --locked
-sync
+. bench/prepare.sh
+prepare docker.io hyperfine busybox-static libseccomp-dev nftables gcc libc6-dev
 
 work=$(mktemp -d /tmp/vessel-netbench.XXXXXX)
 tables_before=$(nft list tables)

@@ -15,15 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
 
-need=()
-for p in docker.io docker-registry skopeo umoci busybox-static libseccomp-dev; do
-    dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-cargo build --release --quiet --locked
-sync
+. bench/prepare.sh
+prepare docker.io docker-registry skopeo umoci busybox-static libseccomp-dev
 
 work=$(mktemp -d /tmp/vessel-pull.XXXXXX)
 vrun=$(mktemp -d /run/vp.XXXX)

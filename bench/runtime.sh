@@ -22,17 +22,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-30}
 
-need=()
-for p in crun runc hyperfine busybox-static libseccomp-dev; do
-    dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-cargo build --release --quiet
-# A fresh build is still being written back to disk; let that finish
-# before anything is timed.
-sync
+. bench/prepare.sh
+prepare crun runc hyperfine busybox-static libseccomp-dev
 
 work=$(mktemp -d /tmp/vessel-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
