@@ -414,26 +414,22 @@ mod tests {
         };
         let dir = tmp.path().join("c");
         std::fs::create_dir(&dir).unwrap();
-        write(
-            &dir,
-            "abc",
-            &host,
-            &Names::default(),
-            &Networking::default(),
-        )
-        .unwrap();
+        let write_all = || {
+            write(
+                &dir,
+                "abc",
+                &host,
+                &Names::default(),
+                &Networking::default(),
+            )
+            .unwrap()
+        };
+        write_all();
         let read = |n: &str| std::fs::read_to_string(path(&dir, n)).unwrap();
         assert_eq!(read("hostname"), "abc\n");
         assert!(read("hosts").starts_with("127.0.0.1\tlocalhost\n"));
         std::fs::write(path(&dir, "hosts"), "mine\n").unwrap();
-        write(
-            &dir,
-            "abc",
-            &host,
-            &Names::default(),
-            &Networking::default(),
-        )
-        .unwrap();
+        write_all();
         assert_eq!(read("hosts"), "mine\n");
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3);
     }

@@ -21,6 +21,23 @@ fn invalid(msg: impl Into<String>) -> EngineError {
     EngineError::InvalidParameter(msg.into())
 }
 
+/// The ports a container publishes: its `PortBindings`, and with
+/// `PublishAllPorts` its exposed ports, read with Docker's checks.
+fn port_bindings(config: &Config, hc: &HostConfig) -> Result<Vec<ports::Binding>> {
+    let exposed: Vec<String> = config
+        .exposed_ports
+        .iter()
+        .flat_map(|e| e.keys().cloned())
+        .collect();
+    let bindings = hc
+        .port_bindings
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    ports::bindings(&bindings, &exposed, hc.publish_all_ports == Some(true))
+}
+
 impl Daemon {
     /// Reads a create's network mode (`default` when none is given, as
     /// Docker records it), its endpoints and its ports, with Docker's
@@ -105,18 +122,7 @@ impl Daemon {
         }
         first.network_id = Some(main.id.clone());
         att.networks.insert(main.name.clone(), first);
-        let exposed: Vec<String> = config
-            .exposed_ports
-            .iter()
-            .flat_map(|e| e.keys().cloned())
-            .collect();
-        let bindings = hc
-            .port_bindings
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        ports::bindings(&bindings, &exposed, hc.publish_all_ports == Some(true))?;
+        port_bindings(config, hc)?;
         Ok((att, warnings))
     }
 
@@ -165,20 +171,7 @@ impl Daemon {
         if c.network_settings.networks.is_empty() {
             return Ok(None);
         }
-        let exposed: Vec<String> = c
-            .config
-            .exposed_ports
-            .iter()
-            .flat_map(|e| e.keys().cloned())
-            .collect();
-        let hc = &c.host_config;
-        let bindings = hc
-            .port_bindings
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        let bindings = ports::bindings(&bindings, &exposed, hc.publish_all_ports == Some(true))?;
+        let bindings = port_bindings(&c.config, &c.host_config)?;
         let name = c.short_name().to_string();
         let first = first_network(c);
         let req = JoinRequest {

@@ -167,15 +167,7 @@ fn network_rules<'a>(n: &'a NetRules, all: &'a [NetRules]) -> Vec<(&'a str, Vec<
         vec![
             is(saddr(), subnet()),
             is(payload("ip", "daddr"), subnet()),
-            Statement::Match(Match {
-                left: Expression::Named(NamedExpression::CT(CT {
-                    key: "status".into(),
-                    family: None,
-                    dir: None,
-                })),
-                right: text("dnat"),
-                op: Operator::IN,
-            }),
+            ct_dnat(),
             masquerade(),
         ],
     ));
@@ -206,15 +198,6 @@ fn network_rules<'a>(n: &'a NetRules, all: &'a [NetRules]) -> Vec<(&'a str, Vec<
         .map(|o| SetItem::Element(text(o.bridge.clone())))
         .collect();
     if !others.is_empty() {
-        let dnat = Statement::Match(Match {
-            left: Expression::Named(NamedExpression::CT(CT {
-                key: "status".into(),
-                family: None,
-                dir: None,
-            })),
-            right: text("dnat"),
-            op: Operator::IN,
-        });
         let to_others = is(
             meta(MetaKey::Oifname),
             Expression::Named(NamedExpression::Set(others)),
@@ -224,7 +207,7 @@ fn network_rules<'a>(n: &'a NetRules, all: &'a [NetRules]) -> Vec<(&'a str, Vec<
             vec![
                 is(meta(MetaKey::Iifname), br()),
                 to_others.clone(),
-                dnat,
+                ct_dnat(),
                 Statement::Accept(None),
             ],
         ));
@@ -292,6 +275,19 @@ fn not<'a>(left: Expression<'a>, right: Expression<'a>) -> Statement<'a> {
         left,
         right,
         op: Operator::NEQ,
+    })
+}
+
+/// `ct status dnat`: a packet of a connection to a published port.
+fn ct_dnat() -> Statement<'static> {
+    Statement::Match(Match {
+        left: Expression::Named(NamedExpression::CT(CT {
+            key: "status".into(),
+            family: None,
+            dir: None,
+        })),
+        right: text("dnat"),
+        op: Operator::IN,
     })
 }
 

@@ -139,11 +139,7 @@ impl Netlink {
             let h = &c.h;
             let out = self.rt.block_on(async {
                 let lo = index_of(h, "lo").await?.unwrap_or(1);
-                h.link()
-                    .set(LinkUnspec::new_with_index(lo).up().build())
-                    .execute()
-                    .await
-                    .map_err(nl("bringing lo up"))
+                set_up(h, lo, "bringing lo up").await
             });
             self.close(c);
             out
@@ -225,11 +221,7 @@ impl Netlink {
                 }
                 _ => {}
             }
-            h.link()
-                .set(LinkUnspec::new_with_index(index).up().build())
-                .execute()
-                .await
-                .map_err(nl("bringing the bridge up"))
+            set_up(h, index, "bringing the bridge up").await
         });
         self.close(c);
         made?;
@@ -322,12 +314,7 @@ impl Netlink {
                 .execute()
                 .await
                 .map_err(nl("addressing the container's interface"))?;
-            inside
-                .link()
-                .set(LinkUnspec::new_with_index(eth).up().build())
-                .execute()
-                .await
-                .map_err(nl("bringing the container's interface up"))?;
+            set_up(inside, eth, "bringing the container's interface up").await?;
             if let Some(gw) = v.gateway {
                 let route = rtnetlink::RouteMessageBuilder::<Ipv4Addr>::new()
                     .gateway(gw)
@@ -346,6 +333,15 @@ impl Netlink {
         self.close(ic);
         out
     }
+}
+
+/// Sets the link `index` up.
+async fn set_up(h: &Handle, index: u32, what: &str) -> io::Result<()> {
+    h.link()
+        .set(LinkUnspec::new_with_index(index).up().build())
+        .execute()
+        .await
+        .map_err(nl(what))
 }
 
 async fn index_of(h: &Handle, name: &str) -> io::Result<Option<u32>> {

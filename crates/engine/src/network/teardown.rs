@@ -54,7 +54,7 @@ impl Pending {
 
 #[derive(Debug)]
 pub(super) struct Worker {
-    jobs: Mutex<Sender<Gone>>,
+    jobs: Sender<Gone>,
     pending: Arc<Pending>,
 }
 
@@ -66,18 +66,14 @@ impl Worker {
         std::thread::Builder::new()
             .name("vessel-veths".into())
             .spawn(move || see_gone(rx, networks, done))?;
-        Ok(Worker {
-            jobs: Mutex::new(jobs),
-            pending,
-        })
+        Ok(Worker { jobs, pending })
     }
 
     /// Queues a veth whose sandbox goes; its address (on the network
     /// `network`, by id) is given back once it is gone.
     pub fn delete(&self, veth: String, network: String, ip: Option<Ipv4Addr>) {
         self.pending.veths().insert(veth.clone(), network.clone());
-        let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
-        if let Err(e) = jobs.send(Gone { veth, network, ip }) {
+        if let Err(e) = self.jobs.send(Gone { veth, network, ip }) {
             // The thread is gone (it never is while the engine runs).
             self.pending.veths().remove(&e.0.veth);
         }
