@@ -25,3 +25,8 @@ pub mod stats;
 pub use daemon::Daemon;
 pub use error::{EngineError, Result};
 pub use paths::Paths;
+
+/// Bytes in lowercase hex (digests, ids).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

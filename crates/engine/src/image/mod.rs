@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
+use crate::hex;
 
 mod changes;
 mod commit;
@@ -163,10 +164,6 @@ pub struct ImageUsers {
 pub fn short_id(id: &str) -> &str {
     let hexid = id.trim_start_matches("sha256:");
     &hexid[..hexid.len().min(12)]
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn tempdir_in(parent: &Path, prefix: &str) -> Result<PathBuf> {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use bollard_stubs::models::EndpointSettings;
 
-use super::endpoint::{host_veth, published};
+use super::endpoint::{address_of, host_veth, published};
 use super::{firewall, link, ports, Attachment, JoinRequest, Network, Networks};
 use crate::error::{EngineError, Result};
 
@@ -59,7 +59,7 @@ impl Networks {
         let Some(ep) = att.networks.get_mut(&rec.name) else {
             return;
         };
-        let ip: Option<Ipv4Addr> = ep.ip_address.as_deref().and_then(|ip| ip.parse().ok());
+        let ip = address_of(ep);
         self.unplug(id, rec, ep);
         let dropped = {
             let mut st = self.lock();
@@ -84,9 +84,8 @@ impl Networks {
         if let Err(e) = self.netlink.delete_link(&host_veth(id, &rec.id)) {
             tracing::warn!(container = %id, error = %e, "deleting an endpoint's veth");
         }
-        let ip = ep.ip_address.take().and_then(|ip| ip.parse().ok());
-        if let (Some(ip), Some(net)) = (ip, self.lock().nets.get_mut(&rec.id)) {
-            net.addrs.release(ip);
+        if let Some(ip) = ep.ip_address.take().and_then(|ip| ip.parse().ok()) {
+            self.release(&rec.id, ip);
         }
         self.dns.forget(id, Some(&rec.id));
     }
@@ -94,13 +93,13 @@ impl Networks {
     /// A container's name changed: its DNS names on each network with it.
     pub fn renamed(&self, id: &str, from: &str, to: &str, att: &mut Attachment) {
         for ep in att.networks.values_mut() {
+            let ip = address_of(ep);
             let Some(names) = ep.dns_names.as_mut() else {
                 continue;
             };
             for n in names.iter_mut().filter(|n| *n == from) {
                 *n = to.to_string();
             }
-            let ip = ep.ip_address.as_deref().and_then(|ip| ip.parse().ok());
             let rec = ep.network_id.as_deref().and_then(|n| self.find(n).ok());
             if let (Some(ip), Some(rec)) = (ip, rec) {
                 self.dns.forget(id, Some(&rec.id));
@@ -115,7 +114,7 @@ impl Networks {
     pub fn adopt(&self, id: &str, att: &Attachment, first: &str, upstream: Vec<SocketAddr>) {
         let mut user = false;
         for ep in att.networks.values() {
-            let ip = ep.ip_address.as_deref().and_then(|ip| ip.parse().ok());
+            let ip = address_of(ep);
             let rec = ep.network_id.as_deref().and_then(|n| self.find(n).ok());
             if let (Some(ip), Some(rec)) = (ip, rec) {
                 let mut st = self.lock();

@@ -76,11 +76,15 @@ fn dns_names(id: &str, name: &str, ep: &EndpointSettings) -> Vec<String> {
     names
 }
 
+/// An endpoint's address, when it has one.
+pub(super) fn address_of(ep: &EndpointSettings) -> Option<Ipv4Addr> {
+    ep.ip_address.as_deref().and_then(|ip| ip.parse().ok())
+}
+
 /// The host's end of a container's veth pair on a network.
 pub(super) fn host_veth(container: &str, network: &str) -> String {
     let hash = Sha256::digest(format!("{container}/{network}"));
-    let hex: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    format!("veth{}", &hex[..7])
+    format!("veth{}", &crate::hex(&hash[..4])[..7])
 }
 
 impl Networks {
@@ -222,7 +226,7 @@ impl Networks {
             .plug(sandbox, &veth)
             .map_err(EngineError::io(format!("joining the network {}", rec.name)))?;
         let endpoint = Sha256::digest(format!("{id}/{}/{}", rec.id, veth.host));
-        ep.endpoint_id = Some(endpoint.iter().map(|b| format!("{b:02x}")).collect());
+        ep.endpoint_id = Some(crate::hex(&endpoint));
         ep.gateway = Some(if rec.internal {
             String::new()
         } else {

@@ -80,12 +80,8 @@ fn host_names(root: &Path) -> (String, String) {
     if root == Path::new(DEFAULT_ROOT) {
         return ("vessel0".into(), "vessel".into());
     }
-    let hash = hex(&Sha256::digest(root.as_os_str().as_encoded_bytes()))[..6].to_string();
+    let hash = crate::hex(&Sha256::digest(root.as_os_str().as_encoded_bytes()))[..6].to_string();
     (format!("vessel-{hash}"), format!("vessel-{hash}"))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Holds the host-wide lock for as long as it lives.

@@ -171,6 +171,21 @@ pub async fn list_containers(
     Ok(list.as_array().cloned().unwrap_or_default())
 }
 
+/// `--WHAT KEY=VALUE`s as a JSON object (`--opt`, `--label`, `--sysctl`).
+pub fn pairs(
+    list: &[String],
+    what: &str,
+) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
+    list.iter()
+        .map(|kv| {
+            let (k, v) = kv
+                .split_once('=')
+                .with_context(|| format!("--{what} {kv:?}: not KEY=VALUE"))?;
+            Ok((k.to_string(), serde_json::json!(v)))
+        })
+        .collect()
+}
+
 /// `--filter KEY=VALUE`s as the API's `filters` query value, encoded.
 pub fn filters_query(filters: &[String]) -> anyhow::Result<String> {
     let mut by_key = serde_json::Map::new();

@@ -1,11 +1,10 @@
 //! `network create|ls|inspect|rm|prune|connect|disconnect` and `port`,
 //! with docker's flags and output.
 
-use anyhow::Context;
 use clap::{Args, Subcommand};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 
-use super::{enc, filters_query};
+use super::{enc, filters_query, pairs};
 use crate::api_client::Client;
 
 #[derive(Debug, Subcommand)]
@@ -119,17 +118,6 @@ pub struct PortArgs {
     container: String,
     /// `PORT[/PROTO]`: only this one.
     port: Option<String>,
-}
-
-fn pairs(list: &[String], what: &str) -> anyhow::Result<Map<String, Value>> {
-    list.iter()
-        .map(|kv| {
-            let (k, v) = kv
-                .split_once('=')
-                .with_context(|| format!("--{what} {kv:?}: not KEY=VALUE"))?;
-            Ok((k.to_string(), json!(v)))
-        })
-        .collect()
 }
 
 pub async fn network(client: &Client, command: NetworkCommand) -> anyhow::Result<()> {

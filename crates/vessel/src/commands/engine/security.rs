@@ -6,7 +6,7 @@
 
 use anyhow::Context;
 use clap::Args;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::limits::parse_bytes;
 
@@ -108,14 +108,7 @@ impl SecurityFlags {
             host["ReadonlyRootfs"] = json!(true);
         }
         if !self.sysctl.is_empty() {
-            let mut map = Map::new();
-            for s in &self.sysctl {
-                let (k, v) = s
-                    .split_once('=')
-                    .with_context(|| format!("--sysctl {s:?}: not KEY=VALUE"))?;
-                map.insert(k.to_string(), json!(v));
-            }
-            host["Sysctls"] = Value::Object(map);
+            host["Sysctls"] = Value::Object(super::pairs(&self.sysctl, "sysctl")?);
         }
         if !self.ulimit.is_empty() {
             let limits = self
