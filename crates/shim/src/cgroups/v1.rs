@@ -359,26 +359,66 @@ impl Layout {
     }
 
     /// The spec's device rules in order, then the default nodes', then
-    /// [`ALWAYS_ALLOWED`].
+    /// [`ALWAYS_ALLOWED`]: one rule per write, as the kernel reads them,
+    /// through one open `devices.allow` and one `devices.deny`.
     fn devices(&self, r: &LinuxResources) -> Result<(), CgroupError> {
-        let dir = self.dir("devices")?;
-        let rule = |d: &LinuxDeviceCgroup| {
-            let file = match d.allow() {
-                true => "devices.allow",
-                false => "devices.deny",
-            };
-            write(dir, file, d.to_string())
-        };
+        let mut files = DeviceFiles::new(self.dir("devices")?);
         for d in r.devices().iter().flatten() {
-            rule(d)?;
+            files.write(d.allow(), &d.to_string())?;
         }
         for node in libcontainer::rootfs::utils::default_devices() {
-            rule(&LinuxDeviceCgroup::from(&node))?;
+            let d = LinuxDeviceCgroup::from(&node);
+            files.write(d.allow(), &d.to_string())?;
         }
         for allowed in ALWAYS_ALLOWED {
-            write(dir, "devices.allow", allowed)?;
+            files.write(true, allowed)?;
         }
         Ok(())
+    }
+}
+
+/// A devices cgroup's `devices.allow` and `devices.deny`, each opened the
+/// first time a rule goes to it.
+struct DeviceFiles<'a> {
+    dir: &'a Path,
+    allow: Option<std::fs::File>,
+    deny: Option<std::fs::File>,
+}
+
+impl<'a> DeviceFiles<'a> {
+    fn new(dir: &'a Path) -> DeviceFiles<'a> {
+        DeviceFiles {
+            dir,
+            allow: None,
+            deny: None,
+        }
+    }
+
+    /// Writes `rule` to `devices.allow` (`allow`) or `devices.deny`.
+    fn write(&mut self, allow: bool, rule: &str) -> Result<(), CgroupError> {
+        use std::io::Write;
+        let (name, slot) = match allow {
+            true => ("devices.allow", &mut self.allow),
+            false => ("devices.deny", &mut self.deny),
+        };
+        let path = || self.dir.join(name);
+        let failed = |source| CgroupError::Write {
+            path: path(),
+            value: rule.to_string(),
+            source,
+        };
+        let file = match slot {
+            Some(file) => file,
+            None => slot.insert(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(path())
+                    .map_err(failed)?,
+            ),
+        };
+        file.write_all(rule.as_bytes()).map_err(failed)
     }
 }
 
@@ -559,10 +599,13 @@ mod tests {
             read("blkio/vessel/c2/blkio.throttle.write_iops_device"),
             "8:16 30"
         );
-        // A plain file keeps the last write: the spec's deny came first,
-        // the always-allowed rules last.
+        // A plain file keeps every write of its one descriptor, in order:
+        // the spec's deny, then the default nodes' rules, the
+        // always-allowed ones last.
         assert_eq!(read("devices/vessel/c2/devices.deny"), "a *:* rwm");
-        assert_eq!(read("devices/vessel/c2/devices.allow"), "c 10:200 rwm");
+        let allow = read("devices/vessel/c2/devices.allow");
+        assert!(allow.starts_with("c 1:3 rwm"), "{allow}");
+        assert!(allow.ends_with(&ALWAYS_ALLOWED.concat()), "{allow}");
     }
 
     #[test]

@@ -4,13 +4,14 @@
 //! flags (`ro`: read-only). The tmpfs itself keeps them but `ro`, as
 //! runc's does; controllers mounted together get a link by each name.
 
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 use libcontainer::rootfs::utils::MountOptionConfig;
 use libcontainer::syscall::Syscall;
 use nix::mount::MsFlags;
-use rustix::fs::OFlags;
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
 
 use super::one::{attach, mkdir_all, new_mount, open_in_root, SpecMountError};
 use crate::cgroups::CgroupView;
@@ -32,7 +33,7 @@ pub(super) fn mount_v1(
     let top = open_in_root(root, dest, OFlags::PATH | OFlags::DIRECTORY)
         .map_err(SpecMountError::Lookup)?;
     for view in views {
-        let point = mkdir_all(root, &dest.join(&view.name)).map_err(SpecMountError::MountPoint)?;
+        let point = subdir(top.as_fd(), &view.name).map_err(SpecMountError::MountPoint)?;
         let source = view.dir.to_str().ok_or(SpecMountError::NotUtf8)?;
         let tree = syscall
             .open_tree(
@@ -48,4 +49,16 @@ pub(super) fn mount_v1(
         }
     }
     Ok(())
+}
+
+/// The directory `name` in the tmpfs `top`, made if it is not there. The
+/// tmpfs is new and this process's alone: nothing in it but what is made
+/// here, so no lookup in it can be led elsewhere.
+fn subdir(top: BorrowedFd<'_>, name: &str) -> Result<OwnedFd, Errno> {
+    match rustix::fs::mkdirat(top, name, Mode::from_bits_truncate(0o755)) {
+        Ok(()) | Err(Errno::EXIST) => {}
+        Err(e) => return Err(e),
+    }
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    rustix::fs::openat(top, name, flags, Mode::empty())
 }
