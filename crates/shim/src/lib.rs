@@ -72,6 +72,7 @@ pub fn main() -> ExitCode {
         ahead.network = network::ReadyNetwork::new().ok();
         ahead.cgroups =
             cgroups::ready::ReadyCgroups::new(vessel_runtime::bundle::CGROUP_PARENT).ok();
+        seccomp::warm_up();
         normal_priority();
     }
     // End of input without a request: the caller no longer needs us.

@@ -15,7 +15,8 @@ use sha2::{Digest, Sha256};
 pub const CACHE_DIR: &str = ".seccomp";
 
 /// What a program depends on: the profile as the spec has it, the
-/// libseccomp that compiles it and the shim that drives libseccomp.
+/// libseccomp that compiles it, the shim that drives libseccomp and the
+/// layout it gives the program.
 pub(super) fn key(seccomp: &LinuxSeccomp) -> String {
     let mut hash = Sha256::new();
     // The profile's own serialization: the same profile, the same bytes.
@@ -25,8 +26,9 @@ pub(super) fn key(seccomp: &LinuxSeccomp) -> String {
         .map(|v| format!("{}.{}.{}", v.major, v.minor, v.micro))
         .unwrap_or_default();
     hash.update(format!(
-        "\0libseccomp {version}\0optimize {}\0shim {}",
+        "\0libseccomp {version}\0optimize {}\0relayout {}\0shim {}",
         super::compile::BINARY_TREE,
+        super::relayout::VERSION,
         env!("CARGO_PKG_VERSION")
     ));
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()

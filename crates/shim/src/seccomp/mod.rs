@@ -16,6 +16,7 @@
 
 mod cache;
 mod compile;
+mod relayout;
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -70,6 +71,18 @@ impl Filter {
         }
         let bytes = compile::compile(seccomp)?;
         let program = program_of(&bytes).ok_or(SeccompError::NotAProgram(bytes.len()))?;
+        let program = match relayout::relayout(&program) {
+            Some(shorter) => {
+                tracing::debug!(
+                    from = program.len(),
+                    to = shorter.len(),
+                    "seccomp program laid out again"
+                );
+                shorter
+            }
+            None => program,
+        };
+        let bytes = bytes_of(&program);
         if let Err(e) = cache::write(&dir, &key, &bytes) {
             tracing::warn!(dir = %dir.display(), error = %e, "cannot keep the compiled seccomp filter");
         }
@@ -157,6 +170,15 @@ pub fn in_libcontainer_order(spec: &Spec) -> Result<Cow<'_, Spec>, SeccompError>
     Ok(Cow::Owned(spec))
 }
 
+/// Does ahead what the first filter of a process would otherwise wait
+/// for: the hash's detection of the CPU's features (a few `cpuid`
+/// instructions, each a trap to the hypervisor in a VM) and libseccomp's
+/// version, both kept for the process's life. A spare shim calls this
+/// before its request comes.
+pub fn warm_up() {
+    let _ = cache::key(&LinuxSeccomp::default());
+}
+
 /// The filter flags of the spec, as `seccomp(2)` takes them.
 fn flags(seccomp: &LinuxSeccomp) -> libc::c_ulong {
     seccomp
@@ -174,6 +196,22 @@ fn flags(seccomp: &LinuxSeccomp) -> libc::c_ulong {
             }
         })
         .fold(0, |all, flag| all | flag)
+}
+
+/// `program` as libseccomp exports one: eight bytes an instruction, in
+/// the host's byte order.
+fn bytes_of(program: &[libc::sock_filter]) -> Vec<u8> {
+    program
+        .iter()
+        .flat_map(|i| {
+            let mut b = [0; 8];
+            b[..2].copy_from_slice(&i.code.to_ne_bytes());
+            b[2] = i.jt;
+            b[3] = i.jf;
+            b[4..].copy_from_slice(&i.k.to_ne_bytes());
+            b
+        })
+        .collect()
 }
 
 /// The instructions in `bytes` (libseccomp's export: the host's byte
