@@ -141,7 +141,7 @@ impl Daemon {
 
         let bundle = dir.join("bundle");
         std::fs::create_dir_all(&bundle).map_err(EngineError::io("creating the bundle"))?;
-        let bytes = serde_json::to_vec_pretty(&spec)
+        let bytes = serde_json::to_vec(&spec)
             .map_err(|e| EngineError::Internal(format!("encoding the spec: {e}")))?;
         vessel_runtime::record::write_atomic(
             &bundle.join("config.json"),

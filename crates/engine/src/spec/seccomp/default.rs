@@ -5,6 +5,8 @@
 //! CAP_SYS_ADMIN, so that a C library falls back to `clone`, whose
 //! namespace flags the filter can see.
 
+use std::sync::OnceLock;
+
 use oci_spec::runtime::{Arch, LinuxSeccompAction, LinuxSeccompOperator};
 
 use super::{ArchMap, Arg, Profile, Rule, When};
@@ -95,8 +97,13 @@ const WITH_CAPABILITY_LATER: &[(&str, &str)] = &[
     ("CAP_SYSLOG", "syslog"),
 ];
 
-/// Docker's default profile.
-pub fn profile() -> Profile {
+/// Docker's default profile, made once.
+pub fn profile() -> &'static Profile {
+    static PROFILE: OnceLock<Profile> = OnceLock::new();
+    PROFILE.get_or_init(build)
+}
+
+fn build() -> Profile {
     let mut rules = vec![allow(ALLOWED), with_kernel(allow("ptrace"), "4.8")];
     rules.extend(PERSONALITIES.map(|p| with_args(allow("personality"), 0, p, Eq)));
     rules.extend([
