@@ -5,6 +5,7 @@ use oci_spec::runtime::{
 
 use libseccomp::{ScmpArch, ScmpSyscall};
 
+use super::check::run;
 use super::*;
 use crate::seccomp::{compile, program_of};
 
