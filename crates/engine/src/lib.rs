@@ -6,6 +6,9 @@
 //! One `unsafe` call, fenced in `api::conn` (a socket ioctl std and
 //! rustix do not wrap); everything else is safe code.
 
+// `info`'s answer is one `json!` deeper than the macro's default limit.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod container;
 pub mod daemon;

@@ -121,6 +121,8 @@ pub struct Daemon {
     host: crate::spec::HostFacts,
     /// The networks containers join.
     networks: Arc<crate::network::Networks>,
+    /// The `vessel-shim` binary: the runtime `info` names.
+    shim: PathBuf,
     /// This daemon's hold on its roots (see [`lock`]).
     _locks: lock::RootLocks,
 }
@@ -171,6 +173,7 @@ impl Daemon {
         let daemon = Arc::new_cyclic(|weak: &Weak<Daemon>| {
             let weak = weak.clone();
             let compute = Arc::new(ShimSystem::new(&paths.runtime(), &shim));
+            let shim = shim.clone();
             let runtime = RuntimeClient::new(compute, move |id, event| {
                 if let Some(d) = weak.upgrade() {
                     d.process_event(id, event);
@@ -190,12 +193,23 @@ impl Daemon {
                 host_files: crate::etc::HostFiles::default(),
                 host,
                 networks,
+                shim,
                 _locks: locks,
             }
         });
         daemon.restore()?;
         daemon.runtime.prepare();
         Ok(daemon)
+    }
+
+    /// What the daemon knows of its host (`docker info`).
+    pub fn host(&self) -> &crate::spec::HostFacts {
+        &self.host
+    }
+
+    /// The runtime's binary, the one `info` lists.
+    pub fn shim_path(&self) -> &std::path::Path {
+        &self.shim
     }
 
     fn table(&self) -> MutexGuard<'_, HashMap<String, Arc<Entry>>> {
