@@ -1,4 +1,5 @@
-//! `docker image prune` and the images' part of `docker system df`.
+//! `docker image prune`, `docker container prune` and the images' and
+//! containers' part of `docker system df`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -144,10 +145,51 @@ impl Daemon {
         });
         // Sizes are measured outside the records' locks.
         for row in &mut rows {
-            row.size_rw = crate::image::tree_size(&self.writable_layer(&row.id).join("upper"));
-            let base = self.images.resolve(&row.image_id).map_or(0, |i| i.size);
-            row.size_root_fs = row.size_rw + base;
+            (row.size_rw, row.size_root_fs) = self.container_sizes(&row.id);
         }
         rows
+    }
+
+    /// A container's bytes on disk: its writable layer's, and that plus
+    /// its image's.
+    pub fn container_sizes(&self, id: &str) -> (u64, u64) {
+        let rw = crate::image::tree_size(&self.writable_layer(id).join("upper"));
+        let image = self.read_one(id, |r| r.container.image.clone());
+        let base = image
+            .ok()
+            .and_then(|i| self.images.resolve(&i).ok())
+            .map_or(0, |i| i.size);
+        (rw, rw + base)
+    }
+}
+
+impl Daemon {
+    /// `docker container prune`: removes every stopped container `wanted`
+    /// takes; answers their ids and the bytes their writable layers held.
+    /// One that cannot be removed (it started meanwhile) is left.
+    pub fn prune_containers(
+        &self,
+        wanted: impl Fn(&crate::container::Container) -> bool,
+    ) -> (Vec<String>, u64) {
+        let stopped = self.read_all(true, |r| {
+            let c = r.container;
+            let idle = !c.state.running && !c.state.removal_in_progress;
+            (idle && wanted(c)).then(|| c.id.clone())
+        });
+        let mut removed = Vec::new();
+        let mut reclaimed = 0;
+        for id in stopped {
+            let size = crate::image::tree_size(&self.writable_layer(&id).join("upper"));
+            match self.remove(&id, false) {
+                Ok(()) => {
+                    removed.push(id);
+                    reclaimed += size;
+                }
+                Err(e) => tracing::info!(container = %id, error = %e, "left by a prune"),
+            }
+        }
+        let attrs = [("reclaimed".to_string(), reclaimed.to_string())].into();
+        self.events.log("container", "prune", "", attrs);
+        (removed, reclaimed)
     }
 }

@@ -8,13 +8,13 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use serde_json::{json, Value};
 
+use super::container_filters::{self as filters, ContainerFilters};
 use super::{blocking, off_runtime, read_value, stream_type, typed, typed_at};
 use crate::api::body::channel;
 use crate::api::filters::parse_filters;
 use crate::api::logs::{self, LogOptions};
 use crate::api::models::{self, CreateBody};
 use crate::api::{error, json, json_pieces, Call, Reply};
-use crate::container::Container;
 use crate::daemon::{Daemon, View, WaitCondition};
 use crate::error::EngineError;
 
@@ -65,30 +65,55 @@ fn create_body(mut raw: Value) -> crate::error::Result<CreateBody> {
     })
 }
 
-/// The filters of `GET /containers/json` Vessel knows.
-const LIST_FILTERS: &[&str] = &["id", "name", "label", "status", "exited"];
-
-/// `GET /containers/json`: running containers (or `all`), those every
-/// filter matches.
+/// `GET /containers/json`: running containers (or `all`, or the `limit`
+/// last created), those every filter matches, with their sizes on disk
+/// when asked (`size`).
 pub(super) async fn list(d: Arc<Daemon>, call: &Call) -> Reply {
     let all = call.flag("all");
-    let filters = call.q("filters").map(|f| parse_filters(f, LIST_FILTERS));
+    let size = call.flag("size");
+    let limit = match call
+        .q("limit")
+        .filter(|l| !l.is_empty())
+        .map(str::parse::<i64>)
+    {
+        None => None,
+        Some(Ok(n)) => Some(n),
+        Some(Err(_)) => {
+            return error(&EngineError::InvalidParameter(format!(
+                "limit: {:?} is not a number",
+                call.q("limit").unwrap_or_default()
+            )))
+        }
+    };
+    let filters = call.q("filters").map(|f| parse_filters(f, filters::LIST));
     blocking(move || {
         let filters = filters.transpose()?.unwrap_or_default();
+        let stopped_too = filters.iter().any(|(k, _)| k == "status" || k == "exited");
+        let all = all || stopped_too || limit.is_some_and(|n| n > 0);
+        let filters = ContainerFilters::resolve(&d, filters)?;
         let now = chrono::Utc::now();
-        let all = all || filters.iter().any(|(k, _)| k == "status" || k == "exited");
-        let rows = d.read_all(all, |mut r| {
-            let c = r.container;
-            if !filters.iter().all(|(k, values)| list_filter(c, k, values)) {
+        let mut rows = d.read_all(all, |mut r| {
+            if !filters.matches(r.container) {
                 return None;
             }
-            let status = models::status_piece(&c.state.describe(now));
-            Some(r.view(View::Summary, models::summary_view).with(status))
+            let id = r.container.id.clone();
+            let status = models::status_piece(&r.container.state.describe(now));
+            let row: Vec<Bytes> = r
+                .view(View::Summary, models::summary_view)
+                .with(status)
+                .into();
+            Some((id, row))
         });
+        if let Some(n) = limit.filter(|&n| n > 0) {
+            rows.truncate(n as usize);
+        }
         let mut pieces = vec![Bytes::from_static(b"[")];
-        for (i, row) in rows.into_iter().enumerate() {
+        for (i, (id, mut row)) in rows.into_iter().enumerate() {
             if i > 0 {
                 pieces.push(Bytes::from_static(b","));
+            }
+            if size {
+                with_sizes(&d, &id, &mut row);
             }
             pieces.extend(row);
         }
@@ -98,26 +123,32 @@ pub(super) async fn list(d: Arc<Daemon>, call: &Call) -> Reply {
     .await
 }
 
-/// Whether container `c` passes the filter `key` (one of its `values`
-/// matching; every one for `label`), as `docker ps --filter` does.
-fn list_filter(c: &Container, key: &str, values: &[String]) -> bool {
-    let labels = c.config.labels.as_ref();
-    match key {
-        "id" => values.iter().any(|v| c.id.starts_with(v.as_str())),
-        "name" => values
-            .iter()
-            .any(|v| c.short_name().contains(v.trim_start_matches('/'))),
-        "status" => values.iter().any(|v| v == c.state.status.as_str()),
-        "exited" => {
-            c.state.status == crate::container::Status::Exited
-                && values.iter().any(|v| v.parse() == Ok(c.state.exit_code))
-        }
-        "label" => values.iter().all(|v| match v.split_once('=') {
-            Some((k, val)) => labels.and_then(|l| l.get(k)).is_some_and(|l| l == val),
-            None => labels.is_some_and(|l| l.contains_key(v.as_str())),
-        }),
-        _ => false,
-    }
+/// Adds `SizeRw` and `SizeRootFs` to the end of a listing's row.
+fn with_sizes(d: &Daemon, id: &str, row: &mut Vec<Bytes>) {
+    let Some(last) = row.pop() else { return };
+    let (rw, root) = d.container_sizes(id);
+    let body = last.strip_suffix(b"}").unwrap_or(&last);
+    let mut end = body.to_vec();
+    end.extend_from_slice(format!(",\"SizeRw\":{rw},\"SizeRootFs\":{root}}}").as_bytes());
+    row.push(Bytes::from(end));
+}
+
+/// `POST /containers/prune`: removes the stopped containers the filters
+/// take (`label`, `label!`, `until`).
+pub(super) async fn prune(d: Arc<Daemon>, call: &Call) -> Reply {
+    let filters = call.q("filters").map(|f| parse_filters(f, filters::PRUNE));
+    blocking(move || {
+        let filters = filters.transpose()?.unwrap_or_default();
+        let filters = ContainerFilters::resolve(&d, filters)?;
+        let (deleted, reclaimed) = d.prune_containers(|c| filters.matches(c));
+        // Docker answers null, not [], when it removed none.
+        let deleted = (!deleted.is_empty()).then_some(deleted);
+        Ok(json(
+            StatusCode::OK,
+            &json!({"ContainersDeleted": deleted, "SpaceReclaimed": reclaimed}),
+        ))
+    })
+    .await
 }
 
 /// `GET /containers/{id}/json`.

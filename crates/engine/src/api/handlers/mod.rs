@@ -13,6 +13,7 @@ use crate::daemon::Daemon;
 use crate::error::{EngineError, Result};
 
 mod archive;
+mod container_filters;
 mod containers;
 mod events;
 mod images;
@@ -70,6 +71,7 @@ pub async fn handle(d: Arc<Daemon>, call: Call, req: Request<Incoming>) -> Reply
         (&Method::POST, ["images", "create"]) => image_create(d, c, req).await,
         (&Method::GET, ["images", "json"]) => images(d, c).await,
         (&Method::POST, ["images", "prune"]) => image_prune(d, c).await,
+        (&Method::POST, ["containers", "prune"]) => containers::prune(d, c).await,
         (&Method::GET, ["system", "df"]) => system_df(d).await,
         (&Method::GET, ["images", "get"]) => archive::save(d, c, None).await,
         (&Method::POST, ["images", "load"]) => archive::load(d, req).await,

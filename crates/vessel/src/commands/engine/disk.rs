@@ -186,7 +186,17 @@ fn share(part: f64, total: f64) -> String {
     }
 }
 
+/// Docker's `units.BytesSize`: binary units, four significant digits.
+pub(super) fn human_binary(v: f64) -> String {
+    scaled(
+        v,
+        1024.0,
+        &["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"],
+        4,
+    )
+}
+
 /// Docker's `units.HumanSize`: decimal units, four significant digits.
-fn human(v: f64) -> String {
+pub(super) fn human(v: f64) -> String {
     scaled(v, 1000.0, &["B", "kB", "MB", "GB", "TB", "PB", "EB"], 4)
 }

@@ -7,6 +7,7 @@ mod disk;
 mod exec;
 mod format;
 mod images;
+mod info;
 mod limits;
 mod login;
 mod names;
@@ -14,6 +15,8 @@ mod networks;
 mod observe;
 mod ports;
 mod process;
+mod prune;
+mod ps;
 mod registry;
 mod run;
 mod security;
@@ -37,6 +40,13 @@ pub enum EngineCommand {
     /// Manage images (`prune`).
     #[command(subcommand)]
     Image(disk::ImageCommand),
+    /// Show what the daemon says of itself and its host.
+    Info,
+    /// Show the daemon's version.
+    Version,
+    /// Manage containers (`prune`).
+    #[command(subcommand)]
+    Container(prune::ContainerCommand),
     /// The engine as a whole (`df`).
     #[command(subcommand)]
     System(disk::SystemCommand),
@@ -90,7 +100,7 @@ pub enum EngineCommand {
     /// Wait for containers to stop; print their exit codes.
     Wait(containers::NamesArgs),
     /// List containers.
-    Ps(observe::PsArgs),
+    Ps(ps::PsArgs),
     /// Show containers' records (or images').
     Inspect(observe::InspectArgs),
     /// Show a container's output.
@@ -119,6 +129,9 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
             EngineCommand::Images(a) => images::images(&client, a).await,
             EngineCommand::Pull(a) => registry::pull(&client, a).await,
             EngineCommand::Image(c) => disk::image(&client, c).await,
+            EngineCommand::Info => info::info(&client).await,
+            EngineCommand::Version => info::version(&client).await,
+            EngineCommand::Container(c) => prune::container(&client, c).await,
             EngineCommand::System(c) => disk::system(&client, c).await,
             EngineCommand::Network(c) => networks::network(&client, c).await,
             EngineCommand::Port(a) => networks::port(&client, a).await,
@@ -144,7 +157,7 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
             EngineCommand::Unpause(a) => containers::simple(&client, a, "unpause").await,
             EngineCommand::Rm(a) => containers::rm(&client, a).await,
             EngineCommand::Wait(a) => containers::wait(&client, a).await,
-            EngineCommand::Ps(a) => observe::ps(&client, a).await,
+            EngineCommand::Ps(a) => ps::ps(&client, a).await,
             EngineCommand::Inspect(a) => observe::inspect(&client, a).await,
             EngineCommand::Logs(a) => observe::logs(&client, a).await,
             EngineCommand::Events(a) => observe::events(&client, a).await,

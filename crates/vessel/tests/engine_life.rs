@@ -1,0 +1,209 @@
+//! The rest of a container's life through the stock docker CLI and the
+//! `vessel` CLI against a real vesseld: `ps` with its filters and
+//! `-n/-l/-s`, `container prune` with its filters, and `info`/`version`
+//! with the host's facts.
+
+mod engine_support;
+
+use engine_support::*;
+
+/// `docker ps ARGS --format {{.Names}}`, one name a line.
+fn names(e: &Engine, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["ps"];
+    all.extend(args);
+    all.extend(["--format", "{{.Names}}"]);
+    let out = e.docker(&all);
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    stdout(&out).lines().map(String::from).collect()
+}
+
+#[test]
+fn ps_lists_the_last_created_their_sizes_and_what_each_filter_takes() {
+    let e = Engine::start();
+    // Made in this order: old, big (100 KiB written), up (running).
+    e.ok(&["run", "--name", "old", "-l", "tier=a", "busybox", "true"]);
+    e.ok(&[
+        "run",
+        "--name",
+        "big",
+        "-v",
+        "/tmp:/data",
+        "busybox",
+        "sh",
+        "-c",
+        "dd if=/dev/zero of=/f bs=1024 count=100 2>/dev/null",
+    ]);
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "up",
+        "--network",
+        "none",
+        "busybox",
+        "sleep",
+        "60",
+    ]);
+    assert_eq!(names(&e, &[]), ["up"]);
+    assert_eq!(names(&e, &["-a"]), ["up", "big", "old"]);
+    // -n and -l count stopped containers too, newest first.
+    assert_eq!(names(&e, &["-n", "2"]), ["up", "big"]);
+    assert_eq!(names(&e, &["-l"]), ["up"]);
+    let vessel: Vec<String> = e
+        .ok(&["ps", "-n", "2", "--format", "{{.Names}}"])
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(vessel, ["up", "big"]);
+    // -s: the writable layer, and with the image (the same for both CLIs).
+    let sizes = |out: String| -> String {
+        out.lines()
+            .find(|l| l.starts_with("big "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let docker = sizes(stdout(&e.docker(&[
+        "ps",
+        "-as",
+        "--format",
+        "{{.Names}} {{.Size}}",
+    ])));
+    assert!(
+        docker.starts_with("big 10") && docker.contains("kB (virtual "),
+        "{docker}"
+    );
+    let own = sizes(e.ok(&["ps", "-as", "--format", "{{.Names}} {{.Size}}"]));
+    assert_eq!(own, docker);
+    let filtered = |f: &str| names(&e, &["-a", "--filter", f]);
+    assert_eq!(filtered("before=big"), ["old"]);
+    assert_eq!(filtered("since=old"), ["up", "big"]);
+    assert_eq!(filtered("ancestor=busybox").len(), 3);
+    assert!(filtered("ancestor=nosuchimage").is_empty());
+    assert_eq!(filtered("label=tier=a"), ["old"]);
+    assert_eq!(filtered("volume=/data"), ["big"]);
+    assert_eq!(filtered("volume=/tmp"), ["big"]);
+    assert_eq!(filtered("network=none"), ["up"]);
+    assert_eq!(filtered("health=none").len(), 3);
+    assert!(filtered("health=healthy").is_empty());
+    assert_eq!(filtered("status=exited"), ["big", "old"]);
+    // Bad values are refused in Docker's words.
+    let out = e.docker(&["ps", "--filter", "health=bogus"]);
+    assert!(
+        stderr(&out).contains("Unrecognised filter value for health: bogus"),
+        "{out:?}"
+    );
+    let out = e.docker(&["ps", "--filter", "status=bogus"]);
+    assert!(
+        stderr(&out).contains("Invalid filter 'status=bogus'"),
+        "{out:?}"
+    );
+    let out = e.docker(&["ps", "--filter", "before=nosuch"]);
+    assert!(!out.status.success(), "{out:?}");
+    e.ok(&["rm", "-f", "up"]);
+}
+
+#[test]
+fn container_prune_removes_the_stopped_ones_its_filters_take() {
+    let e = Engine::start();
+    e.ok(&["run", "--name", "keep", "-l", "keep=yes", "busybox", "true"]);
+    e.ok(&[
+        "run",
+        "--name",
+        "fat",
+        "busybox",
+        "sh",
+        "-c",
+        "dd if=/dev/zero of=/f bs=1024 count=64 2>/dev/null",
+    ]);
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "live",
+        "--network",
+        "none",
+        "busybox",
+        "sleep",
+        "60",
+    ]);
+    let fat = e.inspect("fat", "{{.Id}}");
+    // Nothing is older than an hour.
+    let out = e.docker(&["container", "prune", "-f", "--filter", "until=1h"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(names(&e, &["-a"]).len(), 3);
+    let out = e.docker(&["container", "prune", "-f", "--filter", "label!=keep"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains(&fat) && text.contains("Total reclaimed space: 65."),
+        "{text}"
+    );
+    assert_eq!(names(&e, &["-a"]), ["live", "keep"]);
+    assert!(!e.dir.path().join("root/containers").join(&fat).exists());
+    // The vessel CLI's prune takes the rest; the running one stays.
+    let text = e.ok(&["container", "prune", "-f"]);
+    assert!(text.contains("Deleted Containers:"), "{text}");
+    assert_eq!(names(&e, &["-a"]), ["live"]);
+    // An empty prune answers null, as Docker's does.
+    let host = e.host();
+    let sock = host.trim_start_matches("unix://");
+    let raw = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-XPOST",
+            "--unix-socket",
+            sock,
+            "http://x/containers/prune",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&raw).trim(),
+        r#"{"ContainersDeleted":null,"SpaceReclaimed":0}"#
+    );
+    let prunes = e.events("type=container");
+    assert!(
+        prunes.iter().any(|ev| ev["Action"] == "prune"),
+        "{prunes:?}"
+    );
+    let out = e.docker(&["container", "prune", "-f", "--filter", "until=xyz"]);
+    assert!(
+        stderr(&out).contains("failed to parse value as time or duration"),
+        "{out:?}"
+    );
+    e.ok(&["rm", "-f", "live"]);
+}
+
+#[test]
+fn info_and_version_tell_the_host_as_docker_does() {
+    let e = Engine::start();
+    let out = stdout(&e.docker(&["info"]));
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    assert!(meminfo.contains("MemTotal"));
+    assert!(!out.contains("Total Memory: 0B"), "{out}");
+    assert!(out.contains("Total Memory: "), "{out}");
+    let v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    let cgroup = format!("Cgroup Version: {}", if v2 { 2 } else { 1 });
+    for want in [
+        cgroup.as_str(),
+        "Cgroup Driver: cgroupfs",
+        "Runtimes: vessel",
+        "Default Runtime: vessel",
+        "seccomp",
+        "Profile: default",
+        "Kernel Version: ",
+        "Live Restore Enabled: true",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+    let own = e.ok(&["info"]);
+    assert!(
+        own.contains(&cgroup) && own.contains("Total Memory: "),
+        "{own}"
+    );
+    assert!(!own.contains("Total Memory: 0B"), "{own}");
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let version = e.ok(&["version"]);
+    assert!(version.contains(kernel.trim()), "{version}");
+    let docker = stdout(&e.docker(&["version", "--format", "{{.Server.KernelVersion}}"]));
+    assert_eq!(docker.trim(), kernel.trim());
+}
