@@ -207,3 +207,61 @@ fn info_and_version_tell_the_host_as_docker_does() {
     let docker = stdout(&e.docker(&["version", "--format", "{{.Server.KernelVersion}}"]));
     assert_eq!(docker.trim(), kernel.trim());
 }
+
+#[test]
+fn diff_shows_what_a_container_changed_as_docker_does() {
+    let e = Engine::start();
+    let script = "touch /tmp/x; mkdir -p /newdir/sub; touch /newdir/sub/f; \
+                  echo >> /etc/passwd; rm /bin/true; ln -s /x /lnk; mkdir /home/u";
+    e.ok(&[
+        "run",
+        "--name",
+        "d",
+        "--network",
+        "none",
+        "busybox",
+        "sh",
+        "-c",
+        script,
+    ]);
+    // What dockerd 20.10 reports for the same script on the same image.
+    let mut want = vec![
+        "A /home/u",
+        "A /lnk",
+        "A /newdir",
+        "A /newdir/sub",
+        "A /newdir/sub/f",
+        "A /tmp/x",
+        "C /bin",
+        "C /etc",
+        "C /etc/passwd",
+        "C /home",
+        "C /tmp",
+        "D /bin/true",
+    ];
+    want.sort();
+    let sorted = |text: String| {
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(sorted(stdout(&e.docker(&["diff", "d"]))), want);
+    assert_eq!(sorted(e.ok(&["diff", "d"])), want);
+    // No change (the runtime's mount stubs are none): nothing listed.
+    e.ok(&[
+        "run",
+        "--name",
+        "quiet",
+        "--network",
+        "none",
+        "busybox",
+        "true",
+    ]);
+    let out = e.docker(&["diff", "quiet"]);
+    assert!(out.status.success() && stdout(&out).is_empty(), "{out:?}");
+    let out = e.docker(&["diff", "nosuch"]);
+    assert!(
+        stderr(&out).contains("No such container: nosuch"),
+        "{out:?}"
+    );
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::Daemon;
 use crate::container::{Config, Container};
-use crate::error::Result;
+use crate::error::{EngineError, Result};
 use crate::image::{apply_changes, normalize_reference, CommitOptions, Empty, ImageConfig};
 
 /// A commit as the API asks for it.
@@ -95,6 +95,21 @@ impl Daemon {
 
     /// `docker export`: the directories whose merge is the container's
     /// filesystem, its writable layer first.
+    /// `docker diff`: what container `name` changed over its image.
+    pub fn changes(&self, name: &str) -> Result<Vec<crate::image::diff::Change>> {
+        let c = self.get(name)?.lock().clone();
+        let image = self.images.resolve(&c.image)?;
+        let lowers: Vec<PathBuf> = image
+            .layers
+            .iter()
+            .rev()
+            .map(|l| self.images.layer_dir(l))
+            .collect();
+        let upper = self.writable_layer(&c.id).join("upper");
+        crate::image::diff::changes(&upper, &lowers)
+            .map_err(EngineError::io("reading the container's changes"))
+    }
+
     pub fn export_layers(&self, name: &str) -> Result<Vec<PathBuf>> {
         let c = self.get(name)?.lock().clone();
         let image = self.images.resolve(&c.image)?;

@@ -30,6 +30,7 @@ use crate::hex;
 mod changes;
 mod commit;
 mod config;
+pub mod diff;
 mod import;
 mod ingest;
 mod layers;

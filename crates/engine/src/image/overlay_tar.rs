@@ -67,7 +67,7 @@ fn diff_dir(upper: &Root, rel: &Path, tar: &mut Tar<impl Write>) -> io::Result<(
     Ok(())
 }
 
-fn is_mount_point_stub(root: &Root, rel: &Path, meta: &Metadata) -> bool {
+pub(super) fn is_mount_point_stub(root: &Root, rel: &Path, meta: &Metadata) -> bool {
     let listed = MOUNT_POINTS.iter().any(|m| rel == Path::new(m));
     let empty = match meta.is_dir() {
         true => root.list(rel).is_ok_and(|l| l.is_empty()),
@@ -135,17 +135,17 @@ fn merged_dir(layers: &[&Root], rel: &Path, tar: &mut Tar<impl Write>) -> io::Re
 }
 
 /// A 0/0 character device: overlayfs's mark of a deleted name.
-fn is_whiteout(meta: &Metadata) -> bool {
+pub(super) fn is_whiteout(meta: &Metadata) -> bool {
     meta.file_type().is_char_device() && meta.rdev() == 0
 }
 
 /// A layer's directory, every path under it resolved inside it.
-struct Root {
+pub(super) struct Root {
     dir: File,
 }
 
 impl Root {
-    fn open(path: &Path) -> io::Result<Root> {
+    pub(super) fn open(path: &Path) -> io::Result<Root> {
         Ok(Root {
             dir: File::open(path)?,
         })
@@ -166,14 +166,14 @@ impl Root {
     }
 
     /// `rel` itself (a final link not followed) and its metadata.
-    fn stat(&self, rel: &Path) -> io::Result<(OwnedFd, Metadata)> {
+    pub(super) fn stat(&self, rel: &Path) -> io::Result<(OwnedFd, Metadata)> {
         let fd = self.open_at(rel, OFlags::PATH)?;
         let meta = File::from(fd.try_clone()?).metadata()?;
         Ok((fd, meta))
     }
 
     /// The names in directory `rel`, sorted.
-    fn list(&self, rel: &Path) -> io::Result<Vec<OsString>> {
+    pub(super) fn list(&self, rel: &Path) -> io::Result<Vec<OsString>> {
         let fd = self.open_at(rel, OFlags::RDONLY | OFlags::DIRECTORY)?;
         // The descriptor's own directory, whatever its path has become.
         let mut names: Vec<OsString> = fs::read_dir(format!("/proc/self/fd/{}", fd.as_raw_fd()))?

@@ -152,3 +152,19 @@ pub(super) async fn export(d: Arc<Daemon>, name: &str) -> Reply {
         .body(body.boxed())
         .expect("a valid response")
 }
+
+/// `GET /containers/{id}/changes` (`docker diff`): `null` when there are
+/// none, as Docker answers.
+pub(super) async fn changes(d: Arc<Daemon>, name: &str) -> Reply {
+    let name = name.to_string();
+    super::blocking(move || {
+        let changes = d.changes(&name)?;
+        let rows: Vec<serde_json::Value> = changes
+            .iter()
+            .map(|(path, kind)| json!({"Path": path, "Kind": kind}))
+            .collect();
+        let rows = (!rows.is_empty()).then_some(rows);
+        Ok(crate::api::json(StatusCode::OK, &json!(rows)))
+    })
+    .await
+}

@@ -97,6 +97,7 @@ pub async fn handle(d: Arc<Daemon>, call: Call, req: Request<Incoming>) -> Reply
         (&Method::POST, ["commit"]) => archive::commit(d, c, req).await,
         (&Method::POST, ["containers", "create"]) => create(d, c, req).await,
         (&Method::GET, ["containers", id, "export"]) => archive::export(d, id).await,
+        (&Method::GET, ["containers", id, "changes"]) => archive::changes(d, id).await,
         (&Method::GET, ["containers", "json"]) => list(d, c).await,
         (&Method::GET, ["containers", id, "json"]) => inspect(d, id.to_string()).await,
         (&Method::POST, ["containers", id, "start"]) => lifecycle::start(d, id, c).await,

@@ -181,3 +181,24 @@ pub async fn export(client: &Client, a: ExportArgs) -> anyhow::Result<()> {
     let path = format!("/containers/{}/export", enc(&a.container));
     write_out(client, &path, a.output.as_deref()).await
 }
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    container: String,
+}
+
+/// `docker diff`: a line per change, `C`hanged, `A`dded or `D`eleted.
+pub async fn diff(client: &Client, a: DiffArgs) -> anyhow::Result<()> {
+    let path = format!("/containers/{}/changes", enc(&a.container));
+    let changes = client.json("GET", &path, None).await?;
+    for c in changes.as_array().into_iter().flatten() {
+        let kind = match c["Kind"].as_u64() {
+            Some(0) => "C",
+            Some(1) => "A",
+            Some(2) => "D",
+            _ => "?",
+        };
+        println!("{kind} {}", c["Path"].as_str().unwrap_or_default());
+    }
+    Ok(())
+}

@@ -69,6 +69,8 @@ pub enum EngineCommand {
     Commit(archive::CommitArgs),
     /// Write a container's filesystem as a tar archive.
     Export(archive::ExportArgs),
+    /// Show what a container changed in its filesystem.
+    Diff(archive::DiffArgs),
     /// Remove images.
     Rmi(images::RmiArgs),
     /// Give an image another name.
@@ -142,6 +144,7 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
             EngineCommand::Load(a) => archive::load(&client, a).await,
             EngineCommand::Commit(a) => archive::commit(&client, a).await,
             EngineCommand::Export(a) => archive::export(&client, a).await,
+            EngineCommand::Diff(a) => archive::diff(&client, a).await,
             EngineCommand::Rmi(a) => images::rmi(&client, a).await,
             EngineCommand::Tag(a) => images::tag(&client, a).await,
             EngineCommand::History(a) => images::history(&client, a).await,
