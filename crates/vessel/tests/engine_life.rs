@@ -265,3 +265,41 @@ fn diff_shows_what_a_container_changed_as_docker_does() {
         "{out:?}"
     );
 }
+
+#[test]
+fn system_prune_takes_stopped_containers_unused_networks_and_dangling_images() {
+    let e = Engine::start();
+    for (cli, n) in [("docker", 1), ("vessel", 2)] {
+        let (c, net) = (format!("gone{n}"), format!("spare{n}"));
+        e.ok(&["run", "--name", &c, "--network", "none", "busybox", "true"]);
+        e.ok(&["network", "create", &net]);
+        e.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "busy",
+            "--network",
+            "none",
+            "busybox",
+            "sleep",
+            "60",
+        ]);
+        let out = match cli {
+            "docker" => e.docker(&["system", "prune", "-f"]),
+            _ => e.vessel(&["system", "prune", "-f"]),
+        };
+        let text = stdout(&out);
+        assert!(out.status.success(), "{cli}: {out:?}");
+        assert!(
+            text.contains("Deleted Containers:") && text.contains(&net),
+            "{cli}: {text}"
+        );
+        assert!(text.contains("Total reclaimed space:"), "{cli}: {text}");
+        // The running container and the image it uses stay.
+        assert_eq!(names(&e, &["-a"]), ["busy"]);
+        let nets = stdout(&e.docker(&["network", "ls", "--format", "{{.Name}}"]));
+        assert!(!nets.contains(&net), "{nets}");
+        assert!(!e.ok(&["images", "-q"]).trim().is_empty());
+        e.ok(&["rm", "-f", "busy"]);
+    }
+}

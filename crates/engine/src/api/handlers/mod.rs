@@ -72,6 +72,7 @@ pub async fn handle(d: Arc<Daemon>, call: Call, req: Request<Incoming>) -> Reply
         (&Method::GET, ["images", "json"]) => images(d, c).await,
         (&Method::POST, ["images", "prune"]) => image_prune(d, c).await,
         (&Method::POST, ["containers", "prune"]) => containers::prune(d, c).await,
+        (&Method::POST, ["build", "prune"]) => system::build_prune(),
         (&Method::GET, ["system", "df"]) => system_df(d).await,
         (&Method::GET, ["images", "get"]) => archive::save(d, c, None).await,
         (&Method::POST, ["images", "load"]) => archive::load(d, req).await,

@@ -44,6 +44,13 @@ pub async fn image(client: &Client, command: ImageCommand) -> anyhow::Result<()>
     }
     let path = format!("/images/prune?filters={}", super::filters_query(&filters)?);
     let answer = client.json("POST", &path, None).await?;
+    let reclaimed = print_deleted_images(&answer);
+    println!("Total reclaimed space: {}", human(reclaimed));
+    Ok(())
+}
+
+/// An image prune's answer as docker prints it; the bytes it freed.
+pub(super) fn print_deleted_images(answer: &Value) -> f64 {
     let deleted = answer["ImagesDeleted"]
         .as_array()
         .cloned()
@@ -57,9 +64,7 @@ pub async fn image(client: &Client, command: ImageCommand) -> anyhow::Result<()>
         }
         println!();
     }
-    let reclaimed = answer["SpaceReclaimed"].as_f64().unwrap_or(0.0);
-    println!("Total reclaimed space: {}", human(reclaimed));
-    Ok(())
+    answer["SpaceReclaimed"].as_f64().unwrap_or(0.0)
 }
 
 /// Asks on the terminal, as Docker's prune does.
@@ -76,6 +81,9 @@ pub(super) fn confirm(what: &str) -> anyhow::Result<bool> {
 pub enum SystemCommand {
     /// Show what images, containers and volumes keep on disk.
     Df(DfArgs),
+    /// Remove stopped containers, unused networks and dangling images
+    /// (every unused image with -a).
+    Prune(super::prune::SystemPruneArgs),
 }
 
 #[derive(Debug, Args)]
@@ -86,7 +94,10 @@ pub struct DfArgs {
 }
 
 pub async fn system(client: &Client, command: SystemCommand) -> anyhow::Result<()> {
-    let SystemCommand::Df(a) = command;
+    let a = match command {
+        SystemCommand::Df(a) => a,
+        SystemCommand::Prune(a) => return super::prune::system_prune(client, a).await,
+    };
     let df = client.json("GET", "/system/df", None).await?;
     let rows = [
         images(&df),

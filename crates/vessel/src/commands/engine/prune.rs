@@ -1,8 +1,8 @@
-//! `container prune`: removing every stopped container at once.
+//! `container prune` and `system prune`: removing what nothing uses.
 
 use clap::{Args, Subcommand};
 
-use super::disk::{confirm, human};
+use super::disk::{confirm, human, print_deleted_images};
 use super::filters_query;
 use crate::api_client::Client;
 
@@ -35,18 +35,72 @@ pub async fn container(client: &Client, command: ContainerCommand) -> anyhow::Re
         path.push_str(&format!("?filters={}", filters_query(&a.filter)?));
     }
     let answer = client.json("POST", &path, None).await?;
-    let deleted = answer["ContainersDeleted"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let reclaimed = print_list(&answer, "ContainersDeleted", "Deleted Containers:");
+    println!("Total reclaimed space: {}", human(reclaimed));
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct SystemPruneArgs {
+    /// Every image no container uses, not only dangling ones.
+    #[arg(long, short)]
+    all: bool,
+    /// Do not ask for confirmation.
+    #[arg(long, short)]
+    force: bool,
+    /// `until=TIME`, `label=KEY[=VALUE]`, `label!=KEY[=VALUE]`.
+    #[arg(long)]
+    filter: Vec<String>,
+}
+
+/// `system prune`: the container, network and image prunes in turn, as
+/// docker's does them (Vessel keeps no build cache).
+pub async fn system_prune(client: &Client, a: SystemPruneArgs) -> anyhow::Result<()> {
+    if !a.force {
+        let images = match a.all {
+            true => "all images without at least one container associated to them",
+            false => "all dangling images",
+        };
+        let what = format!(
+            "This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - {images}\n  - unused build cache\n"
+        );
+        anyhow::ensure!(confirm(&what)?, "not pruned");
+    }
+    let query = |extra: &[&str]| -> anyhow::Result<String> {
+        let mut filters = a.filter.clone();
+        filters.extend(extra.iter().map(|f| f.to_string()));
+        match filters.is_empty() {
+            true => Ok(String::new()),
+            false => Ok(format!("?filters={}", filters_query(&filters)?)),
+        }
+    };
+    let containers = client
+        .json("POST", &format!("/containers/prune{}", query(&[])?), None)
+        .await?;
+    let mut reclaimed = print_list(&containers, "ContainersDeleted", "Deleted Containers:");
+    let networks = client
+        .json("POST", &format!("/networks/prune{}", query(&[])?), None)
+        .await?;
+    print_list(&networks, "NetworksDeleted", "Deleted Networks:");
+    let all: &[&str] = if a.all { &["dangling=false"] } else { &[] };
+    let images = client
+        .json("POST", &format!("/images/prune{}", query(all)?), None)
+        .await?;
+    reclaimed += print_deleted_images(&images);
+    println!("Total reclaimed space: {}", human(reclaimed));
+    Ok(())
+}
+
+/// The ids or names under `key` of a prune's answer, under `title`; the
+/// bytes it freed.
+fn print_list(answer: &serde_json::Value, key: &str, title: &str) -> f64 {
+    let deleted = answer[key].as_array().cloned().unwrap_or_default();
     if !deleted.is_empty() {
-        println!("Deleted Containers:");
+        println!("{title}");
         for id in deleted {
             println!("{}", id.as_str().unwrap_or_default());
         }
         println!();
     }
-    let reclaimed = answer["SpaceReclaimed"].as_f64().unwrap_or(0.0);
-    println!("Total reclaimed space: {}", human(reclaimed));
-    Ok(())
+    answer["SpaceReclaimed"].as_f64().unwrap_or(0.0)
 }
