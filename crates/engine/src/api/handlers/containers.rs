@@ -126,8 +126,11 @@ pub(super) async fn list(d: Arc<Daemon>, call: &Call) -> Reply {
 /// Adds `SizeRw` and `SizeRootFs` to the end of a listing's row.
 fn with_sizes(d: &Daemon, id: &str, row: &mut Vec<Bytes>) {
     let Some(last) = row.pop() else { return };
+    let Some(body) = last.strip_suffix(b"}") else {
+        row.push(last);
+        return;
+    };
     let (rw, root) = d.container_sizes(id);
-    let body = last.strip_suffix(b"}").unwrap_or(&last);
     let mut end = body.to_vec();
     end.extend_from_slice(format!(",\"SizeRw\":{rw},\"SizeRootFs\":{root}}}").as_bytes());
     row.push(Bytes::from(end));
