@@ -303,3 +303,28 @@ fn system_prune_takes_stopped_containers_unused_networks_and_dangling_images() {
         e.ok(&["rm", "-f", "busy"]);
     }
 }
+
+#[test]
+fn logs_details_come_before_each_line_as_dockers_do() {
+    let e = Engine::start();
+    e.ok(&[
+        "run",
+        "--name",
+        "talk",
+        "--network",
+        "none",
+        "busybox",
+        "sh",
+        "-c",
+        "echo one; echo two",
+    ]);
+    // No log driver attributes: an empty prefix, then the line.
+    assert_eq!(
+        stdout(&e.docker(&["logs", "--details", "talk"])),
+        " one\n two\n"
+    );
+    assert_eq!(e.ok(&["logs", "--details", "talk"]), " one\n two\n");
+    let stamped = stdout(&e.docker(&["logs", "--details", "-t", "talk"]));
+    assert!(stamped.lines().all(|l| l.contains("Z  ")), "{stamped}");
+    assert_eq!(stdout(&e.docker(&["logs", "talk"])), "one\ntwo\n");
+}

@@ -1,5 +1,5 @@
 //! `GET /containers/{id}/logs`: the json-file log, filtered (`since`,
-//! `until`, `tail`), optionally timestamped, framed unless the container
+//! `until`, `tail`), optionally timestamped (and detailed), framed unless the container
 //! has a terminal, and followed while the container runs.
 
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
@@ -19,6 +19,10 @@ pub struct LogOptions {
     pub stderr: bool,
     pub follow: bool,
     pub timestamps: bool,
+    /// Each line's details (the attributes a log driver keeps with it,
+    /// from `--log-opt labels=` and `env=`), after its time. Vessel takes
+    /// no such options: the details are empty.
+    pub details: bool,
     /// Entries at or after this time (Unix nanoseconds).
     pub since: Option<i64>,
     pub until: Option<i64>,
@@ -79,6 +83,9 @@ fn format(o: &LogOptions, e: &LogEntry) -> Option<Vec<u8>> {
     let mut line = Vec::new();
     if o.timestamps {
         line.extend_from_slice(e.time.as_bytes());
+        line.push(b' ');
+    }
+    if o.details {
         line.push(b' ');
     }
     line.extend_from_slice(e.log.as_bytes());

@@ -224,6 +224,7 @@ pub(super) async fn container_logs(d: Arc<Daemon>, id: String, call: &Call) -> R
         stderr: call.flag("stderr"),
         follow: call.flag("follow"),
         timestamps: call.flag("timestamps"),
+        details: call.flag("details"),
         since: since.filter(|t| *t > 0),
         until: until.filter(|t| *t > 0),
         tail: call.q("tail").and_then(|t| t.parse().ok()),

@@ -183,6 +183,7 @@ pub(super) async fn attach(
                 stderr,
                 follow: false,
                 timestamps: false,
+                details: false,
                 since: None,
                 until: None,
                 tail: None,

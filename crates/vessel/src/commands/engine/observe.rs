@@ -90,6 +90,10 @@ pub struct LogsArgs {
     /// Prefix each line with its time.
     #[arg(long, short)]
     timestamps: bool,
+    /// Show the details the log driver keeps with each line (`--log-opt`
+    /// labels and env; Vessel keeps none, so this is an empty prefix).
+    #[arg(long)]
+    details: bool,
     /// Only lines since this time (Unix seconds or RFC 3339).
     #[arg(long)]
     since: Option<String>,
@@ -109,11 +113,12 @@ pub async fn logs(client: &Client, a: LogsArgs) -> anyhow::Result<()> {
         .await?;
     let tty = info["Config"]["Tty"].as_bool().unwrap_or(false);
     let mut path = format!(
-        "/containers/{}/logs?stdout=1&stderr=1&tail={}&follow={}&timestamps={}",
+        "/containers/{}/logs?stdout=1&stderr=1&tail={}&follow={}&timestamps={}&details={}",
         enc(&a.container),
         enc(&a.tail),
         a.follow as u8,
-        a.timestamps as u8
+        a.timestamps as u8,
+        a.details as u8
     );
     for (k, v) in [("since", &a.since), ("until", &a.until)] {
         if let Some(v) = v {
