@@ -161,9 +161,7 @@ impl Daemon {
             .map_or(0, |i| i.size);
         (rw, rw + base)
     }
-}
 
-impl Daemon {
     /// `docker container prune`: removes every stopped container `wanted`
     /// takes; answers their ids and the bytes their writable layers held.
     /// One that cannot be removed (it started meanwhile) is left.
