@@ -48,12 +48,9 @@ pub fn timestamp(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
             "failed to parse value as time or duration: {value:?}"
         ))
     };
-    if let Ok(secs) = value.parse::<f64>() {
-        let nanos = (secs.fract() * 1e9) as u32;
-        return DateTime::from_timestamp(secs.trunc() as i64, nanos).ok_or_else(bad);
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
-        return Ok(t.with_timezone(&Utc));
+    // Seconds or RFC 3339, as `logs --since` reads them.
+    if let Some(nanos) = super::logs::parse_time(value) {
+        return Ok(DateTime::from_timestamp_nanos(nanos));
     }
     let mut total = 0f64;
     let mut number = String::new();

@@ -93,29 +93,29 @@ impl Daemon {
         Ok(image.id)
     }
 
-    /// `docker export`: the directories whose merge is the container's
-    /// filesystem, its writable layer first.
     /// `docker diff`: what container `name` changed over its image.
     pub fn changes(&self, name: &str) -> Result<Vec<crate::image::diff::Change>> {
         let c = self.get(name)?.lock().clone();
-        let image = self.images.resolve(&c.image)?;
-        let lowers: Vec<PathBuf> = image
-            .layers
-            .iter()
-            .rev()
-            .map(|l| self.images.layer_dir(l))
-            .collect();
-        let upper = self.writable_layer(&c.id).join("upper");
-        crate::image::diff::changes(&upper, &lowers)
+        let layers = self.layers_top_first(&c)?;
+        crate::image::diff::changes(&layers[0], &layers[1..])
             .map_err(EngineError::io("reading the container's changes"))
     }
 
+    /// `docker export`: the directories whose merge is the container's
+    /// filesystem, its writable layer first.
     pub fn export_layers(&self, name: &str) -> Result<Vec<PathBuf>> {
         let c = self.get(name)?.lock().clone();
+        let dirs = self.layers_top_first(&c)?;
+        self.event(&c, "export", &[]);
+        Ok(dirs)
+    }
+
+    /// `c`'s writable layer (`upper/`), then its image's layers, top
+    /// first.
+    fn layers_top_first(&self, c: &Container) -> Result<Vec<PathBuf>> {
         let image = self.images.resolve(&c.image)?;
         let mut dirs = vec![self.writable_layer(&c.id).join("upper")];
         dirs.extend(image.layers.iter().rev().map(|l| self.images.layer_dir(l)));
-        self.event(&c, "export", &[]);
         Ok(dirs)
     }
 }

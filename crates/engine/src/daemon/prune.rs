@@ -145,20 +145,16 @@ impl Daemon {
         });
         // Sizes are measured outside the records' locks.
         for row in &mut rows {
-            (row.size_rw, row.size_root_fs) = self.container_sizes(&row.id);
+            (row.size_rw, row.size_root_fs) = self.container_sizes(&row.id, &row.image_id);
         }
         rows
     }
 
-    /// A container's bytes on disk: its writable layer's, and that plus
-    /// its image's.
-    pub fn container_sizes(&self, id: &str) -> (u64, u64) {
+    /// Container `id`'s bytes on disk: its writable layer's, and that
+    /// plus its image's (`image`).
+    pub fn container_sizes(&self, id: &str, image: &str) -> (u64, u64) {
         let rw = crate::image::tree_size(&self.writable_layer(id).join("upper"));
-        let image = self.read_one(id, |r| r.container.image.clone());
-        let base = image
-            .ok()
-            .and_then(|i| self.images.resolve(&i).ok())
-            .map_or(0, |i| i.size);
+        let base = self.images.resolve(image).map_or(0, |i| i.size);
         (rw, rw + base)
     }
 

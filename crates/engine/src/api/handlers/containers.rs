@@ -96,7 +96,7 @@ pub(super) async fn list(d: Arc<Daemon>, call: &Call) -> Reply {
             if !filters.matches(r.container) {
                 return None;
             }
-            let id = r.container.id.clone();
+            let id = (r.container.id.clone(), r.container.image.clone());
             let status = models::status_piece(&r.container.state.describe(now));
             let row: Vec<Bytes> = r
                 .view(View::Summary, models::summary_view)
@@ -108,12 +108,12 @@ pub(super) async fn list(d: Arc<Daemon>, call: &Call) -> Reply {
             rows.truncate(n as usize);
         }
         let mut pieces = vec![Bytes::from_static(b"[")];
-        for (i, (id, mut row)) in rows.into_iter().enumerate() {
+        for (i, ((id, image), mut row)) in rows.into_iter().enumerate() {
             if i > 0 {
                 pieces.push(Bytes::from_static(b","));
             }
             if size {
-                with_sizes(&d, &id, &mut row);
+                with_sizes(&d, &id, &image, &mut row);
             }
             pieces.extend(row);
         }
@@ -124,13 +124,13 @@ pub(super) async fn list(d: Arc<Daemon>, call: &Call) -> Reply {
 }
 
 /// Adds `SizeRw` and `SizeRootFs` to the end of a listing's row.
-fn with_sizes(d: &Daemon, id: &str, row: &mut Vec<Bytes>) {
+fn with_sizes(d: &Daemon, id: &str, image: &str, row: &mut Vec<Bytes>) {
     let Some(last) = row.pop() else { return };
     let Some(body) = last.strip_suffix(b"}") else {
         row.push(last);
         return;
     };
-    let (rw, root) = d.container_sizes(id);
+    let (rw, root) = d.container_sizes(id, image);
     let mut end = body.to_vec();
     end.extend_from_slice(format!(",\"SizeRw\":{rw},\"SizeRootFs\":{root}}}").as_bytes());
     row.push(Bytes::from(end));
