@@ -116,7 +116,7 @@ fn prepare(
         tracing::warn!(container = %req.id, "{w}");
     }
     if let Some(layers) = &rb.layers {
-        crate::rootfs::private_mount_namespace()
+        crate::rootfs::private_mount_namespace(&rb.spec)
             .map_err(ShimError::internal("making the shim's mount namespace"))?;
         crate::rootfs::mount_overlay(cdir, layers, rb.writable_layer.as_deref())
             .map_err(ShimError::internal("mounting the layered rootfs"))?;

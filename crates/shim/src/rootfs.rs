@@ -14,17 +14,93 @@ use nix::sched::{unshare, CloneFlags};
 use vessel_runtime::ContainerDir;
 
 /// Moves this (single-threaded) process into a mount namespace of its own
-/// whose mounts do not propagate to the host.
-pub fn private_mount_namespace() -> std::io::Result<()> {
+/// whose mounts do not propagate to the host, but for the host mounts the
+/// spec's shared binds come from: those stay peers of the host's, so that
+/// what the container mounts under such a bind reaches the host.
+pub fn private_mount_namespace(spec: &oci_spec::runtime::Spec) -> std::io::Result<()> {
     unshare(CloneFlags::CLONE_NEWNS)?;
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_SLAVE,
-        None::<&str>,
-    )?;
+    let shared = shared_bind_sources(spec);
+    if shared.is_empty() {
+        return mount(
+            None::<&str>,
+            "/",
+            None::<&str>,
+            MsFlags::MS_REC | MsFlags::MS_SLAVE,
+            None::<&str>,
+        )
+        .map_err(Into::into);
+    }
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")?;
+    let points: Vec<PathBuf> = mountinfo.lines().filter_map(mount_point).collect();
+    let keep: Vec<&PathBuf> = shared
+        .iter()
+        .filter_map(|source| {
+            points
+                .iter()
+                .filter(|p| source.starts_with(p))
+                .max_by_key(|p| p.as_os_str().len())
+        })
+        .collect();
+    for point in points.iter().filter(|p| !keep.contains(p)) {
+        // A mount point another one hides, or gone meanwhile: nothing to
+        // make a slave of.
+        let _ = mount(
+            None::<&str>,
+            point,
+            None::<&str>,
+            MsFlags::MS_SLAVE,
+            None::<&str>,
+        );
+    }
     Ok(())
+}
+
+/// The resolved sources of the spec's binds with a shared propagation.
+fn shared_bind_sources(spec: &oci_spec::runtime::Spec) -> Vec<PathBuf> {
+    spec.mounts()
+        .iter()
+        .flatten()
+        .filter(|m| {
+            let options = m.options().iter().flatten();
+            let mut options = options.map(String::as_str);
+            let (mut bind, mut shared) = (m.typ().as_deref() == Some("bind"), false);
+            for o in &mut options {
+                bind |= matches!(o, "bind" | "rbind");
+                shared |= matches!(o, "shared" | "rshared");
+            }
+            bind && shared
+        })
+        .filter_map(|m| std::fs::canonicalize(m.source().as_ref()?).ok())
+        .collect()
+}
+
+/// The mount point of a line of mountinfo, its `\040`-style escapes
+/// undone.
+fn mount_point(line: &str) -> Option<PathBuf> {
+    let field = line.split(' ').nth(4)?;
+    let mut out = Vec::new();
+    let bytes = field.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = bytes
+            .get(i + 1..i + 4)
+            .and_then(|d| std::str::from_utf8(d).ok());
+        match (
+            bytes[i],
+            escaped.and_then(|d| u8::from_str_radix(d, 8).ok()),
+        ) {
+            (b'\\', Some(b)) => {
+                out.push(b);
+                i += 4;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    use std::os::unix::ffi::OsStringExt;
+    Some(PathBuf::from(std::ffi::OsString::from_vec(out)))
 }
 
 /// Mounts `layers` (upper-most first) under the writable layer kept in
@@ -83,4 +159,33 @@ pub fn is_mount_point(path: &Path) -> bool {
     info.lines()
         .filter_map(|l| l.split(' ').nth(4))
         .any(|mp| mp == want)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mount_points_are_read_with_their_escapes_undone() {
+        let line = "31 30 0:31 / /srv/in\\040it rw master:5 - tmpfs tmpfs rw";
+        assert_eq!(mount_point(line), Some(PathBuf::from("/srv/in it")));
+        assert_eq!(mount_point("short"), None);
+    }
+
+    #[test]
+    fn only_shared_binds_are_kept_peers_of_the_host() {
+        let spec: oci_spec::runtime::Spec = serde_json::from_value(serde_json::json!({
+            "ociVersion": "1.0.2",
+            "mounts": [
+                {"destination": "/a", "type": "bind", "source": "/tmp", "options": ["rbind", "rshared"]},
+                {"destination": "/b", "type": "bind", "source": "/", "options": ["rbind", "rslave"]},
+                {"destination": "/c", "type": "tmpfs", "source": "tmpfs", "options": ["shared"]},
+            ]
+        }))
+        .unwrap();
+        assert_eq!(
+            shared_bind_sources(&spec),
+            [std::fs::canonicalize("/tmp").unwrap()]
+        );
+    }
 }

@@ -99,6 +99,7 @@ pub(super) fn mount(
         let tree = syscall
             .open_tree(libc::AT_FDCWD, Some(source), flags)
             .map_err(|e| SpecMountError::Clone(source.to_string(), e))?;
+        set_propagation(syscall, tree.as_fd(), m)?;
         Ok(attach(syscall, tree.as_fd(), target.as_fd(), &options)?)
     } else {
         let target = mkdir_all(root, dest).map_err(SpecMountError::MountPoint)?;
@@ -177,6 +178,50 @@ pub(super) fn new_mount(
     syscall
         .fsmount(fs.as_fd(), libc::FSMOUNT_CLOEXEC, None)
         .map_err(failed("fsmount"))
+}
+
+/// Gives a cloned tree the propagation the mount's options ask for
+/// (`rprivate`, `rslave`, `shared`, ...): a clone of a shared mount is
+/// otherwise in its source's peer group.
+fn set_propagation(
+    syscall: &dyn Syscall,
+    mnt: BorrowedFd<'_>,
+    m: &Mount,
+) -> Result<(), MountFailed> {
+    let Some(option) = m.options().iter().flatten().find_map(|o| propagation(o)) else {
+        return Ok(());
+    };
+    let (flag, recursive) = option;
+    let attr = MountAttr {
+        attr_set: 0,
+        attr_clr: 0,
+        propagation: flag.bits(),
+        userns_fd: 0,
+    };
+    let mut at = linux::AT_EMPTY_PATH;
+    if recursive {
+        at |= linux::AT_RECURSIVE;
+    }
+    let size = std::mem::size_of::<MountAttr>();
+    syscall
+        .mount_setattr(mnt, Path::new(""), at, &attr, size)
+        .map_err(failed("mount_setattr propagation"))
+}
+
+/// The propagation an option names, and whether it is recursive.
+fn propagation(option: &str) -> Option<(MsFlags, bool)> {
+    let (name, recursive) = match option.strip_prefix('r') {
+        Some(rest @ ("private" | "slave" | "shared" | "unbindable")) => (rest, true),
+        _ => (option, false),
+    };
+    let flag = match name {
+        "private" => MsFlags::MS_PRIVATE,
+        "slave" => MsFlags::MS_SLAVE,
+        "shared" => MsFlags::MS_SHARED,
+        "unbindable" => MsFlags::MS_UNBINDABLE,
+        _ => return None,
+    };
+    Some((flag, recursive))
 }
 
 /// Sets the mount `mnt`'s flags and attaches it at `target`.
