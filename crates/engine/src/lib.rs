@@ -24,6 +24,7 @@ pub mod queue;
 pub mod runtime;
 pub mod spec;
 pub mod stats;
+pub mod volume;
 
 pub use daemon::Daemon;
 pub use error::{EngineError, Result};

@@ -35,6 +35,11 @@ impl Paths {
         self.containers().join(id)
     }
 
+    /// The volumes: a directory each, its data in `_data`.
+    pub fn volumes(&self) -> PathBuf {
+        self.root.join("volumes")
+    }
+
     /// The shims' state (`vessel runtime --root`).
     pub fn runtime(&self) -> PathBuf {
         self.exec_root.join("runtime")

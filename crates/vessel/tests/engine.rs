@@ -253,7 +253,7 @@ fn containers_and_logs_survive_a_killed_daemon() {
 #[test]
 fn bad_input_names_the_field_and_leaves_nothing() {
     let e = Engine::start();
-    let out = e.vessel(&["run", "-v", "relative:/data", "busybox", "true"]);
+    let out = e.vessel(&["run", "-v", "/data:relative", "busybox", "true"]);
     assert_ne!(out.status.code(), Some(0));
     assert!(
         stderr(&out).contains("HostConfig.Binds[0]") && stderr(&out).contains("relative"),

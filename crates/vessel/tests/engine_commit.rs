@@ -209,13 +209,14 @@ fn a_commit_that_cannot_be_made_makes_nothing() {
     // layer more.
     e.ok(&["commit", "c3", "fresh:1"]);
     assert_eq!(e.ok(&["run", "--rm", "fresh:1", "echo", "ok"]), "ok\n");
-    // What of an image's config is not carried out yet is said.
+    // A VOLUME committed makes the next container an anonymous volume.
     e.ok(&["commit", "-c", "VOLUME /data", "c3", "vol:1"]);
-    let out = e.docker(&["create", "vol:1", "true"]);
+    let out = e.docker(&["create", "--name", "c4", "vol:1", "true"]);
     assert!(out.status.success(), "{out:?}");
-    assert!(
-        stderr(&out).contains("WARNING: the image's VOLUME /data is not made a volume"),
-        "{out:?}"
+    assert!(!stderr(&out).contains("WARNING"), "{out:?}");
+    assert_eq!(
+        e.inspect("c4", "{{range .Mounts}}{{.Type}} {{.Destination}}{{end}}"),
+        "volume /data"
     );
 }
 

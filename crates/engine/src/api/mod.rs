@@ -71,9 +71,19 @@ pub struct Call {
     pub segments: Vec<String>,
     /// The query's pairs in order (a key may repeat: `names=a&names=b`).
     pub query: Vec<(String, String)>,
+    /// The API version the path names (`/v1.41/...`), if any.
+    pub version: Option<String>,
 }
 
 impl Call {
+    /// Whether the request speaks API `version` or later (a path without
+    /// a version speaks the latest).
+    pub fn version_at_least(&self, version: &str) -> bool {
+        self.version
+            .as_deref()
+            .is_none_or(|v| !version_newer(version, v))
+    }
+
     pub fn q(&self, key: &str) -> Option<&str> {
         self.query
             .iter()
@@ -142,6 +152,7 @@ async fn route(daemon: Arc<Daemon>, req: Request<Incoming>) -> Reply {
                 .unwrap_or_default()
         })
         .collect();
+    let mut version = None;
     if let Some(v) = segments
         .first()
         .and_then(|s| s.strip_prefix('v'))
@@ -154,6 +165,7 @@ async fn route(daemon: Arc<Daemon>, req: Request<Incoming>) -> Reply {
                 )));
             }
             segments.remove(0);
+            version = Some(v);
         }
     }
     join_image_name(req.method(), &mut segments);
@@ -166,6 +178,7 @@ async fn route(daemon: Arc<Daemon>, req: Request<Incoming>) -> Reply {
         method: req.method().clone(),
         segments,
         query,
+        version,
     };
     let mut reply = handlers::handle(daemon, call, req).await;
     let headers = reply.headers_mut();

@@ -10,9 +10,11 @@ use vessel_runtime::record::{write_atomic, Durability};
 
 use crate::error::{EngineError, Result};
 
+pub mod mounts;
 pub mod state;
 
 pub use bollard_stubs::models::{ContainerConfig as Config, HostConfig, HostConfigLogConfig};
+pub use mounts::MountPoint;
 pub use state::{human_duration, State, Status, Verb, ZERO_TIME};
 
 /// The log driver a container gets when its request names none.
@@ -44,6 +46,10 @@ pub struct Container {
     /// before networks have none).
     #[serde(default)]
     pub network_settings: crate::network::Attachment,
+    /// What is mounted where, resolved at create (records made before
+    /// volumes have none: their binds are read from `HostConfig.Binds`).
+    #[serde(default)]
+    pub mount_points: Vec<MountPoint>,
 }
 
 impl Container {
@@ -170,6 +176,7 @@ mod tests {
                 ..Default::default()
             },
             network_settings: Default::default(),
+            mount_points: Vec::new(),
         };
         c.state.set_stopped(3, "2026-01-01T00:00:01Z", true);
         c.save(dir.path()).unwrap();

@@ -1,5 +1,8 @@
 //! `docker create`: a container recorded, nothing running yet.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use vessel_runtime::record::now_rfc3339;
 
 use super::names::{generated_name, random_id, valid_name};
@@ -12,9 +15,9 @@ use crate::spec;
 use bollard_stubs::models::NetworkingConfig;
 
 /// What of the image's run config a container's config takes at create,
-/// as Docker merges them: labels it does not set, exposed ports, the stop
-/// signal. (Command, environment, user and working directory are taken
-/// when the spec is built; volumes and health checks come later.)
+/// as Docker merges them: labels it does not set, exposed ports, volumes,
+/// the stop signal. (Command, environment, user and working directory are
+/// taken when the spec is built; health checks come later.)
 fn merge_image_config(config: &mut Config, image: &ImageConfig) {
     if let Some(labels) = &image.labels {
         let mine = config.labels.get_or_insert_with(Default::default);
@@ -28,6 +31,12 @@ fn merge_image_config(config: &mut Config, image: &ImageConfig) {
             mine.entry(p.clone()).or_default();
         }
     }
+    if let Some(volumes) = &image.volumes {
+        let mine = config.volumes.get_or_insert_with(Default::default);
+        for p in volumes.keys() {
+            mine.entry(p.clone()).or_default();
+        }
+    }
     if config.stop_signal.as_deref().unwrap_or_default().is_empty() && !image.stop_signal.is_empty()
     {
         config.stop_signal = Some(image.stop_signal.clone());
@@ -38,16 +47,21 @@ fn merge_image_config(config: &mut Config, image: &ImageConfig) {
 /// the create's warnings (Docker's client prints them).
 fn not_carried_out(image: &ImageConfig) -> Vec<String> {
     let mut warnings = Vec::new();
-    for path in image.volumes.iter().flat_map(|v| v.keys()) {
-        warnings.push(format!(
-            "the image's VOLUME {path} is not made a volume (Vessel has no volumes yet): it stays part of the container's filesystem"
-        ));
-    }
     if image.healthcheck.is_some() {
         warnings
             .push("the image's HEALTHCHECK is not run (Vessel has no health checks yet)".into());
     }
     warnings
+}
+
+/// Refuses `name` (`/name`) if a container in `table` has it.
+fn name_free(table: &HashMap<String, Arc<Entry>>, name: &str) -> Result<()> {
+    match table.iter().find(|(_, e)| *e.name() == name) {
+        Some((other, _)) => Err(EngineError::Conflict(format!(
+            "Conflict. The container name \"{name}\" is already in use by container \"{other}\". You have to remove (or rename) that container to be able to reuse that name."
+        ))),
+        None => Ok(()),
+    }
 }
 
 impl Daemon {
@@ -88,7 +102,11 @@ impl Daemon {
             self.network_config(&mut config, &mut host_config, networking)?;
         merge_image_config(&mut config, &image.config);
         self.fill_in(&id, &mut config, &mut host_config)?;
-        let c = Container {
+        // Checked before volumes are made for it, and again as it is
+        // recorded.
+        name_free(&self.table(), &name)?;
+        let planned = self.plan_mounts(&config, &host_config)?;
+        let mut c = Container {
             id: id.clone(),
             created: now_rfc3339(),
             path,
@@ -101,6 +119,7 @@ impl Daemon {
             config,
             host_config,
             network_settings,
+            mount_points: planned.iter().map(|p| p.point.clone()).collect(),
         };
         crate::etc::Names::of(&c.host_config)
             .map_err(|e| EngineError::InvalidParameter(e.to_string()))?;
@@ -120,13 +139,17 @@ impl Daemon {
             sandbox: None,
         };
         spec::build(&c, &inputs)?;
-        {
+        let layers: Vec<_> = image
+            .layers
+            .iter()
+            .rev()
+            .map(|l| self.images.layer_dir(l))
+            .collect();
+        c.mount_points = self.claim_volumes(&id, planned, &layers)?;
+        let made = c.clone();
+        let inserted = (|| {
             let mut table = self.table();
-            if let Some((other, _)) = table.iter().find(|(_, e)| *e.name() == name) {
-                return Err(EngineError::Conflict(format!(
-                    "Conflict. The container name \"{name}\" is already in use by container \"{other}\". You have to remove (or rename) that container to be able to reuse that name."
-                )));
-            }
+            name_free(&table, &name)?;
             std::fs::create_dir_all(&dir)
                 .map_err(EngineError::io(format!("creating {}", dir.display())))?;
             if let Err(e) = c.save(&dir) {
@@ -134,6 +157,11 @@ impl Daemon {
                 return Err(e);
             }
             table.insert(id.clone(), Entry::new(c.clone()));
+            Ok(())
+        })();
+        if let Err(e) = inserted {
+            self.release_volumes(&made, true);
+            return Err(e);
         }
         self.event(&c, "create", &[]);
         warnings.extend(not_carried_out(&image.config));

@@ -49,7 +49,7 @@ impl Daemon {
         drop(c);
         entry.changed.notify_all();
         if auto_remove {
-            if let Err(e) = self.finish_remove(&entry) {
+            if let Err(e) = self.finish_remove(&entry, true) {
                 tracing::error!(container = %id, error = %e, "removing an auto-remove container");
             }
         }
@@ -60,6 +60,7 @@ impl Daemon {
     pub(super) fn exited(&self, c: &mut Container, code: i64, at: &str, oom_killed: bool) {
         c.state.set_stopped(code, at, oom_killed);
         self.release_shm(c);
+        self.unmount_volumes(c);
         self.release_network(c);
         if oom_killed {
             self.event(c, "oom", &[]);

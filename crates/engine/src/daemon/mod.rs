@@ -35,6 +35,8 @@ mod stop;
 mod update;
 mod usage;
 mod views;
+mod volume_verbs;
+mod volumes;
 mod wait;
 
 pub use attach::Attached;
@@ -121,6 +123,8 @@ pub struct Daemon {
     host: crate::spec::HostFacts,
     /// The networks containers join.
     networks: Arc<crate::network::Networks>,
+    /// The volumes containers mount.
+    pub volumes: crate::volume::Volumes,
     /// The `vessel-shim` binary: the runtime `info` names.
     shim: PathBuf,
     /// This daemon's hold on its roots (see [`lock`]).
@@ -170,6 +174,7 @@ impl Daemon {
         // Removed containers' files a crash left behind (see discard_dir).
         crate::paths::clear_scratch(&paths.tmp(), remove::REMOVED);
         let networks = crate::network::Networks::open(&paths)?;
+        let volumes = crate::volume::Volumes::open(&paths.volumes(), &paths.tmp())?;
         let daemon = Arc::new_cyclic(|weak: &Weak<Daemon>| {
             let weak = weak.clone();
             let compute = Arc::new(ShimSystem::new(&paths.runtime(), &shim));
@@ -193,6 +198,7 @@ impl Daemon {
                 host_files: crate::etc::HostFiles::default(),
                 host,
                 networks,
+                volumes,
                 shim,
                 _locks: locks,
             }

@@ -174,7 +174,7 @@ impl Daemon {
         let mut reclaimed = 0;
         for id in stopped {
             let size = crate::image::tree_size(&self.writable_layer(&id).join("upper"));
-            match self.remove(&id, false) {
+            match self.remove(&id, false, false) {
                 Ok(()) => {
                     removed.push(id);
                     reclaimed += size;

@@ -13,8 +13,9 @@ use crate::error::{EngineError, Result};
 pub(super) const REMOVED: &str = "removed-";
 
 impl Daemon {
-    /// `docker rm`: a running container needs `force` (it is killed).
-    pub fn remove(&self, name: &str, force: bool) -> Result<()> {
+    /// `docker rm`: a running container needs `force` (it is killed);
+    /// with `volumes` (`-v`) its anonymous volumes go too.
+    pub fn remove(&self, name: &str, force: bool, volumes: bool) -> Result<()> {
         let entry = self.get(name)?;
         {
             let mut c = entry.lock();
@@ -37,7 +38,7 @@ impl Daemon {
             let c = entry.lock();
             (c.id.clone(), c.network_settings.clone())
         };
-        self.finish_remove(&entry)?;
+        self.finish_remove(&entry, volumes)?;
         // The veths the kernel is still tearing down go before the
         // answer: nothing of a removed container stays on the host. (A
         // `--rm` container's removal does not wait: its veth goes within
@@ -46,7 +47,9 @@ impl Daemon {
         Ok(())
     }
 
-    pub(super) fn finish_remove(&self, entry: &Arc<Entry>) -> Result<()> {
+    /// Removes the container's task and files; with `volumes`, its
+    /// anonymous volumes no other container uses.
+    pub(super) fn finish_remove(&self, entry: &Arc<Entry>, volumes: bool) -> Result<()> {
         let mut c = entry.lock();
         if let Err(e) = self.runtime.delete(&c.id) {
             // Keep the container, so that removing it can be tried again.
@@ -70,6 +73,7 @@ impl Daemon {
             entry.changed.notify_all();
             return Err(EngineError::io("removing the container's files")(e));
         }
+        self.release_volumes(&c, volumes);
         self.event(&c, "destroy", &[]);
         let id = c.id.clone();
         drop(c);

@@ -5,8 +5,10 @@ use vessel_runtime::record::now_rfc3339;
 use vessel_runtime::Status;
 
 use super::{Daemon, Entry};
+use crate::container::mounts::Kind;
 use crate::container::Container;
 use crate::error::{EngineError, Result};
+use crate::volume::parse;
 
 impl Daemon {
     /// Loads every container record and reconciles it with its task:
@@ -16,7 +18,7 @@ impl Daemon {
         let entries = std::fs::read_dir(self.paths.containers())
             .map_err(EngineError::io("listing the containers"))?;
         for dir in entries.flatten() {
-            let c = match Container::load(&dir.path()) {
+            let mut c = match Container::load(&dir.path()) {
                 Ok(Some(c)) => c,
                 Ok(None) => {
                     // A create that crashed before its first record was
@@ -36,12 +38,24 @@ impl Daemon {
                 }
             };
             let id = c.id.clone();
+            if c.mount_points.is_empty() {
+                // A record made before volumes: its binds, read again.
+                let binds = c.host_config.binds.iter().flatten();
+                c.mount_points = binds.filter_map(|b| parse::bind(b).ok()).collect();
+            }
+            for p in c.mount_points.iter().filter(|p| p.kind == Kind::Volume) {
+                self.volumes.reference(&p.name, &id);
+                if c.state.running {
+                    self.volumes.adopt_mount(&p.name, &id);
+                }
+            }
+            let auto_remove = c.auto_remove();
             let entry = Entry::new(c);
             self.table().insert(id.clone(), entry.clone());
             let mut c = entry.lock();
             if c.state.removal_in_progress {
                 drop(c);
-                if let Err(e) = self.finish_remove(&entry) {
+                if let Err(e) = self.finish_remove(&entry, auto_remove) {
                     tracing::error!(container = %id, error = %e, "finishing an interrupted removal");
                 }
                 continue;
@@ -61,7 +75,7 @@ impl Daemon {
             let remove = !c.state.running && c.auto_remove();
             drop(c);
             if remove {
-                let _ = self.remove(&id, true);
+                let _ = self.remove(&id, true, true);
             }
         }
         // What a crash left of containers that do not run (their
@@ -73,6 +87,7 @@ impl Daemon {
             .map(|(id, _)| id.clone())
             .collect();
         self.networks.sweep(&|id| running.contains(id));
+        self.volumes.sweep_mounts();
         if let Err(e) = self.networks.sync() {
             tracing::error!(error = %e, "writing the engine's firewall rules");
         }

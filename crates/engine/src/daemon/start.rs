@@ -43,6 +43,7 @@ impl Daemon {
         if let Err(err) = &result {
             c.state.set_start_failed(err.to_string());
             self.release_shm(&c);
+            self.unmount_volumes(&c);
             self.release_network(&mut c);
             if let Err(e) = self.save(&c) {
                 tracing::error!(container = %c.id, error = %e, "saving the record of a failed start");
@@ -60,7 +61,7 @@ impl Daemon {
                 let id = c.id.clone();
                 drop(c);
                 entry.changed.notify_all();
-                if let Err(e) = self.remove(&id, true) {
+                if let Err(e) = self.remove(&id, true, true) {
                     tracing::error!(container = %id, error = %e, "removing an auto-remove container after a failed start");
                 }
                 return result;
@@ -83,6 +84,7 @@ impl Daemon {
         if super::shm::shareable(c) {
             self.mount_shm(c)?;
         }
+        self.mount_volumes(c)?;
         let peers = |name: &str| Ok(joins.get(name).cloned().unwrap_or_default());
         let inputs = spec::Inputs {
             image: &image,

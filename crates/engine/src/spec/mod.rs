@@ -16,6 +16,7 @@ mod devices;
 mod mounts;
 mod namespaces;
 mod process;
+mod propagation;
 mod resources;
 mod seccomp;
 mod security;
@@ -249,6 +250,18 @@ pub fn build(c: &Container, inputs: &Inputs) -> Result<Spec> {
             seccomp,
             inputs.host,
         )?));
+    // As Docker's: a shared bind needs the container's root shared, or
+    // what is mounted under it would not reach the host. (A slave bind
+    // needs a slave root: every container's is.)
+    let shared_bind = c
+        .mount_points
+        .iter()
+        .any(|p| matches!(p.propagation.as_str(), "shared" | "rshared"));
+    if shared_bind {
+        if let Some(linux) = spec.linux_mut() {
+            linux.set_rootfs_propagation(Some("shared".into()));
+        }
+    }
     Ok(spec)
 }
 
@@ -430,6 +443,7 @@ mod tests {
             log_path: String::new(),
             config: Default::default(),
             host_config: Default::default(),
+            mount_points: Vec::new(),
             network_settings: Default::default(),
         };
         let host = HostFacts {

@@ -8,6 +8,7 @@ use oci_spec::runtime::{Mount, MountBuilder};
 
 use super::namespaces::{Mode, Modes};
 use super::oci_error;
+use crate::container::mounts::{in_mount_order, Kind, MountPoint};
 use crate::container::Container;
 use crate::error::{EngineError, Result};
 
@@ -26,9 +27,10 @@ pub const SHM_SIZE: i64 = 64 << 20;
 
 /// Every mount of the container, in Docker's order: the defaults, the
 /// init (`init`, the host's path of the one to bind), the tmpfs mounts,
-/// the binds, and the container's own /etc files (when `etc` is given: at
-/// start). A missing bind source is made only then: a create that fails
-/// later must leave nothing on the host.
+/// the mount points (parents first), and the container's own /etc files
+/// (when `etc` is given: at start). A missing bind source is made, and a
+/// bind's propagation checked against its host mount, only then: a
+/// create that fails later must leave nothing on the host.
 pub fn all(
     c: &Container,
     modes: &Modes,
@@ -37,7 +39,10 @@ pub fn all(
 ) -> Result<Vec<Mount>> {
     let hc = &c.host_config;
     let mut mounts = defaults(hc.privileged.unwrap_or(false))?;
-    mounts.push(shm(modes, hc.shm_size.unwrap_or(0))?);
+    let points = in_mount_order(&c.mount_points);
+    if !points.iter().any(|p| p.destination == "/dev/shm") {
+        mounts.push(shm(modes, hc.shm_size.unwrap_or(0))?);
+    }
     if let Some(init) = init {
         let source = init.to_string_lossy();
         mounts.push(mount(
@@ -48,19 +53,16 @@ pub fn all(
         )?);
     }
     mounts.extend(tmpfs(hc.tmpfs.as_ref())?);
-    let binds = hc
-        .binds
-        .iter()
-        .flatten()
-        .enumerate()
-        .map(|(i, b)| bind(b, i, etc.is_some()))
+    let points = points
+        .into_iter()
+        .map(|p| point(p, etc.is_some()))
         .collect::<Result<Vec<_>>>()?;
     let readonly = hc.readonly_rootfs.unwrap_or(false);
     let etc_files = match etc {
-        Some(dir) => etc_files(dir, &binds, readonly)?,
+        Some(dir) => etc_files(dir, &points, readonly)?,
         None => Vec::new(),
     };
-    mounts.extend(binds);
+    mounts.extend(points);
     mounts.extend(etc_files);
     Ok(mounts)
 }
@@ -163,55 +165,43 @@ fn defaults(privileged: bool) -> Result<Vec<Mount>> {
     ])
 }
 
-/// `-v /host:/ctr[:ro|rw]`, the `index`th of `HostConfig.Binds`. A
-/// missing host directory is made only when `make_missing` (at start: a
-/// create that fails later must leave nothing on the host).
-fn bind(bind: &str, index: usize, make_missing: bool) -> Result<Mount> {
-    let field = || format!("HostConfig.Binds[{index}]");
-    let parts: Vec<&str> = bind.split(':').collect();
-    let (src, dst, mode) = match parts.as_slice() {
-        [s, d] => (*s, *d, "rw"),
-        [s, d, m] => (*s, *d, *m),
-        _ => {
-            return Err(EngineError::InvalidParameter(format!(
-                "{}: {bind:?} is not SOURCE:DESTINATION[:ro|rw]",
-                field()
-            )))
+/// One mount point. At start (`at_start`), a missing bind source that
+/// may be made is made (as a directory, as Docker's `-v`), and a shared
+/// or slave bind is checked against the host's mount of its source.
+fn point(p: &MountPoint, at_start: bool) -> Result<Mount> {
+    let access = if p.rw { "rw" } else { "ro" };
+    match p.kind {
+        Kind::Tmpfs => {
+            let mut options = vec!["noexec", "nosuid", "nodev", "rprivate"];
+            options.extend(p.data.split(',').filter(|o| !o.is_empty()));
+            mount(&p.destination, "tmpfs", "tmpfs", &options)
         }
-    };
-    if !src.starts_with('/') {
-        return Err(EngineError::InvalidParameter(format!(
-            "{}: {src:?} is not an absolute host path (named volumes come later)",
-            field()
-        )));
-    }
-    if !dst.starts_with('/') {
-        return Err(EngineError::InvalidParameter(format!(
-            "{}: {dst:?} is not an absolute path in the container",
-            field()
-        )));
-    }
-    let ro = match mode {
-        "ro" => true,
-        "rw" | "" => false,
-        other => {
-            return Err(EngineError::InvalidParameter(format!(
-                "{}: mode {other:?} is not ro or rw",
-                field()
-            )))
+        Kind::Volume => mount(
+            &p.destination,
+            "bind",
+            &p.source,
+            &["rbind", "rprivate", access],
+        ),
+        Kind::Bind => {
+            if at_start {
+                if p.make_source && !Path::new(&p.source).exists() {
+                    std::fs::create_dir_all(&p.source).map_err(|e| {
+                        EngineError::InvalidParameter(format!(
+                            "making the missing bind source {}: {e}",
+                            p.source
+                        ))
+                    })?;
+                }
+                super::propagation::check(Path::new(&p.source), &p.propagation)?;
+            }
+            mount(
+                &p.destination,
+                "bind",
+                &p.source,
+                &["rbind", &p.propagation, access],
+            )
         }
-    };
-    // As Docker's -v: a missing host path is made, as a directory.
-    if make_missing && !Path::new(src).exists() {
-        std::fs::create_dir_all(src).map_err(|e| {
-            EngineError::InvalidParameter(format!(
-                "{}: making the missing bind source {src}: {e}",
-                field()
-            ))
-        })?;
     }
-    let access = if ro { "ro" } else { "rw" };
-    mount(dst, "bind", src, &["rbind", "rprivate", access])
 }
 
 /// The container's own `hostname`, `hosts` and `resolv.conf` in `dir`,
@@ -219,10 +209,10 @@ fn bind(bind: &str, index: usize, make_missing: bool) -> Result<Mount> {
 /// such as /etc: they are mounted after the binds), read-only with a
 /// read-only root, as Docker's. A file the user binds is left to the
 /// user's.
-fn etc_files(dir: &Path, binds: &[Mount], readonly: bool) -> Result<Vec<Mount>> {
+fn etc_files(dir: &Path, points: &[Mount], readonly: bool) -> Result<Vec<Mount>> {
     let mut out = Vec::new();
     for (name, destination) in crate::etc::FILES {
-        if binds
+        if points
             .iter()
             .any(|b| b.destination() == Path::new(destination))
         {
@@ -243,39 +233,34 @@ fn etc_files(dir: &Path, binds: &[Mount], readonly: bool) -> Result<Vec<Mount>> 
 mod tests {
     use super::*;
 
+    fn bind_point(raw: &str) -> MountPoint {
+        crate::volume::parse::bind(raw).unwrap()
+    }
+
     #[test]
-    fn binds_are_checked_and_name_the_field() {
-        let ro = bind("/tmp:/data:ro", 0, true).unwrap();
-        assert!(ro.options().as_ref().unwrap().contains(&"ro".to_string()));
+    fn a_missing_bind_source_is_made_at_start_only() {
+        let ro = point(&bind_point("/tmp:/data:ro"), true).unwrap();
+        let options = ro.options().clone().unwrap();
+        assert_eq!(options, ["rbind", "rprivate", "ro"]);
         assert_eq!(ro.source().as_deref(), Some(Path::new("/tmp")));
-        let e = bind("rel:/data", 2, true).unwrap_err().to_string();
-        assert!(
-            e.contains("HostConfig.Binds[2]") && e.contains("rel"),
-            "{e}"
-        );
-        let e = bind("/tmp:/data:zz", 0, true).unwrap_err().to_string();
-        assert!(e.contains("zz"), "{e}");
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("made/by/the/bind");
-        // Checked at create, made at start.
-        bind(&format!("{}:/d", missing.display()), 0, false).unwrap();
+        let p = bind_point(&format!("{}:/d", missing.display()));
+        point(&p, false).unwrap();
         assert!(!missing.exists());
-        bind(&format!("{}:/d", missing.display()), 0, true).unwrap();
+        point(&p, true).unwrap();
         assert!(missing.is_dir());
         let file = dir.path().join("file");
         std::fs::write(&file, "").unwrap();
-        let e = bind(&format!("{}/under:/d", file.display()), 1, true)
+        let e = point(&bind_point(&format!("{}/under:/d", file.display())), true)
             .unwrap_err()
             .to_string();
-        assert!(
-            e.contains("HostConfig.Binds[1]") && e.contains("under"),
-            "{e}"
-        );
+        assert!(e.contains("under"), "{e}");
     }
 
     #[test]
     fn a_bound_etc_file_is_left_to_the_user() {
-        let binds = [bind("/tmp/h:/etc/hosts", 0, false).unwrap()];
+        let binds = [point(&bind_point("/tmp/h:/etc/hosts"), false).unwrap()];
         let files = etc_files(Path::new("/c"), &binds, false).unwrap();
         let dests: Vec<_> = files.iter().map(|m| m.destination().clone()).collect();
         assert_eq!(

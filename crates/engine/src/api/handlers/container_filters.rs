@@ -135,17 +135,15 @@ fn on_network(c: &Container, v: &str) -> bool {
         .any(|(name, ep)| name == v || ep.network_id.as_deref().is_some_and(|id| id.starts_with(v)))
 }
 
-/// A container's mounts as (source, destination).
+/// A container's mounts as (name, or source for one without, and
+/// destination), as Docker's `volume` filter matches them.
 fn mounts(c: &Container) -> impl Iterator<Item = (&str, &str)> {
-    let binds = c.host_config.binds.iter().flatten().filter_map(|b| {
-        let mut parts = b.split(':');
-        Some((parts.next()?, parts.next()?))
-    });
-    let mounts = c.host_config.mounts.iter().flatten().map(|m| {
-        (
-            m.source.as_deref().unwrap_or_default(),
-            m.target.as_deref().unwrap_or_default(),
-        )
-    });
-    binds.chain(mounts)
+    c.mount_points.iter().map(|p| {
+        let key = if p.name.is_empty() {
+            &p.source
+        } else {
+            &p.name
+        };
+        (key.as_str(), p.destination.as_str())
+    })
 }

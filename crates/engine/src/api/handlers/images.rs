@@ -311,13 +311,22 @@ pub(super) async fn system_df(d: Arc<Daemon>) -> Reply {
             })
             .collect();
         let containers = d.container_usage();
+        // Docker counts only the volumes of the disk (none with a
+        // filesystem of their own).
+        let volumes: Vec<Value> = d
+            .volumes
+            .list()
+            .iter()
+            .filter(|v| v.options.is_empty())
+            .map(|v| super::volumes::volume_json(&d, v, true))
+            .collect();
         Ok(json(
             StatusCode::OK,
             &json!({
                 "LayersSize": layers_size,
                 "Images": images,
                 "Containers": containers,
-                "Volumes": [],
+                "Volumes": volumes,
                 "BuildCache": [],
             }),
         ))

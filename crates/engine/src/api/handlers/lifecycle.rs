@@ -64,8 +64,8 @@ pub(super) async fn unpause(d: Arc<Daemon>, id: &str, _call: &Call) -> Reply {
 }
 
 pub(super) async fn remove(d: Arc<Daemon>, id: &str, call: &Call) -> Reply {
-    let force = call.flag("force");
-    verb(d, id, move |d, id| d.remove(id, force)).await
+    let (force, volumes) = (call.flag("force"), call.flag("v"));
+    verb(d, id, move |d, id| d.remove(id, force, volumes)).await
 }
 
 pub(super) async fn rename(d: Arc<Daemon>, id: &str, call: &Call) -> Reply {

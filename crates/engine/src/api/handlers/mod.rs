@@ -23,6 +23,7 @@ mod registry;
 mod streams;
 mod system;
 mod usage;
+mod volumes;
 
 use containers::{container_logs, create, inspect, list, wait};
 use events::events;
@@ -94,6 +95,12 @@ pub async fn handle(d: Arc<Daemon>, call: Call, req: Request<Incoming>) -> Reply
         (&Method::POST, ["networks", id, "disconnect"]) => {
             networks::disconnect(d, id.to_string(), req).await
         }
+
+        (&Method::GET, ["volumes"]) => volumes::list(d, c).await,
+        (&Method::POST, ["volumes", "create"]) => volumes::create(d, req).await,
+        (&Method::POST, ["volumes", "prune"]) => volumes::prune(d, c).await,
+        (&Method::GET, ["volumes", name]) => volumes::inspect(d, name.to_string()).await,
+        (&Method::DELETE, ["volumes", name]) => volumes::remove(d, name.to_string(), c).await,
 
         (&Method::POST, ["commit"]) => archive::commit(d, c, req).await,
         (&Method::POST, ["containers", "create"]) => create(d, c, req).await,

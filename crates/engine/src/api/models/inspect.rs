@@ -17,6 +17,7 @@ use bollard_stubs::models::{
 };
 use serde_json::Value;
 
+use crate::container::mounts::Kind;
 use crate::container::{Container, State, Status};
 use crate::spec;
 
@@ -174,24 +175,25 @@ fn host_config(c: &Container) -> HostConfig {
     hc
 }
 
-/// The binds, as mount points.
+/// The mount points, in Docker's shape.
 fn mounts(c: &Container) -> Vec<MountPoint> {
-    let binds = c.host_config.binds.iter().flatten();
-    binds
-        .filter_map(|b| {
-            let mut parts = b.split(':');
-            let (source, destination) = (parts.next()?, parts.next()?);
-            let mode = parts.next().unwrap_or_default();
-            Some(MountPoint {
-                typ: Some(MountPointTypeEnum::BIND),
-                name: None,
-                source: Some(source.into()),
-                destination: Some(destination.into()),
-                driver: None,
-                mode: Some(mode.into()),
-                rw: Some(mode != "ro"),
-                propagation: Some("rprivate".into()),
-            })
+    let typ = |k: Kind| match k {
+        Kind::Bind => MountPointTypeEnum::BIND,
+        Kind::Volume => MountPointTypeEnum::VOLUME,
+        Kind::Tmpfs => MountPointTypeEnum::TMPFS,
+    };
+    let given = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    c.mount_points
+        .iter()
+        .map(|p| MountPoint {
+            typ: Some(typ(p.kind)),
+            name: given(&p.name),
+            source: Some(p.source.clone()),
+            destination: Some(p.destination.clone()),
+            driver: given(&p.driver),
+            mode: Some(p.mode.clone()),
+            rw: Some(p.rw),
+            propagation: Some(p.propagation.clone()),
         })
         .collect()
 }
@@ -250,6 +252,7 @@ pub(super) mod tests {
                 ..Default::default()
             },
             network_settings: Default::default(),
+            mount_points: vec![crate::volume::parse::bind("/tmp:/data:ro").unwrap()],
         }
     }
 

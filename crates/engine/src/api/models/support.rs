@@ -35,6 +35,12 @@ const CARRIED_OUT: &[&str] = &[
     "Shell",
     "ArgsEscaped",
     "HostConfig.Binds",
+    // Volumes and mounts; the options Vessel does not carry out are
+    // refused where they are read (`volume/parse.rs`).
+    "Volumes",
+    "HostConfig.Mounts",
+    "HostConfig.VolumesFrom",
+    "HostConfig.VolumeDriver",
     "HostConfig.NetworkMode",
     "HostConfig.AutoRemove",
     "HostConfig.LogConfig.Type",
@@ -84,19 +90,6 @@ const CARRIED_OUT: &[&str] = &[
 const LATER: &[(&str, &str)] = &[
     ("HostConfig.RestartPolicy.", "restart policies come later"),
     ("Healthcheck.", "health checks come later"),
-    ("Volumes", "named and anonymous volumes come later"),
-    (
-        "HostConfig.Mounts",
-        "named and anonymous volumes come later",
-    ),
-    (
-        "HostConfig.VolumesFrom",
-        "named and anonymous volumes come later",
-    ),
-    (
-        "HostConfig.VolumeDriver",
-        "named and anonymous volumes come later",
-    ),
     (
         "HostConfig.Runtime",
         "Vessel runs containers with its own runtime, vessel",
@@ -202,10 +195,6 @@ mod tests {
             (
                 json!({"HostConfig": {"RestartPolicy": {"Name": "always"}}}),
                 "restart policies",
-            ),
-            (
-                json!({"HostConfig": {"VolumesFrom": ["a"]}}),
-                "volumes come later",
             ),
             (
                 json!({"Healthcheck": {"Test": ["CMD", "true"]}}),

@@ -1,0 +1,149 @@
+//! A bind's propagation against the host: a `shared` bind needs its
+//! source on a shared mount, a `slave` one on a shared or slave mount, or
+//! nothing would propagate; Docker refuses such a bind with the mount
+//! named, and so does Vessel.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{EngineError, Result};
+
+/// The host's mount a path is on: its mount point and its optional
+/// fields (`shared:N`, `master:N`).
+#[derive(Debug, PartialEq)]
+struct HostMount {
+    mount_point: PathBuf,
+    shared: bool,
+    slave: bool,
+}
+
+/// `\040`-style escapes of mountinfo's paths, undone.
+fn unescape(field: &str) -> String {
+    let mut out = String::new();
+    let mut chars = field.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            let code: String = chars.clone().take(3).collect();
+            if let Ok(n) = u8::from_str_radix(&code, 8) {
+                out.push(n as char);
+                chars.nth(2);
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The mount in `mountinfo` (the text of `/proc/self/mountinfo`) that
+/// `path` is on: the one with the longest mount point above it, the
+/// last of those (the one on top).
+fn mount_of(mountinfo: &str, path: &Path) -> Option<HostMount> {
+    let mut best: Option<HostMount> = None;
+    for line in mountinfo.lines() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let Some(mount_point) = fields.get(4).map(|f| PathBuf::from(unescape(f))) else {
+            continue;
+        };
+        if !path.starts_with(&mount_point) {
+            continue;
+        }
+        let longer = best
+            .as_ref()
+            .is_none_or(|b| mount_point.as_os_str().len() >= b.mount_point.as_os_str().len());
+        if longer {
+            let optional = fields.iter().skip(6).take_while(|f| **f != "-");
+            let (mut shared, mut slave) = (false, false);
+            for f in optional {
+                shared |= f.starts_with("shared:");
+                slave |= f.starts_with("master:");
+            }
+            best = Some(HostMount {
+                mount_point,
+                shared,
+                slave,
+            });
+        }
+    }
+    best
+}
+
+/// Refuses a bind of `source` with `propagation` that its host mount
+/// cannot give.
+pub fn check(source: &Path, propagation: &str) -> Result<()> {
+    let needs_shared = match propagation {
+        "shared" | "rshared" => true,
+        "slave" | "rslave" => false,
+        _ => return Ok(()),
+    };
+    let source = std::fs::canonicalize(source).map_err(EngineError::io(format!(
+        "resolving the bind source {}",
+        source.display()
+    )))?;
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
+        .map_err(EngineError::io("reading /proc/self/mountinfo"))?;
+    let Some(m) = mount_of(&mountinfo, &source) else {
+        return Ok(());
+    };
+    let ok = m.shared || (!needs_shared && m.slave);
+    if ok {
+        return Ok(());
+    }
+    let what = if needs_shared {
+        "shared"
+    } else {
+        "shared or slave"
+    };
+    Err(EngineError::InvalidParameter(format!(
+        "path {} is mounted on {} but it is not a {what} mount",
+        source.display(),
+        m.mount_point.display()
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MOUNTINFO: &str = "\
+22 1 8:1 / / rw,relatime - ext4 /dev/vda rw
+30 22 0:30 / /srv rw shared:5 - tmpfs tmpfs rw
+31 30 0:31 / /srv/in\\040it rw master:5 - tmpfs tmpfs rw
+32 22 0:32 / /srv2 rw - tmpfs tmpfs rw
+";
+
+    #[test]
+    fn the_longest_mount_above_a_path_is_its_mount() {
+        let m = mount_of(MOUNTINFO, Path::new("/srv/a/b")).unwrap();
+        assert_eq!(
+            (m.mount_point.as_path(), m.shared, m.slave),
+            (Path::new("/srv"), true, false)
+        );
+        let m = mount_of(MOUNTINFO, Path::new("/srv/in it/x")).unwrap();
+        assert_eq!((m.shared, m.slave), (false, true));
+        let m = mount_of(MOUNTINFO, Path::new("/srv2")).unwrap();
+        assert_eq!((m.shared, m.slave), (false, false));
+        assert_eq!(
+            mount_of(MOUNTINFO, Path::new("/srv22"))
+                .unwrap()
+                .mount_point,
+            Path::new("/")
+        );
+    }
+
+    #[test]
+    fn a_private_source_is_refused_by_name() {
+        assert!(check(Path::new("/"), "rprivate").is_ok());
+        let dir = tempfile::tempdir().unwrap();
+        let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let m = mount_of(&text, &std::fs::canonicalize(dir.path()).unwrap()).unwrap();
+        let result = check(dir.path(), "rshared");
+        match m.shared {
+            true => assert!(result.is_ok()),
+            false => {
+                let e = result.unwrap_err().to_string();
+                assert!(e.contains("but it is not a shared mount"), "{e}");
+                assert!(e.contains(&m.mount_point.display().to_string()), "{e}");
+            }
+        }
+    }
+}
