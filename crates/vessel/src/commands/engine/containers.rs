@@ -130,6 +130,9 @@ pub struct RmArgs {
     /// Kill a running container first.
     #[arg(long, short)]
     force: bool,
+    /// Remove the container's anonymous volumes too.
+    #[arg(long, short)]
+    volumes: bool,
     #[arg(required = true)]
     containers: Vec<String>,
 }
@@ -137,7 +140,12 @@ pub struct RmArgs {
 pub async fn rm(client: &Client, a: RmArgs) -> anyhow::Result<()> {
     let mut errors = Vec::new();
     for c in &a.containers {
-        let path = format!("/containers/{}?force={}", enc(c), a.force as u8);
+        let path = format!(
+            "/containers/{}?force={}&v={}",
+            enc(c),
+            a.force as u8,
+            a.volumes as u8
+        );
         match client.call("DELETE", &path, None).await {
             Ok(_) => println!("{c}"),
             Err(e) => errors.push(e.to_string()),

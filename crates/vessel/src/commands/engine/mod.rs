@@ -10,6 +10,7 @@ mod images;
 mod info;
 mod limits;
 mod login;
+mod mounts;
 mod names;
 mod networks;
 mod observe;
@@ -22,6 +23,7 @@ mod run;
 mod security;
 mod template;
 mod usage;
+mod volumes;
 
 use anyhow::Context;
 use clap::Subcommand;
@@ -53,6 +55,9 @@ pub enum EngineCommand {
     /// Manage networks.
     #[command(subcommand)]
     Network(networks::NetworkCommand),
+    /// Manage volumes.
+    #[command(subcommand)]
+    Volume(volumes::VolumeCommand),
     /// Show a container's published ports.
     Port(networks::PortArgs),
     /// Upload an image to a registry.
@@ -136,6 +141,7 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
             EngineCommand::Container(c) => prune::container(&client, c).await,
             EngineCommand::System(c) => disk::system(&client, c).await,
             EngineCommand::Network(c) => networks::network(&client, c).await,
+            EngineCommand::Volume(c) => volumes::volume(&client, c).await,
             EngineCommand::Port(a) => networks::port(&client, a).await,
             EngineCommand::Push(a) => registry::push(&client, a).await,
             EngineCommand::Login(a) => login::login(&client, a).await,

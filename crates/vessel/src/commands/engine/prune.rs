@@ -48,6 +48,9 @@ pub struct SystemPruneArgs {
     /// Do not ask for confirmation.
     #[arg(long, short)]
     force: bool,
+    /// Anonymous volumes no container uses too.
+    #[arg(long)]
+    volumes: bool,
     /// `until=TIME`, `label=KEY[=VALUE]`, `label!=KEY[=VALUE]`.
     #[arg(long)]
     filter: Vec<String>,
@@ -61,8 +64,12 @@ pub async fn system_prune(client: &Client, a: SystemPruneArgs) -> anyhow::Result
             true => "all images without at least one container associated to them",
             false => "all dangling images",
         };
+        let volumes = match a.volumes {
+            true => "  - all anonymous volumes not used by at least one container\n",
+            false => "",
+        };
         let what = format!(
-            "This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - {images}\n  - unused build cache\n"
+            "This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n{volumes}  - {images}\n  - unused build cache\n"
         );
         anyhow::ensure!(confirm(&what)?, "not pruned");
     }
@@ -82,6 +89,18 @@ pub async fn system_prune(client: &Client, a: SystemPruneArgs) -> anyhow::Result
         .json("POST", &format!("/networks/prune{}", query(&[])?), None)
         .await?;
     print_list(&networks, "NetworksDeleted", "Deleted Networks:");
+    if a.volumes {
+        // Docker's takes no `until` for volumes.
+        let filters: Vec<String> = a
+            .filter
+            .iter()
+            .filter(|f| !f.starts_with("until="))
+            .cloned()
+            .collect();
+        let path = format!("/volumes/prune?filters={}", filters_query(&filters)?);
+        let volumes = client.json("POST", &path, None).await?;
+        reclaimed += print_list(&volumes, "VolumesDeleted", "Deleted Volumes:");
+    }
     let all: &[&str] = if a.all { &["dangling=false"] } else { &[] };
     let images = client
         .json("POST", &format!("/images/prune{}", query(all)?), None)
@@ -93,7 +112,7 @@ pub async fn system_prune(client: &Client, a: SystemPruneArgs) -> anyhow::Result
 
 /// The ids or names under `key` of a prune's answer, under `title`; the
 /// bytes it freed.
-fn print_list(answer: &serde_json::Value, key: &str, title: &str) -> f64 {
+pub(super) fn print_list(answer: &serde_json::Value, key: &str, title: &str) -> f64 {
     let deleted = answer[key].as_array().cloned().unwrap_or_default();
     if !deleted.is_empty() {
         println!("{title}");

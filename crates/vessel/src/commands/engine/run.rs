@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use super::attach::{attach_start_wait, console_size, DetachKeys};
 use super::enc;
 use super::limits::Limits;
+use super::mounts::MountFlags;
 use super::names::NameFlags;
 use super::ports::NetworkFlags;
 use super::process::ProcessFlags;
@@ -27,12 +28,8 @@ pub struct CreateArgs {
     name: Option<String>,
     #[command(flatten)]
     process: ProcessFlags,
-    /// Bind mount: /host:/container[:ro|rw].
-    #[arg(long = "volume", short = 'v')]
-    volumes: Vec<String>,
-    /// A tmpfs mount: /container[:OPTIONS].
-    #[arg(long)]
-    tmpfs: Vec<String>,
+    #[command(flatten)]
+    mounts: MountFlags,
     /// A label: KEY=VALUE (or KEY, for an empty value).
     #[arg(long, short)]
     label: Vec<String>,
@@ -82,23 +79,11 @@ pub struct RunArgs {
 fn body(a: &CreateArgs) -> anyhow::Result<Value> {
     let mut host = json!({
         "AutoRemove": a.rm,
-        "Binds": a.volumes,
         "LogConfig": {"Type": a.log_driver, "Config": {}},
     });
     a.limits.apply(&mut host)?;
     a.security.apply(&mut host)?;
     a.names.apply(&mut host);
-    if !a.tmpfs.is_empty() {
-        let mounts: serde_json::Map<String, Value> = a
-            .tmpfs
-            .iter()
-            .map(|t| {
-                let (dest, opts) = t.split_once(':').unwrap_or((t, ""));
-                (dest.to_string(), json!(opts))
-            })
-            .collect();
-        host["Tmpfs"] = Value::Object(mounts);
-    }
     if let Some(size) = console_size(a.tty) {
         host["ConsoleSize"] = json!(size);
     }
@@ -122,6 +107,7 @@ fn body(a: &CreateArgs) -> anyhow::Result<Value> {
         config["Entrypoint"] = json!([e]);
     }
     a.process.apply(&mut config);
+    a.mounts.apply(&mut config)?;
     a.net.apply(&mut config)?;
     if !a.label.is_empty() {
         let labels: serde_json::Map<String, Value> = a
