@@ -39,6 +39,9 @@ pub struct CreateRequest {
     /// to whoever is attached.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_log: bool,
+    /// When the log is rotated (Docker's `max-size`, `max-file`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_rotation: Option<crate::logs::Rotation>,
     /// Start the first process within the create.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<Start>,

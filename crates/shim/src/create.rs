@@ -134,7 +134,8 @@ fn open_channels(req: &CreateRequest, cdir: &ContainerDir) -> Result<Channels, S
         true => LogWriter::none(),
         false => {
             let path = req.log.clone().unwrap_or_else(|| cdir.log());
-            LogWriter::open(&path).map_err(ShimError::internal("opening the container log"))?
+            LogWriter::open_rotating(&path, req.log_rotation)
+                .map_err(ShimError::internal("opening the container log"))?
         }
     };
     let listener = UnixListener::bind(cdir.socket())

@@ -245,15 +245,14 @@ fn an_option_vessel_does_not_carry_out_is_refused_and_leaves_nothing() {
     let e = Engine::start();
     for (args, named) in [
         (
-            &["--restart", "always"][..],
-            "HostConfig.RestartPolicy.Name: \"always\"",
-        ),
-        (
             &["--link", "other:db"][..],
             "HostConfig.Links: legacy links",
         ),
         (&["-p", "[::1]:8080:80"][..], "HostIp"),
-        (&["--health-cmd", "true"][..], "health checks"),
+        (
+            &["--health-cmd", "true", "--health-interval", "1us"][..],
+            "Interval in Healthcheck cannot be less than 1ms",
+        ),
         (
             &["--log-driver", "asdf"][..],
             "HostConfig.LogConfig.Type: \"asdf\"",

@@ -328,3 +328,107 @@ fn logs_details_come_before_each_line_as_dockers_do() {
     assert!(stamped.lines().all(|l| l.contains("Z  ")), "{stamped}");
     assert_eq!(stdout(&e.docker(&["logs", "talk"])), "one\ntwo\n");
 }
+
+/// `count` lines `line 0`, `line 1`, ... as a container's command.
+fn lines_script(count: usize) -> String {
+    format!("i=0; while [ $i -lt {count} ]; do echo line $i; i=$((i+1)); done")
+}
+
+fn numbered(count: std::ops::Range<usize>) -> String {
+    count.map(|i| format!("line {i}\n")).collect()
+}
+
+#[test]
+fn a_rotated_log_keeps_every_line_whole_and_in_order() {
+    let e = Engine::start();
+    // Options Vessel does not carry out are refused by name.
+    let docker = |a: &[&str]| e.docker(a);
+    for (opts, named) in [
+        (
+            &["--log-opt", "max-size=0"][..],
+            "max-size must be a positive number",
+        ),
+        (
+            &["--log-opt", "bogus=1"],
+            "unknown log opt 'bogus' for json-file log driver",
+        ),
+        (
+            &["--log-opt", "compress=true"],
+            "compress=\"true\": not supported",
+        ),
+    ] {
+        e.assert_run_refused(docker, opts, named);
+    }
+    // Rotated many times, every file kept: every line, in order.
+    e.ok(&[
+        "run",
+        "--name",
+        "rot",
+        "--network",
+        "none",
+        "--log-opt",
+        "max-size=10k",
+        "--log-opt",
+        "max-file=60",
+        "busybox",
+        "sh",
+        "-c",
+        &lines_script(3000),
+    ]);
+    assert_eq!(stdout(&e.docker(&["logs", "rot"])), numbered(0..3000));
+    assert_eq!(
+        stdout(&e.docker(&["logs", "--tail", "2", "rot"])),
+        numbered(2998..3000)
+    );
+    let log = e.inspect("rot", "{{.LogPath}}");
+    let rotated: Vec<u64> = (1..)
+        .map(|n| std::fs::metadata(format!("{log}.{n}")))
+        .take_while(|m| m.is_ok())
+        .map(|m| m.unwrap().len())
+        .collect();
+    assert!(rotated.len() > 10, "{rotated:?}");
+    assert!(
+        rotated.iter().all(|&n| (10_000..10_200).contains(&n)),
+        "{rotated:?}"
+    );
+    // Followed while it rotates: nothing missed.
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "fol",
+        "--network",
+        "none",
+        "--log-opt",
+        "max-size=2k",
+        "--log-opt",
+        "max-file=500",
+        "busybox",
+        "sh",
+        "-c",
+        &lines_script(2000),
+    ]);
+    assert_eq!(stdout(&e.docker(&["logs", "-f", "fol"])), numbered(0..2000));
+    // Two files: the newest lines, whole.
+    e.ok(&[
+        "run",
+        "--name",
+        "two",
+        "--network",
+        "none",
+        "--log-opt",
+        "max-size=1k",
+        "--log-opt",
+        "max-file=2",
+        "busybox",
+        "sh",
+        "-c",
+        &lines_script(500),
+    ]);
+    let kept = e.ok(&["logs", "two"]);
+    let first: usize = kept.lines().next().unwrap()["line ".len()..]
+        .parse()
+        .unwrap();
+    assert!(first > 400, "{first}");
+    assert_eq!(kept, numbered(first..500));
+}

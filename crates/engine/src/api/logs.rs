@@ -1,13 +1,16 @@
-//! `GET /containers/{id}/logs`: the json-file log, filtered (`since`,
-//! `until`, `tail`), optionally timestamped (and detailed), framed unless the container
-//! has a terminal, and followed while the container runs.
+//! `GET /containers/{id}/logs`: the json-file log (with its rotated
+//! files), filtered (`since`, `until`, `tail`), optionally timestamped
+//! (and detailed), framed unless the container has a terminal, and
+//! followed while the container runs.
 
+use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::Duration;
 
 use vessel_runtime::frame;
-use vessel_runtime::logs::LogEntry;
+use vessel_runtime::logs::{open_files, LogEntry};
 
 use super::body::Sender;
 use crate::daemon::IsRunning;
@@ -101,42 +104,60 @@ fn send(out: &Sender, o: &LogOptions, e: &LogEntry) -> bool {
     format(o, e).is_none_or(|chunk| out.send(chunk))
 }
 
-/// Everything the log at `path` holds now, as `o` asks for it (an
-/// attach's `logs`).
+/// Everything the log at `path` (its rotated files first) holds now, as
+/// `o` asks for it (an attach's `logs`).
 pub fn existing(path: &Path, o: &LogOptions) -> Vec<Vec<u8>> {
-    let Ok(file) = std::fs::File::open(path) else {
-        return Vec::new();
-    };
     let mut chunks = Vec::new();
-    read_entries(&mut BufReader::new(file), &mut 0, |e| {
+    let Ok((older, current)) = open_files(path) else {
+        return chunks;
+    };
+    whole_files(older.into_iter().chain(current), |e| {
         chunks.extend(format(o, &e));
         true
     });
     chunks
 }
 
-/// Streams the log at `path` to `out`. `running` says whether the
-/// container still runs (following stops once it does not and the log
-/// is drained).
+/// The inode of a file (0 when it cannot be read).
+fn inode(f: &File) -> u64 {
+    f.metadata().map_or(0, |m| m.ino())
+}
+
+/// Every entry of the whole `files`, in order.
+fn whole_files(
+    files: impl IntoIterator<Item = File>,
+    mut each: impl FnMut(LogEntry) -> bool,
+) -> bool {
+    files
+        .into_iter()
+        .all(|f| read_entries(&mut BufReader::new(f), &mut 0, &mut each))
+}
+
+/// Streams the log at `path` (its rotated files first) to `out`.
+/// `running` says whether the container still runs (following stops once
+/// it does not and the log is drained). A rotation while it follows is
+/// followed: the rest of the file it read, the files rotated since, then
+/// the new log.
 pub fn stream(path: &Path, o: &LogOptions, running: IsRunning, out: &Sender) {
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(_) if o.follow => {
+    let (older, file) = loop {
+        match open_files(path) {
+            Ok((older, Some(current))) => break (older, current),
             // The log appears once the container first starts.
-            loop {
-                if let Ok(f) = std::fs::File::open(path) {
-                    break f;
-                }
+            Ok(_) | Err(_) if o.follow => {
                 if !running() || out.is_closed() {
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
+            Ok(_) | Err(_) => return,
         }
-        Err(_) => return,
     };
-    let mut reader = BufReader::new(file);
     let mut existing = Vec::new();
+    whole_files(older, |e| {
+        existing.push(e);
+        true
+    });
+    let mut reader = BufReader::new(file);
     let mut pos = 0u64;
     read_entries(&mut reader, &mut pos, |e| {
         existing.push(e);
@@ -161,6 +182,26 @@ pub fn stream(path: &Path, o: &LogOptions, running: IsRunning, out: &Sender) {
         if !read_entries(&mut reader, &mut pos, |e| send(out, o, &e)) {
             return;
         }
+        let mine = inode(reader.get_ref());
+        let rotated = std::fs::metadata(path).map_or(0, |m| m.ino()) != mine;
+        if rotated {
+            // What was written to this file before is read, then the
+            // files rotated after it, then the new log.
+            let Ok((older, Some(current))) = open_files(path) else {
+                return;
+            };
+            let _ = reader.seek(SeekFrom::Start(pos));
+            if !read_entries(&mut reader, &mut pos, |e| send(out, o, &e)) {
+                return;
+            }
+            let at = older.iter().position(|f| inode(f) == mine);
+            let newer = older.into_iter().skip(at.map_or(0, |i| i + 1));
+            if !whole_files(newer, |e| send(out, o, &e)) {
+                return;
+            }
+            (reader, pos) = (BufReader::new(current), 0);
+            continue;
+        }
         if !was_running || out.is_closed() {
             return;
         }
@@ -172,7 +213,7 @@ pub fn stream(path: &Path, o: &LogOptions, running: IsRunning, out: &Sender) {
 /// past each, and hands the entries to `each` until it returns false
 /// (then returns false). A line still being written is left for later.
 fn read_entries(
-    reader: &mut BufReader<std::fs::File>,
+    reader: &mut BufReader<File>,
     pos: &mut u64,
     mut each: impl FnMut(LogEntry) -> bool,
 ) -> bool {

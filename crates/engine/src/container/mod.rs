@@ -10,7 +10,10 @@ use vessel_runtime::record::{write_atomic, Durability};
 
 use crate::error::{EngineError, Result};
 
+pub mod health;
+pub mod log_opts;
 pub mod mounts;
+pub mod restart;
 pub mod state;
 
 pub use bollard_stubs::models::{ContainerConfig as Config, HostConfig, HostConfigLogConfig};
@@ -39,6 +42,10 @@ pub struct Container {
     /// `/name`.
     pub name: String,
     pub restart_count: i64,
+    /// Whether the user stopped (or killed) it since it was last started:
+    /// `unless-stopped` then does not restart it.
+    #[serde(default)]
+    pub has_been_manually_stopped: bool,
     pub log_path: String,
     pub config: Config,
     pub host_config: HostConfig,
@@ -125,6 +132,16 @@ impl Container {
         driver != Some(NO_LOG_DRIVER)
     }
 
+    /// When the log is rotated (`--log-opt max-size=`, `max-file=`);
+    /// the options were checked at create.
+    pub fn log_rotation(&self) -> Option<vessel_runtime::logs::Rotation> {
+        let log = self.host_config.log_config.as_ref()?;
+        let driver = log.typ.as_deref().unwrap_or(DEFAULT_LOG_DRIVER);
+        log_opts::rotation(driver, log.config.as_ref())
+            .ok()
+            .flatten()
+    }
+
     pub fn open_stdin(&self) -> bool {
         self.config.open_stdin.unwrap_or(false)
     }
@@ -166,6 +183,7 @@ mod tests {
             image: "sha256:1".into(),
             name: "/x".into(),
             restart_count: 0,
+            has_been_manually_stopped: false,
             log_path: "/l".into(),
             config: Config::default(),
             host_config: HostConfig {

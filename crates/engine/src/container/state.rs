@@ -70,6 +70,9 @@ pub struct State {
     pub error: String,
     pub started_at: String,
     pub finished_at: String,
+    /// The health check's state, for a container with one that started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<bollard_stubs::models::Health>,
 }
 
 impl Default for State {
@@ -87,6 +90,7 @@ impl Default for State {
             error: String::new(),
             started_at: ZERO_TIME.into(),
             finished_at: ZERO_TIME.into(),
+            health: None,
         }
     }
 }
@@ -189,11 +193,22 @@ impl State {
         self.sync();
     }
 
+    /// The first process exited and the restart policy starts it again
+    /// after a delay: Docker counts such a container as running (for
+    /// `stop`, `rm`, `wait`), with no process.
+    pub fn set_restarting(&mut self) {
+        self.running = true;
+        self.restarting = true;
+        self.pid = 0;
+        self.sync();
+    }
+
     /// A start failed with `error`: nothing runs; the exit code is the
     /// one the failure set, or 128.
     pub fn set_start_failed(&mut self, error: String) {
         self.running = false;
         self.paused = false;
+        self.restarting = false;
         self.pid = 0;
         self.error = error;
         if self.exit_code == 0 {
@@ -224,9 +239,19 @@ impl State {
                 .map(|t| human_duration(now.signed_duration_since(t).num_seconds()))
                 .unwrap_or_default()
         };
-        if self.running {
+        if self.restarting {
+            format!(
+                "Restarting ({}) {} ago",
+                self.exit_code,
+                ago(&self.finished_at)
+            )
+        } else if self.running {
             let paused = if self.paused { " (Paused)" } else { "" };
-            format!("Up {}{paused}", ago(&self.started_at))
+            let health = match (&self.health, self.paused) {
+                (Some(h), false) => format!(" ({})", super::health::describe(h)),
+                _ => String::new(),
+            };
+            format!("Up {}{paused}{health}", ago(&self.started_at))
         } else if self.finished_at != ZERO_TIME {
             format!("Exited ({}) {} ago", self.exit_code, ago(&self.finished_at))
         } else if self.dead {

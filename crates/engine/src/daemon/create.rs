@@ -16,8 +16,8 @@ use bollard_stubs::models::NetworkingConfig;
 
 /// What of the image's run config a container's config takes at create,
 /// as Docker merges them: labels it does not set, exposed ports, volumes,
-/// the stop signal. (Command, environment, user and working directory are
-/// taken when the spec is built; health checks come later.)
+/// the health check, the stop signal. (Command, environment, user and
+/// working directory are taken when the spec is built.)
 fn merge_image_config(config: &mut Config, image: &ImageConfig) {
     if let Some(labels) = &image.labels {
         let mine = config.labels.get_or_insert_with(Default::default);
@@ -31,6 +31,11 @@ fn merge_image_config(config: &mut Config, image: &ImageConfig) {
             mine.entry(p.clone()).or_default();
         }
     }
+    let image_check = image
+        .healthcheck
+        .as_ref()
+        .and_then(|h| serde_json::from_value(h.clone()).ok());
+    crate::container::health::merge(&mut config.healthcheck, image_check.as_ref());
     if let Some(volumes) = &image.volumes {
         let mine = config.volumes.get_or_insert_with(Default::default);
         for p in volumes.keys() {
@@ -41,17 +46,6 @@ fn merge_image_config(config: &mut Config, image: &ImageConfig) {
     {
         config.stop_signal = Some(image.stop_signal.clone());
     }
-}
-
-/// What of the image's config the container does not get yet, said as
-/// the create's warnings (Docker's client prints them).
-fn not_carried_out(image: &ImageConfig) -> Vec<String> {
-    let mut warnings = Vec::new();
-    if image.healthcheck.is_some() {
-        warnings
-            .push("the image's HEALTHCHECK is not run (Vessel has no health checks yet)".into());
-    }
-    warnings
 }
 
 /// Refuses `name` (`/name`) if a container in `table` has it.
@@ -98,7 +92,7 @@ impl Daemon {
         let path = argv.remove(0);
         let id = random_id()?;
         let dir = self.dir(&id);
-        let (network_settings, mut warnings) =
+        let (network_settings, warnings) =
             self.network_config(&mut config, &mut host_config, networking)?;
         merge_image_config(&mut config, &image.config);
         self.fill_in(&id, &mut config, &mut host_config)?;
@@ -115,6 +109,7 @@ impl Daemon {
             image: image.id.clone(),
             name: name.clone(),
             restart_count: 0,
+            has_been_manually_stopped: false,
             log_path: dir.join(format!("{id}-json.log")).display().to_string(),
             config,
             host_config,
@@ -164,14 +159,16 @@ impl Daemon {
             return Err(e);
         }
         self.event(&c, "create", &[]);
-        warnings.extend(not_carried_out(&image.config));
         Ok((id, warnings))
     }
 
     /// What Docker's daemon fills in and checks of a request before it
     /// records a container: the hostname, the log driver, the swap limit
-    /// beside a memory limit, the stop signal.
+    /// beside a memory limit, the restart policy, the health check, the
+    /// stop signal.
     fn fill_in(&self, id: &str, config: &mut Config, host_config: &mut HostConfig) -> Result<()> {
+        crate::container::restart::Policy::of(host_config)?;
+        crate::container::health::validate(config.healthcheck.as_ref())?;
         if config.hostname.as_deref().unwrap_or_default().is_empty() {
             // Docker's: the host's name on the host's network, the short
             // id otherwise (a `container:` mode takes its peer's at
@@ -217,6 +214,7 @@ impl Daemon {
                 "HostConfig.LogConfig.Type: {driver:?} is not supported: Vessel logs with {DEFAULT_LOG_DRIVER}, or not at all ({NO_LOG_DRIVER})"
             )));
         }
+        crate::container::log_opts::rotation(driver, log.config.as_ref())?;
         Ok(())
     }
 }

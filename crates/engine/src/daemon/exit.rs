@@ -27,6 +27,7 @@ impl Daemon {
         let Ok(entry) = self.get(id) else {
             return;
         };
+        self.stop_health(&entry);
         let mut c = entry.lock();
         if !c.state.running {
             return;
@@ -34,8 +35,20 @@ impl Daemon {
         if let Err(e) = self.runtime.delete(id) {
             tracing::warn!(container = %id, error = %e, "removing the task of an exited container");
         }
+        let restart = self.restart_delay(&entry, &c, code as i64, &exited_at);
         self.exited(&mut c, code as i64, &exited_at, oom_killed);
         entry.ends.fetch_add(1, Ordering::SeqCst);
+        if let Some(delay) = restart {
+            c.restart_count += 1;
+            c.state.set_restarting();
+            if let Err(e) = self.save(&c) {
+                tracing::error!(container = %id, error = %e, "saving the record of an exit");
+            }
+            drop(c);
+            entry.changed.notify_all();
+            self.restart_after(entry, delay);
+            return;
+        }
         let auto_remove = c.auto_remove() && !c.state.removal_in_progress;
         if auto_remove {
             // Removed at once, without saving the exit or the removal

@@ -27,8 +27,35 @@ impl Daemon {
             .stop_signal
             .as_deref()
             .and_then(|s| parse_signal(s).ok());
-        self.runtime.signal(&c.id, INIT, signal)?;
         let ends_it = signal == libc::SIGKILL || stop_signal.is_none_or(|s| s == signal);
+        // As Docker's: any signal counts as a stop by hand (for
+        // `unless-stopped`), and one that ends the container ends its
+        // restart loop.
+        if ends_it {
+            entry.backoff().canceled = true;
+        }
+        if !c.has_been_manually_stopped {
+            c.has_been_manually_stopped = true;
+            if let Err(e) = self.save(&c) {
+                tracing::warn!(container = %c.id, error = %e, "saving the record of a kill");
+            }
+        }
+        if c.state.restarting {
+            // No process to signal: the loop ends here, or goes on.
+            if ends_it {
+                let (code, at, oom) = (
+                    c.state.exit_code,
+                    c.state.finished_at.clone(),
+                    c.state.oom_killed,
+                );
+                c.state.set_stopped(code, &at, oom);
+                self.save(&c)?;
+                drop(c);
+                entry.changed.notify_all();
+            }
+            return Ok(());
+        }
+        self.runtime.signal(&c.id, INIT, signal)?;
         self.event(&c, "kill", &[("signal", signal.to_string())]);
         if c.state.paused && ends_it {
             match self.runtime.resume(&c.id) {

@@ -17,6 +17,7 @@ mod commit;
 mod create;
 mod exec;
 mod exit;
+mod health;
 mod images;
 mod kill;
 mod lock;
@@ -28,6 +29,7 @@ mod prune;
 mod pull;
 mod remove;
 mod rename;
+mod restart;
 mod restore;
 mod shm;
 mod start;
@@ -64,6 +66,11 @@ struct Entry {
     generation: std::sync::atomic::AtomicU64,
     /// What readers are shown of the record, made at one generation.
     views: Mutex<views::Views>,
+    /// The delays of its restart policy's starts. Taken inside `rec`'s
+    /// lock when both are.
+    backoff: Mutex<crate::container::restart::Backoff>,
+    /// The run of health checks that is current (see `health.rs`).
+    health: std::sync::atomic::AtomicU64,
 }
 
 impl Entry {
@@ -75,6 +82,8 @@ impl Entry {
             ends: Default::default(),
             generation: Default::default(),
             views: Default::default(),
+            backoff: Default::default(),
+            health: Default::default(),
         })
     }
 
@@ -85,6 +94,10 @@ impl Entry {
 
     fn name(&self) -> MutexGuard<'_, String> {
         self.name.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn backoff(&self) -> MutexGuard<'_, crate::container::restart::Backoff> {
+        self.backoff.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -129,6 +142,8 @@ pub struct Daemon {
     shim: PathBuf,
     /// This daemon's hold on its roots (see [`lock`]).
     _locks: lock::RootLocks,
+    /// The daemon itself, for the threads that start containers again.
+    me: Weak<Daemon>,
 }
 
 impl Daemon {
@@ -176,6 +191,7 @@ impl Daemon {
         let networks = crate::network::Networks::open(&paths)?;
         let volumes = crate::volume::Volumes::open(&paths.volumes(), &paths.tmp())?;
         let daemon = Arc::new_cyclic(|weak: &Weak<Daemon>| {
+            let me = weak.clone();
             let weak = weak.clone();
             let compute = Arc::new(ShimSystem::new(&paths.runtime(), &shim));
             let shim = shim.clone();
@@ -201,10 +217,12 @@ impl Daemon {
                 volumes,
                 shim,
                 _locks: locks,
+                me,
             }
         });
-        daemon.restore()?;
+        let restarts = daemon.restore()?;
         daemon.runtime.prepare();
+        daemon.restart_at_boot(restarts);
         Ok(daemon)
     }
 

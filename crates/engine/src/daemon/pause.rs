@@ -1,5 +1,5 @@
 //! `docker pause` and `docker unpause`: the container's cgroups frozen
-//! and thawed.
+//! and thawed (and its health checks with them).
 
 use super::Daemon;
 use crate::container::Verb;
@@ -11,6 +11,7 @@ impl Daemon {
         let mut c = entry.lock();
         c.check(Verb::Pause)?;
         self.runtime.pause(&c.id)?;
+        self.stop_health(&entry);
         c.state.set_paused(true);
         self.save(&c)?;
         self.event(&c, "pause", &[]);
@@ -24,6 +25,7 @@ impl Daemon {
         self.runtime.resume(&c.id)?;
         c.state.set_paused(false);
         self.save(&c)?;
+        self.start_health(&entry, &mut c, true);
         self.event(&c, "unpause", &[]);
         Ok(())
     }

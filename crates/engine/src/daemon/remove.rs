@@ -50,6 +50,7 @@ impl Daemon {
     /// Removes the container's task and files; with `volumes`, its
     /// anonymous volumes no other container uses.
     pub(super) fn finish_remove(&self, entry: &Arc<Entry>, volumes: bool) -> Result<()> {
+        self.stop_health(entry);
         let mut c = entry.lock();
         if let Err(e) = self.runtime.delete(&c.id) {
             // Keep the container, so that removing it can be tried again.

@@ -14,7 +14,9 @@ impl Daemon {
     /// Loads every container record and reconciles it with its task:
     /// running ones are watched again, ones that exited meanwhile get their
     /// real exit code and a "die" event, stale leftovers are removed.
-    pub(super) fn restore(&self) -> Result<()> {
+    /// Returns the containers their restart policy starts again.
+    pub(super) fn restore(&self) -> Result<Vec<String>> {
+        let mut restarts = Vec::new();
         let entries = std::fs::read_dir(self.paths.containers())
             .map_err(EngineError::io("listing the containers"))?;
         for dir in entries.flatten() {
@@ -45,7 +47,7 @@ impl Daemon {
             }
             for p in c.mount_points.iter().filter(|p| p.kind == Kind::Volume) {
                 self.volumes.reference(&p.name, &id);
-                if c.state.running {
+                if c.state.running && !c.state.restarting {
                     self.volumes.adopt_mount(&p.name, &id);
                 }
             }
@@ -62,6 +64,10 @@ impl Daemon {
             }
             if c.state.running {
                 self.reconcile_running(&id, &mut c);
+                if c.state.running {
+                    // Its checks go on where they were.
+                    self.start_health(&entry, &mut c, true);
+                }
             } else {
                 if let Err(e) = self.runtime.delete(&id) {
                     // No task should exist; remove one a crash left behind.
@@ -73,6 +79,9 @@ impl Daemon {
             // Docker removes every auto-remove container that is not
             // running when it restarts, one never started included.
             let remove = !c.state.running && c.auto_remove();
+            if self.to_restart_at_boot(&c) {
+                restarts.push(id.clone());
+            }
             drop(c);
             if remove {
                 let _ = self.remove(&id, true, true);
@@ -91,12 +100,29 @@ impl Daemon {
         if let Err(e) = self.networks.sync() {
             tracing::error!(error = %e, "writing the engine's firewall rules");
         }
-        Ok(())
+        Ok(restarts)
     }
 
     /// A container recorded as running: re-watched through its shim, or
     /// given the exit that happened while the engine was down; saved.
     fn reconcile_running(&self, id: &str, c: &mut Container) {
+        if c.state.restarting {
+            // Its restart was pending: it exited (reported then) and is
+            // started again below, by its policy.
+            if let Err(e) = self.runtime.delete(id) {
+                tracing::warn!(container = %id, error = %e, "removing the task of a restarting container");
+            }
+            let (code, at, oom) = (
+                c.state.exit_code,
+                c.state.finished_at.clone(),
+                c.state.oom_killed,
+            );
+            c.state.set_stopped(code, &at, oom);
+            if let Err(e) = self.save(c) {
+                tracing::error!(container = %id, error = %e, "saving a restored record");
+            }
+            return;
+        }
         match self.runtime.restore(id) {
             Some(task) if matches!(task.status, Status::Running | Status::Paused) => {
                 c.state

@@ -22,13 +22,31 @@ impl Daemon {
     /// error and an exit code (128 unless one is set), removes the task,
     /// ends waiting attaches and reports "die".
     pub fn start(&self, name: &str) -> Result<()> {
+        self.start_as(name, false)
+    }
+
+    /// Starts a container its restart policy starts again; nothing when
+    /// it no longer waits for that.
+    pub(super) fn start_by_policy(&self, id: &str) -> Result<()> {
+        self.start_as(id, true)
+    }
+
+    /// A start by hand (which starts the restart policy's count and
+    /// delays over, as Docker's), or `by_policy`.
+    fn start_as(&self, name: &str, by_policy: bool) -> Result<()> {
         let entry = self.get(name)?;
+        let allowed = |c: &Container| match by_policy {
+            false => c.check(Verb::Start).map(|()| true),
+            true => Ok(c.state.restarting && !entry.backoff().canceled),
+        };
         // The peers whose namespaces the container joins are looked up
         // before its own record is locked: two containers that start at
         // once never wait for each other.
         let modes = {
             let c = entry.lock();
-            c.check(Verb::Start)?;
+            if !allowed(&c)? {
+                return Ok(());
+            }
             let hc = &c.host_config;
             [
                 hc.ipc_mode.clone(),
@@ -38,8 +56,18 @@ impl Daemon {
         };
         let joins = self.peers(Some(&entry), &modes);
         let mut c = entry.lock();
-        c.check(Verb::Start)?;
+        if !allowed(&c)? {
+            return Ok(());
+        }
+        if !by_policy {
+            *entry.backoff() = Default::default();
+            c.restart_count = 0;
+            c.has_been_manually_stopped = false;
+        }
         let result = joins.and_then(|joins| self.start_task(&mut c, &joins));
+        if result.is_ok() {
+            self.start_health(&entry, &mut c, false);
+        }
         if let Err(err) = &result {
             c.state.set_start_failed(err.to_string());
             self.release_shm(&c);
@@ -196,6 +224,7 @@ impl Daemon {
             id: c.id.clone(),
             bundle: bundle.to_path_buf(),
             log: c.logs().then(|| PathBuf::from(&c.log_path)),
+            log_rotation: c.log_rotation(),
             open_stdin: c.open_stdin(),
             start: None,
         };

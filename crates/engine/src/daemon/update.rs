@@ -1,11 +1,12 @@
 //! `docker update`: new limits in a container's record and on its
 //! running task.
 
-use bollard_stubs::models::{Resources, RestartPolicy};
+use bollard_stubs::models::{Resources, RestartPolicy, RestartPolicyNameEnum};
 use serde::{Deserialize, Serialize};
 use vessel_runtime::protocol::ResourceUpdate;
 
 use super::Daemon;
+use crate::container::restart::Policy;
 use crate::container::{HostConfig, Verb};
 use crate::error::{EngineError, Result};
 use crate::spec;
@@ -35,6 +36,8 @@ impl UpdateConfig {
         "CpuQuota",
         "CpuPeriod",
         "PidsLimit",
+        "RestartPolicy.Name",
+        "RestartPolicy.MaximumRetryCount",
     ];
 
     /// `hc` with this update applied, checked as at create.
@@ -79,6 +82,16 @@ impl UpdateConfig {
         }
         if let Some(limit) = r.pids_limit {
             new.pids_limit = Some(if limit <= 0 { -1 } else { limit });
+        }
+        let named = |p: &&RestartPolicy| p.name.is_some_and(|n| n != RestartPolicyNameEnum::EMPTY);
+        if let Some(policy) = self.restart_policy.as_ref().filter(named) {
+            if hc.auto_remove.unwrap_or(false) {
+                return Err(EngineError::InvalidParameter(
+                    "Restart policy cannot be updated because AutoRemove is enabled for the container".into(),
+                ));
+            }
+            new.restart_policy = Some(policy.clone());
+            Policy::of(&new)?;
         }
         spec::resources(&new)?;
         Ok(new)
@@ -224,6 +237,41 @@ mod tests {
         });
         let e = u.apply_to(&HostConfig::default()).unwrap_err().to_string();
         assert!(e.contains("HostConfig.Memory") && e.contains("1024"), "{e}");
+    }
+
+    #[test]
+    fn a_restart_policy_is_updated_and_checked() {
+        let policy = |name, count| UpdateConfig {
+            restart_policy: Some(RestartPolicy {
+                name: Some(name),
+                maximum_retry_count: Some(count),
+            }),
+            ..Default::default()
+        };
+        let new = policy(RestartPolicyNameEnum::ON_FAILURE, 2)
+            .apply_to(&HostConfig::default())
+            .unwrap();
+        assert_eq!(Policy::of(&new).unwrap(), Policy::OnFailure(2));
+        let e = policy(RestartPolicyNameEnum::ALWAYS, 2)
+            .apply_to(&HostConfig::default())
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("only be used with 'on-failure'"),
+            "{e}"
+        );
+        let auto = HostConfig {
+            auto_remove: Some(true),
+            ..Default::default()
+        };
+        let e = policy(RestartPolicyNameEnum::ALWAYS, 0)
+            .apply_to(&auto)
+            .unwrap_err();
+        assert!(e.to_string().contains("AutoRemove is enabled"), "{e}");
+        // An empty name leaves the policy as it is.
+        let kept = policy(RestartPolicyNameEnum::EMPTY, 0)
+            .apply_to(&new)
+            .unwrap();
+        assert_eq!(kept.restart_policy, new.restart_policy);
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub struct TaskSpec {
     pub bundle: PathBuf,
     /// Where the first process's output is logged; none for no log.
     pub log: Option<PathBuf>,
+    /// When the log is rotated.
+    pub log_rotation: Option<vessel_runtime::logs::Rotation>,
     /// Whether the first process's stdin stays open for attaches.
     pub open_stdin: bool,
     /// Start the first process at once (and attach to it), in the same

@@ -79,6 +79,7 @@ impl ShimSystem {
             open_stdin: false,
             log: None,
             no_log: false,
+            log_rotation: None,
             start: None,
             foreground: None,
         };
@@ -113,6 +114,7 @@ impl ComputeSystem for ShimSystem {
             open_stdin: spec.open_stdin,
             log: spec.log.clone(),
             no_log: spec.log.is_none(),
+            log_rotation: spec.log_rotation,
             start: spec.start,
             foreground: None,
         };

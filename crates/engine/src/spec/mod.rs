@@ -440,6 +440,7 @@ mod tests {
             image: "sha256:1".into(),
             name: "/c".into(),
             restart_count: 0,
+            has_been_manually_stopped: false,
             log_path: String::new(),
             config: Default::default(),
             host_config: Default::default(),

@@ -115,8 +115,11 @@ impl ContainerFilters {
             "volume" => values
                 .iter()
                 .any(|v| mounts(c).any(|(s, d)| s == v || d == v)),
-            // No container has a health check yet: each is "none".
-            "health" => values.iter().any(|v| v == "none"),
+            "health" => {
+                let status = c.state.health.as_ref().and_then(|h| h.status);
+                let status = status.map_or("none".to_string(), |s| s.to_string());
+                values.contains(&status)
+            }
             _ => false,
         }
     }

@@ -149,6 +149,7 @@ mod tests {
         assert!(check(body).is_ok());
         let e = check(json!({"CpusetCpus": "0-1"})).unwrap_err().to_string();
         assert!(e.contains("CpusetCpus") && e.contains("0-1"), "{e}");
-        assert!(check(json!({"RestartPolicy": {"Name": "always"}})).is_err());
+        assert!(check(json!({"RestartPolicy": {"Name": "always"}})).is_ok());
+        assert!(check(json!({"BlkioWeight": 10})).is_err());
     }
 }

@@ -151,7 +151,7 @@ fn state(s: &State) -> ContainerState {
         error: Some(s.error.clone()),
         started_at: Some(s.started_at.clone()),
         finished_at: Some(s.finished_at.clone()),
-        health: None,
+        health: s.health.clone(),
     }
 }
 
@@ -242,6 +242,7 @@ pub(super) mod tests {
             image: "sha256:1".into(),
             name: "/c1".into(),
             restart_count: 0,
+            has_been_manually_stopped: false,
             log_path: "/var/lib/vessel/containers/a/a-json.log".into(),
             config: Config {
                 image: Some("busybox".into()),

@@ -30,6 +30,7 @@ const CARRIED_OUT: &[&str] = &[
     "Labels",
     "StopSignal",
     "StopTimeout",
+    "Healthcheck.",
     // Only an image build reads these; a container has nothing to do.
     "OnBuild",
     "Shell",
@@ -43,7 +44,10 @@ const CARRIED_OUT: &[&str] = &[
     "HostConfig.VolumeDriver",
     "HostConfig.NetworkMode",
     "HostConfig.AutoRemove",
+    "HostConfig.RestartPolicy.",
     "HostConfig.LogConfig.Type",
+    // Checked with the driver (`container/log_opts.rs`).
+    "HostConfig.LogConfig.Config",
     "HostConfig.ConsoleSize",
     "HostConfig.ReadonlyRootfs",
     "HostConfig.Memory",
@@ -88,8 +92,6 @@ const CARRIED_OUT: &[&str] = &[
 
 /// Members that later work brings, with what brings them.
 const LATER: &[(&str, &str)] = &[
-    ("HostConfig.RestartPolicy.", "restart policies come later"),
-    ("Healthcheck.", "health checks come later"),
     (
         "HostConfig.Runtime",
         "Vessel runs containers with its own runtime, vessel",
@@ -193,14 +195,6 @@ mod tests {
                 "HostConfig.BlkioWeight: 300",
             ),
             (
-                json!({"HostConfig": {"RestartPolicy": {"Name": "always"}}}),
-                "restart policies",
-            ),
-            (
-                json!({"Healthcheck": {"Test": ["CMD", "true"]}}),
-                "health checks",
-            ),
-            (
                 json!({"HostConfig": {"KernelMemory": 1024}}),
                 "HostConfig.KernelMemory: 1024",
             ),
@@ -211,10 +205,6 @@ mod tests {
             (
                 json!({"HostConfig": {"Isolation": "hyperv"}}),
                 "only support default",
-            ),
-            (
-                json!({"HostConfig": {"LogConfig": {"Type": "json-file", "Config": {"max-size": "1m"}}}}),
-                "HostConfig.LogConfig.Config",
             ),
         ] {
             let e = check(body).unwrap_err();

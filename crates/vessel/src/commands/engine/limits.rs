@@ -1,4 +1,5 @@
-//! Resource limit flags, shared by `create`/`run` and `update`.
+//! Resource limit flags and the restart policy, shared by `create`/`run`
+//! and `update`.
 
 use anyhow::Context;
 use clap::Args;
@@ -21,6 +22,10 @@ pub struct Limits {
     /// Most processes at once (-1: unlimited).
     #[arg(long = "pids-limit", allow_negative_numbers = true)]
     pids_limit: Option<i64>,
+    /// When to start the container again after it exits: `no`, `always`,
+    /// `unless-stopped`, `on-failure[:MAX-RETRIES]`.
+    #[arg(long)]
+    restart: Option<String>,
 }
 
 impl Limits {
@@ -42,6 +47,9 @@ impl Limits {
         if let Some(p) = self.pids_limit {
             host["PidsLimit"] = json!(p);
         }
+        if let Some(r) = &self.restart {
+            host["RestartPolicy"] = restart_policy(r)?;
+        }
         Ok(())
     }
 
@@ -50,7 +58,27 @@ impl Limits {
             && self.cpus.is_none()
             && self.cpu_shares.is_none()
             && self.pids_limit.is_none()
+            && self.restart.is_none()
     }
+}
+
+/// `--restart NAME[:MAX-RETRIES]`, read as docker's CLI reads it.
+fn restart_policy(s: &str) -> anyhow::Result<Value> {
+    let (name, count) = s.split_once(':').unwrap_or((s, ""));
+    anyhow::ensure!(
+        !name.is_empty() || count.is_empty(),
+        "invalid restart policy format: no policy provided before colon"
+    );
+    let count: i64 = match count {
+        "" => 0,
+        _ if name != "on-failure" => anyhow::bail!(
+            "invalid restart policy format: maximum retry count can only be used with 'on-failure'"
+        ),
+        c => c
+            .parse()
+            .context("invalid restart policy format: maximum retry count must be an integer")?,
+    };
+    Ok(json!({"Name": name, "MaximumRetryCount": count}))
 }
 
 /// `64m` -> bytes.
@@ -67,4 +95,21 @@ pub fn parse_bytes(s: &str) -> anyhow::Result<i64> {
         .parse()
         .with_context(|| format!("--memory: {s:?} is not a size (e.g. 64m)"))?;
     Ok((n * mult as f64) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restart_policies_read_as_dockers() {
+        assert_eq!(
+            restart_policy("on-failure:3").unwrap(),
+            json!({"Name": "on-failure", "MaximumRetryCount": 3})
+        );
+        assert_eq!(restart_policy("always").unwrap()["Name"], "always");
+        assert!(restart_policy("always:2").is_err());
+        assert!(restart_policy(":2").is_err());
+        assert!(restart_policy("on-failure:x").is_err());
+    }
 }

@@ -6,6 +6,7 @@ mod containers;
 mod disk;
 mod exec;
 mod format;
+mod health;
 mod images;
 mod info;
 mod limits;

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::attach::{attach_start_wait, console_size, DetachKeys};
 use super::enc;
+use super::health::HealthFlags;
 use super::limits::Limits;
 use super::mounts::MountFlags;
 use super::names::NameFlags;
@@ -30,6 +31,8 @@ pub struct CreateArgs {
     process: ProcessFlags,
     #[command(flatten)]
     mounts: MountFlags,
+    #[command(flatten)]
+    health: HealthFlags,
     /// A label: KEY=VALUE (or KEY, for an empty value).
     #[arg(long, short)]
     label: Vec<String>,
@@ -56,6 +59,9 @@ pub struct CreateArgs {
     /// The container's log: json-file, or none.
     #[arg(long = "log-driver", default_value = "json-file")]
     log_driver: String,
+    /// A log driver option: `max-size=10m`, `max-file=3`.
+    #[arg(long = "log-opt")]
+    log_opt: Vec<String>,
     /// Pull the image first: `missing` (when not here), `always`, `never`.
     #[arg(long, default_value = "missing", value_parser = ["missing", "always", "never"])]
     pull: String,
@@ -79,7 +85,7 @@ pub struct RunArgs {
 fn body(a: &CreateArgs) -> anyhow::Result<Value> {
     let mut host = json!({
         "AutoRemove": a.rm,
-        "LogConfig": {"Type": a.log_driver, "Config": {}},
+        "LogConfig": {"Type": a.log_driver, "Config": super::pairs(&a.log_opt, "log-opt")?},
     });
     a.limits.apply(&mut host)?;
     a.security.apply(&mut host)?;
@@ -108,6 +114,7 @@ fn body(a: &CreateArgs) -> anyhow::Result<Value> {
     }
     a.process.apply(&mut config);
     a.mounts.apply(&mut config)?;
+    a.health.apply(&mut config)?;
     a.net.apply(&mut config)?;
     if !a.label.is_empty() {
         let labels: serde_json::Map<String, Value> = a

@@ -288,7 +288,7 @@ pub struct UpdateArgs {
 pub async fn update(client: &Client, a: UpdateArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
         !a.limits.is_empty(),
-        "update: give at least one of --memory, --cpus, --cpu-shares, --pids-limit"
+        "update: give at least one of --memory, --memory-swap, --cpus, --cpu-shares, --pids-limit, --restart"
     );
     let mut body = json!({});
     a.limits.apply(&mut body)?;

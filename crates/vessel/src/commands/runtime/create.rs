@@ -43,6 +43,7 @@ pub fn spawn(
         open_stdin,
         log: None,
         no_log: false,
+        log_rotation: None,
         start: None,
         foreground,
     };

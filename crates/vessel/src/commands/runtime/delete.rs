@@ -35,6 +35,7 @@ pub fn remove(root: &Path, id: &str, force: bool) -> anyhow::Result<()> {
                 open_stdin: false,
                 log: None,
                 no_log: false,
+                log_rotation: None,
                 start: None,
                 foreground: None,
             };
