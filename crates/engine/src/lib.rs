@@ -10,6 +10,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod archive;
 pub mod container;
 pub mod daemon;
 pub mod error;

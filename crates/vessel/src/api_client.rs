@@ -149,6 +149,37 @@ impl Client {
     pub async fn upload(
         &self,
         path: &str,
+        data: impl std::io::Read + Send + 'static,
+    ) -> anyhow::Result<Bytes> {
+        self.upload_with("POST", path, data).await
+    }
+
+    /// The value of the answer's header `name` to a `HEAD` of `path`;
+    /// `None` for a 404.
+    pub async fn head(&self, path: &str, name: &str) -> anyhow::Result<Option<String>> {
+        let req = Self::request(
+            "HEAD",
+            path,
+            Full::new(Bytes::new()).map_err(|e| match e {}).boxed(),
+            "application/json",
+        );
+        let resp = self.send(req).await?;
+        match resp.status() {
+            StatusCode::NOT_FOUND => Ok(None),
+            s if s.is_success() => Ok(resp
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)),
+            s => anyhow::bail!("the daemon answered {s} to HEAD {path}"),
+        }
+    }
+
+    /// [`Client::upload`] with `method`.
+    pub async fn upload_with(
+        &self,
+        method: &str,
+        path: &str,
         mut data: impl std::io::Read + Send + 'static,
     ) -> anyhow::Result<Bytes> {
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(8);
@@ -174,7 +205,7 @@ impl Client {
         });
         let stream = tokio_stream(rx);
         let req = Self::request(
-            "POST",
+            method,
             path,
             StreamBody::new(stream).boxed(),
             "application/x-tar",

@@ -14,6 +14,7 @@ use crate::runtime::{RuntimeClient, ShimSystem};
 
 mod attach;
 mod commit;
+mod copy;
 mod create;
 mod exec;
 mod exit;
@@ -43,6 +44,7 @@ mod wait;
 
 pub use attach::Attached;
 pub use commit::CommitRequest;
+pub use copy::ArchiveOut;
 pub use exec::{Exec, ExecOptions};
 pub use kill::parse_signal;
 pub use prune::{ContainerUsage, ImageUsage, Pruned};

@@ -34,6 +34,12 @@ struct Args {
 }
 
 fn main() -> anyhow::Result<()> {
+    // The daemon's own binary copies a container's files (`docker cp`)
+    // from inside the container's filesystem.
+    let mut argv = std::env::args().skip(1);
+    if argv.next().as_deref() == Some(vessel_engine::archive::HELPER_ARG) {
+        std::process::exit(vessel_engine::archive::helper::main(argv.next()));
+    }
     let args = Args::parse();
     tracing_subscriber::fmt()
         .with_max_level(args.log_level)

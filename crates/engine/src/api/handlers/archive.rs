@@ -73,7 +73,7 @@ pub(super) async fn load(d: Arc<Daemon>, req: Request<Incoming>) -> Reply {
 }
 
 /// The response body as `std::io::Write` (buffered by its user).
-struct ChannelWriter(Sender);
+pub(super) struct ChannelWriter(pub(super) Sender);
 
 impl std::io::Write for ChannelWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

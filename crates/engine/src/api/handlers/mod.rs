@@ -15,6 +15,7 @@ use crate::error::{EngineError, Result};
 mod archive;
 mod container_filters;
 mod containers;
+mod copy;
 mod events;
 mod images;
 mod lifecycle;
@@ -106,6 +107,9 @@ pub async fn handle(d: Arc<Daemon>, call: Call, req: Request<Incoming>) -> Reply
         (&Method::POST, ["containers", "create"]) => create(d, c, req).await,
         (&Method::GET, ["containers", id, "export"]) => archive::export(d, id).await,
         (&Method::GET, ["containers", id, "changes"]) => archive::changes(d, id).await,
+        (&Method::HEAD, ["containers", id, "archive"]) => copy::stat(d, id, c).await,
+        (&Method::GET, ["containers", id, "archive"]) => copy::get(d, id, c).await,
+        (&Method::PUT, ["containers", id, "archive"]) => copy::put(d, id, c, req).await,
         (&Method::GET, ["containers", "json"]) => list(d, c).await,
         (&Method::GET, ["containers", id, "json"]) => inspect(d, id.to_string()).await,
         (&Method::POST, ["containers", id, "start"]) => lifecycle::start(d, id, c).await,

@@ -3,6 +3,7 @@
 mod archive;
 mod attach;
 mod containers;
+mod copy;
 mod disk;
 mod exec;
 mod format;
@@ -75,6 +76,8 @@ pub enum EngineCommand {
     Commit(archive::CommitArgs),
     /// Write a container's filesystem as a tar archive.
     Export(archive::ExportArgs),
+    /// Copy files between a container and the host.
+    Cp(copy::CpArgs),
     /// Show what a container changed in its filesystem.
     Diff(archive::DiffArgs),
     /// Remove images.
@@ -151,6 +154,7 @@ pub fn run(host: &str, command: EngineCommand) -> anyhow::Result<()> {
             EngineCommand::Load(a) => archive::load(&client, a).await,
             EngineCommand::Commit(a) => archive::commit(&client, a).await,
             EngineCommand::Export(a) => archive::export(&client, a).await,
+            EngineCommand::Cp(a) => copy::cp(&client, a).await,
             EngineCommand::Diff(a) => archive::diff(&client, a).await,
             EngineCommand::Rmi(a) => images::rmi(&client, a).await,
             EngineCommand::Tag(a) => images::tag(&client, a).await,
