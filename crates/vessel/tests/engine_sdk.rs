@@ -319,3 +319,74 @@ fn the_python_sdk_manages_networks_and_ports() {
     assert!(out.status.success(), "{out:?}\n{}", e.daemon_log());
     assert_eq!(stdout(&out), "[]\n", "{}", stderr(&out));
 }
+
+const VOLUMES: &str = r#"
+import io, sys, tarfile, time, docker
+client = docker.DockerClient(base_url=sys.argv[1])
+wrong = []
+def check(what, got, want):
+    if got != want:
+        wrong.append((what, got, want))
+
+v = client.volumes.create("sdkdata", labels={"team": "a"})
+check("volume", (v.name, v.attrs["Driver"], v.attrs["Labels"]), ("sdkdata", "local", {"team": "a"}))
+out = client.containers.run("busybox", ["sh", "-c", "echo hi > /d/f; cat /d/f"],
+                            volumes={"sdkdata": {"bind": "/d", "mode": "rw"}}, remove=True)
+check("run with a volume", out, b"hi\n")
+check("listed", [x.name for x in client.volumes.list(filters={"label": "team=a"})], ["sdkdata"])
+
+c = client.containers.run("busybox", ["sleep", "60"], detach=True, name="sdkbox",
+                          mounts=[docker.types.Mount("/m", "sdkdata", type="volume")])
+try:
+    client.volumes.get("sdkdata").remove()
+    wrong.append("removed in use")
+except docker.errors.APIError as e:
+    check("in use", e.status_code, 409)
+
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w") as t:
+    info = tarfile.TarInfo("put.txt"); data = b"from the sdk"; info.size = len(data)
+    t.addfile(info, io.BytesIO(data))
+check("put_archive", c.put_archive("/tmp", buf.getvalue()), True)
+stream, stat = c.get_archive("/tmp/put.txt")
+check("stat", (stat["name"], stat["size"]), ("put.txt", 12))
+got = tarfile.open(fileobj=io.BytesIO(b"".join(stream)))
+check("get_archive", got.extractfile("put.txt").read(), b"from the sdk")
+c.remove(force=True)
+
+r = client.containers.run("busybox", ["sh", "-c", "exit 1"], detach=True,
+                          restart_policy={"Name": "on-failure", "MaximumRetryCount": 2})
+for _ in range(100):
+    r.reload()
+    if r.status == "exited" and r.attrs["RestartCount"] == 2:
+        break
+    time.sleep(0.05)
+check("restarts", (r.status, r.attrs["RestartCount"]), ("exited", 2))
+r.remove()
+
+h = client.containers.run("busybox", ["sleep", "60"], detach=True,
+                          healthcheck={"test": ["CMD", "true"], "interval": 100_000_000})
+for _ in range(100):
+    h.reload()
+    if h.attrs["State"].get("Health", {}).get("Status") == "healthy":
+        break
+    time.sleep(0.05)
+check("health", h.attrs["State"]["Health"]["Status"], "healthy")
+h.remove(force=True)
+check("prune", client.volumes.prune(filters={"all": "true"})["VolumesDeleted"], ["sdkdata"])
+print(wrong)
+"#;
+
+#[test]
+fn the_python_sdk_uses_volumes_archives_restart_policies_and_health_checks() {
+    let python = sdk_python();
+    let e = Engine::start();
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(VOLUMES)
+        .arg(e.host())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}\n{}", e.daemon_log());
+    assert_eq!(stdout(&out), "[]\n", "{}", stderr(&out));
+}
