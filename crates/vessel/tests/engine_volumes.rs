@@ -418,6 +418,36 @@ fn bind_propagation_works_where_the_host_allows_it() {
             "{text}"
         );
     }
+    // A bind that holds the daemon's root is a slave; a private one is
+    // refused, as Docker refuses it.
+    let above = e.dir.path().display().to_string();
+    run(
+        &e,
+        &[
+            "create",
+            "--name",
+            "above",
+            "-v",
+            &format!("{above}:/c"),
+            "busybox",
+            "true",
+        ],
+    );
+    assert_eq!(
+        e.inspect("above", "{{range .Mounts}}{{.Propagation}}{{end}}"),
+        "rslave"
+    );
+    let out = e.docker(&[
+        "create",
+        "-v",
+        &format!("{above}:/c:rprivate"),
+        "busybox",
+        "true",
+    ]);
+    assert!(
+        stderr(&out).contains("when mount source is within the daemon root"),
+        "{out:?}"
+    );
     let shared = SharedMount::new();
     let host = shared.0.path().display().to_string();
     // rshared: a mount made inside shows on the host.

@@ -100,7 +100,8 @@ pub fn extract(
     for entry in archive.entries()? {
         let mut entry = entry?;
         if no_overwrite_dir_non_dir {
-            let target = dir.join(entry.path()?);
+            // Without a trailing `/`, which would not look past a file.
+            let target = dir.join(entry.path()?.components().collect::<PathBuf>());
             let is_dir = entry.header().entry_type().is_dir();
             if let Ok(existing) = std::fs::symlink_metadata(&target) {
                 let why = match (existing.is_dir(), is_dir) {

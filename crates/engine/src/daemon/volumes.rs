@@ -72,6 +72,12 @@ impl Daemon {
         let mut given = HashSet::new();
         for (i, raw) in hc.binds.iter().flatten().enumerate() {
             let mut p = parse::bind(raw).map_err(invalid(format!("HostConfig.Binds[{i}]")))?;
+            let propagation = p.mode.split(',').any(|o| {
+                ["private", "slave", "shared"]
+                    .iter()
+                    .any(|k| o.trim_start_matches('r') == *k)
+            });
+            self.near_daemon_root(&mut p, propagation)?;
             if given.contains(&p.destination) || tmpfs.contains_key(&p.destination) {
                 return Err(duplicate(&p.destination));
             }
@@ -86,6 +92,11 @@ impl Daemon {
         }
         for (i, m) in hc.mounts.iter().flatten().enumerate() {
             let mut p = parse::mount(m).map_err(invalid(format!("HostConfig.Mounts[{i}]")))?;
+            let propagation = m
+                .bind_options
+                .as_ref()
+                .is_some_and(|b| b.propagation.is_some());
+            self.near_daemon_root(&mut p, propagation)?;
             if given.contains(&p.destination) {
                 return Err(duplicate(&p.destination));
             }
@@ -129,6 +140,30 @@ impl Daemon {
             put(&mut planned, Planned::new(p));
         }
         Ok(planned)
+    }
+
+    /// Docker's rule for a bind whose source holds the daemon's root or
+    /// is inside it: a slave bind (so that the daemon's later unmounts
+    /// reach the container), unless the request gave `rslave` or
+    /// `rshared`; any other propagation it gave is refused.
+    fn near_daemon_root(&self, p: &mut MountPoint, given: bool) -> Result<()> {
+        let root = self.paths.root.display().to_string();
+        let near =
+            p.kind == Kind::Bind && (p.source.starts_with(&root) || root.starts_with(&p.source));
+        if !near {
+            return Ok(());
+        }
+        match (given, p.propagation.as_str()) {
+            (false, _) => p.propagation = "rslave".into(),
+            (true, "rslave" | "rshared") => {}
+            (true, other) => {
+                return Err(EngineError::InvalidParameter(format!(
+                    "invalid mount config: must use either propagation mode \"rslave\" or \"rshared\" when mount source is within the daemon root, daemon root: {root:?}, bind mount source: {:?}, propagation: {other:?}",
+                    p.source
+                )))
+            }
+        }
+        Ok(())
     }
 
     /// Makes (or finds) the planned mount points' volumes, references them

@@ -17,13 +17,18 @@ use crate::volume::{CreateRequest, Volume};
 /// A volume in Docker's shape; with `usage`, its size and how many
 /// containers use it (`system df`).
 pub(super) fn volume_json(d: &Daemon, v: &Volume, usage: bool) -> Value {
+    // As dockerd 20.10: null for no labels or options.
+    let map = |m: &std::collections::BTreeMap<String, String>| match m.is_empty() {
+        true => Value::Null,
+        false => json!(m),
+    };
     let mut out = json!({
         "CreatedAt": v.created_at,
         "Driver": v.driver,
-        "Labels": v.labels,
+        "Labels": map(&v.labels),
         "Mountpoint": d.volumes.data_dir(&v.name),
         "Name": v.name,
-        "Options": v.options,
+        "Options": map(&v.options),
         "Scope": "local",
     });
     if usage {
@@ -77,7 +82,7 @@ pub(super) async fn list(d: Arc<Daemon>, call: &Call) -> Reply {
             .collect();
         Ok(json(
             StatusCode::OK,
-            &json!({"Volumes": volumes, "Warnings": []}),
+            &json!({"Volumes": volumes, "Warnings": null}),
         ))
     })
     .await
@@ -152,8 +157,8 @@ pub(super) async fn prune(d: Arc<Daemon>, call: &Call) -> Reply {
         .any(|(k, v)| k == "all" && v.iter().any(|x| matches!(x.as_str(), "true" | "1")));
     let all = asked_all || !call.version_at_least("1.42");
     blocking(move || {
+        // An empty list, not null, when none goes (as dockerd answers).
         let (deleted, reclaimed) = d.volume_prune(all, |v| passes(&d, v, &filters));
-        let deleted = (!deleted.is_empty()).then_some(deleted);
         Ok(json(
             StatusCode::OK,
             &json!({"VolumesDeleted": deleted, "SpaceReclaimed": reclaimed}),
