@@ -123,17 +123,7 @@ fn bind(root: &Path, source: &Path, destination: &str, rw: bool) -> Result<(), F
 /// `/` joined with `path`, cleaned, with the trailing `/` or `/.` it had
 /// (Go's `PreserveTrailingDotOrSeparator`).
 fn absolute(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in Path::new(path).components() {
-        match c {
-            Component::Normal(p) => parts.push(p.to_str().unwrap_or_default()),
-            Component::ParentDir => {
-                parts.pop();
-            }
-            _ => {}
-        }
-    }
-    let mut abs = format!("/{}", parts.join("/"));
+    let mut abs = crate::volume::parse::clean(path);
     if (path.ends_with("/.") || path == ".") && !abs.ends_with("/.") {
         abs.push_str(if abs.ends_with('/') { "." } else { "/." });
     } else if path.ends_with('/') && !abs.ends_with('/') {

@@ -71,42 +71,12 @@ impl HealthFlags {
     }
 }
 
-/// A Go duration (`1h2m3.5s`, `300ms`, `10us`) in nanoseconds.
+/// A Go duration in nanoseconds (`0` alone too, as Go reads it).
 fn duration(s: &str) -> anyhow::Result<i64> {
-    let (negative, mut rest) = match s.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    if rest == "0" {
-        return Ok(0);
+    match s {
+        "0" => Ok(0),
+        s => super::observe::go_duration(s).context("invalid duration"),
     }
-    if rest.is_empty() {
-        bail!("invalid duration");
-    }
-    let mut total = 0f64;
-    while !rest.is_empty() {
-        let number_len = rest
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(rest.len());
-        let number: f64 = rest[..number_len].parse().context("invalid duration")?;
-        rest = &rest[number_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ns" => 1.0,
-            "us" | "µs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            "" => bail!("missing unit in duration"),
-            other => bail!("unknown unit {other:?} in duration"),
-        };
-        rest = &rest[unit_len..];
-        total += number * scale;
-    }
-    Ok(if negative { -total } else { total } as i64)
 }
 
 #[cfg(test)]

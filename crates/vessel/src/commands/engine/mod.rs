@@ -228,6 +228,21 @@ pub fn filters_query(filters: &[String]) -> anyhow::Result<String> {
     Ok(enc(&serde_json::Value::Object(by_key).to_string()))
 }
 
+/// Prints what `inspect` shows of `objects`: pretty JSON, or `format`
+/// (a template, or `json`) over each.
+pub fn print_inspected(objects: &[serde_json::Value], format: Option<&str>) -> anyhow::Result<()> {
+    match format {
+        None | Some("json") => println!("{}", serde_json::to_string_pretty(objects)?),
+        Some(t) => {
+            let t = format::Template::parse(t)?;
+            for v in objects {
+                println!("{}", t.render(v));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Percent-encodes a query value.
 pub fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()

@@ -198,7 +198,7 @@ fn to_unix(flag: &str, s: &str) -> anyhow::Result<String> {
 }
 
 /// A Go duration (`300ms`, `1.5h`, `2h45m`) in nanoseconds.
-fn go_duration(s: &str) -> Option<i64> {
+pub(super) fn go_duration(s: &str) -> Option<i64> {
     let mut rest = s.strip_prefix('-').unwrap_or(s);
     if rest.is_empty() {
         return None;

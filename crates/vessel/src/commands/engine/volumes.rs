@@ -158,16 +158,7 @@ async fn inspect(client: &Client, a: InspectArgs) -> anyhow::Result<()> {
                 .await?,
         );
     }
-    match a.format.as_deref() {
-        None | Some("json") => println!("{}", serde_json::to_string_pretty(&out)?),
-        Some(t) => {
-            let t = super::format::Template::parse(t)?;
-            for v in &out {
-                println!("{}", t.render(v));
-            }
-        }
-    }
-    Ok(())
+    super::print_inspected(&out, a.format.as_deref())
 }
 
 async fn rm(client: &Client, a: RmArgs) -> anyhow::Result<()> {
