@@ -333,6 +333,44 @@ fn mount_options_are_carried_out() {
     );
     e.ok(&["rm", "-f", "u"]);
     e.eventually("the volume's tmpfs unmounted", || !mounted());
+    // A bind of a host directory as a volume (`o=bind`), read-only.
+    let shared_dir = tempfile::tempdir().unwrap();
+    let device = format!("device={}", shared_dir.path().display());
+    run(
+        &e,
+        &[
+            "volume",
+            "create",
+            "--opt",
+            "type=none",
+            "--opt",
+            &device,
+            "--opt",
+            "o=bind",
+            "hostdir",
+        ],
+    );
+    run(
+        &e,
+        &[
+            "run",
+            "--rm",
+            "-v",
+            "hostdir:/h",
+            "busybox",
+            "sh",
+            "-c",
+            "echo via-volume > /h/f",
+        ],
+    );
+    assert_eq!(
+        std::fs::read_to_string(shared_dir.path().join("f")).unwrap(),
+        "via-volume\n"
+    );
+    let bound = format!(" {} ", e.root().join("volumes/hostdir/_data").display());
+    assert!(!std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .contains(&bound));
     let out = e.docker(&["volume", "create", "--opt", "size=1m", "quota"]);
     assert!(
         stderr(&out).contains("quota size requested but no quota support"),
