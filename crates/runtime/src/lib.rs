@@ -11,6 +11,7 @@ pub mod in_root;
 pub mod launch;
 pub mod layout;
 pub mod logs;
+pub mod mountinfo;
 pub mod procs;
 pub mod protocol;
 pub mod record;

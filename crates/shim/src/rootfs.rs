@@ -30,8 +30,10 @@ pub fn private_mount_namespace(spec: &oci_spec::runtime::Spec) -> std::io::Resul
         )
         .map_err(Into::into);
     }
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")?;
-    let points: Vec<PathBuf> = mountinfo.lines().filter_map(mount_point).collect();
+    let points: Vec<PathBuf> = vessel_runtime::mountinfo::read()?
+        .into_iter()
+        .map(|m| m.mount_point)
+        .collect();
     let keep: Vec<&PathBuf> = shared
         .iter()
         .filter_map(|source| {
@@ -72,35 +74,6 @@ fn shared_bind_sources(spec: &oci_spec::runtime::Spec) -> Vec<PathBuf> {
         })
         .filter_map(|m| std::fs::canonicalize(m.source().as_ref()?).ok())
         .collect()
-}
-
-/// The mount point of a line of mountinfo, its `\040`-style escapes
-/// undone.
-fn mount_point(line: &str) -> Option<PathBuf> {
-    let field = line.split(' ').nth(4)?;
-    let mut out = Vec::new();
-    let bytes = field.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = bytes
-            .get(i + 1..i + 4)
-            .and_then(|d| std::str::from_utf8(d).ok());
-        match (
-            bytes[i],
-            escaped.and_then(|d| u8::from_str_radix(d, 8).ok()),
-        ) {
-            (b'\\', Some(b)) => {
-                out.push(b);
-                i += 4;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    use std::os::unix::ffi::OsStringExt;
-    Some(PathBuf::from(std::ffi::OsString::from_vec(out)))
 }
 
 /// Mounts `layers` (upper-most first) under the writable layer kept in
@@ -152,25 +125,13 @@ pub fn unmount(rootfs: &Path) {
 
 /// Whether `path` is listed as a mount point in this mount namespace.
 pub fn is_mount_point(path: &Path) -> bool {
-    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
-        return false;
-    };
-    let want = path.display().to_string();
-    info.lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .any(|mp| mp == want)
+    vessel_runtime::mountinfo::read()
+        .is_ok_and(|mounts| mounts.iter().any(|m| m.mount_point == path))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mount_points_are_read_with_their_escapes_undone() {
-        let line = "31 30 0:31 / /srv/in\\040it rw master:5 - tmpfs tmpfs rw";
-        assert_eq!(mount_point(line), Some(PathBuf::from("/srv/in it")));
-        assert_eq!(mount_point("short"), None);
-    }
 
     #[test]
     fn only_shared_binds_are_kept_peers_of_the_host() {

@@ -3,68 +3,25 @@
 //! nothing would propagate; Docker refuses such a bind with the mount
 //! named, and so does Vessel.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use vessel_runtime::mountinfo::{self, Mount};
 
 use crate::error::{EngineError, Result};
 
-/// The host's mount a path is on: its mount point and its optional
-/// fields (`shared:N`, `master:N`).
-#[derive(Debug, PartialEq)]
-struct HostMount {
-    mount_point: PathBuf,
-    shared: bool,
-    slave: bool,
-}
-
-/// `\040`-style escapes of mountinfo's paths, undone.
-fn unescape(field: &str) -> String {
-    let mut out = String::new();
-    let mut chars = field.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            let code: String = chars.clone().take(3).collect();
-            if let Ok(n) = u8::from_str_radix(&code, 8) {
-                out.push(n as char);
-                chars.nth(2);
-                continue;
-            }
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// The mount in `mountinfo` (the text of `/proc/self/mountinfo`) that
-/// `path` is on: the one with the longest mount point above it, the
-/// last of those (the one on top).
-fn mount_of(mountinfo: &str, path: &Path) -> Option<HostMount> {
-    let mut best: Option<HostMount> = None;
-    for line in mountinfo.lines() {
-        let fields: Vec<&str> = line.split(' ').collect();
-        let Some(mount_point) = fields.get(4).map(|f| PathBuf::from(unescape(f))) else {
-            continue;
-        };
-        if !path.starts_with(&mount_point) {
-            continue;
-        }
-        let longer = best
-            .as_ref()
-            .is_none_or(|b| mount_point.as_os_str().len() >= b.mount_point.as_os_str().len());
+/// The mount in `mounts` (this namespace's) that `path` is on: the one
+/// with the longest mount point above it, the last of those (the one on
+/// top).
+fn mount_of(mounts: &[Mount], path: &Path) -> Option<Mount> {
+    let mut best: Option<&Mount> = None;
+    for m in mounts.iter().filter(|m| path.starts_with(&m.mount_point)) {
+        let longer =
+            best.is_none_or(|b| m.mount_point.as_os_str().len() >= b.mount_point.as_os_str().len());
         if longer {
-            let optional = fields.iter().skip(6).take_while(|f| **f != "-");
-            let (mut shared, mut slave) = (false, false);
-            for f in optional {
-                shared |= f.starts_with("shared:");
-                slave |= f.starts_with("master:");
-            }
-            best = Some(HostMount {
-                mount_point,
-                shared,
-                slave,
-            });
+            best = Some(m);
         }
     }
-    best
+    best.cloned()
 }
 
 /// Refuses a bind of `source` with `propagation` that its host mount
@@ -79,9 +36,8 @@ pub fn check(source: &Path, propagation: &str) -> Result<()> {
         "resolving the bind source {}",
         source.display()
     )))?;
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
-        .map_err(EngineError::io("reading /proc/self/mountinfo"))?;
-    let Some(m) = mount_of(&mountinfo, &source) else {
+    let mounts = mountinfo::read().map_err(EngineError::io("reading /proc/self/mountinfo"))?;
+    let Some(m) = mount_of(&mounts, &source) else {
         return Ok(());
     };
     let ok = m.shared || (!needs_shared && m.slave);
@@ -113,19 +69,18 @@ mod tests {
 
     #[test]
     fn the_longest_mount_above_a_path_is_its_mount() {
-        let m = mount_of(MOUNTINFO, Path::new("/srv/a/b")).unwrap();
+        let mounts: Vec<Mount> = MOUNTINFO.lines().filter_map(mountinfo::parse).collect();
+        let m = mount_of(&mounts, Path::new("/srv/a/b")).unwrap();
         assert_eq!(
             (m.mount_point.as_path(), m.shared, m.slave),
             (Path::new("/srv"), true, false)
         );
-        let m = mount_of(MOUNTINFO, Path::new("/srv/in it/x")).unwrap();
+        let m = mount_of(&mounts, Path::new("/srv/in it/x")).unwrap();
         assert_eq!((m.shared, m.slave), (false, true));
-        let m = mount_of(MOUNTINFO, Path::new("/srv2")).unwrap();
+        let m = mount_of(&mounts, Path::new("/srv2")).unwrap();
         assert_eq!((m.shared, m.slave), (false, false));
         assert_eq!(
-            mount_of(MOUNTINFO, Path::new("/srv22"))
-                .unwrap()
-                .mount_point,
+            mount_of(&mounts, Path::new("/srv22")).unwrap().mount_point,
             Path::new("/")
         );
     }
@@ -134,8 +89,8 @@ mod tests {
     fn a_private_source_is_refused_by_name() {
         assert!(check(Path::new("/"), "rprivate").is_ok());
         let dir = tempfile::tempdir().unwrap();
-        let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-        let m = mount_of(&text, &std::fs::canonicalize(dir.path()).unwrap()).unwrap();
+        let mounts = mountinfo::read().unwrap();
+        let m = mount_of(&mounts, &std::fs::canonicalize(dir.path()).unwrap()).unwrap();
         let result = check(dir.path(), "rshared");
         match m.shared {
             true => assert!(result.is_ok()),
