@@ -39,6 +39,15 @@ pub fn parse_filters(s: &str, known: &[&str]) -> Result<Filters> {
         .collect())
 }
 
+/// The `filters` query value `given` (none, or empty: no filters), read as
+/// [`parse_filters`] reads it.
+pub fn optional_filters(given: Option<&str>, known: &[&str]) -> Result<Filters> {
+    match given.filter(|f| !f.is_empty()) {
+        Some(f) => parse_filters(f, known),
+        None => Ok(Vec::new()),
+    }
+}
+
 /// The moment an `until` (or `since`) filter value names, as Docker reads
 /// it: seconds since the epoch (with a fraction), an RFC 3339 time, or a
 /// duration before `now` (`10m`, `1h30m`, `45s`).

@@ -266,7 +266,7 @@ impl Volumes {
                 refs.join(", ")
             )));
         }
-        if state.active.contains_key(name) || local::needs_mount(&v.options) {
+        if local::needs_mount(&v.options) {
             // Not mounted for any container: gone if a crash left it.
             local::unmount(&self.data_dir(name));
         }

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::{blocking, read_json};
-use crate::api::filters::{parse_filters, Filters};
+use crate::api::filters::{optional_filters, Filters};
 use crate::api::models::{mode_network, network_resource};
 use crate::api::{error, json, Call, Reply};
 use crate::daemon::Daemon;
@@ -63,12 +63,12 @@ fn passes(v: &Value, filters: &Filters) -> bool {
 }
 
 pub(super) async fn list(d: Arc<Daemon>, call: &Call) -> Reply {
-    let filters = match call.q("filters").filter(|f| !f.is_empty()) {
-        Some(f) => match parse_filters(f, &["name", "id", "driver", "type", "label", "dangling"]) {
-            Ok(f) => f,
-            Err(e) => return error(&e),
-        },
-        None => Vec::new(),
+    let filters = match optional_filters(
+        call.q("filters"),
+        &["name", "id", "driver", "type", "label", "dangling"],
+    ) {
+        Ok(f) => f,
+        Err(e) => return error(&e),
     };
     blocking(move || {
         let mut all: Vec<Value> = d
@@ -125,12 +125,9 @@ pub(super) async fn remove(d: Arc<Daemon>, name: String) -> Reply {
 }
 
 pub(super) async fn prune(d: Arc<Daemon>, call: &Call) -> Reply {
-    let filters = match call.q("filters").filter(|f| !f.is_empty()) {
-        Some(f) => match parse_filters(f, &["label", "until"]) {
-            Ok(f) => f,
-            Err(e) => return error(&e),
-        },
-        None => Vec::new(),
+    let filters = match optional_filters(call.q("filters"), &["label", "until"]) {
+        Ok(f) => f,
+        Err(e) => return error(&e),
     };
     if filters.iter().any(|(k, _)| k == "until") {
         return error(&crate::error::EngineError::InvalidParameter(

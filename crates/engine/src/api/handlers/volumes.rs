@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{blocking, read_json};
-use crate::api::filters::{parse_filters, Filters};
+use crate::api::filters::{optional_filters, Filters};
 use crate::api::{empty, error, json, Call, Reply};
 use crate::daemon::Daemon;
 use crate::volume::{CreateRequest, Volume};
@@ -60,18 +60,12 @@ fn passes(d: &Daemon, v: &Volume, filters: &Filters) -> bool {
     })
 }
 
-fn filters(call: &Call, known: &[&str]) -> crate::error::Result<Filters> {
-    match call.q("filters").filter(|f| !f.is_empty()) {
-        Some(f) => parse_filters(f, known),
-        None => Ok(Vec::new()),
-    }
-}
-
 pub(super) async fn list(d: Arc<Daemon>, call: &Call) -> Reply {
-    let filters = match filters(call, &["dangling", "driver", "label", "name"]) {
-        Ok(f) => f,
-        Err(e) => return error(&e),
-    };
+    let filters =
+        match optional_filters(call.q("filters"), &["dangling", "driver", "label", "name"]) {
+            Ok(f) => f,
+            Err(e) => return error(&e),
+        };
     blocking(move || {
         let volumes: Vec<Value> = d
             .volumes
@@ -148,7 +142,7 @@ pub(super) async fn remove(d: Arc<Daemon>, name: String, call: &Call) -> Reply {
 /// `POST /volumes/prune`: anonymous volumes only unless `all=true` (API
 /// 1.42 on; older clients prune every unused volume).
 pub(super) async fn prune(d: Arc<Daemon>, call: &Call) -> Reply {
-    let filters = match filters(call, &["label", "label!", "all"]) {
+    let filters = match optional_filters(call.q("filters"), &["label", "label!", "all"]) {
         Ok(f) => f,
         Err(e) => return error(&e),
     };

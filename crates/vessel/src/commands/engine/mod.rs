@@ -228,6 +228,25 @@ pub fn filters_query(filters: &[String]) -> anyhow::Result<String> {
     Ok(enc(&serde_json::Value::Object(by_key).to_string()))
 }
 
+/// `inspect` of objects by name: each read at `{prefix}/{name}`, then
+/// shown as [`print_inspected`] shows them.
+pub async fn inspect_named(
+    client: &Client,
+    prefix: &str,
+    names: &[String],
+    format: Option<&str>,
+) -> anyhow::Result<()> {
+    let mut out = Vec::new();
+    for n in names {
+        out.push(
+            client
+                .json("GET", &format!("{prefix}/{}", enc(n)), None)
+                .await?,
+        );
+    }
+    print_inspected(&out, format)
+}
+
 /// Prints what `inspect` shows of `objects`: pretty JSON, or `format`
 /// (a template, or `json`) over each.
 pub fn print_inspected(objects: &[serde_json::Value], format: Option<&str>) -> anyhow::Result<()> {

@@ -150,15 +150,7 @@ async fn ls(client: &Client, a: LsArgs) -> anyhow::Result<()> {
 }
 
 async fn inspect(client: &Client, a: InspectArgs) -> anyhow::Result<()> {
-    let mut out = Vec::new();
-    for n in &a.volumes {
-        out.push(
-            client
-                .json("GET", &format!("/volumes/{}", enc(n)), None)
-                .await?,
-        );
-    }
-    super::print_inspected(&out, a.format.as_deref())
+    super::inspect_named(client, "/volumes", &a.volumes, a.format.as_deref()).await
 }
 
 async fn rm(client: &Client, a: RmArgs) -> anyhow::Result<()> {
