@@ -8,6 +8,7 @@ use super::usage::scaled;
 use crate::api_client::Client;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ImageCommand {
     /// Remove images no container uses (untagged ones, or all with -a).
     Prune(PruneArgs),
@@ -78,6 +79,7 @@ pub(super) fn confirm(what: &str) -> anyhow::Result<bool> {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum SystemCommand {
     /// Show what images, containers and volumes keep on disk.
     Df(DfArgs),

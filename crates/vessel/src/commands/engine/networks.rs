@@ -8,6 +8,7 @@ use super::{enc, filters_query, pairs};
 use crate::api_client::Client;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum NetworkCommand {
     /// Create a bridge network.
     Create(CreateArgs),

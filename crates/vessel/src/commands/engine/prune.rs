@@ -7,6 +7,7 @@ use super::filters_query;
 use crate::api_client::Client;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ContainerCommand {
     /// Remove every stopped container.
     Prune(PruneArgs),

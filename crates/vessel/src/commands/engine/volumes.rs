@@ -7,6 +7,7 @@ use super::{enc, filters_query, pairs};
 use crate::api_client::Client;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum VolumeCommand {
     /// Create a volume.
     Create(CreateArgs),
