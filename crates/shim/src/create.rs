@@ -59,7 +59,7 @@ pub fn create(
 ) -> Result<(ShimState, Channels), ShimError> {
     let Ahead { network, cgroups } = ahead;
     let t0 = std::time::Instant::now();
-    let rb = prepare(req, cdir, network.as_ref())?;
+    let mut rb = prepare(req, cdir, network.as_ref())?;
     let t_bundle = t0.elapsed();
     let terminal = rb
         .spec
@@ -74,7 +74,7 @@ pub fn create(
     // so that a failed create has run nothing of the container's.
     let booting = crate::boot::create(BootRequest {
         id: &req.id,
-        bundle: &rb,
+        bundle: &mut rb,
         root: cdir.libcontainer_root(),
         state_root: cdir.path().parent().unwrap_or(cdir.path()),
         init: &mut init,

@@ -46,7 +46,7 @@ pub struct BootRequest<'a> {
     pub id: &'a str,
     /// The runtime bundle, its spec as the container runs it (written to
     /// its `config.json` here).
-    pub bundle: &'a RuntimeBundle,
+    pub bundle: &'a mut RuntimeBundle,
     /// libcontainer's state root; its state of the container goes in
     /// `root/id`, in its layout, so that libcontainer can start, signal and
     /// delete the container.
@@ -105,7 +105,7 @@ enum Stage {
 /// Boots the container `req` describes: on return its first process
 /// exists (and, the shim's own way, runs libcontainer's init).
 pub fn create(req: BootRequest<'_>) -> Result<Booting, ShimError> {
-    let plan = plan::plan(&req.bundle.spec, req.id);
+    let plan = plan::plan(&mut req.bundle.spec, req.id);
     // A first process that makes its own mounts makes its working
     // directory after them; where libcontainer's init mounts, it is made
     // here, in the image.

@@ -253,7 +253,8 @@ pub(super) fn create(plan: Plan, mut req: BootRequest<'_>) -> Result<OwnBoot, Sh
     // Loaded by the first process once its mounts are made, compiled (or
     // found compiled) here; where libcontainer's init mounts, it loads the
     // spec's filter itself, after them.
-    let seccomp = match spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
+    let profile = req.bundle.spec.linux().as_ref();
+    let seccomp = match profile.and_then(|l| l.seccomp().as_ref()) {
         Some(seccomp) if own_mounts => {
             Some(Filter::for_spec(seccomp, req.state_root).map_err(ShimError::create)?)
         }

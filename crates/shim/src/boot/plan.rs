@@ -11,6 +11,8 @@ use crate::fallback::Unsupported;
 /// cgroups path.
 #[derive(Debug)]
 pub struct Plan {
+    /// The spec without its seccomp profile: the first process loads the
+    /// filter compiled from the bundle's (see [`copy_without_seccomp`]).
     pub(super) spec: Spec,
     pub(super) cgroups_path: PathBuf,
     /// The first process makes its network namespace (with `lo` up)
@@ -30,14 +32,14 @@ impl Plan {
 }
 
 /// Whether the shim creates this container itself; if not, why (the
-/// builder then does). Nothing is changed either way.
+/// builder then does). `spec` comes back as it was either way.
 ///
 /// What only libcontainer's main or intermediate process does is left to
 /// the builder: hooks, a user or time namespace, a pid namespace to join,
 /// Intel RDT, network devices, seccomp notify, AppArmor, id-mapped mounts,
 /// the resources [`crate::cgroups::v1`] does not write, and every host
 /// but a cgroups v1 one.
-pub fn plan(spec: &Spec, id: &str) -> Result<Plan, Unsupported> {
+pub fn plan(spec: &mut Spec, id: &str) -> Result<Plan, Unsupported> {
     let linux = spec.linux().as_ref().ok_or(Unsupported::NoLinux)?;
     if !matches!(
         libcgroups::common::get_cgroup_setup(),
@@ -103,9 +105,24 @@ pub fn plan(spec: &Spec, id: &str) -> Result<Plan, Unsupported> {
         .any(|ns| ns.typ() == LinuxNamespaceType::Network && ns.path().is_none());
     let mounts = crate::mounts::fits(spec);
     Ok(Plan {
-        spec: spec.clone(),
+        spec: copy_without_seccomp(spec),
         cgroups_path,
         makes_network,
         mounts,
     })
+}
+
+/// A copy of `spec` without its seccomp profile, which stays in `spec`.
+/// Docker's default profile is hundreds of names: copying them is most of
+/// copying a spec, on the way to the container's first process.
+fn copy_without_seccomp(spec: &mut Spec) -> Spec {
+    let seccomp = spec
+        .linux_mut()
+        .as_mut()
+        .and_then(|l| l.seccomp_mut().take());
+    let copy = spec.clone();
+    if let Some(linux) = spec.linux_mut() {
+        linux.set_seccomp(seccomp);
+    }
+    copy
 }
