@@ -251,10 +251,11 @@ pub(super) fn create(plan: Plan, mut req: BootRequest<'_>) -> Result<OwnBoot, Sh
         .map_err(ShimError::internal("opening the container's cgroups"))?;
     let own_mounts = mounts.is_ok();
     // Loaded by the first process once its mounts are made, compiled (or
-    // found compiled) here; where libcontainer's init mounts, it loads the
-    // spec's filter itself, after them.
-    let profile = req.bundle.spec.linux().as_ref();
-    let seccomp = match profile.and_then(|l| l.seccomp().as_ref()) {
+    // found compiled) here from the bundle's spec (the plan's has no
+    // profile); where libcontainer's init mounts, it loads the spec's
+    // filter itself, after them.
+    let linux = req.bundle.spec.linux().as_ref();
+    let seccomp = match linux.and_then(|l| l.seccomp().as_ref()) {
         Some(seccomp) if own_mounts => {
             Some(Filter::for_spec(seccomp, req.state_root).map_err(ShimError::create)?)
         }
