@@ -20,7 +20,7 @@ impl Registry {
     /// Starts a registry on a free port of 127.0.0.1, its storage in a
     /// temporary directory.
     pub fn start() -> Self {
-        Self::start_with("")
+        Self::start_with(tempfile::tempdir().unwrap(), "")
     }
 
     /// A registry that takes `user` with `password` only (basic auth,
@@ -31,23 +31,24 @@ impl Registry {
             .output()
             .unwrap();
         assert!(hash.status.success(), "{hash:?}");
-        let file = std::env::temp_dir().join(format!("htpasswd-{}-{user}", std::process::id()));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("htpasswd");
         std::fs::write(
             &file,
             format!("{user}:{}", String::from_utf8_lossy(&hash.stdout)),
         )
         .unwrap();
-        Self::start_with(&format!(
+        let auth = format!(
             "auth:\n  htpasswd:\n    realm: vessel-test\n    path: {}\n",
             file.display()
-        ))
+        );
+        Self::start_with(dir, &auth)
     }
 
     /// A registry that answers TLS only, with a self-signed certificate.
     pub fn with_tls() -> Self {
-        let certs = std::env::temp_dir().join(format!("registry-tls-{}", std::process::id()));
-        std::fs::create_dir_all(&certs).unwrap();
-        let (cert, key) = (certs.join("cert.pem"), certs.join("key.pem"));
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
         let out = Command::new("openssl")
             .args([
                 "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
@@ -70,13 +71,14 @@ impl Registry {
             cert.display(),
             key.display()
         );
-        let mut r = Self::start_with(&tls);
+        let mut r = Self::start_with(dir, &tls);
         r.scheme = "https";
         r
     }
 
-    fn start_with(extra: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+    /// A registry whose configuration, storage (and whatever `extra`
+    /// names, made there by the caller) are in `dir`, gone with it.
+    fn start_with(dir: tempfile::TempDir, extra: &str) -> Self {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
