@@ -17,10 +17,6 @@ fn times(e: &Engine, name: &str, action: &str) -> Vec<i64> {
         .collect()
 }
 
-fn inspect(e: &Engine, name: &str, template: &str) -> String {
-    e.inspect(name, template)
-}
-
 #[test]
 fn on_failure_restarts_with_dockers_back_off_up_to_its_limit() {
     let e = Engine::start();
@@ -38,9 +34,9 @@ fn on_failure_restarts_with_dockers_back_off_up_to_its_limit() {
     ]);
     assert!(out.status.success(), "{out:?}");
     e.eventually("three restarts, then exited", || {
-        inspect(&e, "flaky", "{{.State.Status}} {{.RestartCount}}") == "exited 3"
+        e.inspect("flaky", "{{.State.Status}} {{.RestartCount}}") == "exited 3"
     });
-    assert_eq!(inspect(&e, "flaky", "{{.State.ExitCode}}"), "3");
+    assert_eq!(e.inspect("flaky", "{{.State.ExitCode}}"), "3");
     let dies = times(&e, "flaky", "die");
     let starts = times(&e, "flaky", "start");
     assert_eq!((dies.len(), starts.len()), (4, 4), "{dies:?} {starts:?}");
@@ -65,10 +61,10 @@ fn on_failure_restarts_with_dockers_back_off_up_to_its_limit() {
         "true",
     ]);
     e.eventually("exited", || {
-        inspect(&e, "fine", "{{.State.Status}}") == "exited"
+        e.inspect("fine", "{{.State.Status}}") == "exited"
     });
     std::thread::sleep(std::time::Duration::from_millis(300));
-    assert_eq!(inspect(&e, "fine", "{{.RestartCount}}"), "0");
+    assert_eq!(e.inspect("fine", "{{.RestartCount}}"), "0");
 }
 
 #[test]
@@ -91,25 +87,25 @@ fn always_restarts_until_stopped_and_shows_restarting() {
         row.starts_with("Restarting (1) ")
     });
     e.eventually("two restarts", || {
-        inspect(&e, "loop", "{{.RestartCount}}")
+        e.inspect("loop", "{{.RestartCount}}")
             .parse::<i64>()
             .unwrap_or(0)
             >= 2
     });
     assert_eq!(
-        inspect(&e, "loop", "{{.HostConfig.RestartPolicy.Name}}"),
+        e.inspect("loop", "{{.HostConfig.RestartPolicy.Name}}"),
         "always"
     );
     let out = e.docker(&["stop", "-t", "1", "loop"]);
     assert!(out.status.success(), "{out:?}");
-    assert_eq!(inspect(&e, "loop", "{{.State.Status}}"), "exited");
-    let count = inspect(&e, "loop", "{{.RestartCount}}");
+    assert_eq!(e.inspect("loop", "{{.State.Status}}"), "exited");
+    let count = e.inspect("loop", "{{.RestartCount}}");
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    assert_eq!(inspect(&e, "loop", "{{.State.Status}}"), "exited");
-    assert_eq!(inspect(&e, "loop", "{{.RestartCount}}"), count);
+    assert_eq!(e.inspect("loop", "{{.State.Status}}"), "exited");
+    assert_eq!(e.inspect("loop", "{{.RestartCount}}"), count);
     // A start by hand starts the count over.
     e.ok(&["start", "loop"]);
-    assert_eq!(inspect(&e, "loop", "{{.RestartCount}}"), "0");
+    assert_eq!(e.inspect("loop", "{{.RestartCount}}"), "0");
     e.ok(&["rm", "-f", "loop"]);
     // unless-stopped: any exit restarts it; a kill ends the loop.
     e.ok(&[
@@ -125,14 +121,14 @@ fn always_restarts_until_stopped_and_shows_restarting() {
         "sleep 0.2",
     ]);
     e.eventually("a restart after a success", || {
-        inspect(&e, "svc", "{{.RestartCount}}") != "0"
+        e.inspect("svc", "{{.RestartCount}}") != "0"
     });
     e.ok(&["kill", "svc"]);
     e.eventually("killed", || {
-        inspect(&e, "svc", "{{.State.Running}}") == "false"
+        e.inspect("svc", "{{.State.Running}}") == "false"
     });
     std::thread::sleep(std::time::Duration::from_millis(800));
-    assert_eq!(inspect(&e, "svc", "{{.State.Status}}"), "exited");
+    assert_eq!(e.inspect("svc", "{{.State.Status}}"), "exited");
 }
 
 #[test]
@@ -166,8 +162,7 @@ fn policies_are_checked_and_updated() {
     let out = e.docker(&["update", "--restart", "on-failure:1", "later"]);
     assert!(out.status.success(), "{out:?}");
     assert_eq!(
-        inspect(
-            &e,
+        e.inspect(
             "later",
             "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}"
         ),
@@ -175,11 +170,11 @@ fn policies_are_checked_and_updated() {
     );
     e.ok(&["start", "later"]);
     e.eventually("one restart", || {
-        inspect(&e, "later", "{{.State.Status}} {{.RestartCount}}") == "exited 1"
+        e.inspect("later", "{{.State.Status}} {{.RestartCount}}") == "exited 1"
     });
     e.ok(&["update", "--restart", "no", "later"]);
     assert_eq!(
-        inspect(&e, "later", "{{.HostConfig.RestartPolicy.Name}}"),
+        e.inspect("later", "{{.HostConfig.RestartPolicy.Name}}"),
         "no"
     );
 }
@@ -234,19 +229,19 @@ fn policies_go_on_after_the_daemon_is_killed_and_nothing_starts_twice() {
         "60",
     ]);
     e.ok(&["stop", "-t", "0", "halted"]);
-    let pid = inspect(&e, "steady", "{{.State.Pid}}");
+    let pid = e.inspect("steady", "{{.State.Pid}}");
     e.kill_daemon();
     // `quits` and `looping` exit while no daemon runs.
     std::thread::sleep(std::time::Duration::from_millis(1200));
     e.launch();
     // A container that ran on is not started again; one that exited
     // meanwhile is, once; one stopped by hand stays stopped.
-    assert_eq!(inspect(&e, "steady", "{{.State.Pid}}"), pid);
+    assert_eq!(e.inspect("steady", "{{.State.Pid}}"), pid);
     e.eventually("quits running again", || {
-        inspect(&e, "quits", "{{.State.Running}}") == "true"
+        e.inspect("quits", "{{.State.Running}}") == "true"
     });
     e.eventually("looping running again", || {
-        inspect(&e, "looping", "{{.State.Running}}") == "true"
+        e.inspect("looping", "{{.State.Running}}") == "true"
     });
     for name in ["quits", "looping"] {
         let starts = times(&e, name, "start");
@@ -258,6 +253,6 @@ fn policies_go_on_after_the_daemon_is_killed_and_nothing_starts_twice() {
             );
         }
     }
-    assert_eq!(inspect(&e, "halted", "{{.State.Status}}"), "exited");
-    assert_eq!(inspect(&e, "steady", "{{.RestartCount}}"), "0");
+    assert_eq!(e.inspect("halted", "{{.State.Status}}"), "exited");
+    assert_eq!(e.inspect("steady", "{{.RestartCount}}"), "0");
 }
