@@ -153,7 +153,8 @@ pub struct Inputs<'a> {
     /// The directory holding the container's own `hostname`, `hosts` and
     /// `resolv.conf` (see [`crate::etc`]), mounted over the image's; none
     /// when the spec is only being checked (at create), when nothing of
-    /// the host is looked at or made.
+    /// the host is looked at or made and Docker's seccomp profile is left
+    /// out.
     pub etc: Option<&'a Path>,
     pub host: &'a HostFacts,
     /// The containers `container:NAME` modes name.
@@ -207,13 +208,19 @@ pub fn build(c: &Container, inputs: &Inputs) -> Result<Spec> {
         .into_iter()
         .flatten()
         .collect();
-    let seccomp = opts.seccomp.resolve(
-        privileged(c),
-        &caps,
-        seccomp::Host {
-            kernel: inputs.host.kernel,
-        },
-    )?;
+    // Built to validate a create, the spec needs a user's profile resolved
+    // (that can be refused) but not Docker's, which always resolves: it is
+    // some 360 strings, made and freed again for nothing.
+    let seccomp = match (&opts.seccomp, starting) {
+        (security_opts::Seccomp::Default, false) => None,
+        _ => opts.seccomp.resolve(
+            privileged(c),
+            &caps,
+            seccomp::Host {
+                kernel: inputs.host.kernel,
+            },
+        )?,
+    };
     let mounts = mounts::all(c, &modes, inputs.etc, init)?;
 
     // Overlayfs wants the top layer first.
@@ -479,9 +486,15 @@ mod tests {
         let sysctl = linux.sysctl().as_ref().unwrap();
         assert_eq!(sysctl["net.ipv4.ip_unprivileged_port_start"], "0");
         assert_eq!(sysctl["net.ipv4.ping_group_range"], "0 2147483647");
+        // Docker's profile is resolved for a start, not to validate a
+        // create.
+        assert!(linux.seccomp().is_none());
+        assert_eq!(linux.masked_paths().as_ref().unwrap().len(), 10);
+        let etc = PathBuf::from("/run/vessel/containers/b");
+        let spec = build(&c, &Inputs { etc: Some(&etc), ..inputs }).unwrap();
+        let linux = spec.linux().as_ref().unwrap();
         let seccomp = linux.seccomp().as_ref().unwrap();
         assert_eq!(seccomp.syscalls().as_ref().unwrap().len(), 12);
-        assert_eq!(linux.masked_paths().as_ref().unwrap().len(), 10);
         let text = serde_json::to_string(&spec).unwrap();
         assert!(
             !text.contains("youki") && !text.contains("CAP_SYS_ADMIN"),
