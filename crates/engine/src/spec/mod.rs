@@ -491,7 +491,14 @@ mod tests {
         assert!(linux.seccomp().is_none());
         assert_eq!(linux.masked_paths().as_ref().unwrap().len(), 10);
         let etc = PathBuf::from("/run/vessel/containers/b");
-        let spec = build(&c, &Inputs { etc: Some(&etc), ..inputs }).unwrap();
+        let spec = build(
+            &c,
+            &Inputs {
+                etc: Some(&etc),
+                ..inputs
+            },
+        )
+        .unwrap();
         let linux = spec.linux().as_ref().unwrap();
         let seccomp = linux.seccomp().as_ref().unwrap();
         assert_eq!(seccomp.syscalls().as_ref().unwrap().len(), 12);
