@@ -89,12 +89,15 @@ impl Daemon {
     /// Takes a removed container's directory out of the store: renamed
     /// into the scratch directory at once, deleted there in the
     /// background (what a crash leaves there goes at the next start, see
-    /// [`Daemon::open`]).
+    /// [`Daemon::open`]), at the lowest priority: the deletion is waited
+    /// for by nobody, while the answer to the removal, a `run --rm`'s
+    /// end, and the next container's start are.
     fn discard_dir(&self, id: &str) -> std::io::Result<()> {
         let trash = self.paths.tmp().join(format!("{REMOVED}{id}"));
         match std::fs::rename(self.dir(id), &trash) {
             Ok(()) => {
                 std::thread::spawn(move || {
+                    crate::runtime::shim::lowest_priority();
                     if let Err(e) = std::fs::remove_dir_all(&trash) {
                         tracing::warn!(dir = %trash.display(), error = %e, "deleting a removed container's files");
                     }

@@ -287,6 +287,6 @@ fn unexpected(r: Response) -> EngineError {
 
 /// Makes the calling thread (and what it starts from now on) run at the
 /// lowest priority; best effort. A thread's nice value is its own.
-fn lowest_priority() {
+pub(crate) fn lowest_priority() {
     let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19);
 }
